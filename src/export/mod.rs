@@ -1,0 +1,1 @@
+//! The export engine: file formats (xlsx, csv) written as streams.
