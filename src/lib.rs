@@ -3,5 +3,12 @@
 //! in-process.
 #![forbid(unsafe_code)]
 
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
 pub mod domain;
 pub mod export;
+pub mod http;
+pub mod store;
+pub mod telemetry;

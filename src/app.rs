@@ -1,0 +1,171 @@
+//! Start-up: open the store, migrate, make sure a master_admin exists, bind,
+//! serve until SIGTERM/SIGINT, then drain for at most the grace period.
+//! `Application::build` binds first so tests can ask for port 0.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::auth::password::{self, Hasher};
+use crate::auth::throttle::LoginThrottle;
+use crate::config::Config;
+use crate::domain::{AccountStatus, AccountType};
+use crate::http::{AppState, router};
+use crate::store::{self, NewUser, Store};
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Opens and migrates the database, creates the first master_admin if
+    /// needed, and binds `config.listen`.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let store = open_store(&config).await?;
+        ensure_master_admin(store.as_ref(), &config).await?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let state = AppState {
+            store,
+            hasher: Hasher::new(config.hash_concurrency),
+            throttle: Arc::new(LoginThrottle::default()),
+            config: Arc::new(config),
+        };
+        Ok(Self { listener, state })
+    }
+
+    /// The address actually bound (port 0 becomes a real port).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("bound listener has an address")
+    }
+
+    /// Shared state (tests read the hasher's peak concurrency).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then gives in-flight requests the
+    /// configured grace period.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let grace = self.state.config.shutdown_grace;
+        let app = router(self.state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!(
+                grace_s = grace.as_secs(),
+                "shutting down: draining requests"
+            );
+            let _ = signalled_tx.send(());
+        });
+        let deadline = async move {
+            if signalled_rx.await.is_ok() {
+                tokio::time::sleep(grace).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            result = server => result.context("server failed")?,
+            () = deadline => tracing::warn!("drain deadline passed; closing remaining connections"),
+        }
+        Ok(())
+    }
+
+    /// Serves until SIGTERM or SIGINT.
+    pub async fn run(self) -> anyhow::Result<()> {
+        tracing::info!(listen = %self.local_addr(), database = self.state.store.backend_name(), "pulse listening");
+        self.run_until(shutdown_signal()).await
+    }
+}
+
+/// Opens the configured store and applies pending migrations.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let store = store::connect(config.database_url.expose())
+        .await
+        .with_context(|| format!("cannot open database {}", config.database_url_redacted()))?;
+    let applied = store.migrate().await.context("migrating the database")?;
+    if !applied.is_empty() {
+        tracing::info!(?applied, "applied migrations");
+    }
+    Ok(store)
+}
+
+/// Creates the first master_admin (user name `admin`) when there is none,
+/// with the configured password or a generated one printed once.
+pub async fn ensure_master_admin(store: &dyn Store, config: &Config) -> anyhow::Result<()> {
+    if store.count_master_admins().await? > 0 {
+        return Ok(());
+    }
+    let (password, generated) = match &config.admin_password {
+        Some(p) => {
+            password::check_policy(p.expose())
+                .map_err(|e| anyhow::anyhow!("PULSE_ADMIN_PASSWORD: {e}"))?;
+            (p.expose().to_string(), false)
+        }
+        None => (password::generate(), true),
+    };
+    let username = store
+        .find_login("admin")
+        .await?
+        .is_none()
+        .then(|| "admin".to_string());
+    let to_hash = password.clone();
+    let password_hash = tokio::task::spawn_blocking(move || password::hash_now(&to_hash)).await?;
+    store
+        .create_user(&NewUser {
+            email: config.admin_email.clone(),
+            username,
+            first_name: "Master".into(),
+            last_name: "Admin".into(),
+            account_type: AccountType::MasterAdmin,
+            status: AccountStatus::Active,
+            password_hash,
+        })
+        .await
+        .context("creating the first master_admin")?;
+    if generated {
+        // Printed once, to the terminal, never to the JSON log.
+        eprintln!(
+            "\n================ Pulse: first master_admin created ================\n  \
+             login:    {} (or the user name \"admin\")\n  \
+             password: {password}\n  \
+             This password is shown only once. Change it after signing in.\n\
+             =====================================================================\n",
+            config.admin_email
+        );
+    } else {
+        tracing::info!(
+            "created the first master_admin from PULSE_ADMIN_EMAIL/PULSE_ADMIN_PASSWORD"
+        );
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}

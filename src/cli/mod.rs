@@ -1,0 +1,75 @@
+//! The command line: `pulse --help` is the map of what the binary does.
+//! Each subcommand's `run()` lives in its own file.
+
+mod config_cmd;
+mod migrate;
+mod serve;
+mod user;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+
+/// Pulse: driver onboarding for an EV fleet — leads, pipeline, exports.
+#[derive(Parser, Debug)]
+#[command(name = "pulse", version, about, long_about = None)]
+pub struct Cli {
+    /// A TOML configuration file (PULSE_* environment variables override it).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the HTTP server (migrates the database and creates the first admin if needed).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the effective configuration, secrets redacted.
+    Config,
+    /// Manage user accounts: add, list, set-role, disable, set-password.
+    #[command(subcommand)]
+    User(user::UserCommand),
+}
+
+/// Parses the command line and runs the chosen subcommand.
+pub fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("pulse: configuration error: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    crate::telemetry::init(config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("pulse: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve => serve::run(config).await,
+            Command::Migrate => migrate::run(config).await,
+            Command::Config => config_cmd::run(&config),
+            Command::User(cmd) => user::run(config, cmd).await,
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("pulse: error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

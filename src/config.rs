@@ -1,0 +1,484 @@
+//! Typed configuration: defaults → optional TOML file → `PULSE_*` variables.
+//!
+//! Every setting has one name in the file (`snake_case`) and one variable
+//! (`PULSE_` + upper case); the README lists them all. Secrets are wrapped in
+//! [`Secret`] so `Debug` and `pulse config` never print them.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// A value that must never be printed (passwords, database URLs with credentials).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    /// The secret itself; call only where it is used, never to log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"[redacted]\"")
+    }
+}
+
+/// One network, written `10.0.0.0/8`, `::1/128` or a bare address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpNet {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl IpNet {
+    /// Parses `ADDR` or `ADDR/PREFIX`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let (addr, prefix) = match text.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (text, None),
+        };
+        let addr: IpAddr = addr
+            .trim()
+            .parse()
+            .map_err(|_| format!("{text:?} is not an IP address or CIDR network"))?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p
+                .trim()
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| format!("{text:?} has an invalid prefix length"))?,
+            None => max,
+        };
+        Ok(Self { addr, prefix })
+    }
+
+    /// Whether `ip` lies in this network (IPv4-mapped IPv6 addresses count as IPv4).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+            v4 => v4,
+        };
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for IpNet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
+/// Log line format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line (the default: machines read logs).
+    Json,
+    /// Human-readable lines for a terminal.
+    Pretty,
+}
+
+/// The effective configuration of a Pulse process.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Where the SQLite file and export files live.
+    pub data_dir: PathBuf,
+    /// `sqlite://PATH` or `postgres://…`; defaults to `sqlite://<data_dir>/pulse.sqlite`.
+    pub database_url: Secret,
+    /// Address the HTTP server binds.
+    pub listen: SocketAddr,
+    /// Login of the first master_admin, created when none exists.
+    pub admin_email: String,
+    /// Its password; generated and printed once when unset.
+    pub admin_password: Option<Secret>,
+    /// Peers whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed.
+    pub trusted_proxies: Vec<IpNet>,
+    /// A session unused this long expires.
+    pub session_idle: Duration,
+    /// A session expires this long after login, used or not.
+    pub session_absolute: Duration,
+    /// Largest JSON request body accepted.
+    pub max_body_bytes: usize,
+    /// Password hashes computed at once (each takes ~19 MiB for ~35 ms).
+    pub hash_concurrency: usize,
+    /// How long SIGTERM waits for in-flight requests before exiting.
+    pub shutdown_grace: Duration,
+    /// Mark the session cookie `Secure` (set when Pulse is served over HTTPS).
+    pub cookie_secure: bool,
+    /// Log line format.
+    pub log_format: LogFormat,
+}
+
+/// The file/env layer: every field optional, later layers override earlier ones.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Layer {
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    listen: Option<String>,
+    admin_email: Option<String>,
+    admin_password: Option<String>,
+    trusted_proxies: Option<Vec<String>>,
+    session_idle_minutes: Option<u64>,
+    session_absolute_hours: Option<u64>,
+    max_body_bytes: Option<usize>,
+    hash_concurrency: Option<usize>,
+    shutdown_grace_seconds: Option<u64>,
+    cookie_secure: Option<bool>,
+    log_format: Option<String>,
+}
+
+/// Names of every setting, in the order `pulse config` prints them.
+pub const VARIABLES: &[&str] = &[
+    "PULSE_DATA_DIR",
+    "PULSE_DATABASE_URL",
+    "PULSE_LISTEN",
+    "PULSE_ADMIN_EMAIL",
+    "PULSE_ADMIN_PASSWORD",
+    "PULSE_TRUSTED_PROXIES",
+    "PULSE_SESSION_IDLE_MINUTES",
+    "PULSE_SESSION_ABSOLUTE_HOURS",
+    "PULSE_MAX_BODY_BYTES",
+    "PULSE_HASH_CONCURRENCY",
+    "PULSE_SHUTDOWN_GRACE_SECONDS",
+    "PULSE_COOKIE_SECURE",
+    "PULSE_LOG_FORMAT",
+];
+
+impl Layer {
+    fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, String> {
+        fn num<T: std::str::FromStr>(
+            get: &dyn Fn(&str) -> Option<String>,
+            var: &str,
+        ) -> Result<Option<T>, String> {
+            get(var)
+                .map(|v| {
+                    v.trim()
+                        .parse()
+                        .map_err(|_| format!("{var}={v:?} is not a valid number"))
+                })
+                .transpose()
+        }
+        let cookie_secure = get("PULSE_COOKIE_SECURE")
+            .map(|v| {
+                parse_bool(&v).ok_or_else(|| format!("PULSE_COOKIE_SECURE={v:?} is not true/false"))
+            })
+            .transpose()?;
+        Ok(Self {
+            data_dir: get("PULSE_DATA_DIR").map(PathBuf::from),
+            database_url: get("PULSE_DATABASE_URL"),
+            listen: get("PULSE_LISTEN"),
+            admin_email: get("PULSE_ADMIN_EMAIL"),
+            admin_password: get("PULSE_ADMIN_PASSWORD"),
+            trusted_proxies: get("PULSE_TRUSTED_PROXIES").map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect()
+            }),
+            session_idle_minutes: num(get, "PULSE_SESSION_IDLE_MINUTES")?,
+            session_absolute_hours: num(get, "PULSE_SESSION_ABSOLUTE_HOURS")?,
+            max_body_bytes: num(get, "PULSE_MAX_BODY_BYTES")?,
+            hash_concurrency: num(get, "PULSE_HASH_CONCURRENCY")?,
+            shutdown_grace_seconds: num(get, "PULSE_SHUTDOWN_GRACE_SECONDS")?,
+            cookie_secure,
+            log_format: get("PULSE_LOG_FORMAT"),
+        })
+    }
+
+    fn merge(self, over: Layer) -> Layer {
+        Layer {
+            data_dir: over.data_dir.or(self.data_dir),
+            database_url: over.database_url.or(self.database_url),
+            listen: over.listen.or(self.listen),
+            admin_email: over.admin_email.or(self.admin_email),
+            admin_password: over.admin_password.or(self.admin_password),
+            trusted_proxies: over.trusted_proxies.or(self.trusted_proxies),
+            session_idle_minutes: over.session_idle_minutes.or(self.session_idle_minutes),
+            session_absolute_hours: over.session_absolute_hours.or(self.session_absolute_hours),
+            max_body_bytes: over.max_body_bytes.or(self.max_body_bytes),
+            hash_concurrency: over.hash_concurrency.or(self.hash_concurrency),
+            shutdown_grace_seconds: over.shutdown_grace_seconds.or(self.shutdown_grace_seconds),
+            cookie_secure: over.cookie_secure.or(self.cookie_secure),
+            log_format: over.log_format.or(self.log_format),
+        }
+    }
+}
+
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+impl Config {
+    /// Loads defaults, then `file` (if given), then the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, String> {
+        Self::load_with(file, &|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// As [`Config::load`] with an explicit environment (tests).
+    pub fn load_with(
+        file: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, String> {
+        let mut layer = Layer::default();
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+            let from_file: Layer = toml::from_str(&text)
+                .map_err(|e| format!("config file {}: {e}", path.display()))?;
+            layer = layer.merge(from_file);
+        }
+        layer = layer.merge(Layer::from_env(env)?);
+        Self::from_layer(layer)
+    }
+
+    fn from_layer(l: Layer) -> Result<Self, String> {
+        let data_dir = l.data_dir.unwrap_or_else(|| PathBuf::from("./pulse-data"));
+        let database_url = l
+            .database_url
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("pulse.sqlite").display()));
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err("PULSE_DATABASE_URL must start with sqlite:// or postgres://".into());
+        }
+        let listen_text = l.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen = listen_text
+            .parse()
+            .map_err(|_| format!("PULSE_LISTEN={listen_text:?} is not an ADDRESS:PORT"))?;
+        let trusted_proxies = l
+            .trusted_proxies
+            .unwrap_or_default()
+            .iter()
+            .map(|p| IpNet::parse(p).map_err(|e| format!("PULSE_TRUSTED_PROXIES: {e}")))
+            .collect::<Result<_, _>>()?;
+        let log_format = match l.log_format.as_deref().unwrap_or("json") {
+            "json" => LogFormat::Json,
+            "pretty" => LogFormat::Pretty,
+            other => {
+                return Err(format!(
+                    "PULSE_LOG_FORMAT={other:?}: expected json or pretty"
+                ));
+            }
+        };
+        let hash_concurrency = l
+            .hash_concurrency
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+        if hash_concurrency == 0 {
+            return Err("PULSE_HASH_CONCURRENCY must be at least 1".into());
+        }
+        Ok(Self {
+            data_dir,
+            database_url: Secret::new(database_url),
+            listen,
+            admin_email: l.admin_email.unwrap_or_else(|| "admin@pulse.local".into()),
+            admin_password: l.admin_password.map(Secret::new),
+            trusted_proxies,
+            session_idle: Duration::from_secs(60 * l.session_idle_minutes.unwrap_or(12 * 60)),
+            session_absolute: Duration::from_secs(
+                3600 * l.session_absolute_hours.unwrap_or(7 * 24),
+            ),
+            max_body_bytes: l.max_body_bytes.unwrap_or(1024 * 1024),
+            hash_concurrency,
+            shutdown_grace: Duration::from_secs(l.shutdown_grace_seconds.unwrap_or(30)),
+            cookie_secure: l.cookie_secure.unwrap_or(false),
+            log_format,
+        })
+    }
+
+    /// The database URL with any password replaced, for printing.
+    pub fn database_url_redacted(&self) -> String {
+        redact_url(self.database_url.expose())
+    }
+
+    /// `pulse config` output: one `PULSE_*=value` line per setting, secrets redacted.
+    pub fn render(&self) -> String {
+        let proxies: Vec<String> = self
+            .trusted_proxies
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let rows = [
+            ("PULSE_DATA_DIR", self.data_dir.display().to_string()),
+            ("PULSE_DATABASE_URL", self.database_url_redacted()),
+            ("PULSE_LISTEN", self.listen.to_string()),
+            ("PULSE_ADMIN_EMAIL", self.admin_email.clone()),
+            (
+                "PULSE_ADMIN_PASSWORD",
+                match self.admin_password {
+                    Some(_) => "[redacted]".into(),
+                    None => "(unset: generated at first start)".into(),
+                },
+            ),
+            ("PULSE_TRUSTED_PROXIES", proxies.join(",")),
+            (
+                "PULSE_SESSION_IDLE_MINUTES",
+                (self.session_idle.as_secs() / 60).to_string(),
+            ),
+            (
+                "PULSE_SESSION_ABSOLUTE_HOURS",
+                (self.session_absolute.as_secs() / 3600).to_string(),
+            ),
+            ("PULSE_MAX_BODY_BYTES", self.max_body_bytes.to_string()),
+            ("PULSE_HASH_CONCURRENCY", self.hash_concurrency.to_string()),
+            (
+                "PULSE_SHUTDOWN_GRACE_SECONDS",
+                self.shutdown_grace.as_secs().to_string(),
+            ),
+            ("PULSE_COOKIE_SECURE", self.cookie_secure.to_string()),
+            (
+                "PULSE_LOG_FORMAT",
+                match self.log_format {
+                    LogFormat::Json => "json".into(),
+                    LogFormat::Pretty => "pretty".into(),
+                },
+            ),
+        ];
+        debug_assert_eq!(rows.len(), VARIABLES.len());
+        rows.iter().map(|(k, v)| format!("{k}={v}\n")).collect()
+    }
+}
+
+/// Replaces the password of `scheme://user:password@host/…` with `***`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let url = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***@{host}{tail}")
+        }
+        None => url.to_string(),
+    };
+    // `?password=…` in the query is a secret too.
+    match url.find("password=") {
+        Some(i) => {
+            let end = url[i..].find('&').map_or(url.len(), |e| i + e);
+            format!("{}password=***{}", &url[..i], &url[end..])
+        }
+        None => url,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn defaults() {
+        let c = Config::load_with(None, &env(&[])).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(
+            c.database_url.expose(),
+            "sqlite://./pulse-data/pulse.sqlite"
+        );
+        assert!(c.trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn file_then_env_override() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pulse.toml");
+        std::fs::write(
+            &path,
+            "listen = \"0.0.0.0:9000\"\ndata_dir = \"/srv/pulse\"\n",
+        )
+        .unwrap();
+        let c =
+            Config::load_with(Some(&path), &env(&[("PULSE_LISTEN", "127.0.0.1:9100")])).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:9100");
+        assert_eq!(c.data_dir, PathBuf::from("/srv/pulse"));
+        assert_eq!(c.database_url.expose(), "sqlite:///srv/pulse/pulse.sqlite");
+    }
+
+    #[test]
+    fn errors_name_the_variable() {
+        let e = Config::load_with(None, &env(&[("PULSE_LISTEN", "nowhere")])).unwrap_err();
+        assert!(e.contains("PULSE_LISTEN"), "{e}");
+        let e =
+            Config::load_with(None, &env(&[("PULSE_TRUSTED_PROXIES", "10.0.0.0/99")])).unwrap_err();
+        assert!(e.contains("PULSE_TRUSTED_PROXIES"), "{e}");
+        let e = Config::load_with(None, &env(&[("PULSE_HASH_CONCURRENCY", "x")])).unwrap_err();
+        assert!(e.contains("PULSE_HASH_CONCURRENCY"), "{e}");
+    }
+
+    #[test]
+    fn secrets_are_redacted() {
+        let c = Config::load_with(
+            None,
+            &env(&[
+                (
+                    "PULSE_DATABASE_URL",
+                    "postgres://pulse:hunter2@db:5432/pulse",
+                ),
+                ("PULSE_ADMIN_PASSWORD", "s3cret-pass"),
+            ]),
+        )
+        .unwrap();
+        let printed = format!("{c:?}{}", c.render());
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(!printed.contains("s3cret-pass"), "{printed}");
+        assert!(c.render().contains("postgres://pulse:***@db:5432/pulse"));
+        assert_eq!(
+            redact_url("postgres://localhost/db?user=a&password=b&x=1"),
+            "postgres://localhost/db?user=a&password=***&x=1"
+        );
+    }
+
+    #[test]
+    fn networks() {
+        let net = IpNet::parse("10.0.0.0/8").unwrap();
+        assert!(net.contains("10.1.2.3".parse().unwrap()));
+        assert!(!net.contains("11.0.0.1".parse().unwrap()));
+        assert!(net.contains("::ffff:10.0.0.1".parse().unwrap()));
+        let one = IpNet::parse("127.0.0.1").unwrap();
+        assert!(one.contains("127.0.0.1".parse().unwrap()));
+        assert!(!one.contains("127.0.0.2".parse().unwrap()));
+        assert!(
+            IpNet::parse("::1/128")
+                .unwrap()
+                .contains("::1".parse().unwrap())
+        );
+    }
+}

@@ -1,0 +1,270 @@
+//! Changing a lead: a partial update where "absent" and "null" differ.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Deserializer};
+
+use super::error::{DomainError, reject_nul};
+use super::lead::Lead;
+use super::phone::PhoneNumber;
+use super::pipeline::{Stage, Status, StatusChange};
+
+/// `Some(None)` for an explicit `null`, `None` (via `default`) when absent,
+/// so a PATCH can clear a field without touching the others.
+fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// A partial update. Outer `None` = leave the field alone; for nullable
+/// fields `Some(None)` (JSON `null`) clears it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+#[allow(clippy::option_option)] // absent vs null is the point of a PATCH
+pub struct LeadPatch {
+    /// New name; must not be blank.
+    pub name: Option<String>,
+    /// New phone, any accepted spelling.
+    pub phone_number: Option<String>,
+    /// See [`Lead::email`].
+    #[serde(deserialize_with = "nullable")]
+    pub email: Option<Option<String>>,
+    /// See [`Lead::vehicle`].
+    #[serde(deserialize_with = "nullable")]
+    pub vehicle: Option<Option<String>>,
+    /// See [`Lead::driving_license`].
+    #[serde(deserialize_with = "nullable")]
+    pub driving_license: Option<Option<String>>,
+    /// See [`Lead::experience`].
+    #[serde(deserialize_with = "nullable")]
+    pub experience: Option<Option<String>>,
+    /// See [`Lead::interested_ev`].
+    #[serde(deserialize_with = "nullable")]
+    pub interested_ev: Option<Option<String>>,
+    /// See [`Lead::monthly_salary`].
+    #[serde(deserialize_with = "nullable")]
+    pub monthly_salary: Option<Option<String>>,
+    /// See [`Lead::residing_chennai`].
+    #[serde(deserialize_with = "nullable")]
+    pub residing_chennai: Option<Option<String>>,
+    /// See [`Lead::current_location`].
+    #[serde(deserialize_with = "nullable")]
+    pub current_location: Option<Option<String>>,
+    /// See [`Lead::preferred_shift`].
+    #[serde(deserialize_with = "nullable")]
+    pub preferred_shift: Option<Option<String>>,
+    /// See [`Lead::allotted_shift`].
+    #[serde(deserialize_with = "nullable")]
+    pub allotted_shift: Option<Option<String>>,
+    /// See [`Lead::default_vehicle`].
+    #[serde(deserialize_with = "nullable")]
+    pub default_vehicle: Option<Option<String>>,
+    /// See [`Lead::end_date`].
+    #[serde(deserialize_with = "nullable")]
+    pub end_date: Option<Option<NaiveDate>>,
+    /// See [`Lead::dl_no`].
+    #[serde(deserialize_with = "nullable")]
+    pub dl_no: Option<Option<String>>,
+    /// See [`Lead::badge_no`].
+    #[serde(deserialize_with = "nullable")]
+    pub badge_no: Option<Option<String>>,
+    /// See [`Lead::aadhar_card`].
+    #[serde(deserialize_with = "nullable")]
+    pub aadhar_card: Option<Option<String>>,
+    /// See [`Lead::pan_card`].
+    #[serde(deserialize_with = "nullable")]
+    pub pan_card: Option<Option<String>>,
+    /// See [`Lead::gas_bill`].
+    #[serde(deserialize_with = "nullable")]
+    pub gas_bill: Option<Option<String>>,
+    /// See [`Lead::bank_passbook`].
+    #[serde(deserialize_with = "nullable")]
+    pub bank_passbook: Option<Option<String>>,
+    /// Move to this stage's first status (ignored when `status` is given).
+    pub stage: Option<String>,
+    /// New status, any accepted spelling; pipeline rules apply.
+    pub status: Option<String>,
+    /// See [`Lead::assigned_telecaller`].
+    #[serde(deserialize_with = "nullable")]
+    pub assigned_telecaller: Option<Option<String>>,
+    /// See [`Lead::assigned_date`].
+    #[serde(deserialize_with = "nullable")]
+    pub assigned_date: Option<Option<NaiveDate>>,
+    /// See [`Lead::callback_date`]; wins over one derived from `status`.
+    #[serde(deserialize_with = "nullable")]
+    pub callback_date: Option<Option<NaiveDate>>,
+    /// See [`Lead::source`].
+    #[serde(deserialize_with = "nullable")]
+    pub source: Option<Option<String>>,
+    /// See [`Lead::import_date`].
+    #[serde(deserialize_with = "nullable")]
+    pub import_date: Option<Option<NaiveDate>>,
+    /// New remark (also appended to `remarks_history`); `null` clears the
+    /// current remark and leaves the history alone.
+    #[serde(deserialize_with = "nullable")]
+    pub remarks: Option<Option<String>>,
+}
+
+/// A validated [`LeadPatch`]; apply it with [`ValidPatch::apply`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidPatch {
+    patch: LeadPatch,
+    phone: Option<PhoneNumber>,
+    status: Option<Status>,
+}
+
+fn flat(v: &Option<Option<String>>) -> Option<&str> {
+    v.as_ref().and_then(|v| v.as_deref())
+}
+
+impl LeadPatch {
+    fn text_fields(&self) -> [(&'static str, Option<&str>); 24] {
+        [
+            ("name", self.name.as_deref()),
+            ("phone_number", self.phone_number.as_deref()),
+            ("email", flat(&self.email)),
+            ("vehicle", flat(&self.vehicle)),
+            ("driving_license", flat(&self.driving_license)),
+            ("experience", flat(&self.experience)),
+            ("interested_ev", flat(&self.interested_ev)),
+            ("monthly_salary", flat(&self.monthly_salary)),
+            ("residing_chennai", flat(&self.residing_chennai)),
+            ("current_location", flat(&self.current_location)),
+            ("preferred_shift", flat(&self.preferred_shift)),
+            ("allotted_shift", flat(&self.allotted_shift)),
+            ("default_vehicle", flat(&self.default_vehicle)),
+            ("dl_no", flat(&self.dl_no)),
+            ("badge_no", flat(&self.badge_no)),
+            ("aadhar_card", flat(&self.aadhar_card)),
+            ("pan_card", flat(&self.pan_card)),
+            ("gas_bill", flat(&self.gas_bill)),
+            ("bank_passbook", flat(&self.bank_passbook)),
+            ("stage", self.stage.as_deref()),
+            ("status", self.status.as_deref()),
+            ("assigned_telecaller", flat(&self.assigned_telecaller)),
+            ("source", flat(&self.source)),
+            ("remarks", flat(&self.remarks)),
+        ]
+    }
+
+    /// Checks the same rules as [`super::LeadInput::validate`] for the
+    /// fields present. `status` decides the stage; `stage` alone means that
+    /// stage's first status.
+    pub fn validate(self) -> Result<ValidPatch, DomainError> {
+        for (field, value) in self.text_fields() {
+            if let Some(v) = value {
+                reject_nul(field, v)?;
+            }
+        }
+        if self.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
+            return Err(DomainError::Empty { field: "name" });
+        }
+        let phone = self
+            .phone_number
+            .as_deref()
+            .map(PhoneNumber::parse)
+            .transpose()
+            .map_err(|source| DomainError::Phone {
+                field: "phone_number",
+                source,
+            })?;
+        let stage = self.stage.as_deref().map(str::parse::<Stage>).transpose()?;
+        let status = match (self.status.as_deref(), stage) {
+            (Some(s), _) => Some(Status::parse(s)?),
+            (None, Some(stage)) => Some(Status::first_of(stage)),
+            (None, None) => None,
+        };
+        Ok(ValidPatch {
+            patch: self,
+            phone,
+            status,
+        })
+    }
+}
+
+macro_rules! set_if_present {
+    ($lead:ident, $patch:ident, $($field:ident),+ $(,)?) => {
+        $(if let Some(v) = $patch.$field {
+            $lead.$field = v;
+        })+
+    };
+}
+
+impl ValidPatch {
+    /// The new normalised phone, if it changes, for the duplicate check.
+    pub fn phone(&self) -> Option<&PhoneNumber> {
+        self.phone.as_ref()
+    }
+
+    /// The requested status, if any.
+    pub fn status(&self) -> Option<Status> {
+        self.status
+    }
+
+    /// Applies the patch to `lead` as `actor` at `now`: plain fields are
+    /// set, a status goes through [`Lead::set_status`] (pipeline rules and
+    /// history), a remark replaces `remarks` and is appended to
+    /// `remarks_history`; `updated_at` becomes `now`. Returns the status change, if there was one.
+    pub fn apply(self, lead: &mut Lead, actor: &str, now: DateTime<Utc>) -> Option<StatusChange> {
+        let ValidPatch {
+            patch: p,
+            phone,
+            status,
+        } = self;
+        if let Some(name) = p.name {
+            lead.name = name;
+        }
+        if let Some(phone) = phone {
+            lead.phone_number = phone.into_string();
+        }
+        set_if_present!(
+            lead,
+            p,
+            email,
+            vehicle,
+            driving_license,
+            experience,
+            interested_ev,
+            monthly_salary,
+            residing_chennai,
+            current_location,
+            preferred_shift,
+            allotted_shift,
+            default_vehicle,
+            end_date,
+            dl_no,
+            badge_no,
+            aadhar_card,
+            pan_card,
+            gas_bill,
+            bank_passbook,
+            assigned_telecaller,
+            assigned_date,
+            source,
+            import_date,
+        );
+        let change = status.map(|s| lead.set_status(s, actor, now));
+        // after set_status, so an explicit date beats the derived one
+        if let Some(date) = p.callback_date {
+            lead.callback_date = date;
+        }
+        match p.remarks {
+            Some(Some(remark)) => {
+                lead.remarks = Some(remark.clone());
+                lead.remarks_history.push(super::lead::RemarkEntry {
+                    remark,
+                    updated_by: actor.to_owned(),
+                    updated_at: now,
+                });
+            }
+            Some(None) => lead.remarks = None,
+            None => {}
+        }
+        lead.updated_at = now;
+        change
+    }
+}
+
+#[cfg(test)]
+#[path = "lead_patch_tests.rs"]
+mod tests;

@@ -1,0 +1,122 @@
+//! Tests of patching a lead.
+
+use super::*;
+use crate::domain::{LeadInput, Stage};
+use uuid::Uuid;
+
+fn lead() -> Lead {
+    let input = LeadInput {
+        name: "Ravi".into(),
+        phone_number: "9876543210".into(),
+        email: Some("ravi@example.com".into()),
+        ..LeadInput::default()
+    };
+    let created: DateTime<Utc> = "2026-03-01T05:00:00Z".parse().unwrap();
+    input
+        .validate()
+        .unwrap()
+        .into_lead(Uuid::nil(), "ops", created)
+}
+
+fn now() -> DateTime<Utc> {
+    "2026-03-09T10:00:00Z".parse().unwrap()
+}
+
+fn patch(json: &str) -> LeadPatch {
+    serde_json::from_str(json).unwrap()
+}
+
+#[test]
+fn absent_null_and_value_differ() {
+    let p = patch(r#"{"vehicle": "e-auto", "email": null}"#);
+    assert_eq!(p.vehicle, Some(Some("e-auto".into())));
+    assert_eq!(p.email, Some(None));
+    assert_eq!(p.experience, None);
+    let mut l = lead();
+    p.validate().unwrap().apply(&mut l, "tc", now());
+    assert_eq!(l.vehicle.as_deref(), Some("e-auto"));
+    assert_eq!(l.email, None, "null clears");
+    assert_eq!(l.name, "Ravi", "absent leaves alone");
+    assert_eq!(l.updated_at, now());
+}
+
+#[test]
+fn status_goes_through_the_pipeline() {
+    let mut l = lead();
+    let change = patch(r#"{"status": "HIGHLY INTERESTED"}"#)
+        .validate()
+        .unwrap()
+        .apply(&mut l, "tc", now())
+        .unwrap();
+    assert_eq!(
+        (change.stage, change.status),
+        (Stage::S2, "Docs Upload Pending")
+    );
+    assert_eq!(
+        (l.stage, l.status.as_str()),
+        (Stage::S2, "Docs Upload Pending")
+    );
+    assert_eq!(l.status_history.len(), 2);
+
+    // stage alone: that stage's first status
+    patch(r#"{"stage": "S3"}"#)
+        .validate()
+        .unwrap()
+        .apply(&mut l, "tc", now());
+    assert_eq!(
+        (l.stage, l.status.as_str()),
+        (Stage::S3, "Schedule Pending")
+    );
+
+    // callback derived from status, unless given explicitly
+    patch(r#"{"status": "call back 1d"}"#)
+        .validate()
+        .unwrap()
+        .apply(&mut l, "tc", now());
+    assert_eq!(l.callback_date, Some("2026-03-10".parse().unwrap()));
+    patch(r#"{"status": "call back 1d", "callback_date": "2026-04-01"}"#)
+        .validate()
+        .unwrap()
+        .apply(&mut l, "tc", now());
+    assert_eq!(l.callback_date, Some("2026-04-01".parse().unwrap()));
+}
+
+#[test]
+fn phone_and_remarks() {
+    let mut l = lead();
+    let v = patch(r#"{"phone_number": "+91 70000-00001", "remarks": "Voicemail"}"#)
+        .validate()
+        .unwrap();
+    assert_eq!(v.phone().map(|p| p.as_str()), Some("7000000001"));
+    v.apply(&mut l, "tc", now());
+    assert_eq!(l.phone_number, "7000000001");
+    assert_eq!(l.remarks.as_deref(), Some("Voicemail"));
+    assert_eq!(l.remarks_history.len(), 1);
+    patch(r#"{"remarks": null}"#)
+        .validate()
+        .unwrap()
+        .apply(&mut l, "tc", now());
+    assert_eq!(l.remarks, None);
+    assert_eq!(l.remarks_history.len(), 1, "history is kept");
+}
+
+#[test]
+fn errors_name_the_field() {
+    let cases = [
+        (r#"{"name": ""}"#, "name"),
+        (r#"{"phone_number": "5555"}"#, "phone_number"),
+        (r#"{"remarks": "a\u0000b"}"#, "remarks"),
+        (r#"{"pan_card": "\u0000"}"#, "pan_card"),
+        (
+            r#"{"assigned_telecaller": "x\u0000"}"#,
+            "assigned_telecaller",
+        ),
+        (r#"{"status": "Nope"}"#, "status"),
+        (r#"{"stage": "S0"}"#, "stage"),
+    ];
+    for (json, field) in cases {
+        let err = patch(json).validate().unwrap_err();
+        assert_eq!(err.field(), field, "{json}: {err}");
+    }
+    assert!(patch("{}").validate().is_ok());
+}

@@ -1,0 +1,115 @@
+//! One error type for every handler, answered as `{"detail": …}` (the
+//! original system's shape).
+//!
+//! Policy: client errors carry a safe, specific message. Anything else is
+//! logged once here, with the request id, and the client gets an opaque 500
+//! naming only that request id.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::request_id;
+use crate::store::StoreError;
+
+/// Everything a handler can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 400: the request is malformed.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401: not signed in, or the credentials are wrong.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: signed in, but the role may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404: no such object, or not one the caller may see.
+    #[error("{0}")]
+    NotFound(String),
+    /// 409: clashes with existing data.
+    #[error("{0}")]
+    Conflict(String),
+    /// 413: the body is too large.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// 422: well-formed but invalid.
+    #[error("{0}")]
+    Unprocessable(String),
+    /// 429: too many attempts; try again after the delay.
+    #[error("{message}")]
+    TooManyRequests {
+        /// What to tell the client.
+        message: String,
+        /// When to try again.
+        retry_after: Duration,
+    },
+    /// 503: busy; try again after the delay.
+    #[error("{message}")]
+    Unavailable {
+        /// What to tell the client.
+        message: String,
+        /// When to try again.
+        retry_after: Duration,
+    },
+    /// 500: a bug or an outage; details go to the log only.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(what) => AppError::Conflict(format!("already exists ({what})")),
+            other => AppError::Internal(other.into()),
+        }
+    }
+}
+
+impl AppError {
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let rid = request_id::current();
+        let detail = match &self {
+            AppError::Internal(e) => {
+                tracing::error!(request_id = %rid, error = %format!("{e:#}"), "internal error");
+                format!("internal error (request id {rid})")
+            }
+            other => other.to_string(),
+        };
+        let mut response = (status, Json(json!({ "detail": detail }))).into_response();
+        if let AppError::TooManyRequests { retry_after, .. }
+        | AppError::Unavailable { retry_after, .. } = &self
+        {
+            let secs = retry_after.as_secs().max(1).to_string();
+            if let Ok(v) = HeaderValue::from_str(&secs) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        response
+    }
+}
+
+/// Handler result.
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,246 @@
+//! Extractors: JSON bodies with `{"detail"}` errors, the signed-in user,
+//! and the client's address behind trusted proxies.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use chrono::Utc;
+
+use super::AppState;
+use super::error::AppError;
+use crate::auth::token;
+use crate::config::IpNet;
+use crate::domain::AccountType;
+use crate::store::User;
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "pulse_session";
+
+/// `axum::Json` whose rejections answer `{"detail"}` with 400/413/415/422.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(AppError))]
+pub struct ApiJson<T>(pub T);
+
+impl From<JsonRejection> for AppError {
+    fn from(r: JsonRejection) -> Self {
+        match r {
+            JsonRejection::JsonDataError(e) => {
+                AppError::Unprocessable(format!("invalid JSON body: {}", e.body_text()))
+            }
+            JsonRejection::JsonSyntaxError(e) => {
+                AppError::BadRequest(format!("malformed JSON: {}", e.body_text()))
+            }
+            JsonRejection::MissingJsonContentType(_) => {
+                AppError::BadRequest("expected Content-Type: application/json".into())
+            }
+            JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                AppError::PayloadTooLarge("request body too large".into())
+            }
+            other => AppError::BadRequest(other.body_text()),
+        }
+    }
+}
+
+/// `axum::extract::Path` with `{"detail"}` errors.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(AppError))]
+pub struct ApiPath<T>(pub T);
+
+impl From<PathRejection> for AppError {
+    fn from(r: PathRejection) -> Self {
+        AppError::NotFound(format!("not found: {}", r.body_text()))
+    }
+}
+
+/// `axum::extract::Query` with `{"detail"}` errors.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(AppError))]
+pub struct ApiQuery<T>(pub T);
+
+impl From<QueryRejection> for AppError {
+    fn from(r: QueryRejection) -> Self {
+        AppError::Unprocessable(format!("invalid query: {}", r.body_text()))
+    }
+}
+
+/// The client's address: the peer, or — when the peer is a trusted proxy —
+/// the right-most address in `X-Forwarded-For` that is not a trusted proxy.
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(peer) {
+        return peer;
+    }
+    let mut client = peer;
+    for value in headers.get_all("x-forwarded-for").iter().rev() {
+        let Ok(text) = value.to_str() else {
+            return client;
+        };
+        for part in text.rsplit(',') {
+            match part.trim().parse::<IpAddr>() {
+                Ok(ip) if is_trusted(ip) => client = ip,
+                Ok(ip) => return ip,
+                Err(_) => return client,
+            }
+        }
+    }
+    client
+}
+
+/// The client's address as seen through trusted proxies.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientIp(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+        Ok(ClientIp(client_ip(
+            peer,
+            &parts.headers,
+            &state.config.trusted_proxies,
+        )))
+    }
+}
+
+/// The signed-in user of this request.
+#[derive(Clone, Debug)]
+pub struct CurrentUser {
+    /// The user.
+    pub user: User,
+    /// Hash of the token that authenticated the request (logout deletes it).
+    pub token_hash: String,
+}
+
+impl CurrentUser {
+    /// The user's role.
+    pub fn role(&self) -> AccountType {
+        self.user.account_type
+    }
+}
+
+/// Filled by [`CurrentUser`] so the request log line can name the user.
+#[derive(Clone, Debug, Default)]
+pub struct LoggedUser(pub std::sync::Arc<std::sync::OnceLock<uuid::Uuid>>);
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// The session cookie's value, if sent.
+pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value)
+}
+
+/// Cookie-authenticated requests that change state must come from our own
+/// pages: their `Origin` must name the host they were sent to.
+fn origin_matches(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+    let host = headers
+        .get("x-forwarded-host")
+        .or_else(|| headers.get(header::HOST))
+        .and_then(|v| v.to_str().ok());
+    host.is_some_and(|h| h.eq_ignore_ascii_case(origin_host))
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let unauthorized = || AppError::Unauthorized("not authenticated".into());
+        let (token, via_cookie) = match bearer(&parts.headers) {
+            Some(t) => (t, false),
+            None => (
+                session_cookie(&parts.headers).ok_or_else(unauthorized)?,
+                true,
+            ),
+        };
+        if via_cookie
+            && !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS)
+            && !origin_matches(&parts.headers)
+        {
+            return Err(AppError::Forbidden(
+                "cross-origin request refused: cookie-authenticated changes need a matching Origin header"
+                    .into(),
+            ));
+        }
+        let token_hash = token::hash(token);
+        let (session, user) = state
+            .store
+            .find_session(&token_hash)
+            .await?
+            .ok_or_else(unauthorized)?;
+        let now = Utc::now();
+        let idle = chrono::Duration::from_std(state.config.session_idle).unwrap_or_default();
+        if now >= session.expires_at || now - session.last_seen_at >= idle {
+            state.store.delete_session(&token_hash).await?;
+            return Err(AppError::Unauthorized(
+                "session expired; sign in again".into(),
+            ));
+        }
+        if user.status != crate::domain::AccountStatus::Active {
+            return Err(unauthorized());
+        }
+        // Move the idle clock at most once a minute: one write per user-minute, not per request.
+        if now - session.last_seen_at >= chrono::Duration::minutes(1) {
+            state.store.touch_session(&token_hash, now).await?;
+        }
+        if let Some(slot) = parts.extensions.get::<LoggedUser>() {
+            let _ = slot.0.set(user.id);
+        }
+        Ok(CurrentUser { user, token_hash })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_for_only_from_trusted_peers() {
+        let trusted = vec![IpNet::parse("10.0.0.0/8").unwrap()];
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", "203.0.113.9, 10.0.0.7".parse().unwrap());
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let stranger: IpAddr = "198.51.100.1".parse().unwrap();
+        assert_eq!(
+            client_ip(proxy, &h, &trusted),
+            "203.0.113.9".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(client_ip(stranger, &h, &trusted), stranger);
+        h.insert("x-forwarded-for", "1.2.3.4, 203.0.113.9".parse().unwrap());
+        // A client cannot spoof by prepending: the right-most untrusted address wins.
+        assert_eq!(
+            client_ip(proxy, &h, &trusted),
+            "203.0.113.9".parse::<IpAddr>().unwrap()
+        );
+    }
+
+    #[test]
+    fn origin_check() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, "pulse.example:8080".parse().unwrap());
+        assert!(!origin_matches(&h));
+        h.insert(header::ORIGIN, "http://pulse.example:8080".parse().unwrap());
+        assert!(origin_matches(&h));
+        h.insert(header::ORIGIN, "http://evil.example".parse().unwrap());
+        assert!(!origin_matches(&h));
+    }
+}

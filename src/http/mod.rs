@@ -1,0 +1,80 @@
+//! The HTTP layer: one router, thin handlers (parse → call → respond),
+//! one error type.
+
+pub mod audit;
+pub mod error;
+pub mod extract;
+mod log;
+pub mod permissions;
+pub mod request_id;
+pub mod routes;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+
+use crate::auth::password::Hasher;
+use crate::auth::throttle::LoginThrottle;
+use crate::config::Config;
+use crate::store::Store;
+use error::AppError;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Arc<dyn Store>,
+    /// The effective configuration.
+    pub config: Arc<Config>,
+    /// Password hashing under its concurrency bound.
+    pub hasher: Hasher,
+    /// Failed-login counters.
+    pub throttle: Arc<LoginThrottle>,
+}
+
+/// The whole application's router.
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.config.max_body_bytes;
+    Router::new()
+        .merge(routes::health::routes())
+        .merge(routes::auth::routes())
+        .merge(routes::users::routes())
+        .merge(audit::routes())
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            body_limit,
+            refuse_oversized,
+        ))
+        .layer(axum::middleware::from_fn(log::log_requests))
+        .with_state(state)
+}
+
+/// Answers 413 from the `Content-Length` alone, before reading the body,
+/// so a client cannot make us wait for (or buffer) what we will refuse.
+async fn refuse_oversized(
+    axum::extract::State(limit): axum::extract::State<usize>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return AppError::PayloadTooLarge(format!("request body too large (limit {limit} bytes)"))
+            .into_response();
+    }
+    next.run(req).await
+}
+
+async fn not_found() -> impl IntoResponse {
+    (
+        StatusCode::NOT_FOUND,
+        AppError::NotFound("no such endpoint".into()),
+    )
+}

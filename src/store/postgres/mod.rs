@@ -1,0 +1,145 @@
+//! The PostgreSQL backend (tokio-postgres + deadpool), for several instances
+//! on one database.
+
+mod users;
+
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio_postgres::NoTls;
+
+use super::{AdminStore, AuditEntry, AuditStore, NewAuditEntry, StoreError, StoreResult};
+
+/// Migrations in order; each runs once, inside a transaction.
+const MIGRATIONS: &[(&str, &str)] = &[(
+    "0001_users_sessions_audit",
+    include_str!("migrations/0001_users_sessions_audit.sql"),
+)];
+
+/// Any fixed number; all instances take this advisory lock to migrate one at a time.
+const MIGRATION_LOCK: i64 = 0x50_756c_7365;
+
+/// Pulse's data in PostgreSQL.
+pub struct PgStore {
+    pool: Pool,
+}
+
+impl PgStore {
+    /// Builds a pool for `url` and checks that the server answers.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let config = tokio_postgres::Config::from_str(url)
+            .map_err(|e| StoreError::Backend(format!("invalid PostgreSQL URL: {e}")))?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(16)
+            .build()
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let store = Self { pool };
+        store.ping().await?;
+        Ok(store)
+    }
+
+    /// A pooled client.
+    pub(crate) async fn client(&self) -> StoreResult<deadpool_postgres::Object> {
+        self.pool
+            .get()
+            .await
+            .map_err(|e| StoreError::Backend(format!("PostgreSQL pool: {e}")))
+    }
+}
+
+#[async_trait]
+impl AdminStore for PgStore {
+    async fn migrate(&self) -> StoreResult<Vec<String>> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+        )
+        .await?;
+        let mut applied = Vec::new();
+        for (name, sql) in MIGRATIONS {
+            let done = tx
+                .query_opt(
+                    "SELECT name FROM schema_migrations WHERE name = $1",
+                    &[name],
+                )
+                .await?;
+            if done.is_none() {
+                tx.batch_execute(sql)
+                    .await
+                    .map_err(|e| StoreError::Backend(format!("migration {name} failed: {e}")))?;
+                tx.execute("INSERT INTO schema_migrations (name) VALUES ($1)", &[name])
+                    .await?;
+                applied.push(name.to_string());
+            }
+        }
+        tx.commit().await?;
+        Ok(applied)
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.client().await?.simple_query("SELECT 1").await?;
+        Ok(())
+    }
+
+    fn backend_name(&self) -> &'static str {
+        "postgres"
+    }
+}
+
+#[async_trait]
+impl AuditStore for PgStore {
+    async fn append_audit(&self, e: &NewAuditEntry) -> StoreResult<()> {
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO audit_log (at, actor_id, actor_email, action, details, request_id)
+                 VALUES (now(), $1, $2, $3, $4, $5)",
+                &[
+                    &e.actor_id,
+                    &e.actor_email,
+                    &e.action,
+                    &e.details,
+                    &e.request_id,
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn list_audit(&self, action: Option<&str>, limit: i64) -> StoreResult<Vec<AuditEntry>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT id, at, actor_id, actor_email, action, details, request_id
+                 FROM audit_log WHERE ($1::text IS NULL OR action = $1)
+                 ORDER BY id DESC LIMIT $2",
+                &[&action, &limit],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| AuditEntry {
+                id: r.get(0),
+                at: r.get(1),
+                actor_id: r.get(2),
+                actor_email: r.get(3),
+                action: r.get(4),
+                details: r.get(5),
+                request_id: r.get(6),
+            })
+            .collect())
+    }
+}
