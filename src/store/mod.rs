@@ -5,6 +5,7 @@
 //! ~0.1M (DESIGN §7), which matters for the export path. Both backends pass
 //! the same integration suite; handlers only ever see `Arc<dyn Store>`.
 
+pub mod filter;
 mod model;
 pub mod postgres;
 pub mod sqlite;

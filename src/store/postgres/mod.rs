@@ -12,10 +12,13 @@ use tokio_postgres::NoTls;
 use super::{AdminStore, AuditEntry, AuditStore, NewAuditEntry, StoreError, StoreResult};
 
 /// Migrations in order; each runs once, inside a transaction.
-const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_users_sessions_audit",
-    include_str!("migrations/0001_users_sessions_audit.sql"),
-)];
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_users_sessions_audit",
+        include_str!("migrations/0001_users_sessions_audit.sql"),
+    ),
+    ("0002_leads", include_str!("migrations/0002_leads.sql")),
+];
 
 /// Any fixed number; all instances take this advisory lock to migrate one at a time.
 const MIGRATION_LOCK: i64 = 0x50_756c_7365;

@@ -13,10 +13,13 @@ use super::{AdminStore, AuditEntry, AuditStore, NewAuditEntry, StoreError, Store
 pub use pool::Pool;
 
 /// Migrations in order; each runs once, inside a transaction.
-const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_users_sessions_audit",
-    include_str!("migrations/0001_users_sessions_audit.sql"),
-)];
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_users_sessions_audit",
+        include_str!("migrations/0001_users_sessions_audit.sql"),
+    ),
+    ("0002_leads", include_str!("migrations/0002_leads.sql")),
+];
 
 /// Pulse's data in one SQLite file.
 pub struct SqliteStore {
