@@ -34,6 +34,7 @@ impl Application {
             store,
             hasher: Hasher::new(config.hash_concurrency),
             throttle: Arc::new(LoginThrottle::default()),
+            export_permits: Arc::new(tokio::sync::Semaphore::new(config.export_concurrency)),
             config: Arc::new(config),
         };
         Ok(Self { listener, state })

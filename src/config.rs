@@ -125,6 +125,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Password hashes computed at once (each takes ~19 MiB for ~35 ms).
     pub hash_concurrency: usize,
+    /// Exports streaming at once; the excess is answered 503 at once.
+    pub export_concurrency: usize,
     /// How long SIGTERM waits for in-flight requests before exiting.
     pub shutdown_grace: Duration,
     /// Mark the session cookie `Secure` (set when Pulse is served over HTTPS).
@@ -147,6 +149,7 @@ struct Layer {
     session_absolute_hours: Option<u64>,
     max_body_bytes: Option<usize>,
     hash_concurrency: Option<usize>,
+    export_concurrency: Option<usize>,
     shutdown_grace_seconds: Option<u64>,
     cookie_secure: Option<bool>,
     log_format: Option<String>,
@@ -164,6 +167,7 @@ pub const VARIABLES: &[&str] = &[
     "PULSE_SESSION_ABSOLUTE_HOURS",
     "PULSE_MAX_BODY_BYTES",
     "PULSE_HASH_CONCURRENCY",
+    "PULSE_EXPORT_CONCURRENCY",
     "PULSE_SHUTDOWN_GRACE_SECONDS",
     "PULSE_COOKIE_SECURE",
     "PULSE_LOG_FORMAT",
@@ -205,6 +209,7 @@ impl Layer {
             session_absolute_hours: num(get, "PULSE_SESSION_ABSOLUTE_HOURS")?,
             max_body_bytes: num(get, "PULSE_MAX_BODY_BYTES")?,
             hash_concurrency: num(get, "PULSE_HASH_CONCURRENCY")?,
+            export_concurrency: num(get, "PULSE_EXPORT_CONCURRENCY")?,
             shutdown_grace_seconds: num(get, "PULSE_SHUTDOWN_GRACE_SECONDS")?,
             cookie_secure,
             log_format: get("PULSE_LOG_FORMAT"),
@@ -223,6 +228,7 @@ impl Layer {
             session_absolute_hours: over.session_absolute_hours.or(self.session_absolute_hours),
             max_body_bytes: over.max_body_bytes.or(self.max_body_bytes),
             hash_concurrency: over.hash_concurrency.or(self.hash_concurrency),
+            export_concurrency: over.export_concurrency.or(self.export_concurrency),
             shutdown_grace_seconds: over.shutdown_grace_seconds.or(self.shutdown_grace_seconds),
             cookie_secure: over.cookie_secure.or(self.cookie_secure),
             log_format: over.log_format.or(self.log_format),
@@ -297,6 +303,10 @@ impl Config {
         if hash_concurrency == 0 {
             return Err("PULSE_HASH_CONCURRENCY must be at least 1".into());
         }
+        let export_concurrency = l.export_concurrency.unwrap_or(8);
+        if export_concurrency == 0 {
+            return Err("PULSE_EXPORT_CONCURRENCY must be at least 1".into());
+        }
         Ok(Self {
             data_dir,
             database_url: Secret::new(database_url),
@@ -310,6 +320,7 @@ impl Config {
             ),
             max_body_bytes: l.max_body_bytes.unwrap_or(1024 * 1024),
             hash_concurrency,
+            export_concurrency,
             shutdown_grace: Duration::from_secs(l.shutdown_grace_seconds.unwrap_or(30)),
             cookie_secure: l.cookie_secure.unwrap_or(false),
             log_format,
@@ -351,6 +362,10 @@ impl Config {
             ),
             ("PULSE_MAX_BODY_BYTES", self.max_body_bytes.to_string()),
             ("PULSE_HASH_CONCURRENCY", self.hash_concurrency.to_string()),
+            (
+                "PULSE_EXPORT_CONCURRENCY",
+                self.export_concurrency.to_string(),
+            ),
             (
                 "PULSE_SHUTDOWN_GRACE_SECONDS",
                 self.shutdown_grace.as_secs().to_string(),

@@ -10,5 +10,6 @@ pub mod config;
 pub mod domain;
 pub mod export;
 pub mod http;
+pub mod seed;
 pub mod store;
 pub mod telemetry;

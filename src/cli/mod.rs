@@ -2,7 +2,10 @@
 //! Each subcommand's `run()` lives in its own file.
 
 mod config_cmd;
+mod export;
+pub mod import;
 mod migrate;
+pub mod seed;
 mod serve;
 mod user;
 
@@ -31,9 +34,15 @@ enum Command {
     Migrate,
     /// Print the effective configuration, secrets redacted.
     Config,
+    /// Export leads to an xlsx or csv file (the same engine as the HTTP export).
+    Export(export::ExportArgs),
     /// Manage user accounts: add, list, set-role, disable, set-password.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Import leads from a JSON lines file (`-` = standard input), all in one transaction.
+    Import(import::ImportArgs),
+    /// Write N demo leads and a dozen telecaller accounts (deterministic per seed).
+    Seed(seed::SeedArgs),
 }
 
 /// Parses the command line and runs the chosen subcommand.
@@ -61,8 +70,11 @@ pub fn main() -> std::process::ExitCode {
         match cli.command {
             Command::Serve => serve::run(config).await,
             Command::Migrate => migrate::run(config).await,
+            Command::Export(args) => export::run(config, args).await,
             Command::Config => config_cmd::run(&config),
             Command::User(cmd) => user::run(config, cmd).await,
+            Command::Import(args) => import::run(config, args).await,
+            Command::Seed(args) => seed::run(config, args).await,
         }
     });
     match result {

@@ -12,6 +12,8 @@
 //!   low-cardinality text, IST date-times, sheet rollover past Excel's limit).
 //! - [`csv`]: RFC 4180 with a BOM and the formula-injection guard.
 //! - [`zip`]: the streaming ZIP container under the workbook.
+//! - [`engine`]: store snapshot → cells → file, the one path of every
+//!   export; [`engine_stream`] feeds it to an HTTP body.
 
 use std::borrow::Cow;
 use std::io::{self, Write};
@@ -21,6 +23,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 #[cfg(test)]
 mod check_tests;
 pub mod csv;
+pub mod engine;
+mod engine_columns;
+pub mod engine_stream;
 mod num;
 #[cfg(test)]
 mod testutil;

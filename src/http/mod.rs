@@ -5,6 +5,7 @@ pub mod audit;
 pub mod error;
 pub mod extract;
 mod log;
+pub mod openapi;
 pub mod permissions;
 pub mod request_id;
 pub mod routes;
@@ -33,6 +34,9 @@ pub struct AppState {
     pub hasher: Hasher,
     /// Failed-login counters.
     pub throttle: Arc<LoginThrottle>,
+    /// Admission of streaming exports (`PULSE_EXPORT_CONCURRENCY` permits,
+    /// each held until the export's last byte).
+    pub export_permits: Arc<tokio::sync::Semaphore>,
 }
 
 /// The whole application's router.
@@ -42,7 +46,10 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::health::routes())
         .merge(routes::auth::routes())
         .merge(routes::users::routes())
+        .merge(routes::leads::routes())
+        .merge(openapi::routes())
         .merge(audit::routes())
+        .merge(routes::export::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(

@@ -74,6 +74,15 @@ pub struct LeadFilter {
     /// this login. Never taken from a client.
     #[serde(skip)]
     pub own_only: Option<String>,
+    /// Assigned for this day (the telecaller desk). Never taken from a client.
+    #[serde(skip)]
+    pub assigned_on: Option<NaiveDate>,
+    /// Callback due on this day (the telecaller desk).
+    #[serde(skip)]
+    pub callback_on: Option<NaiveDate>,
+    /// Callback due before this day, i.e. overdue (the telecaller desk).
+    #[serde(skip)]
+    pub callback_before: Option<NaiveDate>,
 }
 
 impl LeadFilter {
@@ -88,3 +97,173 @@ impl LeadFilter {
         }
     }
 }
+
+/// The one order of every leads list and export: never called first, then
+/// the oldest call, ties broken by id so pages are stable. SQLite sorts
+/// NULLs first by default and accepts `NULLS FIRST` since 3.30; on
+/// PostgreSQL it is needed to match the `leads_order` index.
+pub const ORDER_BY: &str = "ORDER BY last_called ASC NULLS FIRST, id";
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern, so a name
+/// fragment is matched literally.
+fn like_contains(fragment: &str) -> String {
+    let mut out = String::with_capacity(fragment.len() + 2);
+    out.push('%');
+    for c in fragment.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// Collects conditions and their parameters, numbering placeholders from
+/// a starting index so a caller can put its own parameters first.
+struct Builder {
+    dialect: Dialect,
+    next: usize,
+    conditions: Vec<String>,
+    params: Vec<SqlParam>,
+}
+
+impl Builder {
+    /// Binds `p` and returns its placeholder.
+    fn bind(&mut self, p: SqlParam) -> String {
+        let ph = self.dialect.placeholder(self.next);
+        self.next += 1;
+        self.params.push(p);
+        ph
+    }
+
+    /// Case-insensitive equality on the telecaller login. Each form matches
+    /// an expression index of migration 0003, so it stays an index range scan.
+    fn telecaller_is(&mut self, login: &str) -> String {
+        let ph = self.bind(SqlParam::Text(login.to_string()));
+        match self.dialect {
+            Dialect::Sqlite => format!("assigned_telecaller = {ph} COLLATE NOCASE"),
+            Dialect::Postgres => format!("lower(assigned_telecaller) = lower({ph})"),
+        }
+    }
+}
+
+impl LeadFilter {
+    /// True when the filter reads only `source`, `import_date`,
+    /// `assigned_telecaller`, `stage` and `status`: then its `WHERE` also
+    /// applies to a table of counts keyed by those columns (SQLite's
+    /// `lead_counts`).
+    pub fn only_counted_columns(&self) -> bool {
+        self.names.is_empty()
+            && self.phones.is_empty()
+            && self.assigned_on.is_none()
+            && self.callback_on.is_none()
+            && self.callback_before.is_none()
+    }
+
+    /// The `WHERE …` clause (or `""` when nothing filters) for `dialect`,
+    /// with placeholders numbered from `first_param` (1-based), and the
+    /// parameters to bind in that order. Columns are unqualified: the
+    /// statement must read from `leads` (without an alias). On SQLite a
+    /// name search is `rowid IN (…leads_name_fts…)`, the trigram index of
+    /// migration 0003; on PostgreSQL `name ILIKE …` (pg_trgm's GIN index).
+    pub fn to_sql(&self, dialect: Dialect, first_param: usize) -> (String, Vec<SqlParam>) {
+        let mut b = Builder {
+            dialect,
+            next: first_param,
+            conditions: Vec::new(),
+            params: Vec::new(),
+        };
+        if !self.names.is_empty() || !self.phones.is_empty() {
+            let mut any = Vec::new();
+            for name in &self.names {
+                // no ESCAPE clause unless needed: SQLite's trigram index
+                // cannot serve a LIKE that has one
+                let special = name.contains(['%', '_', '\\']);
+                let ph = b.bind(SqlParam::Text(like_contains(name)));
+                let escape = if special { " ESCAPE '\\'" } else { "" };
+                any.push(match dialect {
+                    Dialect::Sqlite => format!(
+                        "rowid IN (SELECT rowid FROM leads_name_fts WHERE name LIKE {ph}{escape})"
+                    ),
+                    Dialect::Postgres => format!("name ILIKE {ph}{escape}"),
+                });
+            }
+            if !self.phones.is_empty() {
+                let phs: Vec<String> = self
+                    .phones
+                    .iter()
+                    .map(|p| b.bind(SqlParam::Text(p.clone())))
+                    .collect();
+                any.push(format!("phone_number IN ({})", phs.join(", ")));
+            }
+            b.conditions.push(format!("({})", any.join(" OR ")));
+        }
+        if let Some(stage) = self.stage {
+            let ph = b.bind(SqlParam::Text(stage.code().to_string()));
+            b.conditions.push(format!("stage = {ph}"));
+        }
+        let exact = [("status", &self.status), ("source", &self.source)];
+        for (column, value) in exact {
+            if let Some(v) = value {
+                let ph = b.bind(SqlParam::Text(v.clone()));
+                b.conditions.push(format!("{column} = {ph}"));
+            }
+        }
+        if let Some(t) = &self.telecaller {
+            let c = b.telecaller_is(t);
+            b.conditions.push(c);
+        }
+        let dates = [
+            ("import_date >=", self.start_date),
+            ("import_date <=", self.end_date),
+            ("assigned_date =", self.assigned_on),
+            ("callback_date =", self.callback_on),
+            ("callback_date <", self.callback_before),
+        ];
+        for (cmp, value) in dates {
+            if let Some(d) = value {
+                let ph = b.bind(SqlParam::Date(d));
+                b.conditions.push(format!("{cmp} {ph}"));
+            }
+        }
+        if self.unassigned_only {
+            b.conditions
+                .push("(assigned_telecaller IS NULL OR assigned_telecaller = '')".into());
+        }
+        if let Some(login) = &self.own_only {
+            let c = b.telecaller_is(login);
+            b.conditions.push(c);
+        }
+        if b.conditions.is_empty() {
+            (String::new(), b.params)
+        } else {
+            (format!("WHERE {}", b.conditions.join(" AND ")), b.params)
+        }
+    }
+}
+
+/// The columns of `leads` in [`crate::domain::Lead`] field order: the one
+/// list every backend's row mapping and every `SELECT` of whole leads use.
+pub const LEAD_COLUMNS: &str = "id, name, phone_number, email, vehicle, driving_license, \
+    experience, interested_ev, monthly_salary, residing_chennai, current_location, \
+    preferred_shift, allotted_shift, default_vehicle, end_date, dl_no, badge_no, aadhar_card, \
+    pan_card, gas_bill, bank_passbook, stage, status, assigned_telecaller, assigned_date, \
+    callback_date, last_called, source, import_date, remarks, remarks_history, status_history, \
+    created_at, updated_at";
+
+/// How many columns [`LEAD_COLUMNS`] names.
+pub const LEAD_COLUMN_COUNT: usize = 34;
+
+/// `where_sql` (from [`LeadFilter::to_sql`], possibly empty) with `extra`
+/// ANDed on.
+pub fn and_where(where_sql: &str, extra: &str) -> String {
+    match where_sql.strip_prefix("WHERE ") {
+        Some(conds) => format!("WHERE {conds} AND {extra}"),
+        None => format!("WHERE {extra}"),
+    }
+}
+
+#[cfg(test)]
+#[path = "filter_tests.rs"]
+mod tests;

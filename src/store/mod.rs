@@ -5,7 +5,10 @@
 //! ~0.1M (DESIGN §7), which matters for the export path. Both backends pass
 //! the same integration suite; handlers only ever see `Arc<dyn Store>`.
 
+mod bulk;
+mod export;
 pub mod filter;
+mod leads;
 mod model;
 pub mod postgres;
 pub mod sqlite;
@@ -16,6 +19,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+pub use bulk::{BatchOutcome, BulkBatch, BulkStore, DuplicatePolicy};
+pub use export::{
+    EXPORT_DATE_FIELDS, EXPORT_INSTANT_FIELDS, EXPORT_TEXT_FIELDS, ExportSnapshot, ExportStore,
+    LeadRow, LeadRows, RowsError,
+};
+pub use leads::*;
 pub use model::*;
 
 /// Errors from a store. Constraint violations are told apart so the HTTP
@@ -120,8 +129,31 @@ pub trait AdminStore {
 }
 
 /// Everything a Pulse process needs from its database.
-pub trait Store: UserStore + SessionStore + AuditStore + AdminStore + Send + Sync {}
-impl<T: UserStore + SessionStore + AuditStore + AdminStore + Send + Sync> Store for T {}
+pub trait Store:
+    UserStore
+    + SessionStore
+    + AuditStore
+    + AdminStore
+    + ExportStore
+    + BulkStore
+    + LeadStore
+    + Send
+    + Sync
+{
+}
+impl<
+    T: UserStore
+        + SessionStore
+        + AuditStore
+        + AdminStore
+        + ExportStore
+        + BulkStore
+        + LeadStore
+        + Send
+        + Sync,
+> Store for T
+{
+}
 
 /// Opens the store the URL names (`sqlite://PATH` or `postgres://…`);
 /// does not migrate.

@@ -4,5 +4,13 @@
 mod helpers;
 
 mod auth;
+mod export;
+mod export_caddy;
+mod export_support;
 mod http_basics;
+mod leads;
+mod leads_bulk;
+mod leads_openapi;
+mod leads_permissions;
+mod seed_import;
 mod users;

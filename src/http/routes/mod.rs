@@ -1,5 +1,10 @@
 //! Route handlers, one file per area of the API.
 
 pub mod auth;
+pub mod export;
 pub mod health;
+pub mod leads;
+mod leads_bulk;
+mod leads_notes;
+mod leads_summary;
 pub mod users;

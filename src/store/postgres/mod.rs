@@ -1,6 +1,9 @@
 //! The PostgreSQL backend (tokio-postgres + deadpool), for several instances
 //! on one database.
 
+mod bulk;
+mod export;
+mod leads;
 mod users;
 
 use std::str::FromStr;
@@ -18,6 +21,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("migrations/0001_users_sessions_audit.sql"),
     ),
     ("0002_leads", include_str!("migrations/0002_leads.sql")),
+    (
+        "0003_leads_search",
+        include_str!("migrations/0003_leads_search.sql"),
+    ),
 ];
 
 /// Any fixed number; all instances take this advisory lock to migrate one at a time.

@@ -1,5 +1,8 @@
 //! The SQLite backend (rusqlite): the zero-set-up default.
 
+mod bulk;
+mod export;
+mod leads;
 mod pool;
 mod users;
 
@@ -19,6 +22,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("migrations/0001_users_sessions_audit.sql"),
     ),
     ("0002_leads", include_str!("migrations/0002_leads.sql")),
+    (
+        "0003_leads_search",
+        include_str!("migrations/0003_leads_search.sql"),
+    ),
 ];
 
 /// Pulse's data in one SQLite file.

@@ -1,0 +1,266 @@
+//! The export's columns: the original system's order, readable headers
+//! (which `anchors/validate_xlsx.py` maps back to field names), widths, and
+//! where each value comes from in a [`LeadRow`].
+
+use std::sync::LazyLock;
+
+use super::{Cell, Column, ColumnKind};
+use crate::domain::mask_document;
+use crate::store::{EXPORT_DATE_FIELDS, EXPORT_INSTANT_FIELDS, EXPORT_TEXT_FIELDS, LeadRow};
+
+/// Where a column's value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Src {
+    /// Free text: index into [`LeadRow::text`].
+    Text(usize),
+    /// Low-cardinality text (stage, status, source, telecaller).
+    Shared(usize),
+    /// A document number (PII): masked unless the caller may see it.
+    Doc { text: usize, pii: usize },
+    /// `Yes`/`No`: whether the document number is present.
+    Uploaded(usize),
+    /// Index into [`LeadRow::dates`].
+    Date(usize),
+    /// Index into [`LeadRow::instants`].
+    Instant(usize),
+}
+
+/// One export column: its key (the field name a client asks for), its
+/// header and width, and its source.
+#[derive(Debug, Clone)]
+pub struct ExportColumn {
+    /// The name in a request's `columns` list (`phone_number`, `dl_no_uploaded`, …).
+    pub key: &'static str,
+    /// Header, width and kind for the file writers.
+    pub column: Column,
+    src: Src,
+}
+
+fn idx(list: &[&str], name: &str) -> usize {
+    list.iter()
+        .position(|f| *f == name)
+        .unwrap_or_else(|| panic!("export field {name} missing from the row source"))
+}
+
+fn text(key: &'static str, header: &'static str, width: f64) -> ExportColumn {
+    col(key, header, width, Src::Text(idx(&EXPORT_TEXT_FIELDS, key)))
+}
+
+fn shared(key: &'static str, header: &'static str, width: f64) -> ExportColumn {
+    col(
+        key,
+        header,
+        width,
+        Src::Shared(idx(&EXPORT_TEXT_FIELDS, key)),
+    )
+}
+
+fn col(key: &'static str, header: &'static str, width: f64, src: Src) -> ExportColumn {
+    let kind = match src {
+        Src::Date(_) => ColumnKind::Date,
+        Src::Instant(_) => ColumnKind::DateTime,
+        _ => ColumnKind::Text,
+    };
+    ExportColumn {
+        key,
+        column: Column::new(header, width, kind),
+        src,
+    }
+}
+
+/// Every column, in the original system's order (issue 4 §2).
+pub static ALL_COLUMNS: LazyLock<Vec<ExportColumn>> = LazyLock::new(|| {
+    let mut v = vec![
+        text("id", "ID", 38.0),
+        text("name", "Name", 24.0),
+        text("phone_number", "Phone Number", 14.0),
+        text("email", "Email", 28.0),
+        text("vehicle", "Vehicle", 12.0),
+        shared("stage", "Stage", 8.0),
+        shared("status", "Status", 22.0),
+        shared("source", "Source", 18.0),
+        text("remarks", "Remarks", 40.0),
+        text("current_location", "Current Location", 18.0),
+        text("preferred_shift", "Preferred Shift", 15.0),
+        text("experience", "Experience", 12.0),
+        shared("assigned_telecaller", "Assigned Telecaller", 26.0),
+    ];
+    const DOCS: [(&str, &str, &str, &str); 6] = [
+        ("dl_no_uploaded", "dl_no", "DL No Uploaded", "DL No"),
+        (
+            "badge_no_uploaded",
+            "badge_no",
+            "Badge No Uploaded",
+            "Badge No",
+        ),
+        (
+            "aadhar_card_uploaded",
+            "aadhar_card",
+            "Aadhar Card Uploaded",
+            "Aadhar Card",
+        ),
+        (
+            "pan_card_uploaded",
+            "pan_card",
+            "PAN Card Uploaded",
+            "PAN Card",
+        ),
+        (
+            "gas_bill_uploaded",
+            "gas_bill",
+            "Gas Bill Uploaded",
+            "Gas Bill",
+        ),
+        (
+            "bank_passbook_uploaded",
+            "bank_passbook",
+            "Bank Passbook Uploaded",
+            "Bank Passbook",
+        ),
+    ];
+    for (pii, (up_key, key, up_header, header)) in DOCS.into_iter().enumerate() {
+        let t = idx(&EXPORT_TEXT_FIELDS, key);
+        v.push(col(up_key, up_header, 10.0, Src::Uploaded(t)));
+        v.push(col(key, header, 18.0, Src::Doc { text: t, pii }));
+    }
+    let date = |key, header| col(key, header, 12.0, Src::Date(idx(&EXPORT_DATE_FIELDS, key)));
+    let instant = |key, header| {
+        col(
+            key,
+            header,
+            20.0,
+            Src::Instant(idx(&EXPORT_INSTANT_FIELDS, key)),
+        )
+    };
+    v.extend([
+        instant("last_called", "Last Called (IST)"),
+        date("callback_date", "Callback Date"),
+        date("assigned_date", "Assigned Date"),
+        date("import_date", "Import Date"),
+        instant("created_at", "Created At (IST)"),
+        instant("updated_at", "Updated At (IST)"),
+        text("driving_license", "Driving License", 10.0),
+        text("interested_ev", "Interested EV", 10.0),
+        text("monthly_salary", "Monthly Salary", 12.0),
+        text("residing_chennai", "Residing Chennai", 10.0),
+        text("allotted_shift", "Allotted Shift", 14.0),
+        text("default_vehicle", "Default Vehicle", 14.0),
+        date("end_date", "End Date"),
+    ]);
+    v
+});
+
+/// The most columns an export has (every column once).
+pub const MAX_COLUMNS: usize = 43;
+
+/// The columns `keys` names, in the order given (`None` or empty: all).
+/// Unknown or repeated names are an error naming them.
+pub fn select_columns(keys: Option<&[String]>) -> Result<Vec<ExportColumn>, String> {
+    let all = &*ALL_COLUMNS;
+    let Some(keys) = keys.filter(|k| !k.is_empty()) else {
+        return Ok(all.clone());
+    };
+    let mut out: Vec<ExportColumn> = Vec::with_capacity(keys.len());
+    for k in keys {
+        let k = k.trim();
+        let c = all
+            .iter()
+            .find(|c| c.key == k)
+            .ok_or_else(|| format!("unknown export column {k:?}"))?;
+        if out.iter().any(|o| o.key == c.key) {
+            return Err(format!("export column {k:?} given twice"));
+        }
+        out.push(c.clone());
+    }
+    Ok(out)
+}
+
+/// Document numbers of one row, masked (kept so the cells can borrow them).
+#[derive(Default)]
+pub(crate) struct Masked([Option<String>; 6]);
+
+/// Fills `cells` from `row` for `columns`; returns how many were set.
+/// Masks the document numbers into `masked` when `mask_pii` is set.
+pub(crate) fn fill_cells<'a>(
+    columns: &[ExportColumn],
+    row: &LeadRow<'a>,
+    mask_pii: bool,
+    masked: &'a mut Masked,
+    cells: &mut [Cell<'a>; MAX_COLUMNS],
+) -> usize {
+    if mask_pii {
+        for c in columns {
+            if let Src::Doc { text, pii } = c.src {
+                masked.0[pii] = row.text[text].map(mask_document);
+            }
+        }
+    }
+    let masked: &'a Masked = masked;
+    let text = |v: Option<&'a str>| v.map_or(Cell::Empty, Cell::Text);
+    for (cell, c) in cells.iter_mut().zip(columns) {
+        *cell = match c.src {
+            Src::Text(i) => text(row.text[i]),
+            Src::Shared(i) => row.text[i].map_or(Cell::Empty, Cell::SharedText),
+            Src::Doc { pii, .. } if mask_pii => text(masked.0[pii].as_deref()),
+            Src::Doc { text: i, .. } => text(row.text[i]),
+            Src::Uploaded(i) => {
+                Cell::SharedText(if row.text[i].is_some_and(|s| !s.trim().is_empty()) {
+                    "Yes"
+                } else {
+                    "No"
+                })
+            }
+            Src::Date(i) => row.dates[i].map_or(Cell::Empty, Cell::Date),
+            Src::Instant(i) => row.instants[i].map_or(Cell::Empty, Cell::DateTime),
+        };
+    }
+    columns.len().min(MAX_COLUMNS)
+}
+
+/// The `Column`s of a selection, for the file writers.
+pub fn file_columns(columns: &[ExportColumn]) -> Vec<Column> {
+    columns.iter().map(|c| c.column.clone()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_columns_in_the_original_order() {
+        let keys: Vec<&str> = ALL_COLUMNS.iter().map(|c| c.key).collect();
+        assert_eq!(keys.len(), MAX_COLUMNS);
+        assert_eq!(&keys[..3], ["id", "name", "phone_number"]);
+        assert_eq!(keys[12], "assigned_telecaller");
+        assert_eq!(&keys[13..15], ["dl_no_uploaded", "dl_no"]);
+        assert_eq!(keys[25], "last_called");
+        assert_eq!(keys[42], "end_date");
+    }
+
+    #[test]
+    fn subsets_and_unknown_names() {
+        let cols = select_columns(Some(&["phone_number".into(), "id".into()])).unwrap();
+        assert_eq!(cols.len(), 2);
+        assert_eq!(cols[0].key, "phone_number");
+        assert!(select_columns(Some(&["nope".into()])).is_err());
+        assert!(select_columns(Some(&["id".into(), "id".into()])).is_err());
+        assert_eq!(select_columns(None).unwrap().len(), MAX_COLUMNS);
+    }
+
+    #[test]
+    fn masking_and_uploaded() {
+        let mut row = LeadRow::default();
+        let dl = idx(&EXPORT_TEXT_FIELDS, "dl_no");
+        row.text[dl] = Some("TN0120074787142");
+        let cols = select_columns(Some(&["dl_no_uploaded".into(), "dl_no".into()])).unwrap();
+        let mut m = Masked::default();
+        let mut cells = [Cell::Empty; MAX_COLUMNS];
+        let n = fill_cells(&cols, &row, true, &mut m, &mut cells);
+        assert_eq!(n, 2);
+        assert_eq!(cells[0], Cell::SharedText("Yes"));
+        assert_eq!(cells[1], Cell::Text("XXXXXXXXXXX7142"));
+        let mut m = Masked::default();
+        fill_cells(&cols, &row, false, &mut m, &mut cells);
+        assert_eq!(cells[1], Cell::Text("TN0120074787142"));
+    }
+}

@@ -1,0 +1,777 @@
+//! `GET /api/openapi.json`: an OpenAPI 3 document built from [`ROUTES`],
+//! a table in code of every endpoint. The integration suite checks the
+//! table against the router both ways (every listed method answers, every
+//! other method of a listed path is 405, every `.route(` path in `src/http`
+//! is listed), so the document cannot drift from the code. A table instead
+//! of `utoipa`: no proc-macro dependency, and one place to read the API.
+
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Map, Value, json};
+
+use super::AppState;
+use crate::domain::Capability;
+use crate::store::filter::LEAD_COLUMNS;
+
+/// One endpoint: what the document says about it.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteDoc {
+    /// `GET`, `POST`, `PATCH`, `DELETE`.
+    pub method: &'static str,
+    /// The axum path, `{id}` style.
+    pub path: &'static str,
+    /// One line.
+    pub summary: &'static str,
+    /// Whether a bearer token or session cookie is needed.
+    pub auth: bool,
+    /// The capability checked (DESIGN §2), if any.
+    pub capability: Option<Capability>,
+    /// Query parameters.
+    pub query: &'static [&'static str],
+    /// Schema name of the JSON body, if any.
+    pub request: Option<&'static str>,
+    /// Schema name of the success answer (`File` for a download).
+    pub response: &'static str,
+}
+
+const FILTER: &[&str] = &[
+    "search",
+    "stage",
+    "status",
+    "source",
+    "telecaller",
+    "start_date",
+    "end_date",
+    "unassigned_only",
+];
+const LIST: &[&str] = &[
+    "search",
+    "stage",
+    "status",
+    "source",
+    "telecaller",
+    "start_date",
+    "end_date",
+    "unassigned_only",
+    "page",
+    "limit",
+];
+const EXPORT: &[&str] = &[
+    "search",
+    "stage",
+    "status",
+    "source",
+    "telecaller",
+    "start_date",
+    "end_date",
+    "unassigned_only",
+    "format",
+    "columns",
+];
+
+const fn route(
+    method: &'static str,
+    path: &'static str,
+    summary: &'static str,
+    capability: Option<Capability>,
+    request: Option<&'static str>,
+    response: &'static str,
+) -> RouteDoc {
+    RouteDoc {
+        method,
+        path,
+        summary,
+        auth: true,
+        capability,
+        query: &[],
+        request,
+        response,
+    }
+}
+
+const fn public(
+    method: &'static str,
+    path: &'static str,
+    summary: &'static str,
+    request: Option<&'static str>,
+    response: &'static str,
+) -> RouteDoc {
+    RouteDoc {
+        auth: false,
+        ..route(method, path, summary, None, request, response)
+    }
+}
+
+const fn with_query(mut r: RouteDoc, query: &'static [&'static str]) -> RouteDoc {
+    r.query = query;
+    r
+}
+
+use Capability::*;
+
+/// Every endpoint of Pulse.
+pub const ROUTES: &[RouteDoc] = &[
+    public("GET", "/healthz", "Liveness", None, "Health"),
+    public(
+        "GET",
+        "/readyz",
+        "Readiness (database reachable)",
+        None,
+        "Health",
+    ),
+    public("GET", "/api/openapi.json", "This document", None, "OpenApi"),
+    public(
+        "POST",
+        "/api/auth/login",
+        "Sign in with e-mail or user name",
+        Some("Login"),
+        "Session",
+    ),
+    public(
+        "POST",
+        "/api/auth/register",
+        "Self-register (pending approval)",
+        Some("Register"),
+        "UserCreated",
+    ),
+    route(
+        "GET",
+        "/api/auth/me",
+        "The signed-in user",
+        None,
+        None,
+        "User",
+    ),
+    route(
+        "POST",
+        "/api/auth/logout",
+        "End this session",
+        None,
+        None,
+        "Message",
+    ),
+    route(
+        "POST",
+        "/api/auth/change-password",
+        "Change one's password",
+        None,
+        Some("ChangePassword"),
+        "Message",
+    ),
+    route(
+        "GET",
+        "/api/users",
+        "List users",
+        Some(ManageUsers),
+        None,
+        "UserList",
+    ),
+    route(
+        "POST",
+        "/api/users",
+        "Create a user",
+        Some(ManageUsers),
+        Some("NewUser"),
+        "UserCreated",
+    ),
+    route(
+        "GET",
+        "/api/users/{id}",
+        "One user",
+        Some(ManageUsers),
+        None,
+        "User",
+    ),
+    route(
+        "PATCH",
+        "/api/users/{id}",
+        "Change role, status or name",
+        Some(ManageUsers),
+        Some("UserChange"),
+        "User",
+    ),
+    route(
+        "POST",
+        "/api/users/{id}/approve",
+        "Approve a pending user",
+        Some(ManageUsers),
+        None,
+        "User",
+    ),
+    route(
+        "POST",
+        "/api/users/{id}/disable",
+        "Disable a user (ends sessions)",
+        Some(ManageUsers),
+        None,
+        "User",
+    ),
+    route(
+        "POST",
+        "/api/users/{id}/reset-password",
+        "Reset a password",
+        Some(ManageUsers),
+        None,
+        "UserCreated",
+    ),
+    with_query(
+        route(
+            "GET",
+            "/api/audit",
+            "The audit log, newest first",
+            Some(ReadAudit),
+            None,
+            "AuditList",
+        ),
+        &["action", "limit"],
+    ),
+    with_query(
+        route(
+            "GET",
+            "/api/driver-onboarding/leads",
+            "Leads, filtered and paginated",
+            Some(ReadLeads),
+            None,
+            "LeadPage",
+        ),
+        LIST,
+    ),
+    route(
+        "POST",
+        "/api/driver-onboarding/leads",
+        "Create a lead (409 on a duplicate phone)",
+        Some(EditLeads),
+        Some("LeadInput"),
+        "Lead",
+    ),
+    route(
+        "POST",
+        "/api/driver-onboarding/create-lead",
+        "Create a lead (alias)",
+        Some(EditLeads),
+        Some("LeadInput"),
+        "Lead",
+    ),
+    route(
+        "GET",
+        "/api/driver-onboarding/leads/{id}",
+        "One lead",
+        Some(ReadLeads),
+        None,
+        "Lead",
+    ),
+    route(
+        "PATCH",
+        "/api/driver-onboarding/leads/{id}",
+        "Change a lead (pipeline rules apply)",
+        Some(EditLeads),
+        Some("LeadPatch"),
+        "Lead",
+    ),
+    route(
+        "DELETE",
+        "/api/driver-onboarding/leads/{id}",
+        "Delete a lead",
+        Some(DeleteLeads),
+        None,
+        "Deleted",
+    ),
+    route(
+        "PATCH",
+        "/api/driver-onboarding/bulk-assign",
+        "Assign leads to a telecaller",
+        Some(AssignLeads),
+        Some("BulkAssign"),
+        "BulkResult",
+    ),
+    route(
+        "POST",
+        "/api/driver-onboarding/leads/{id}/unassign",
+        "Remove a lead's telecaller",
+        Some(AssignLeads),
+        None,
+        "Lead",
+    ),
+    route(
+        "PATCH",
+        "/api/driver-onboarding/reassign-date",
+        "Move assigned leads to another day",
+        Some(AssignLeads),
+        Some("ReassignDate"),
+        "BulkResult",
+    ),
+    route(
+        "PATCH",
+        "/api/driver-onboarding/leads/bulk-update-status",
+        "Set the status of many leads",
+        Some(EditLeads),
+        Some("BulkStatus"),
+        "BulkResult",
+    ),
+    route(
+        "POST",
+        "/api/driver-onboarding/leads/bulk-delete",
+        "Delete many leads (audited)",
+        Some(DeleteLeads),
+        Some("LeadIds"),
+        "BulkDeleteResult",
+    ),
+    route(
+        "POST",
+        "/api/driver-onboarding/leads/{id}/call-done",
+        "Record a call now",
+        Some(EditLeads),
+        None,
+        "Lead",
+    ),
+    route(
+        "POST",
+        "/api/driver-onboarding/leads/{id}/remarks",
+        "Add a remark",
+        Some(EditLeads),
+        Some("Remark"),
+        "Remarks",
+    ),
+    route(
+        "GET",
+        "/api/driver-onboarding/leads/{id}/remarks",
+        "A lead's remarks",
+        Some(ReadLeads),
+        None,
+        "Remarks",
+    ),
+    with_query(
+        route(
+            "GET",
+            "/api/driver-onboarding/status-summary",
+            "Counts per stage and status",
+            Some(ReadLeads),
+            None,
+            "StatusSummary",
+        ),
+        FILTER,
+    ),
+    route(
+        "GET",
+        "/api/driver-onboarding/sources",
+        "Sources with lead counts",
+        Some(ReadLeads),
+        None,
+        "Sources",
+    ),
+    route(
+        "POST",
+        "/api/driver-onboarding/sources/merge",
+        "Rename sources into one",
+        Some(MergeSources),
+        Some("MergeSources"),
+        "Merged",
+    ),
+    with_query(
+        route(
+            "GET",
+            "/api/driver-onboarding/telecaller-summary",
+            "A telecaller's counts",
+            Some(TelecallerDesk),
+            None,
+            "TelecallerSummary",
+        ),
+        &["telecaller"],
+    ),
+    with_query(
+        route(
+            "GET",
+            "/api/driver-onboarding/telecaller-desk",
+            "Today's leads, callbacks due, overdue",
+            Some(TelecallerDesk),
+            None,
+            "TelecallerDesk",
+        ),
+        &["telecaller"],
+    ),
+    route(
+        "POST",
+        "/api/driver-onboarding/bulk-export",
+        "Stream an xlsx or csv export",
+        Some(Export),
+        Some("ExportRequest"),
+        "File",
+    ),
+    with_query(
+        route(
+            "GET",
+            "/api/driver-onboarding/bulk-export",
+            "Stream an export (query string)",
+            Some(Export),
+            None,
+            "File",
+        ),
+        EXPORT,
+    ),
+    route(
+        "POST",
+        "/api/driver-onboarding/batch-export-zip",
+        "Stream a zip of exports",
+        Some(Export),
+        Some("ExportRequest"),
+        "File",
+    ),
+];
+
+/// `GET /api/openapi.json`.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/openapi.json", get(serve))
+}
+
+async fn serve() -> Json<Value> {
+    Json(document())
+}
+
+fn schema_ref(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn operation(r: &RouteDoc) -> Value {
+    let mut params: Vec<Value> = r
+        .query
+        .iter()
+        .map(|q| json!({ "name": q, "in": "query", "required": false, "schema": {"type": "string"} }))
+        .collect();
+    if r.path.contains("{id}") {
+        params.push(json!({ "name": "id", "in": "path", "required": true,
+                            "schema": {"type": "string", "format": "uuid"} }));
+    }
+    let ok = if r.response == "File" {
+        json!({ "description": "the file, streamed",
+                "content": { "application/octet-stream": { "schema": {"type": "string", "format": "binary"} } } })
+    } else {
+        json!({ "description": "success",
+                "content": { "application/json": { "schema": schema_ref(r.response) } } })
+    };
+    let created = r.summary.starts_with("Create a lead");
+    let mut responses = Map::new();
+    responses.insert(if created { "201" } else { "200" }.into(), ok);
+    let error = json!({ "description": "error", "content": { "application/json": { "schema": schema_ref("Error") } } });
+    responses.insert("4XX".into(), error);
+    let mut op = json!({
+        "summary": r.summary,
+        "operationId": format!("{} {}", r.method, r.path),
+        "parameters": params,
+        "responses": responses,
+    });
+    if let Some(body) = r.request {
+        op["requestBody"] = json!({ "required": true,
+            "content": { "application/json": { "schema": schema_ref(body) } } });
+    }
+    if r.auth {
+        op["security"] = json!([{ "bearer": [] }, { "cookie": [] }]);
+    } else {
+        op["security"] = json!([]);
+    }
+    if let Some(cap) = r.capability {
+        let roles: Vec<&str> = crate::domain::AccountType::ALL
+            .iter()
+            .filter(|t| t.can(cap))
+            .map(|t| t.as_str())
+            .collect();
+        op["x-required-capability"] = json!(format!("{cap:?}"));
+        op["x-roles"] = json!(roles);
+    }
+    op
+}
+
+/// The `Lead` schema, from the column list every backend maps.
+fn lead_schema() -> Value {
+    const DATES: &[&str] = &["end_date", "assigned_date", "callback_date", "import_date"];
+    const INSTANTS: &[&str] = &["last_called", "created_at", "updated_at"];
+    let mut props = Map::new();
+    for col in LEAD_COLUMNS.split(',').map(str::trim) {
+        let schema = match col {
+            "id" => json!({"type": "string", "format": "uuid"}),
+            "remarks_history" | "status_history" => {
+                json!({"type": "array", "items": {"type": "object"}})
+            }
+            c if DATES.contains(&c) => {
+                json!({"type": "string", "format": "date", "nullable": true})
+            }
+            c if INSTANTS.contains(&c) => {
+                json!({"type": "string", "format": "date-time", "nullable": c == "last_called"})
+            }
+            "name" | "phone_number" | "stage" | "status" => json!({"type": "string"}),
+            _ => json!({"type": "string", "nullable": true}),
+        };
+        props.insert(col.to_string(), schema);
+    }
+    json!({ "type": "object", "properties": props })
+}
+
+fn object(fields: &[(&str, Value)]) -> Value {
+    let props: Map<String, Value> = fields
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    json!({ "type": "object", "properties": props })
+}
+
+fn schemas() -> Value {
+    let s = || json!({"type": "string"});
+    let n = || json!({"type": "integer"});
+    let ids = || json!({"type": "array", "items": {"type": "string"}});
+    let mut m = Map::new();
+    m.insert("Lead".into(), lead_schema());
+    m.insert(
+        "LeadInput".into(),
+        json!({"allOf": [schema_ref("Lead")], "required": ["name", "phone_number"],
+        "description": "a lead's fields; only name and phone_number are required"}),
+    );
+    m.insert(
+        "LeadPatch".into(),
+        json!({"allOf": [schema_ref("Lead")],
+        "description": "any subset of a lead's fields; null clears one"}),
+    );
+    m.insert(
+        "LeadPage".into(),
+        object(&[
+            (
+                "leads",
+                json!({"type": "array", "items": schema_ref("Lead")}),
+            ),
+            ("total", n()),
+            ("page", n()),
+            ("limit", n()),
+            ("total_pages", n()),
+        ]),
+    );
+    m.insert(
+        "BulkResult".into(),
+        object(&[
+            ("updated", n()),
+            ("unchanged", n()),
+            ("not_found", ids()),
+            ("not_allowed", ids()),
+        ]),
+    );
+    m.insert(
+        "BulkDeleteResult".into(),
+        object(&[
+            ("deleted", n()),
+            ("not_found", ids()),
+            ("not_allowed", ids()),
+        ]),
+    );
+    m.insert("LeadIds".into(), object(&[("lead_ids", ids())]));
+    m.insert(
+        "BulkAssign".into(),
+        object(&[
+            ("lead_ids", ids()),
+            ("telecaller", s()),
+            ("assigned_date", s()),
+        ]),
+    );
+    m.insert(
+        "ReassignDate".into(),
+        object(&[("lead_ids", ids()), ("new_date", s())]),
+    );
+    m.insert(
+        "BulkStatus".into(),
+        object(&[("lead_ids", ids()), ("status", s())]),
+    );
+    m.insert("Remark".into(), object(&[("remark", s())]));
+    m.insert(
+        "Remarks".into(),
+        object(&[
+            ("remarks", s()),
+            ("remarks_history", json!({"type": "array"})),
+        ]),
+    );
+    m.insert(
+        "StatusSummary".into(),
+        object(&[
+            ("total_leads", n()),
+            ("summary", json!({"type": "object"})),
+            ("stage_totals", json!({"type": "object"})),
+        ]),
+    );
+    m.insert(
+        "Sources".into(),
+        object(&[(
+            "sources",
+            json!({"type": "array", "items": object(&[("source", s()), ("count", n())])}),
+        )]),
+    );
+    m.insert(
+        "MergeSources".into(),
+        object(&[("from", ids()), ("to", s())]),
+    );
+    m.insert("Merged".into(), object(&[("merged", n()), ("to", s())]));
+    m.insert("Deleted".into(), object(&[("deleted", n()), ("id", s())]));
+    m.insert(
+        "TelecallerSummary".into(),
+        object(&[
+            ("telecaller", s()),
+            ("total_leads", n()),
+            ("summary", json!({"type": "object"})),
+            ("stage_totals", json!({"type": "object"})),
+            ("today", n()),
+            ("callbacks_due", n()),
+            ("overdue", n()),
+        ]),
+    );
+    m.insert(
+        "TelecallerDesk".into(),
+        object(&[
+            ("telecaller", s()),
+            ("date", s()),
+            ("today", json!({"type": "object"})),
+            ("callbacks_due", json!({"type": "object"})),
+            ("overdue", json!({"type": "object"})),
+        ]),
+    );
+    m.insert("Error".into(), object(&[("detail", s())]));
+    m.insert("Login".into(), object(&[("email", s()), ("password", s())]));
+    m.insert(
+        "Register".into(),
+        object(&[
+            ("email", s()),
+            ("password", s()),
+            ("first_name", s()),
+            ("last_name", s()),
+        ]),
+    );
+    m.insert(
+        "Session".into(),
+        object(&[("token", s()), ("user", schema_ref("User"))]),
+    );
+    m.insert(
+        "ChangePassword".into(),
+        object(&[("current_password", s()), ("new_password", s())]),
+    );
+    m.insert(
+        "User".into(),
+        object(&[
+            ("id", s()),
+            ("email", s()),
+            ("username", s()),
+            ("first_name", s()),
+            ("last_name", s()),
+            ("account_type", s()),
+            ("status", s()),
+            ("created_at", s()),
+        ]),
+    );
+    m.insert(
+        "UserList".into(),
+        json!({"type": "array", "items": schema_ref("User")}),
+    );
+    m.insert(
+        "NewUser".into(),
+        object(&[
+            ("email", s()),
+            ("password", s()),
+            ("first_name", s()),
+            ("last_name", s()),
+            ("account_type", s()),
+        ]),
+    );
+    m.insert(
+        "UserChange".into(),
+        object(&[
+            ("account_type", s()),
+            ("status", s()),
+            ("first_name", s()),
+            ("last_name", s()),
+        ]),
+    );
+    m.insert(
+        "UserCreated".into(),
+        object(&[("user", schema_ref("User")), ("temporary_password", s())]),
+    );
+    m.insert("AuditList".into(), json!({"type": "array", "items": object(&[("id", n()), ("at", s()), ("actor_id", s()),
+        ("actor_email", s()), ("action", s()), ("details", json!({"type": "object"})), ("request_id", s())])}));
+    m.insert(
+        "ExportRequest".into(),
+        object(&[
+            ("format", s()),
+            ("columns", ids()),
+            ("search", s()),
+            ("stage", s()),
+            ("status", s()),
+            ("source", s()),
+            ("telecaller", s()),
+            ("start_date", s()),
+            ("end_date", s()),
+            ("unassigned_only", json!({"type": "boolean"})),
+        ]),
+    );
+    m.insert("Health".into(), json!({"type": "object"}));
+    m.insert("Message".into(), json!({"type": "object"}));
+    m.insert("OpenApi".into(), json!({"type": "object"}));
+    Value::Object(m)
+}
+
+/// The whole OpenAPI 3 document.
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for r in ROUTES {
+        let item = paths.entry(r.path.to_string()).or_insert_with(|| json!({}));
+        item[r.method.to_ascii_lowercase()] = operation(r);
+    }
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Pulse",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Driver onboarding: leads, pipeline, streaming Excel export. Errors are {\"detail\": …}.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas(),
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer" },
+                "cookie": { "type": "apiKey", "in": "cookie", "name": "pulse_session" },
+            },
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_schema_named_exists() {
+        let doc = document();
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        for r in ROUTES {
+            for name in r.request.into_iter().chain([r.response]) {
+                assert!(
+                    name == "File" || schemas.contains_key(name),
+                    "{name} of {} {}",
+                    r.method,
+                    r.path
+                );
+            }
+        }
+        let text = doc.to_string();
+        for (i, _) in text.match_indices("#/components/schemas/") {
+            let name: String = text[i + 21..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric())
+                .collect();
+            assert!(schemas.contains_key(&name), "dangling $ref {name}");
+        }
+    }
+
+    #[test]
+    fn no_route_is_listed_twice() {
+        let mut seen = std::collections::HashSet::new();
+        for r in ROUTES {
+            assert!(
+                seen.insert((r.method, r.path)),
+                "{} {} twice",
+                r.method,
+                r.path
+            );
+        }
+    }
+}

@@ -1,0 +1,312 @@
+//! Streaming exports: `POST|GET /api/driver-onboarding/bulk-export` and
+//! `POST /api/driver-onboarding/batch-export-zip`. Thin: parse the request,
+//! take an admission permit, open the snapshot, hand it to the engine, and
+//! audit the outcome when the last byte has gone (or the client has).
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use chrono::NaiveDate;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::domain::{Capability, Stage, ist_today, match_status};
+use crate::export::Format;
+use crate::export::engine::{ExportSpec, select_columns};
+use crate::export::engine_stream::{Ending, Shape, stream};
+use crate::http::AppState;
+use crate::http::audit::audit;
+use crate::http::error::{AppError, AppResult};
+use crate::http::extract::{ApiQuery, CurrentUser};
+use crate::http::permissions::require;
+use crate::http::request_id;
+use crate::store::filter::LeadFilter;
+
+/// The export routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/driver-onboarding/bulk-export",
+            post(bulk_export_post).get(bulk_export_get),
+        )
+        .route("/api/driver-onboarding/batch-export-zip", post(batch_zip))
+}
+
+/// The leads list's filter names (plus `search`), as JSON or query string.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct FilterParams {
+    search: Option<String>,
+    stage: Option<String>,
+    status: Option<String>,
+    source: Option<String>,
+    telecaller: Option<String>,
+    start_date: Option<String>,
+    end_date: Option<String>,
+    #[serde(deserialize_with = "bool_or_text")]
+    unassigned_only: Option<bool>,
+}
+
+/// `true` in JSON, `"true"` in a query string (flattened query fields all
+/// arrive as text).
+fn bool_or_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum B {
+        Bool(bool),
+        Text(String),
+    }
+    match Option::<B>::deserialize(d)? {
+        None => Ok(None),
+        Some(B::Bool(b)) => Ok(Some(b)),
+        Some(B::Text(t)) => match t.trim().to_ascii_lowercase().as_str() {
+            "" | "false" | "0" | "no" => Ok(Some(false)),
+            "true" | "1" | "yes" => Ok(Some(true)),
+            other => Err(serde::de::Error::custom(format!(
+                "unassigned_only: expected true or false, got {other:?}"
+            ))),
+        },
+    }
+}
+
+/// `""` and `all` mean "no filter" (what the original UI's selects send).
+fn given(v: &Option<String>) -> Option<&str> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && !s.eq_ignore_ascii_case("all"))
+}
+
+fn date(name: &str, v: &Option<String>) -> AppResult<Option<NaiveDate>> {
+    given(v)
+        .map(|s| {
+            NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+                AppError::Unprocessable(format!("{name}: expected YYYY-MM-DD, got {s:?}"))
+            })
+        })
+        .transpose()
+}
+
+impl FilterParams {
+    /// Parses into the shared filter; 422 naming what is wrong.
+    pub fn to_filter(&self) -> AppResult<LeadFilter> {
+        let mut f = LeadFilter::default();
+        if let Some(s) = given(&self.search) {
+            f.add_search(s);
+        }
+        if let Some(s) = given(&self.stage) {
+            f.stage = Some(
+                s.parse::<Stage>()
+                    .map_err(|_| AppError::Unprocessable(format!("unknown stage {s:?}")))?,
+            );
+        }
+        if let Some(s) = given(&self.status) {
+            let (_, name) = match_status(s)
+                .ok_or_else(|| AppError::Unprocessable(format!("unknown status {s:?}")))?;
+            f.status = Some(name.to_string());
+        }
+        f.source = given(&self.source).map(String::from);
+        f.telecaller = given(&self.telecaller).map(String::from);
+        f.start_date = date("start_date", &self.start_date)?;
+        f.end_date = date("end_date", &self.end_date)?;
+        f.unassigned_only = self.unassigned_only.unwrap_or(false);
+        Ok(f)
+    }
+}
+
+fn parse_format(v: Option<&str>) -> AppResult<Format> {
+    match v.map(str::trim).map(str::to_ascii_lowercase).as_deref() {
+        None | Some("") | Some("xlsx") => Ok(Format::Xlsx),
+        Some("csv") => Ok(Format::Csv),
+        Some(other) => Err(AppError::Unprocessable(format!(
+            "format must be xlsx or csv, not {other:?}"
+        ))),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct ExportBody {
+    filters: FilterParams,
+    columns: Option<Vec<String>>,
+    format: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ExportQuery {
+    #[serde(flatten)]
+    filters: FilterParams,
+    /// Comma-separated column keys.
+    columns: Option<String>,
+    format: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct BatchBody {
+    batch_size: Option<u64>,
+    filters: FilterParams,
+    columns: Option<Vec<String>>,
+}
+
+/// A JSON body that may be absent (the original clients send none).
+fn optional_json<T: for<'de> Deserialize<'de> + Default>(body: &Bytes) -> AppResult<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| AppError::Unprocessable(format!("invalid JSON body: {e}")))
+}
+
+async fn bulk_export_post(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    body: Bytes,
+) -> AppResult<Response> {
+    require(&current, Capability::Export)?;
+    let req: ExportBody = optional_json(&body)?;
+    let format = parse_format(req.format.as_deref())?;
+    let filter = req.filters.to_filter()?;
+    start(
+        state,
+        current,
+        filter,
+        req.columns,
+        format,
+        Shape::File,
+        "bulk-export",
+    )
+    .await
+}
+
+async fn bulk_export_get(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ApiQuery(q): ApiQuery<ExportQuery>,
+) -> AppResult<Response> {
+    require(&current, Capability::Export)?;
+    let format = parse_format(q.format.as_deref())?;
+    let filter = q.filters.to_filter()?;
+    let columns = q
+        .columns
+        .as_deref()
+        .filter(|c| !c.trim().is_empty())
+        .map(|c| c.split(',').map(|s| s.trim().to_string()).collect());
+    start(
+        state,
+        current,
+        filter,
+        columns,
+        format,
+        Shape::File,
+        "bulk-export",
+    )
+    .await
+}
+
+async fn batch_zip(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    body: Bytes,
+) -> AppResult<Response> {
+    require(&current, Capability::Export)?;
+    let req: BatchBody = optional_json(&body)?;
+    let size = req.batch_size.unwrap_or(25_000);
+    if !(1..=1_048_575).contains(&size) {
+        return Err(AppError::Unprocessable(
+            "batch_size must be 1 to 1,048,575".into(),
+        ));
+    }
+    let filter = req.filters.to_filter()?;
+    start(
+        state,
+        current,
+        filter,
+        req.columns,
+        Format::Xlsx,
+        Shape::Batches(size),
+        "batch-export-zip",
+    )
+    .await
+}
+
+/// Admission, snapshot, engine, headers; the audit runs when the body ends.
+async fn start(
+    state: AppState,
+    current: CurrentUser,
+    filter: LeadFilter,
+    columns: Option<Vec<String>>,
+    format: Format,
+    shape: Shape,
+    kind: &'static str,
+) -> AppResult<Response> {
+    let columns = select_columns(columns.as_deref()).map_err(AppError::Unprocessable)?;
+    let mask_pii = !current.role().can(Capability::SeeUnmaskedPii);
+    let permit = state
+        .export_permits
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| AppError::Unavailable {
+            message: "too many exports running; try again shortly".into(),
+            retry_after: Duration::from_secs(5),
+        })?;
+    let snapshot = state.store.export_snapshot(&filter).await?;
+    let spec = ExportSpec::new(columns, format, mask_pii);
+    let started = stream(snapshot, spec, shape, Some(Box::new(permit)));
+    let total = started.total;
+    let rid = request_id::current();
+    tracing::info!(request_id = %rid, user_id = %current.user.id, kind, total, format = format.extension(), "export started");
+    let end = started.end;
+    let filters_json = serde_json::to_value(&filter).unwrap_or_default();
+    tokio::spawn(request_id::scope(rid.clone(), async move {
+        let out = end.wait().await;
+        let reason = match &out.ending {
+            Ending::Completed => None,
+            Ending::Aborted(r) => Some(r.clone()),
+        };
+        if reason.is_some() {
+            tracing::warn!(request_id = %rid, kind, rows = out.rows, total = out.total, bytes = out.bytes, reason = reason.as_deref().unwrap_or(""), elapsed_ms = out.elapsed.as_millis() as u64, "export aborted");
+        } else {
+            tracing::info!(request_id = %rid, kind, rows = out.rows, bytes = out.bytes, elapsed_ms = out.elapsed.as_millis() as u64, "export completed");
+        }
+        let details = json!({
+            "kind": kind,
+            "filters": filters_json,
+            "format": match shape { Shape::File => format.extension(), Shape::Batches(_) => "zip" },
+            "batch_size": match shape { Shape::File => None, Shape::Batches(n) => Some(n) },
+            "masked": mask_pii,
+            "total": out.total,
+            "rows": out.rows,
+            "bytes": out.bytes,
+            "sha256": out.sha256,
+            "outcome": out.ending.as_str(),
+            "reason": reason,
+            "elapsed_ms": out.elapsed.as_millis() as u64,
+        });
+        audit(&state, &current, "export", details).await;
+    }));
+    let (ext, content_type) = match shape {
+        Shape::File => (format.extension(), format.content_type()),
+        Shape::Batches(_) => ("zip", "application/zip"),
+    };
+    let filename = format!(
+        "driver leads export {}.{ext}",
+        ist_today().format("%Y-%m-%d")
+    );
+    let mut response = Body::from_stream(started.body).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert("x-total-leads", HeaderValue::from(total));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // Tell nginx-like proxies not to buffer; Caddy needs flush_interval -1.
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(response)
+}

@@ -1,0 +1,87 @@
+//! Bulk writes of leads (`pulse import`, `pulse seed`): whole batches, or a
+//! whole stream of batches, in one transaction, so a failure half-way leaves
+//! the database exactly as it was.
+
+use async_trait::async_trait;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use super::StoreResult;
+use crate::domain::Lead;
+
+/// What to do with a lead whose phone number (or id) is already stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DuplicatePolicy {
+    /// Keep the stored lead; report the new one as a skipped duplicate.
+    #[default]
+    Skip,
+    /// Overwrite the stored lead's fields with the new one's (the stored id
+    /// is kept, so nothing that refers to it breaks).
+    Replace,
+}
+
+impl std::str::FromStr for DuplicatePolicy {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "skip" => Ok(Self::Skip),
+            "replace" => Ok(Self::Replace),
+            _ => Err(format!(
+                "unknown duplicate policy {s:?}: expected skip or replace"
+            )),
+        }
+    }
+}
+
+/// One message of a bulk stream (see [`BulkStore::bulk_import`]).
+#[derive(Debug)]
+pub enum BulkBatch {
+    /// More leads, in stream order.
+    Leads(Vec<Lead>),
+    /// Everything was sent: commit. A stream that ends without this (the
+    /// sender failed, was dropped or panicked) is rolled back.
+    Commit,
+}
+
+/// What a bulk write did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchOutcome {
+    /// Leads written as new rows.
+    pub inserted: u64,
+    /// Stored leads overwritten ([`DuplicatePolicy::Replace`]).
+    pub updated: u64,
+    /// Leads not written because their phone or id was taken — by a lead
+    /// stored before, or by an earlier lead of the same stream: (0-based
+    /// position in the stream, id of the lead that holds the phone or id).
+    /// Leads of one stream never replace each other: the first one wins.
+    pub skipped_duplicates: Vec<(u64, Uuid)>,
+}
+
+/// Bulk writes of already validated leads (phones normalised, statuses
+/// canonical, no NUL: see `crate::cli::import::validate`).
+#[async_trait]
+pub trait BulkStore {
+    /// Writes `leads` in one transaction.
+    async fn insert_leads_batch(
+        &self,
+        leads: Vec<Lead>,
+        on_duplicate: DuplicatePolicy,
+    ) -> StoreResult<BatchOutcome> {
+        let (tx, rx) = mpsc::channel(2);
+        tx.send(BulkBatch::Leads(leads)).await.ok();
+        tx.send(BulkBatch::Commit).await.ok();
+        drop(tx);
+        self.bulk_import(rx, on_duplicate).await
+    }
+
+    /// Writes every lead received on `batches` in ONE transaction, committed
+    /// only when [`BulkBatch::Commit`] arrives; if the channel closes
+    /// without it, or anything fails, nothing is written and an error is
+    /// returned. Readers keep seeing the old data until the commit.
+    async fn bulk_import(
+        &self,
+        batches: mpsc::Receiver<BulkBatch>,
+        on_duplicate: DuplicatePolicy,
+    ) -> StoreResult<BatchOutcome>;
+}

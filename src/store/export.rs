@@ -1,0 +1,140 @@
+//! The export row source: one consistent snapshot of the leads a filter
+//! selects, read row by row on a blocking thread without copying values.
+//!
+//! Each backend opens the snapshot ([`ExportStore::export_snapshot`]),
+//! counts the rows inside it (the `X-Total-Leads` header) and then hands the
+//! rows one at a time as a [`LeadRow`] that borrows from the driver's row
+//! buffer. The store knows nothing about file formats; the export engine
+//! turns a [`LeadRow`] into cells.
+
+use std::io;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::filter::{Dialect, LeadFilter, ORDER_BY, SqlParam};
+use super::{StoreError, StoreResult};
+
+/// Text columns a [`LeadRow`] carries, in [`LeadRow::text`] order.
+pub const EXPORT_TEXT_FIELDS: [&str; 25] = [
+    "id",
+    "name",
+    "phone_number",
+    "email",
+    "vehicle",
+    "stage",
+    "status",
+    "source",
+    "remarks",
+    "current_location",
+    "preferred_shift",
+    "experience",
+    "assigned_telecaller",
+    "dl_no",
+    "badge_no",
+    "aadhar_card",
+    "pan_card",
+    "gas_bill",
+    "bank_passbook",
+    "driving_license",
+    "interested_ev",
+    "monthly_salary",
+    "residing_chennai",
+    "allotted_shift",
+    "default_vehicle",
+];
+
+/// Calendar-date columns, in [`LeadRow::dates`] order.
+pub const EXPORT_DATE_FIELDS: [&str; 4] =
+    ["callback_date", "assigned_date", "import_date", "end_date"];
+
+/// Instant columns, in [`LeadRow::instants`] order.
+pub const EXPORT_INSTANT_FIELDS: [&str; 3] = ["last_called", "created_at", "updated_at"];
+
+/// One lead as the export reads it, borrowed from the driver's row.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LeadRow<'a> {
+    /// Values of [`EXPORT_TEXT_FIELDS`] (`None` = null).
+    pub text: [Option<&'a str>; 25],
+    /// Values of [`EXPORT_DATE_FIELDS`].
+    pub dates: [Option<NaiveDate>; 4],
+    /// Values of [`EXPORT_INSTANT_FIELDS`].
+    pub instants: [Option<DateTime<Utc>>; 3],
+}
+
+/// Why reading rows stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum RowsError {
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The consumer (the file writer, i.e. the client) failed or went away.
+    #[error("output failed: {0}")]
+    Sink(io::Error),
+}
+
+/// The rows of an open snapshot. Blocking: call from a blocking thread.
+pub trait LeadRows: Send {
+    /// Calls `f` for every row in the export order
+    /// (`last_called` ascending, nulls first, then `id`); stops at the first
+    /// error of either side. Returns the rows passed to `f`.
+    fn for_each(
+        &mut self,
+        f: &mut dyn FnMut(&LeadRow<'_>) -> io::Result<()>,
+    ) -> Result<u64, RowsError>;
+}
+
+/// An open snapshot: its row count and its rows, read in the same
+/// transaction so they agree exactly.
+pub struct ExportSnapshot {
+    /// Rows the filter selects in this snapshot.
+    pub total: u64,
+    /// The rows themselves.
+    pub rows: Box<dyn LeadRows>,
+}
+
+impl std::fmt::Debug for ExportSnapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportSnapshot")
+            .field("total", &self.total)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Reading leads for exports.
+#[async_trait]
+pub trait ExportStore {
+    /// Opens a read-only snapshot of the leads `filter` selects and counts
+    /// them in it. The snapshot holds its own connection (outside the pool)
+    /// until the rows are read or dropped.
+    async fn export_snapshot(&self, filter: &LeadFilter) -> StoreResult<ExportSnapshot>;
+}
+
+/// `SELECT … FROM leads WHERE … ORDER BY …` for the export, and the count
+/// query of the same filter, with their parameters.
+pub(crate) struct ExportQueries {
+    pub count: String,
+    pub rows: String,
+    pub params: Vec<SqlParam>,
+}
+
+pub(crate) fn export_queries(filter: &LeadFilter, dialect: Dialect) -> ExportQueries {
+    let (where_sql, params) = filter.to_sql(dialect, 1);
+    let mut cols: Vec<String> = Vec::with_capacity(32);
+    for f in EXPORT_TEXT_FIELDS {
+        cols.push(match (f, dialect) {
+            ("id", Dialect::Postgres) => "id::text".to_string(),
+            _ => f.to_string(),
+        });
+    }
+    cols.extend(EXPORT_DATE_FIELDS.iter().map(|f| f.to_string()));
+    cols.extend(EXPORT_INSTANT_FIELDS.iter().map(|f| f.to_string()));
+    ExportQueries {
+        count: format!("SELECT count(*) FROM leads {where_sql}"),
+        rows: format!(
+            "SELECT {} FROM leads {where_sql} {ORDER_BY}",
+            cols.join(", ")
+        ),
+        params,
+    }
+}

@@ -1,0 +1,196 @@
+use proptest::prelude::*;
+
+use super::*;
+
+fn date(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+#[test]
+fn empty_filter_has_no_where() {
+    for d in [Dialect::Sqlite, Dialect::Postgres] {
+        assert_eq!(LeadFilter::default().to_sql(d, 1), (String::new(), vec![]));
+    }
+}
+
+#[test]
+fn every_field_in_both_dialects() {
+    let mut f = LeadFilter {
+        stage: Some(Stage::S2),
+        status: Some("Verified".into()),
+        source: Some("Walk-in".into()),
+        telecaller: Some("Arun@X".into()),
+        start_date: Some(date("2026-01-01")),
+        end_date: Some(date("2026-01-31")),
+        unassigned_only: true,
+        own_only: Some("me@x".into()),
+        ..Default::default()
+    };
+    f.add_search("ra_j%, +91 98765-43210");
+    let (sql, params) = f.to_sql(Dialect::Sqlite, 1);
+    assert_eq!(
+        sql,
+        "WHERE (rowid IN (SELECT rowid FROM leads_name_fts WHERE name LIKE ?1 ESCAPE '\\') \
+         OR phone_number IN (?2)) AND stage = ?3 \
+         AND status = ?4 AND source = ?5 AND assigned_telecaller = ?6 COLLATE NOCASE \
+         AND import_date >= ?7 AND import_date <= ?8 \
+         AND (assigned_telecaller IS NULL OR assigned_telecaller = '') \
+         AND assigned_telecaller = ?9 COLLATE NOCASE"
+    );
+    assert_eq!(
+        params,
+        vec![
+            SqlParam::Text("%ra\\_j\\%%".into()),
+            SqlParam::Text("9876543210".into()),
+            SqlParam::Text("S2".into()),
+            SqlParam::Text("Verified".into()),
+            SqlParam::Text("Walk-in".into()),
+            SqlParam::Text("Arun@X".into()),
+            SqlParam::Date(date("2026-01-01")),
+            SqlParam::Date(date("2026-01-31")),
+            SqlParam::Text("me@x".into()),
+        ]
+    );
+    let (pg, pg_params) = f.to_sql(Dialect::Postgres, 3);
+    assert_eq!(
+        pg,
+        "WHERE (name ILIKE $3 ESCAPE '\\' OR phone_number IN ($4)) AND stage = $5 \
+         AND status = $6 AND source = $7 AND lower(assigned_telecaller) = lower($8) \
+         AND import_date >= $9 AND import_date <= $10 \
+         AND (assigned_telecaller IS NULL OR assigned_telecaller = '') \
+         AND lower(assigned_telecaller) = lower($11)"
+    );
+    assert_eq!(
+        pg_params, params,
+        "same parameters, only placeholders differ"
+    );
+}
+
+#[test]
+fn desk_fields() {
+    let f = LeadFilter {
+        assigned_on: Some(date("2026-03-01")),
+        callback_on: Some(date("2026-03-02")),
+        callback_before: Some(date("2026-03-03")),
+        ..Default::default()
+    };
+    let (sql, params) = f.to_sql(Dialect::Postgres, 1);
+    assert_eq!(
+        sql,
+        "WHERE assigned_date = $1 AND callback_date = $2 AND callback_date < $3"
+    );
+    assert_eq!(params.len(), 3);
+}
+
+#[test]
+fn search_splits_names_and_phones() {
+    let mut f = LeadFilter::default();
+    f.add_search(" Priya , 09876543210,, 12345 ");
+    assert_eq!(f.names, ["Priya", "12345"]);
+    assert_eq!(f.phones, ["9876543210"]);
+}
+
+/// Placeholders in `sql`, in order of appearance.
+fn placeholders(sql: &str, sigil: char) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut chars = sql.char_indices().peekable();
+    while let Some((_, c)) = chars.next() {
+        if c == sigil {
+            let mut n = String::new();
+            while let Some((_, d)) = chars.peek().copied().filter(|(_, d)| d.is_ascii_digit()) {
+                n.push(d);
+                chars.next();
+            }
+            if !n.is_empty() {
+                out.push(n.parse().unwrap());
+            }
+        }
+    }
+    out
+}
+
+fn arb_filter() -> impl Strategy<Value = LeadFilter> {
+    let text = || proptest::option::of("[a-zA-Z?$%_ ]{0,8}");
+    let day = || proptest::option::of((2020i32..2030, 1u32..13, 1u32..29));
+    let to_date =
+        |d: Option<(i32, u32, u32)>| d.map(|(y, m, dd)| NaiveDate::from_ymd_opt(y, m, dd).unwrap());
+    (
+        (
+            proptest::collection::vec("[a-z?$]{1,6}", 0..4),
+            proptest::collection::vec("[6-9][0-9]{9}", 0..4),
+            proptest::option::of(0usize..4),
+            text(),
+            text(),
+            text(),
+        ),
+        (day(), day(), day(), day(), day(), any::<bool>(), text()),
+    )
+        .prop_map(
+            move |(
+                (names, phones, stage, status, source, telecaller),
+                (start, end, assigned, cb_on, cb_before, unassigned, own),
+            )| LeadFilter {
+                names,
+                phones,
+                stage: stage.map(|i| Stage::all()[i]),
+                status,
+                source,
+                telecaller,
+                start_date: to_date(start),
+                end_date: to_date(end),
+                unassigned_only: unassigned,
+                own_only: own,
+                assigned_on: to_date(assigned),
+                callback_on: to_date(cb_on),
+                callback_before: to_date(cb_before),
+            },
+        )
+}
+
+proptest! {
+    #[test]
+    fn placeholders_match_params(f in arb_filter(), first in 1usize..20) {
+        for (dialect, sigil) in [(Dialect::Sqlite, '?'), (Dialect::Postgres, '$')] {
+            let (sql, params) = f.to_sql(dialect, first);
+            let phs = placeholders(&sql, sigil);
+            let want: Vec<usize> = (first..first + params.len()).collect();
+            prop_assert_eq!(&phs, &want, "{}", sql);
+            prop_assert_eq!(sql.is_empty(), params.is_empty() && !f.unassigned_only);
+        }
+    }
+}
+
+#[test]
+fn plain_names_need_no_escape_clause() {
+    let mut f = LeadFilter::default();
+    f.add_search("kumar,முருகன்");
+    let (sql, params) = f.to_sql(Dialect::Sqlite, 1);
+    assert_eq!(
+        sql,
+        "WHERE (rowid IN (SELECT rowid FROM leads_name_fts WHERE name LIKE ?1) \
+         OR rowid IN (SELECT rowid FROM leads_name_fts WHERE name LIKE ?2))"
+    );
+    assert_eq!(params[1], SqlParam::Text("%முருகன்%".into()));
+    let (pg, _) = f.to_sql(Dialect::Postgres, 1);
+    assert_eq!(pg, "WHERE (name ILIKE $1 OR name ILIKE $2)");
+    assert!(!f.only_counted_columns());
+}
+
+#[test]
+fn counted_columns() {
+    let f = LeadFilter {
+        stage: Some(Stage::S1),
+        source: Some("x".into()),
+        telecaller: Some("t".into()),
+        start_date: Some(date("2026-01-01")),
+        unassigned_only: true,
+        own_only: Some("me".into()),
+        ..Default::default()
+    };
+    assert!(f.only_counted_columns());
+    let desk = LeadFilter {
+        callback_before: Some(date("2026-01-01")),
+        ..Default::default()
+    };
+    assert!(!desk.only_counted_columns());
+}

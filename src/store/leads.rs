@@ -1,0 +1,98 @@
+//! The leads part of the store: one trait, implemented by both backends
+//! (`sqlite/leads*.rs`, `postgres/leads*.rs`), fed by the one filter
+//! builder of [`super::filter`].
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use super::StoreResult;
+use super::filter::LeadFilter;
+use crate::domain::{Lead, Stage};
+
+/// An edit applied to each lead inside the transaction of
+/// [`LeadStore::update_leads`]. It runs the domain rules
+/// ([`Lead::set_status`], [`Lead::add_remark`], a validated patch, …) and
+/// returns whether it changed the lead; unchanged leads are not written.
+/// Input is validated before the call, so the edit itself cannot fail.
+pub type LeadEdit = Box<dyn FnMut(&mut Lead) -> bool + Send>;
+
+/// Result of inserting a lead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InsertOutcome {
+    /// Stored.
+    Inserted,
+    /// Another lead already has this phone number; nothing was written.
+    DuplicatePhone(Uuid),
+}
+
+/// Result of a write to many leads by id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BulkOutcome {
+    /// The leads as written (only those the edit changed), in request order.
+    pub changed: Vec<Lead>,
+    /// How many leads the edit left as they were.
+    pub unchanged: usize,
+    /// Requested ids that do not exist or are outside the scope; reported
+    /// together so a telecaller cannot probe which ids exist (DESIGN §2).
+    pub not_found: Vec<Uuid>,
+}
+
+/// Result of a delete of many leads by id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeleteOutcome {
+    /// Ids deleted.
+    pub deleted: Vec<Uuid>,
+    /// Ids that did not exist (or were outside the scope).
+    pub not_found: Vec<Uuid>,
+}
+
+/// One cell of the status summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusCount {
+    /// Stage as stored.
+    pub stage: Stage,
+    /// Status as stored.
+    pub status: String,
+    /// Leads in that stage and status.
+    pub count: i64,
+}
+
+/// Leads: the daily tool of telecallers and admins.
+#[async_trait]
+pub trait LeadStore {
+    /// Inserts a lead unless its phone number is taken (then nothing is
+    /// written and the existing lead's id is returned).
+    async fn insert_lead(&self, lead: &Lead) -> StoreResult<InsertOutcome>;
+    /// One lead by id, if it exists and lies within `scope` (a telecaller's
+    /// login: only leads assigned to it; `None`: every lead).
+    async fn get_lead(&self, id: Uuid, scope: Option<&str>) -> StoreResult<Option<Lead>>;
+    /// The id of the lead with this normalised phone number.
+    async fn find_by_phone(&self, phone: &str) -> StoreResult<Option<Uuid>>;
+    /// One page (1-based) of the leads matching `filter`, in
+    /// [`super::filter::ORDER_BY`] order, and how many match in all.
+    async fn list_leads(
+        &self,
+        filter: &LeadFilter,
+        page: u32,
+        limit: u32,
+    ) -> StoreResult<(Vec<Lead>, i64)>;
+    /// Lead counts per (stage, status) among those matching `filter`.
+    async fn status_summary(&self, filter: &LeadFilter) -> StoreResult<Vec<StatusCount>>;
+    /// Every non-empty source with its lead count (within `filter`), sorted
+    /// by name (byte order, the same on both backends).
+    async fn sources(&self, filter: &LeadFilter) -> StoreResult<Vec<(String, i64)>>;
+    /// Renames every source in `from` to `to`; returns how many leads changed.
+    async fn merge_sources(&self, from: &[String], to: &str) -> StoreResult<u64>;
+    /// Deletes the leads with these ids within `scope`, atomically.
+    async fn delete_leads(&self, ids: &[Uuid], scope: Option<&str>) -> StoreResult<DeleteOutcome>;
+    /// Loads the leads with these ids within `scope`, applies `edit` to each
+    /// and writes back those it changed, all in one transaction. A phone
+    /// number made duplicate by the edit fails the whole call with
+    /// `Conflict` and nothing is written.
+    async fn update_leads(
+        &self,
+        ids: &[Uuid],
+        scope: Option<&str>,
+        edit: LeadEdit,
+    ) -> StoreResult<BulkOutcome>;
+}

@@ -1,0 +1,230 @@
+//! Bulk lead writes on PostgreSQL: the stream goes through one
+//! `COPY … FROM STDIN BINARY` into a temporary table, then duplicates are
+//! resolved and the rest inserted with a few set-based statements — all in
+//! one transaction, so a failure leaves `leads` untouched.
+
+use std::pin::pin;
+
+use async_trait::async_trait;
+use tokio::sync::mpsc;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::{Json, ToSql, Type};
+use uuid::Uuid;
+
+use super::PgStore;
+use crate::store::{BatchOutcome, BulkBatch, BulkStore, DuplicatePolicy, StoreError, StoreResult};
+
+/// The leads columns, in COPY order (after `idx`), with their types.
+const COLUMNS: [(&str, Type); 34] = [
+    ("id", Type::UUID),
+    ("name", Type::TEXT),
+    ("phone_number", Type::TEXT),
+    ("email", Type::TEXT),
+    ("vehicle", Type::TEXT),
+    ("driving_license", Type::TEXT),
+    ("experience", Type::TEXT),
+    ("interested_ev", Type::TEXT),
+    ("monthly_salary", Type::TEXT),
+    ("residing_chennai", Type::TEXT),
+    ("current_location", Type::TEXT),
+    ("preferred_shift", Type::TEXT),
+    ("allotted_shift", Type::TEXT),
+    ("default_vehicle", Type::TEXT),
+    ("end_date", Type::DATE),
+    ("dl_no", Type::TEXT),
+    ("badge_no", Type::TEXT),
+    ("aadhar_card", Type::TEXT),
+    ("pan_card", Type::TEXT),
+    ("gas_bill", Type::TEXT),
+    ("bank_passbook", Type::TEXT),
+    ("stage", Type::TEXT),
+    ("status", Type::TEXT),
+    ("assigned_telecaller", Type::TEXT),
+    ("assigned_date", Type::DATE),
+    ("callback_date", Type::DATE),
+    ("last_called", Type::TIMESTAMPTZ),
+    ("source", Type::TEXT),
+    ("import_date", Type::DATE),
+    ("remarks", Type::TEXT),
+    ("remarks_history", Type::JSONB),
+    ("status_history", Type::JSONB),
+    ("created_at", Type::TIMESTAMPTZ),
+    ("updated_at", Type::TIMESTAMPTZ),
+];
+
+fn column_list() -> String {
+    COLUMNS
+        .iter()
+        .map(|(c, _)| *c)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[async_trait]
+impl BulkStore for PgStore {
+    async fn bulk_import(
+        &self,
+        mut batches: mpsc::Receiver<BulkBatch>,
+        on_duplicate: DuplicatePolicy,
+    ) -> StoreResult<BatchOutcome> {
+        let cols = column_list();
+        let mut client = self.client().await?;
+        // Dropping `tx` on an early return sends ROLLBACK; the temporary
+        // tables go with it (ON COMMIT DROP).
+        let tx = client.transaction().await?;
+        tx.batch_execute(
+            "CREATE TEMP TABLE pulse_import (idx BIGINT NOT NULL, LIKE leads) ON COMMIT DROP;
+             CREATE TEMP TABLE pulse_import_skip (idx BIGINT NOT NULL, holder UUID NOT NULL)
+                 ON COMMIT DROP;",
+        )
+        .await?;
+
+        // 1. Stream every lead into the staging table.
+        let sink = tx
+            .copy_in(&format!(
+                "COPY pulse_import (idx, {cols}) FROM STDIN BINARY"
+            ))
+            .await?;
+        let mut types = vec![Type::INT8];
+        types.extend(COLUMNS.iter().map(|(_, t)| t.clone()));
+        let mut writer = pin!(BinaryCopyInWriter::new(sink, &types));
+        let mut index: i64 = 0;
+        let committed = loop {
+            let leads = match batches.recv().await {
+                Some(BulkBatch::Leads(leads)) => leads,
+                Some(BulkBatch::Commit) => break true,
+                None => break false,
+            };
+            for l in &leads {
+                let stage = l.stage.code();
+                let remarks_history = Json(&l.remarks_history);
+                let status_history = Json(&l.status_history);
+                let row: [&(dyn ToSql + Sync); 35] = [
+                    &index,
+                    &l.id,
+                    &l.name,
+                    &l.phone_number,
+                    &l.email,
+                    &l.vehicle,
+                    &l.driving_license,
+                    &l.experience,
+                    &l.interested_ev,
+                    &l.monthly_salary,
+                    &l.residing_chennai,
+                    &l.current_location,
+                    &l.preferred_shift,
+                    &l.allotted_shift,
+                    &l.default_vehicle,
+                    &l.end_date,
+                    &l.dl_no,
+                    &l.badge_no,
+                    &l.aadhar_card,
+                    &l.pan_card,
+                    &l.gas_bill,
+                    &l.bank_passbook,
+                    &stage,
+                    &l.status,
+                    &l.assigned_telecaller,
+                    &l.assigned_date,
+                    &l.callback_date,
+                    &l.last_called,
+                    &l.source,
+                    &l.import_date,
+                    &l.remarks,
+                    &remarks_history,
+                    &status_history,
+                    &l.created_at,
+                    &l.updated_at,
+                ];
+                writer.as_mut().write(&row).await?;
+                index += 1;
+            }
+        };
+        if !committed {
+            return Err(StoreError::Backend(
+                "bulk import ended without commit: rolled back, nothing written".into(),
+            ));
+        }
+        writer.finish().await?;
+        tx.batch_execute("ANALYZE pulse_import").await?;
+
+        // 2. Within the stream the first lead with a phone (then an id) wins.
+        for key in ["phone_number", "id"] {
+            tx.batch_execute(&format!(
+                "INSERT INTO pulse_import_skip (idx, holder)
+                 SELECT idx, holder FROM (
+                     SELECT idx, first_value(id) OVER w AS holder, row_number() OVER w AS rn
+                     FROM pulse_import WINDOW w AS (PARTITION BY {key} ORDER BY idx)) d
+                 WHERE rn > 1;
+                 DELETE FROM pulse_import s USING pulse_import_skip k WHERE s.idx = k.idx;"
+            ))
+            .await?;
+        }
+
+        // 3. Leads whose phone or id is already stored.
+        let hits = "SELECT s.idx, COALESCE(p.id, i.id) AS holder
+                    FROM pulse_import s
+                    LEFT JOIN leads p ON p.phone_number = s.phone_number
+                    LEFT JOIN leads i ON i.id = s.id
+                    WHERE p.id IS NOT NULL OR i.id IS NOT NULL";
+        let mut updated = 0;
+        match on_duplicate {
+            DuplicatePolicy::Skip => {
+                tx.batch_execute(&format!(
+                    "INSERT INTO pulse_import_skip (idx, holder) {hits};
+                     DELETE FROM pulse_import s USING pulse_import_skip k WHERE s.idx = k.idx;"
+                ))
+                .await?;
+            }
+            DuplicatePolicy::Replace => {
+                tx.batch_execute(&format!(
+                    "CREATE TEMP TABLE pulse_import_hit ON COMMIT DROP AS {hits}"
+                ))
+                .await?;
+                let sets = COLUMNS
+                    .iter()
+                    .skip(1)
+                    .map(|(c, _)| format!("{c} = s.{c}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                updated = tx
+                    .execute(
+                        &format!(
+                            "UPDATE leads l SET {sets}
+                             FROM pulse_import s JOIN pulse_import_hit h ON h.idx = s.idx
+                             WHERE l.id = h.holder"
+                        ),
+                        &[],
+                    )
+                    .await?;
+                tx.batch_execute(
+                    "DELETE FROM pulse_import s USING pulse_import_hit h WHERE s.idx = h.idx",
+                )
+                .await?;
+            }
+        }
+
+        // 4. The rest is new.
+        let inserted = tx
+            .execute(
+                &format!("INSERT INTO leads ({cols}) SELECT {cols} FROM pulse_import ORDER BY idx"),
+                &[],
+            )
+            .await?;
+        let skipped = tx
+            .query(
+                "SELECT idx, holder FROM pulse_import_skip ORDER BY idx",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| (r.get::<_, i64>(0) as u64, r.get::<_, Uuid>(1)))
+            .collect();
+        tx.commit().await?;
+        Ok(BatchOutcome {
+            inserted,
+            updated,
+            skipped_duplicates: skipped,
+        })
+    }
+}

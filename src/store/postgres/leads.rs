@@ -1,0 +1,382 @@
+//! Leads on PostgreSQL: native DATE / TIMESTAMPTZ / UUID columns and JSONB
+//! histories (see migration 0002). Every `WHERE` comes from
+//! [`LeadFilter::to_sql`]; the row mapping lives in [`lead_from_row`] /
+//! [`lead_values`] only.
+
+use std::error::Error;
+
+use async_trait::async_trait;
+use bytes::BytesMut;
+use chrono::{NaiveDate, Utc};
+use deadpool_postgres::GenericClient;
+use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use tokio_postgres::{IsolationLevel, Row};
+use uuid::Uuid;
+
+use super::PgStore;
+use crate::domain::Lead;
+use crate::store::filter::{
+    Dialect, LEAD_COLUMN_COUNT, LEAD_COLUMNS, LeadFilter, ORDER_BY, SqlParam, and_where,
+};
+use crate::store::{
+    BulkOutcome, DeleteOutcome, InsertOutcome, LeadEdit, LeadStore, StatusCount, StoreError,
+    StoreResult,
+};
+
+impl ToSql for SqlParam {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
+        // the checked forms refuse a value bound to a column of another type
+        match self {
+            SqlParam::Text(t) => t.to_sql_checked(ty, out),
+            SqlParam::Date(d) => d.to_sql_checked(ty, out),
+            SqlParam::Int(i) => i.to_sql_checked(ty, out),
+        }
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        <String as ToSql>::accepts(ty)
+            || <NaiveDate as ToSql>::accepts(ty)
+            || <i64 as ToSql>::accepts(ty)
+    }
+
+    to_sql_checked!();
+}
+
+fn refs(params: &[SqlParam]) -> Vec<&(dyn ToSql + Sync)> {
+    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
+}
+
+fn bad(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(format!("invalid {what} in leads: {e}"))
+}
+
+/// A row selected with [`LEAD_COLUMNS`] as a lead.
+pub(crate) fn lead_from_row(r: &Row) -> StoreResult<Lead> {
+    let stage: String = r.try_get(21)?;
+    let remarks: serde_json::Value = r.try_get(30)?;
+    let statuses: serde_json::Value = r.try_get(31)?;
+    Ok(Lead {
+        id: r.try_get(0)?,
+        name: r.try_get(1)?,
+        phone_number: r.try_get(2)?,
+        email: r.try_get(3)?,
+        vehicle: r.try_get(4)?,
+        driving_license: r.try_get(5)?,
+        experience: r.try_get(6)?,
+        interested_ev: r.try_get(7)?,
+        monthly_salary: r.try_get(8)?,
+        residing_chennai: r.try_get(9)?,
+        current_location: r.try_get(10)?,
+        preferred_shift: r.try_get(11)?,
+        allotted_shift: r.try_get(12)?,
+        default_vehicle: r.try_get(13)?,
+        end_date: r.try_get(14)?,
+        dl_no: r.try_get(15)?,
+        badge_no: r.try_get(16)?,
+        aadhar_card: r.try_get(17)?,
+        pan_card: r.try_get(18)?,
+        gas_bill: r.try_get(19)?,
+        bank_passbook: r.try_get(20)?,
+        stage: stage.parse().map_err(|e| bad("stage", e))?,
+        status: r.try_get(22)?,
+        assigned_telecaller: r.try_get(23)?,
+        assigned_date: r.try_get(24)?,
+        callback_date: r.try_get(25)?,
+        last_called: r.try_get(26)?,
+        source: r.try_get(27)?,
+        import_date: r.try_get(28)?,
+        remarks: r.try_get(29)?,
+        remarks_history: serde_json::from_value(remarks).map_err(|e| bad("remarks_history", e))?,
+        status_history: serde_json::from_value(statuses).map_err(|e| bad("status_history", e))?,
+        created_at: r.try_get(32)?,
+        updated_at: r.try_get(33)?,
+    })
+}
+
+/// Owned values that need converting before binding (stage and histories).
+struct Converted {
+    stage: &'static str,
+    remarks: serde_json::Value,
+    statuses: serde_json::Value,
+}
+
+impl Converted {
+    fn of(l: &Lead) -> Self {
+        Converted {
+            stage: l.stage.code(),
+            remarks: serde_json::to_value(&l.remarks_history).unwrap_or_default(),
+            statuses: serde_json::to_value(&l.status_history).unwrap_or_default(),
+        }
+    }
+}
+
+/// A lead's values in [`LEAD_COLUMNS`] order.
+fn lead_values<'a>(l: &'a Lead, c: &'a Converted) -> [&'a (dyn ToSql + Sync); LEAD_COLUMN_COUNT] {
+    [
+        &l.id,
+        &l.name,
+        &l.phone_number,
+        &l.email,
+        &l.vehicle,
+        &l.driving_license,
+        &l.experience,
+        &l.interested_ev,
+        &l.monthly_salary,
+        &l.residing_chennai,
+        &l.current_location,
+        &l.preferred_shift,
+        &l.allotted_shift,
+        &l.default_vehicle,
+        &l.end_date,
+        &l.dl_no,
+        &l.badge_no,
+        &l.aadhar_card,
+        &l.pan_card,
+        &l.gas_bill,
+        &l.bank_passbook,
+        &c.stage,
+        &l.status,
+        &l.assigned_telecaller,
+        &l.assigned_date,
+        &l.callback_date,
+        &l.last_called,
+        &l.source,
+        &l.import_date,
+        &l.remarks,
+        &c.remarks,
+        &c.statuses,
+        &l.created_at,
+        &l.updated_at,
+    ]
+}
+
+fn placeholders(n: usize, first: usize) -> String {
+    (first..first + n)
+        .map(|i| Dialect::Postgres.placeholder(i))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `UPDATE leads SET <every column but id> WHERE id = $1`, values as [`lead_values`].
+fn update_sql() -> String {
+    let sets: Vec<String> = LEAD_COLUMNS
+        .split(',')
+        .map(str::trim)
+        .enumerate()
+        .skip(1)
+        .map(|(i, c)| format!("{c} = ${}", i + 1))
+        .collect();
+    format!("UPDATE leads SET {} WHERE id = $1", sets.join(", "))
+}
+
+/// The `AND …` condition limiting a statement to a telecaller's leads,
+/// from the one builder, numbered from `first`.
+fn scope_condition(scope: Option<&str>, first: usize) -> (String, Vec<SqlParam>) {
+    let filter = LeadFilter {
+        own_only: scope.map(str::to_string),
+        ..Default::default()
+    };
+    let (sql, params) = filter.to_sql(Dialect::Postgres, first);
+    let cond = sql
+        .strip_prefix("WHERE ")
+        .map(|c| format!(" AND {c}"))
+        .unwrap_or_default();
+    (cond, params)
+}
+
+async fn load(
+    client: &impl GenericClient,
+    id: Uuid,
+    scope: Option<&str>,
+    lock: bool,
+) -> StoreResult<Option<Lead>> {
+    let (cond, scope_params) = scope_condition(scope, 2);
+    let lock = if lock { " FOR UPDATE" } else { "" };
+    let sql = format!("SELECT {LEAD_COLUMNS} FROM leads WHERE id = $1{cond}{lock}");
+    let mut params: Vec<&(dyn ToSql + Sync)> = vec![&id];
+    params.extend(refs(&scope_params));
+    client
+        .query_opt(&sql, &params)
+        .await?
+        .map(|r| lead_from_row(&r))
+        .transpose()
+}
+
+fn dedup(ids: &[Uuid]) -> Vec<Uuid> {
+    let mut seen = std::collections::HashSet::new();
+    ids.iter().copied().filter(|id| seen.insert(*id)).collect()
+}
+
+#[async_trait]
+impl LeadStore for PgStore {
+    async fn insert_lead(&self, lead: &Lead) -> StoreResult<InsertOutcome> {
+        let c = Converted::of(lead);
+        let sql = format!(
+            "INSERT INTO leads ({LEAD_COLUMNS}) VALUES ({}) ON CONFLICT (phone_number) DO NOTHING",
+            placeholders(LEAD_COLUMN_COUNT, 1)
+        );
+        let client = self.client().await?;
+        let n = client.execute(&sql, &lead_values(lead, &c)).await?;
+        if n == 1 {
+            return Ok(InsertOutcome::Inserted);
+        }
+        // ON CONFLICT kept the other lead; it is committed, so it is visible now
+        let existing = self.find_by_phone(&lead.phone_number).await?;
+        existing
+            .map(InsertOutcome::DuplicatePhone)
+            .ok_or_else(|| StoreError::Conflict("leads_phone".into()))
+    }
+
+    async fn get_lead(&self, id: Uuid, scope: Option<&str>) -> StoreResult<Option<Lead>> {
+        let client = self.client().await?;
+        load(&client, id, scope, false).await
+    }
+
+    async fn find_by_phone(&self, phone: &str) -> StoreResult<Option<Uuid>> {
+        let row = self
+            .client()
+            .await?
+            .query_opt("SELECT id FROM leads WHERE phone_number = $1", &[&phone])
+            .await?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    async fn list_leads(
+        &self,
+        filter: &LeadFilter,
+        page: u32,
+        limit: u32,
+    ) -> StoreResult<(Vec<Lead>, i64)> {
+        let mut client = self.client().await?;
+        // one snapshot for the page and its total
+        let tx = client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await?;
+        let (where_sql, params) = filter.to_sql(Dialect::Postgres, 1);
+        let total: i64 = tx
+            .query_one(
+                &format!("SELECT count(*) FROM leads {where_sql}"),
+                &refs(&params),
+            )
+            .await?
+            .get(0);
+        let n = params.len();
+        let limit = i64::from(limit);
+        let offset = i64::from(page.saturating_sub(1)) * limit;
+        let mut all = refs(&params);
+        all.push(&limit);
+        all.push(&offset);
+        let sql = format!(
+            "SELECT {LEAD_COLUMNS} FROM leads {where_sql} {ORDER_BY} LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        );
+        let rows = tx.query(&sql, &all).await?;
+        tx.commit().await?;
+        let leads = rows.iter().map(lead_from_row).collect::<StoreResult<_>>()?;
+        Ok((leads, total))
+    }
+
+    async fn status_summary(&self, filter: &LeadFilter) -> StoreResult<Vec<StatusCount>> {
+        let (where_sql, params) = filter.to_sql(Dialect::Postgres, 1);
+        let sql =
+            format!("SELECT stage, status, count(*) FROM leads {where_sql} GROUP BY stage, status");
+        let rows = self.client().await?.query(&sql, &refs(&params)).await?;
+        rows.iter()
+            .map(|r| {
+                let stage: String = r.get(0);
+                Ok(StatusCount {
+                    stage: stage.parse().map_err(|e| bad("stage", e))?,
+                    status: r.get(1),
+                    count: r.get(2),
+                })
+            })
+            .collect()
+    }
+
+    async fn sources(&self, filter: &LeadFilter) -> StoreResult<Vec<(String, i64)>> {
+        let (where_sql, params) = filter.to_sql(Dialect::Postgres, 1);
+        let sql = format!(
+            "SELECT source, count(*) FROM leads {} GROUP BY source",
+            and_where(&where_sql, "source IS NOT NULL AND source <> ''")
+        );
+        let rows = self.client().await?.query(&sql, &refs(&params)).await?;
+        let mut out: Vec<(String, i64)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        // sorted here, not by SQL: collations differ between backends
+        out.sort();
+        Ok(out)
+    }
+
+    async fn merge_sources(&self, from: &[String], to: &str) -> StoreResult<u64> {
+        let from: Vec<&String> = from.iter().filter(|s| *s != to).collect();
+        if from.is_empty() {
+            return Ok(0);
+        }
+        let now = Utc::now();
+        Ok(self
+            .client()
+            .await?
+            .execute(
+                "UPDATE leads SET source = $1, updated_at = $2 WHERE source = ANY($3)",
+                &[&to, &now, &from],
+            )
+            .await?)
+    }
+
+    async fn delete_leads(&self, ids: &[Uuid], scope: Option<&str>) -> StoreResult<DeleteOutcome> {
+        let ids = dedup(ids);
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let (cond, scope_params) = scope_condition(scope, 2);
+        let stmt = tx
+            .prepare(&format!("DELETE FROM leads WHERE id = $1{cond}"))
+            .await?;
+        let mut out = DeleteOutcome::default();
+        for id in ids {
+            let mut params: Vec<&(dyn ToSql + Sync)> = vec![&id];
+            params.extend(refs(&scope_params));
+            if tx.execute(&stmt, &params).await? == 1 {
+                out.deleted.push(id);
+            } else {
+                out.not_found.push(id);
+            }
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn update_leads(
+        &self,
+        ids: &[Uuid],
+        scope: Option<&str>,
+        mut edit: LeadEdit,
+    ) -> StoreResult<BulkOutcome> {
+        let ids = dedup(ids);
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let update = tx.prepare(&update_sql()).await?;
+        let mut out = BulkOutcome::default();
+        for id in ids {
+            let Some(mut lead) = load(&tx, id, scope, true).await? else {
+                out.not_found.push(id);
+                continue;
+            };
+            if !edit(&mut lead) {
+                out.unchanged += 1;
+                continue;
+            }
+            let c = Converted::of(&lead);
+            tx.execute(&update, &lead_values(&lead, &c)).await?;
+            out.changed.push(lead);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+}
