@@ -24,21 +24,28 @@ use crate::store::ExportSnapshot;
 pub const CHUNK_BYTES: usize = 128 * 1024;
 /// Chunks queued between the writer and the client (~1 MiB per export).
 pub const QUEUED_CHUNKS: usize = 8;
+/// A client that takes nothing for this long is treated as gone, so a
+/// stalled connection cannot hold an export permit for ever.
+pub const STALL_TIMEOUT: Duration = Duration::from_secs(120);
+
+type Chunk = Result<Bytes, io::Error>;
 
 /// A [`Write`] that sends what it gets as [`Bytes`] chunks into a bounded
 /// channel, and hashes and counts every byte it manages to send.
 pub struct ChannelSink {
-    tx: mpsc::Sender<Bytes>,
+    tx: mpsc::Sender<Chunk>,
+    rt: tokio::runtime::Handle,
     buf: BytesMut,
     sha: Sha256,
     sent: u64,
 }
 
 impl ChannelSink {
-    /// A sink feeding `tx`.
-    pub fn new(tx: mpsc::Sender<Bytes>) -> Self {
+    /// A sink feeding `tx`; call from a blocking thread of the runtime.
+    pub fn new(tx: mpsc::Sender<Chunk>) -> Self {
         Self {
             tx,
+            rt: tokio::runtime::Handle::current(),
             buf: BytesMut::with_capacity(CHUNK_BYTES),
             sha: Sha256::new(),
             sent: 0,
@@ -52,9 +59,26 @@ impl ChannelSink {
         let chunk = self.buf.split().freeze();
         self.sha.update(&chunk);
         let len = chunk.len() as u64;
-        self.tx
-            .blocking_send(chunk)
-            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "client went away"))?;
+        // Blocks while the client is slow (backpressure); fails at once when
+        // the body was dropped (client gone).
+        let sent = self
+            .rt
+            .block_on(tokio::time::timeout(STALL_TIMEOUT, self.tx.send(Ok(chunk))));
+        match sent {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::BrokenPipe,
+                    "client went away",
+                ));
+            }
+            Err(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "client stalled: nothing read for 120 s",
+                ));
+            }
+        }
         self.sent += len;
         self.buf.reserve(CHUNK_BYTES);
         Ok(())
@@ -63,6 +87,16 @@ impl ChannelSink {
     /// Bytes handed to the channel, and the SHA-256 (hex) of them.
     pub fn finish(mut self) -> (u64, String) {
         let _ = self.send();
+        (self.sent, hex::encode(self.sha.finalize()))
+    }
+
+    /// Ends the body with an error, so the client's download fails visibly
+    /// instead of ending cleanly with a truncated file.
+    pub fn fail(self, why: String) -> (u64, String) {
+        let marker = self.tx.send(Err(io::Error::other(why)));
+        let _ = self
+            .rt
+            .block_on(tokio::time::timeout(Duration::from_secs(5), marker));
         (self.sent, hex::encode(self.sha.finalize()))
     }
 }
@@ -120,7 +154,7 @@ pub struct ExportOutcome {
 /// The file as a body stream. Holds `guard` (e.g. the admission permit)
 /// until it is dropped — after the last byte, or when the client leaves.
 pub struct ExportBody {
-    rx: mpsc::Receiver<Bytes>,
+    rx: mpsc::Receiver<Chunk>,
     ended: bool,
     delivered: Option<oneshot::Sender<bool>>,
     _guard: Option<Box<dyn Send + Sync>>,
@@ -131,7 +165,7 @@ impl futures_util::Stream for ExportBody {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         match self.rx.poll_recv(cx) {
-            Poll::Ready(Some(b)) => Poll::Ready(Some(Ok(b))),
+            Poll::Ready(Some(c)) => Poll::Ready(Some(c)),
             Poll::Ready(None) => {
                 self.ended = true;
                 Poll::Ready(None)
@@ -242,7 +276,10 @@ pub fn stream(
         };
         // Stop reading (close the snapshot) before reporting.
         drop(rows);
-        let (bytes, sha256) = sink.finish();
+        let (bytes, sha256) = match &result {
+            Ok(_) => sink.finish(),
+            Err(e) => sink.fail(e.to_string()),
+        };
         let (rows, error) = match result {
             Ok(w) => (w.rows, None),
             Err(e) => (progress.load(Ordering::Relaxed), Some(e)),

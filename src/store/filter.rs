@@ -165,8 +165,9 @@ impl LeadFilter {
     /// with placeholders numbered from `first_param` (1-based), and the
     /// parameters to bind in that order. Columns are unqualified: the
     /// statement must read from `leads` (without an alias). On SQLite a
-    /// name search is `rowid IN (…leads_name_fts…)`, the trigram index of
-    /// migration 0003; on PostgreSQL `name ILIKE …` (pg_trgm's GIN index).
+    /// name fragment of 3+ characters is a phrase query on
+    /// `leads_name_fts`, the trigram index of migration 0003 (shorter ones
+    /// scan with `LIKE`); on PostgreSQL `name ILIKE …` (pg_trgm's GIN index).
     pub fn to_sql(&self, dialect: Dialect, first_param: usize) -> (String, Vec<SqlParam>) {
         let mut b = Builder {
             dialect,
@@ -177,15 +178,28 @@ impl LeadFilter {
         if !self.names.is_empty() || !self.phones.is_empty() {
             let mut any = Vec::new();
             for name in &self.names {
-                // no ESCAPE clause unless needed: SQLite's trigram index
-                // cannot serve a LIKE that has one
-                let special = name.contains(['%', '_', '\\']);
+                if dialect == Dialect::Sqlite && name.chars().count() >= 3 {
+                    // A phrase of trigrams is a case-insensitive substring
+                    // match answered by the index alone: ~3 ms for a common
+                    // name on 1M leads, where `name LIKE` on the same FTS
+                    // table re-reads every candidate row (~165 ms).
+                    let phrase = format!("\"{}\"", name.replace('"', "\"\""));
+                    let ph = b.bind(SqlParam::Text(phrase));
+                    any.push(format!(
+                        "rowid IN (SELECT rowid FROM leads_name_fts WHERE leads_name_fts MATCH {ph})"
+                    ));
+                    continue;
+                }
+                // shorter than a trigram (SQLite) or PostgreSQL: a pattern;
+                // an ESCAPE clause only when needed
+                let escape = if name.contains(['%', '_', '\\']) {
+                    " ESCAPE '\\'"
+                } else {
+                    ""
+                };
                 let ph = b.bind(SqlParam::Text(like_contains(name)));
-                let escape = if special { " ESCAPE '\\'" } else { "" };
                 any.push(match dialect {
-                    Dialect::Sqlite => format!(
-                        "rowid IN (SELECT rowid FROM leads_name_fts WHERE name LIKE {ph}{escape})"
-                    ),
+                    Dialect::Sqlite => format!("name LIKE {ph}{escape}"),
                     Dialect::Postgres => format!("name ILIKE {ph}{escape}"),
                 });
             }

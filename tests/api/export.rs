@@ -160,6 +160,28 @@ async fn headers_filters_order_and_csv(app: TestApp) {
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["x-total-leads"], "1");
 
+    // A browser link: the session cookie alone, no bearer token.
+    let login = app
+        .login(crate::helpers::ADMIN_EMAIL, crate::helpers::ADMIN_PASSWORD)
+        .await;
+    let cookie = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let r = app
+        .client
+        .get(app.url(&format!("{EXPORT}?format=csv&columns=id")))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["x-total-leads"], "3000");
+    assert_eq!(r.text().await.unwrap().split("\r\n").count(), 3002);
+
     // Bad input is a 422, not a broken file.
     let (s, _) = status_json(app.post(EXPORT, &root, json!({"columns": ["nope"]})).await).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
@@ -219,8 +241,17 @@ async fn client_gone_aborts(app: TestApp) {
     assert_eq!(r.status(), StatusCode::OK);
     let first = r.chunk().await.unwrap().unwrap();
     assert!(first.starts_with(b"PK\x03\x04"));
+    // A slow client: the writer waits (backpressure) instead of buffering.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let gone = std::time::Instant::now();
     drop(r);
     let a = wait_audits(&app, &root, 1).await;
+    // The writer stops at its next chunk; the audit follows at once.
+    assert!(
+        gone.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        gone.elapsed()
+    );
     let d = &a[0]["details"];
     assert_eq!(d["outcome"], "aborted", "{d}");
     assert!(d["rows"].as_u64().unwrap() < 200_000, "{d}");

@@ -23,6 +23,7 @@ dual_backend_tests!(
     remarks_and_call_done,
     status_summary_matches_independent_counts,
     sources_are_counted_and_merged,
+    summary_follows_every_change,
 );
 
 /// A distinct valid mobile number for `n`.
@@ -373,6 +374,9 @@ async fn every_filter_selects_the_right_leads(app: TestApp) {
         ("search=karthik, 9800000004", vec![2, 4]),
         ("search=%25_", vec![4]),
         ("search=_", vec![4]),
+        ("search=50%25_o", vec![4]),
+        ("search=ri", vec![0, 1]),
+        ("search=\"pri", vec![]),
         ("search=9800000001", vec![1]),
         ("search=980000000", vec![]),
         ("stage=S1", vec![0, 3]),
@@ -698,4 +702,115 @@ async fn sources_are_counted_and_merged(app: TestApp) {
         )
         .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// Counts per (stage, status) of the listed leads, as the summary shows them.
+fn tally(leads: &[Value]) -> std::collections::BTreeMap<(String, String), i64> {
+    let mut out = std::collections::BTreeMap::new();
+    for l in leads {
+        let key = (
+            l["stage"].as_str().unwrap().to_string(),
+            l["status"].as_str().unwrap().to_string(),
+        );
+        *out.entry(key).or_insert(0) += 1;
+    }
+    out
+}
+
+/// The non-zero cells of a status summary.
+fn cells(summary: &Value) -> std::collections::BTreeMap<(String, String), i64> {
+    let mut out = std::collections::BTreeMap::new();
+    for (stage, statuses) in summary["summary"].as_object().unwrap() {
+        for (status, n) in statuses.as_object().unwrap() {
+            if n.as_i64().unwrap() > 0 {
+                out.insert((stage.clone(), status.clone()), n.as_i64().unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// The summary (maintained counters on SQLite) must agree with the listed
+/// leads (the leads table itself) after every kind of write.
+async fn summary_follows_every_change(app: TestApp) {
+    let t = app.admin_token().await;
+    const SOURCES: [&str; 3] = ["A", "B", "C"];
+    let mut ids = Vec::new();
+    for i in 0..12u32 {
+        let l = create(
+            &app,
+            &t,
+            json!({"name": format!("C{i}"), "phone_number": phone(i),
+                   "source": SOURCES[i as usize % 3],
+                   "import_date": format!("2026-02-{:02}", 1 + i),
+                   "assigned_telecaller": if i % 2 == 0 { Some("Tc@x.test") } else { None }}),
+        )
+        .await;
+        ids.push(l["id"].as_str().unwrap().to_string());
+    }
+    let check = |label: &'static str| {
+        let app = &app;
+        let t = t.clone();
+        async move {
+            for q in [
+                "",
+                "source=A",
+                "telecaller=tc@X.test",
+                "unassigned_only=true",
+                "start_date=2026-02-03&end_date=2026-02-08",
+                "stage=S2",
+                "source=B&stage=S1",
+                "status=Highly Interested",
+                "stage=S1&status=New",
+            ] {
+                let listed = tally(&list_all(app, &t, q).await);
+                let (_, s) =
+                    status_json(app.get(&format!("{API}/status-summary?{q}"), &t).await).await;
+                assert_eq!(cells(&s), listed, "after {label}, filter {q:?}");
+            }
+        }
+    };
+    check("create").await;
+    app.patch(
+        &format!("{API}/leads/bulk-update-status"),
+        &t,
+        json!({"lead_ids": [ids[0], ids[1], ids[2]], "status": "Highly Interested"}),
+    )
+    .await;
+    app.patch(
+        &format!("{API}/leads/{}", ids[3]),
+        &t,
+        json!({"stage": "S3", "source": "A"}),
+    )
+    .await;
+    check("status changes").await;
+    app.patch(
+        &format!("{API}/bulk-assign"),
+        &t,
+        json!({"lead_ids": [ids[1], ids[5]], "telecaller": "TC@X.TEST"}),
+    )
+    .await;
+    app.post(&format!("{API}/leads/{}/unassign", ids[0]), &t, json!({}))
+        .await;
+    app.patch(
+        &format!("{API}/leads/{}", ids[7]),
+        &t,
+        json!({"import_date": "2026-02-05", "assigned_telecaller": "someone@x.test"}),
+    )
+    .await;
+    check("assignments").await;
+    app.post(
+        &format!("{API}/sources/merge"),
+        &t,
+        json!({"from": ["C"], "to": "B"}),
+    )
+    .await;
+    app.post(
+        &format!("{API}/leads/bulk-delete"),
+        &t,
+        json!({"lead_ids": [ids[2], ids[4]]}),
+    )
+    .await;
+    delete(&app, &format!("{API}/leads/{}", ids[6]), &t).await;
+    check("merge and deletes").await;
 }

@@ -9,6 +9,7 @@ use pulse::cli::import::import_jsonl;
 use pulse::cli::seed::{ensure_telecallers, seed_leads};
 use pulse::domain::{Lead, PhoneNumber};
 use pulse::seed::{DEMO_PASSWORD, TELECALLERS};
+use pulse::store::filter::LeadFilter;
 use pulse::store::{BulkBatch, DuplicatePolicy, Store};
 use serde_json::Value;
 
@@ -92,6 +93,41 @@ async fn imports_a_generated_file_lead_by_lead(app: TestApp) {
         ids.push(want.id);
     }
     assert_eq!(stored_phones(&app).await.len(), 300);
+    // Derived data (status counters, name search) agrees with the file,
+    // though SQLite rebuilds it in bulk after a large import.
+    let leads: Vec<Lead> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let summary = store(&app)
+        .status_summary(&LeadFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(summary.iter().map(|c| c.count).sum::<i64>(), 300);
+    let new = leads.iter().filter(|l| l.status == "New").count() as i64;
+    let got = summary
+        .iter()
+        .filter(|c| c.status == "New")
+        .map(|c| c.count)
+        .sum::<i64>();
+    assert_eq!(got, new);
+    let name = leads[0].name.clone();
+    let by_name = LeadFilter {
+        names: vec![name.clone()],
+        ..Default::default()
+    };
+    let want = leads
+        .iter()
+        .filter(|l| l.name.to_lowercase().contains(&name.to_lowercase()))
+        .count();
+    let found: i64 = store(&app)
+        .status_summary(&by_name)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.count)
+        .sum();
+    assert_eq!(found as usize, want, "name search finds {name:?}");
 
     // The same file again: every line is a duplicate of itself.
     let again = import(&app, text.clone(), DuplicatePolicy::Skip).await;
