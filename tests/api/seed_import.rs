@@ -210,8 +210,8 @@ async fn bad_lines_are_reported_by_line_and_never_written(app: TestApp) {
     ];
     want.sort();
     assert_eq!(phones, want, "only the three good lines were written");
-    for i in 1..6 {
-        let id = good[i]["id"].as_str().unwrap().parse().unwrap();
+    for (i, lead) in good.iter().enumerate().take(6).skip(1) {
+        let id = lead["id"].as_str().unwrap().parse().unwrap();
         assert_eq!(
             store(&app).get_lead(id, None).await.unwrap(),
             None,
