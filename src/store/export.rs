@@ -118,6 +118,21 @@ pub(crate) struct ExportQueries {
     pub params: Vec<SqlParam>,
 }
 
+/// The export's order: stable within a snapshot. An unfiltered SQLite
+/// export goes in table (rowid, i.e. insertion) order so rows stream off
+/// the table sequentially: in the list order (`last_called, id`) each
+/// ~1.2 KB row was fetched by rowid from a 1.2 GB table and 1M leads took
+/// 9.5 s instead of 3.7 s (`pulse export`, same machine and load). A
+/// filtered export keeps the list order, which its filter's index yields
+/// without a sort (`ORDER BY rowid` there would sort whole rows in a temp
+/// b-tree: memory and a late first row). PostgreSQL keeps the list order.
+pub(crate) fn export_order(dialect: Dialect, filtered: bool) -> &'static str {
+    match (dialect, filtered) {
+        (Dialect::Sqlite, false) => "ORDER BY rowid",
+        _ => ORDER_BY,
+    }
+}
+
 pub(crate) fn export_queries(filter: &LeadFilter, dialect: Dialect) -> ExportQueries {
     let (where_sql, params) = filter.to_sql(dialect, 1);
     let mut cols: Vec<String> = Vec::with_capacity(32);
@@ -132,8 +147,9 @@ pub(crate) fn export_queries(filter: &LeadFilter, dialect: Dialect) -> ExportQue
     ExportQueries {
         count: format!("SELECT count(*) FROM leads {where_sql}"),
         rows: format!(
-            "SELECT {} FROM leads {where_sql} {ORDER_BY}",
-            cols.join(", ")
+            "SELECT {} FROM leads {where_sql} {}",
+            cols.join(", "),
+            export_order(dialect, !where_sql.trim().is_empty())
         ),
         params,
     }
