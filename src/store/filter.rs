@@ -161,6 +161,27 @@ impl LeadFilter {
             && self.callback_before.is_none()
     }
 
+    /// Which table of maintained counts (SQLite's migration 0003) can answer
+    /// counts for this filter with the same `WHERE`: `lead_status_counts`
+    /// (per stage and status, ~40 rows) when only stage/status filter,
+    /// `lead_counts` when only counted columns do, `None` otherwise.
+    pub fn counts_table(&self) -> Option<&'static str> {
+        if !self.only_counted_columns() {
+            return None;
+        }
+        let stage_status_only = self.source.is_none()
+            && self.telecaller.is_none()
+            && self.start_date.is_none()
+            && self.end_date.is_none()
+            && !self.unassigned_only
+            && self.own_only.is_none();
+        Some(if stage_status_only {
+            "lead_status_counts"
+        } else {
+            "lead_counts"
+        })
+    }
+
     /// The `WHERE …` clause (or `""` when nothing filters) for `dialect`,
     /// with placeholders numbered from `first_param` (1-based), and the
     /// parameters to bind in that order. Columns are unqualified: the

@@ -274,27 +274,18 @@ impl LeadStore for SqliteStore {
                 let (where_sql, params) = filter.to_sql(Dialect::Sqlite, 1);
                 // the maintained counters of migration 0003 answer in ~1 ms
                 // what GROUP BY over the leads takes up to ~0.9 s for
-                let stage_status_only = filter.only_counted_columns()
-                    && filter.source.is_none()
-                    && filter.telecaller.is_none()
-                    && filter.start_date.is_none()
-                    && filter.end_date.is_none()
-                    && !filter.unassigned_only
-                    && filter.own_only.is_none();
-                let sql = if stage_status_only {
-                    format!(
-                        "SELECT stage, status, n FROM lead_status_counts {}",
+                let sql = match filter.counts_table() {
+                    Some(table @ "lead_status_counts") => format!(
+                        "SELECT stage, status, n FROM {table} {}",
                         and_where(&where_sql, "n > 0")
-                    )
-                } else if filter.only_counted_columns() {
-                    format!(
-                        "SELECT stage, status, sum(n) FROM lead_counts {where_sql} \
+                    ),
+                    Some(table) => format!(
+                        "SELECT stage, status, sum(n) FROM {table} {where_sql} \
                          GROUP BY stage, status HAVING sum(n) > 0"
-                    )
-                } else {
-                    format!(
+                    ),
+                    None => format!(
                         "SELECT stage, status, count(*) FROM leads {where_sql} GROUP BY stage, status"
-                    )
+                    ),
                 };
                 let mut stmt = conn.prepare_cached(&sql)?;
                 let rows = stmt.query_map(params_from_iter(params.iter()), |r| {
