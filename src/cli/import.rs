@@ -25,9 +25,10 @@ use crate::domain::{DomainError, Lead, PhoneNumber, Stage, Status};
 use crate::store::{BulkBatch, DuplicatePolicy, NewAuditEntry, Store};
 
 /// Leads per message to the store: large enough that channel overhead is
-/// nothing, small enough that the two threads overlap (and memory stays
-/// at a few MB in flight).
-const BATCH: usize = 4096;
+/// nothing, small enough that the threads overlap and memory stays flat
+/// (~8 batches in flight between the reader, the store's preparing thread
+/// and its SQLite thread: ~25 MB at 1024 gen_leads lines; 4096 held ~100 MB).
+const BATCH: usize = 1024;
 
 const WRITER_STOPPED: &str = "the database writer stopped";
 
@@ -178,9 +179,14 @@ fn read_lines<R: BufRead>(
 
 /// One line → a valid lead, or (field, reason).
 pub fn parse_line(line: &[u8], now: chrono::DateTime<Utc>) -> Result<Lead, (String, String)> {
-    let mut lead = match serde_json::from_slice::<Lead>(line) {
-        Ok(lead) => lead,
-        Err(_) => parse_slow(line, now)?,
+    // One UTF-8 check of the whole line, then `from_str`, which trusts it:
+    // `from_slice` validates every string again (~1 s of 1M lines).
+    let parsed = std::str::from_utf8(line)
+        .ok()
+        .and_then(|text| serde_json::from_str::<Lead>(text).ok());
+    let mut lead = match parsed {
+        Some(lead) => lead,
+        None => parse_slow(line, now)?,
     };
     validate(&mut lead).map_err(|e| (e.field().to_owned(), e.to_string()))?;
     Ok(lead)

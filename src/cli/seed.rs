@@ -18,7 +18,7 @@ use crate::seed::{DEMO_PASSWORD, DemoLeads, TELECALLERS};
 use crate::store::{BatchOutcome, BulkBatch, DuplicatePolicy, NewUser, Store};
 
 /// Leads per message to the store (see `cli::import`).
-const BATCH: usize = 4096;
+const BATCH: usize = 1024;
 
 /// `pulse seed` arguments.
 #[derive(Args, Debug)]

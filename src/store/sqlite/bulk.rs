@@ -51,10 +51,18 @@ const COLUMNS: [&str; 34] = [
     "updated_at",
 ];
 
-/// Page cache of the bulk connection, in KiB (negative = KiB for SQLite).
-/// With the default 2 MiB cache the seven secondary indexes of 1M leads
-/// thrash: random phone and UUID keys touch a new page per row.
-const BULK_CACHE_KIB: i64 = 262_144;
+/// Page cache of the bulk connection while rows stream in, in KiB
+/// (negative = KiB for SQLite). The only index kept up row by row is the
+/// primary key (random UUIDs, ~60 MB for 1M leads); the table itself is
+/// appended to. Measured on 1M gen_leads lines: 64 MiB streams as fast as
+/// 256 MiB and peak RSS drops by ~200 MB.
+const BULK_CACHE_KIB: i64 = 65_536;
+
+/// Page cache while the dropped indexes are rebuilt: CREATE INDEX sorts
+/// in PMA chunks of the cache's size, and small chunks sort faster (they
+/// stay in the CPU caches): ~1.4 s per index of 1M leads, ~2.1 s with
+/// 256 MiB (sqlite3 shell on a copy of an imported database).
+const INDEX_CACHE_KIB: i64 = 2_000;
 
 /// Below this many stored leads a bulk session rebuilds the secondary
 /// indexes instead of maintaining them row by row (see
@@ -80,12 +88,86 @@ fn update_sql() -> String {
     format!("UPDATE leads SET {} WHERE id = ?1", sets.join(", "))
 }
 
-/// Runs `stmt` (insert or update) with the lead's values; `id` goes to `?1`.
-fn bind(stmt: &mut Statement<'_>, id: &str, l: &Lead) -> StoreResult<usize> {
-    let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string());
+/// A lead with the column values that take formatting (histories as JSON,
+/// dates as text, its counter key), made on the preparing thread so that
+/// the SQLite thread — the bottleneck of a bulk session — only binds.
+struct Prepared {
+    lead: Lead,
+    remarks_history: String,
+    status_history: String,
+    /// end_date, assigned_date, callback_date, import_date.
+    days: [Option<String>; 4],
+    /// See [`Counters`].
+    count_key: String,
+}
+
+/// `YYYY-MM-DD`, as `NaiveDate`'s `Display` writes it, without `fmt`.
+fn ymd(d: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    let (y, m, dd) = (d.year(), d.month(), d.day());
+    if !(0..=9999).contains(&y) {
+        return d.to_string();
+    }
+    let y = y as u32;
+    let digits = [
+        y / 1000,
+        y / 100 % 10,
+        y / 10 % 10,
+        y % 10,
+        10,
+        m / 10,
+        m % 10,
+        10,
+        dd / 10,
+        dd % 10,
+    ];
+    digits
+        .iter()
+        .map(|&c| {
+            if c == 10 {
+                '-'
+            } else {
+                char::from(b'0' + c as u8)
+            }
+        })
+        .collect()
+}
+
+fn prepare(lead: Lead) -> StoreResult<Prepared> {
     let json = |v: serde_json::Result<String>| v.map_err(|e| StoreError::Backend(e.to_string()));
-    let remarks_history = json(serde_json::to_string(&l.remarks_history))?;
-    let status_history = json(serde_json::to_string(&l.status_history))?;
+    let days = [
+        lead.end_date.map(ymd),
+        lead.assigned_date.map(ymd),
+        lead.callback_date.map(ymd),
+        lead.import_date.map(ymd),
+    ];
+    // source, import_date, lower(telecaller), stage, status joined by NUL
+    // (validated leads hold no NUL); SQLite's lower() folds ASCII only.
+    let mut count_key = String::with_capacity(96);
+    count_key.push_str(lead.source.as_deref().unwrap_or(""));
+    count_key.push('\0');
+    count_key.push_str(days[3].as_deref().unwrap_or(""));
+    count_key.push('\0');
+    let from = count_key.len();
+    count_key.push_str(lead.assigned_telecaller.as_deref().unwrap_or(""));
+    count_key[from..].make_ascii_lowercase();
+    count_key.push('\0');
+    count_key.push_str(lead.stage.code());
+    count_key.push('\0');
+    count_key.push_str(&lead.status);
+    Ok(Prepared {
+        remarks_history: json(serde_json::to_string(&lead.remarks_history))?,
+        status_history: json(serde_json::to_string(&lead.status_history))?,
+        days,
+        count_key,
+        lead,
+    })
+}
+
+/// Runs `stmt` (insert or update) with the lead's values; `id` goes to `?1`.
+fn bind(stmt: &mut Statement<'_>, id: &str, p: &Prepared) -> StoreResult<usize> {
+    let l = &p.lead;
+    let [end_date, assigned_date, callback_date, import_date] = &p.days;
     Ok(stmt.execute(params![
         id,
         l.name,
@@ -101,7 +183,7 @@ fn bind(stmt: &mut Statement<'_>, id: &str, l: &Lead) -> StoreResult<usize> {
         l.preferred_shift,
         l.allotted_shift,
         l.default_vehicle,
-        day(l.end_date),
+        end_date,
         l.dl_no,
         l.badge_no,
         l.aadhar_card,
@@ -111,14 +193,14 @@ fn bind(stmt: &mut Statement<'_>, id: &str, l: &Lead) -> StoreResult<usize> {
         l.stage.code(),
         l.status,
         l.assigned_telecaller,
-        day(l.assigned_date),
-        day(l.callback_date),
+        assigned_date,
+        callback_date,
         l.last_called.map(to_ms),
         l.source,
-        day(l.import_date),
+        import_date,
         l.remarks,
-        remarks_history,
-        status_history,
+        p.remarks_history,
+        p.status_history,
         to_ms(l.created_at),
         to_ms(l.updated_at),
     ])?)
@@ -153,54 +235,145 @@ fn session(
         "PRAGMA cache_size = -{BULK_CACHE_KIB}; PRAGMA threads = 2;"
     ))?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let rebuild = drop_secondary_indexes(&tx)?;
+    let plan = drop_secondary_indexes(&tx)?;
     let mut out = BatchOutcome::default();
+    let mut counts = Counters::default();
     {
         let mut insert = tx.prepare(&insert_sql())?;
         let mut update = tx.prepare(&update_sql())?;
         let mut by_phone = tx.prepare("SELECT id FROM leads WHERE phone_number = ?1")?;
         let mut by_id = tx.prepare("SELECT id FROM leads WHERE id = ?1")?;
+        let mut row_by_id =
+            tx.prepare("SELECT rowid, id, phone_number FROM leads WHERE id = ?1")?;
+        let mut id_by_row = tx.prepare("SELECT id FROM leads WHERE rowid = ?1")?;
+        let parse_id = |s: String| -> StoreResult<Uuid> {
+            s.parse()
+                .map_err(|e| StoreError::Backend(format!("stored lead id: {e}")))
+        };
         // Ids written by this stream, so that a later lead of the same
         // stream never replaces an earlier one (only kept for Replace).
         let mut ours: HashSet<String> = HashSet::new();
+        // Rows replaced by this stream (in-memory phone mode).
+        let mut replaced: HashSet<i64> = HashSet::new();
+        let mut phones = plan.phones;
         let mut index = 0u64;
         let mut id_buf = Uuid::encode_buffer();
-        let committed = loop {
-            let leads = match batches.blocking_recv() {
-                Some(BulkBatch::Leads(leads)) => leads,
-                Some(BulkBatch::Commit) => break true,
-                None => break false,
-            };
-            for lead in &leads {
-                let id: &str = lead.id.hyphenated().encode_lower(&mut id_buf);
-                if bind(&mut insert, id, lead)? == 1 {
-                    out.inserted += 1;
-                    if on_duplicate == DuplicatePolicy::Replace {
-                        ours.insert(id.to_owned());
-                    }
-                } else {
-                    // Rare path: the phone or the id is taken.
-                    let holder: String = match by_phone
-                        .query_row([&lead.phone_number], |r| r.get(0))
-                        .optional()?
-                    {
-                        Some(h) => h,
-                        None => by_id.query_row([id], |r| r.get(0))?,
+        // The preparing thread formats each batch (histories to JSON,
+        // dates) while this one inserts the previous, and drops the
+        // batches this one is done with (freeing 1M leads costs ~1 s).
+        let (ready_tx, ready) =
+            std::sync::mpsc::sync_channel::<Option<StoreResult<Vec<Prepared>>>>(2);
+        let (done, done_rx) = std::sync::mpsc::channel::<Vec<Prepared>>();
+        let committed = std::thread::scope(|scope| -> StoreResult<bool> {
+            // Owned by this closure, so that it is dropped as soon as this
+            // thread stops (an error, a panic): the preparing thread then
+            // fails to send and ends, instead of blocking the scope's join.
+            let ready = ready;
+            scope.spawn(move || {
+                loop {
+                    let msg = match batches.blocking_recv() {
+                        Some(BulkBatch::Leads(leads)) => Some(
+                            leads
+                                .into_iter()
+                                .map(prepare)
+                                .collect::<StoreResult<Vec<_>>>(),
+                        ),
+                        Some(BulkBatch::Commit) => None,
+                        None => return, // not committed: the SQLite thread sees the hang-up
                     };
-                    if on_duplicate == DuplicatePolicy::Replace && !ours.contains(&holder) {
-                        bind(&mut update, &holder, lead)?;
-                        out.updated += 1;
-                        ours.insert(holder);
-                    } else {
-                        let holder = holder
-                            .parse()
-                            .map_err(|e| StoreError::Backend(format!("stored lead id: {e}")))?;
-                        out.skipped_duplicates.push((index, holder));
+                    while let Ok(old) = done_rx.try_recv() {
+                        drop(old);
+                    }
+                    let last = msg.is_none();
+                    if ready_tx.send(msg).is_err() || last {
+                        return;
                     }
                 }
-                index += 1;
+            });
+            loop {
+                let batch = match ready.recv() {
+                    Ok(Some(batch)) => batch?,
+                    Ok(None) => break Ok(true),
+                    Err(_) => break Ok(false),
+                };
+                for p in &batch {
+                    let lead = &p.lead;
+                    let id: &str = lead.id.hyphenated().encode_lower(&mut id_buf);
+                    if let Some(phones) = phones.as_mut() {
+                        // The unique phone index was dropped: duplicates are
+                        // found in `phones` (every stored phone → rowid).
+                        let ours_row = |row: i64, replaced: &HashSet<i64>| {
+                            row > phones.max_before || replaced.contains(&row)
+                        };
+                        if let Some(holder_row) = phones.get(&lead.phone_number) {
+                            if on_duplicate == DuplicatePolicy::Replace
+                                && !ours_row(holder_row, &replaced)
+                            {
+                                let holder: String =
+                                    id_by_row.query_row([holder_row], |r| r.get(0))?;
+                                bind(&mut update, &holder, p)?;
+                                out.updated += 1;
+                                replaced.insert(holder_row);
+                            } else {
+                                let holder: String =
+                                    id_by_row.query_row([holder_row], |r| r.get(0))?;
+                                out.skipped_duplicates.push((index, parse_id(holder)?));
+                            }
+                        } else if bind(&mut insert, id, p)? == 1 {
+                            phones.insert(&lead.phone_number, tx.last_insert_rowid());
+                            out.inserted += 1;
+                            if plan.counters {
+                                counts.add(&p.count_key);
+                            }
+                        } else {
+                            // The id is taken (the phone is free).
+                            let (holder_row, holder, old_phone): (i64, String, String) = row_by_id
+                                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                            if on_duplicate == DuplicatePolicy::Replace
+                                && !ours_row(holder_row, &replaced)
+                            {
+                                bind(&mut update, &holder, p)?;
+                                out.updated += 1;
+                                replaced.insert(holder_row);
+                                phones.remove(&old_phone);
+                                phones.insert(&lead.phone_number, holder_row);
+                            } else {
+                                out.skipped_duplicates.push((index, parse_id(holder)?));
+                            }
+                        }
+                        index += 1;
+                        continue;
+                    }
+                    if bind(&mut insert, id, p)? == 1 {
+                        out.inserted += 1;
+                        if plan.counters {
+                            counts.add(&p.count_key);
+                        }
+                        if on_duplicate == DuplicatePolicy::Replace {
+                            ours.insert(id.to_owned());
+                        }
+                    } else {
+                        // Rare path: the phone or the id is taken.
+                        let holder: String = match by_phone
+                            .query_row([&lead.phone_number], |r| r.get(0))
+                            .optional()?
+                        {
+                            Some(h) => h,
+                            None => by_id.query_row([id], |r| r.get(0))?,
+                        };
+                        if on_duplicate == DuplicatePolicy::Replace && !ours.contains(&holder) {
+                            bind(&mut update, &holder, p)?;
+                            out.updated += 1;
+                            ours.insert(holder);
+                        } else {
+                            out.skipped_duplicates.push((index, parse_id(holder)?));
+                        }
+                    }
+                    index += 1;
+                }
+                done.send(batch).ok();
             }
-        };
+        })?;
         if !committed {
             return Err(StoreError::Backend(
                 "bulk import ended without commit: rolled back, nothing written".into(),
@@ -208,9 +381,23 @@ fn session(
         }
     }
     let streamed = started.elapsed();
-    let rebuilt = rebuild.len();
-    for sql in rebuild {
+    // Sorting for CREATE INDEX is faster with a small page cache (its
+    // merges stay in the CPU caches): 1.3 s instead of 2.1 s per index.
+    tx.execute_batch(&format!("PRAGMA cache_size = -{INDEX_CACHE_KIB};"))?;
+    if plan.counters {
+        counts.write(&tx)?;
+    }
+    let counted = started.elapsed();
+    let rebuilt = plan.redo.len();
+    let mut steps = Vec::new();
+    for sql in plan.redo {
+        let t = std::time::Instant::now();
         tx.execute_batch(&sql)?;
+        steps.push(format!(
+            "{}:{}",
+            sql.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+            t.elapsed().as_millis()
+        ));
     }
     let indexed = started.elapsed();
     tx.commit()?;
@@ -220,11 +407,136 @@ fn session(
         skipped = out.skipped_duplicates.len(),
         rebuild_statements = rebuilt,
         stream_ms = streamed.as_millis() as u64,
-        index_ms = (indexed - streamed).as_millis() as u64,
+        counters_ms = (counted - streamed).as_millis() as u64,
+        index_ms = (indexed - counted).as_millis() as u64,
         commit_ms = (started.elapsed() - indexed).as_millis() as u64,
+        steps = steps.join(" "),
         "sqlite bulk session committed"
     );
     Ok(out)
+}
+
+/// Every phone stored in `leads` → its rowid, while the unique phone index
+/// is dropped (a bulk session into a nearly empty table). Normalised phones
+/// (10 digits, 6–9 first) are kept as integers: 1M of them take ~32 MB.
+struct Phones {
+    numeric: std::collections::HashMap<u64, i64>,
+    other: std::collections::HashMap<String, i64>,
+    /// The largest rowid before the session: larger ones are this stream's.
+    max_before: i64,
+}
+
+impl Phones {
+    fn key(phone: &str) -> Option<u64> {
+        let b = phone.as_bytes();
+        if b.is_empty() || b.len() > 18 || b[0] == b'0' || !b.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        phone.parse().ok()
+    }
+
+    fn get(&self, phone: &str) -> Option<i64> {
+        match Self::key(phone) {
+            Some(k) => self.numeric.get(&k).copied(),
+            None => self.other.get(phone).copied(),
+        }
+    }
+
+    fn insert(&mut self, phone: &str, row: i64) {
+        match Self::key(phone) {
+            Some(k) => self.numeric.insert(k, row),
+            None => self.other.insert(phone.to_owned(), row),
+        };
+    }
+
+    fn remove(&mut self, phone: &str) {
+        match Self::key(phone) {
+            Some(k) => self.numeric.remove(&k),
+            None => self.other.remove(phone),
+        };
+    }
+}
+
+/// Counts of the leads inserted by a session, per `lead_counts` key, kept
+/// while the counting trigger is suspended and added to the counter tables
+/// at the end (a GROUP BY over 1M rows took 5–7 s per table).
+#[derive(Default)]
+struct Counters {
+    /// More than [`COUNT_KEYS_AT_MOST`] keys: the map was dropped and the
+    /// counter tables are recounted by GROUP BY instead.
+    overflow: bool,
+    /// source, import_date, lower(telecaller), stage, status joined by NUL
+    /// (validated leads hold no NUL).
+    n: std::collections::HashMap<String, i64>,
+}
+
+impl Counters {
+    fn add(&mut self, key: &str) {
+        if self.overflow {
+            return;
+        }
+        if self.n.len() >= COUNT_KEYS_AT_MOST {
+            self.overflow = true;
+            self.n = Default::default();
+            return;
+        }
+        if let Some(n) = self.n.get_mut(key) {
+            *n += 1;
+        } else {
+            self.n.insert(key.to_owned(), 1);
+        }
+    }
+
+    fn write(&self, tx: &rusqlite::Transaction<'_>) -> StoreResult<()> {
+        if self.overflow {
+            tx.execute_batch(RECOUNT)?;
+            return Ok(());
+        }
+        let mut per_status: std::collections::HashMap<(&str, &str), i64> = Default::default();
+        let mut add = tx.prepare(
+            "INSERT INTO lead_counts VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT DO UPDATE SET n = n + excluded.n",
+        )?;
+        for (key, n) in &self.n {
+            let f: Vec<&str> = key.split('\0').collect();
+            add.execute(params![f[0], f[1], f[2], f[3], f[4], n])?;
+            *per_status.entry((f[3], f[4])).or_default() += n;
+        }
+        let mut add = tx.prepare(
+            "INSERT INTO lead_status_counts VALUES (?1, ?2, ?3)
+             ON CONFLICT DO UPDATE SET n = n + excluded.n",
+        )?;
+        for ((stage, status), n) in per_status {
+            add.execute(params![stage, status, n])?;
+        }
+        Ok(())
+    }
+}
+
+/// Beyond this many distinct counter keys (~100 bytes each) the session
+/// stops counting in memory and recounts with [`RECOUNT`]: gen_leads files
+/// have ~7×10^4 keys per 10^6 leads, `pulse seed` ~7.6×10^5 (its import
+/// dates spread wide), which would hold ~150 MB.
+const COUNT_KEYS_AT_MOST: usize = 200_000;
+
+/// Recounts both counter tables from `leads` (as migration 0003 fills them).
+const RECOUNT: &str = "DELETE FROM lead_counts;
+     INSERT INTO lead_counts
+         SELECT coalesce(source, ''), coalesce(import_date, ''),
+                lower(coalesce(assigned_telecaller, '')), stage, status, count(*)
+         FROM leads GROUP BY 1, 2, 3, 4, 5;
+     DELETE FROM lead_status_counts;
+     INSERT INTO lead_status_counts
+         SELECT stage, status, count(*) FROM leads GROUP BY 1, 2;";
+
+/// What a bulk session suspends and redoes before its commit.
+struct Plan {
+    /// Statements to run after the stream (indexes, FTS, triggers).
+    redo: Vec<String>,
+    /// The counting trigger is suspended: count in memory.
+    counters: bool,
+    /// The unique phone index is suspended: find duplicates here.
+    phones: Option<Phones>,
 }
 
 /// On a (nearly) empty table, drops the non-unique indexes of `leads`
@@ -233,33 +545,59 @@ fn session(
 /// the six `(column, last_called, id)` indexes while inserting took 117 s
 /// (random keys; the indexes outgrow any sane page cache and every row
 /// touches six cold pages); building them afterwards by sorting takes a few
-/// seconds. Unique indexes stay: duplicate detection relies on them.
-fn drop_secondary_indexes(tx: &rusqlite::Transaction<'_>) -> StoreResult<Vec<String>> {
+/// seconds. The unique phone index is dropped too, duplicates being found
+/// in memory ([`Phones`]); the primary key stays.
+fn drop_secondary_indexes(tx: &rusqlite::Transaction<'_>) -> StoreResult<Plan> {
     let small: bool = tx.query_row(
         "SELECT count(*) < ?1 FROM (SELECT 1 FROM leads LIMIT ?1)",
         [REBUILD_INDEXES_BELOW],
         |r| r.get(0),
     )?;
+    let mut plan = Plan {
+        redo: Vec::new(),
+        counters: false,
+        phones: None,
+    };
     if !small {
-        return Ok(Vec::new());
+        return Ok(plan);
     }
     let mut stmt = tx.prepare(
         "SELECT name, sql FROM sqlite_master
          WHERE type = 'index' AND tbl_name = 'leads' AND sql IS NOT NULL
-           AND sql NOT LIKE 'CREATE UNIQUE%'",
+           AND (sql NOT LIKE 'CREATE UNIQUE%' OR name = 'leads_phone')",
     )?;
     let indexes: Vec<(String, String)> = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
-    for (name, _) in &indexes {
+    for (name, sql) in &indexes {
+        if name == "leads_phone" {
+            let plain = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+            if plain != "CREATE UNIQUE INDEX leads_phone ON leads (phone_number)" {
+                continue;
+            }
+            let mut phones = Phones {
+                numeric: Default::default(),
+                other: Default::default(),
+                max_before: tx.query_row("SELECT coalesce(max(rowid), 0) FROM leads", [], |r| {
+                    r.get(0)
+                })?,
+            };
+            let mut rows = tx.prepare("SELECT phone_number, rowid FROM leads")?;
+            let mut rows = rows.query([])?;
+            while let Some(r) = rows.next()? {
+                phones.insert(&r.get::<_, String>(0)?, r.get(1)?);
+            }
+            plan.phones = Some(phones);
+        }
         tx.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))?;
+        plan.redo.push(sql.clone());
     }
-    let mut redo: Vec<String> = indexes.into_iter().map(|(_, sql)| sql).collect();
     // The per-row insert triggers of migration 0003 (FTS5 trigram name
     // index, status counters) cost more than all indexes together: 1M
     // gen_leads lines streamed in 87 s with them, 36 s without. On a
-    // (nearly) empty table, rebuilding both in bulk afterwards is far
-    // cheaper. Only triggers named here are suspended; any other stays.
+    // (nearly) empty table, rebuilding the FTS index in bulk afterwards is
+    // far cheaper, and the counters are counted in memory ([`Counters`]).
+    // Only triggers named here are suspended; any other stays.
     for (trigger, covers, rebuild) in DERIVED {
         let sql: Option<String> = tx
             .query_row(
@@ -273,11 +611,14 @@ fn drop_secondary_indexes(tx: &rusqlite::Transaction<'_>) -> StoreResult<Vec<Str
         // running (slow but right).
         if let Some(sql) = sql.filter(|sql| written_tables(sql).all(|t| covers.contains(&t))) {
             tx.execute_batch(&format!("DROP TRIGGER {trigger}"))?;
-            redo.push(rebuild.to_string());
-            redo.push(sql);
+            match rebuild {
+                Some(rebuild) => plan.redo.push(rebuild.to_string()),
+                None => plan.counters = true,
+            }
+            plan.redo.push(sql);
         }
     }
-    Ok(redo)
+    Ok(plan)
 }
 
 /// The tables a trigger body writes (`INSERT INTO t`, `UPDATE t`).
@@ -305,25 +646,19 @@ fn written_tables(sql: &str) -> impl Iterator<Item = &str> {
 }
 
 /// Insert triggers on `leads` that maintain derived data, the tables they
-/// may write, and the statements that rebuild those tables from scratch
-/// (as migration 0003 fills them).
-const DERIVED: [(&str, &[&str], &str); 2] = [
+/// may write, and the statement that rebuilds those tables from scratch
+/// (as migration 0003 fills them); `None`: [`Counters`] adds the session's
+/// counts instead.
+const DERIVED: [(&str, &[&str], Option<&str>); 2] = [
     (
         "leads_fts_insert",
         &["leads_name_fts"],
-        "INSERT INTO leads_name_fts (leads_name_fts) VALUES ('rebuild')",
+        Some("INSERT INTO leads_name_fts (leads_name_fts) VALUES ('rebuild')"),
     ),
     (
         "leads_count_insert",
         &["lead_counts", "lead_status_counts"],
-        "DELETE FROM lead_counts;
-         INSERT INTO lead_counts
-             SELECT coalesce(source, ''), coalesce(import_date, ''),
-                    lower(coalesce(assigned_telecaller, '')), stage, status, count(*)
-             FROM leads GROUP BY 1, 2, 3, 4, 5;
-         DELETE FROM lead_status_counts;
-         INSERT INTO lead_status_counts
-             SELECT stage, status, count(*) FROM leads GROUP BY 1, 2;",
+        None,
     ),
 ];
 
