@@ -187,6 +187,31 @@ async fn headers_filters_order_and_csv(app: TestApp) {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     let (s, _) = status_json(app.post(EXPORT, &root, json!({"format": "pdf"})).await).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    // A misspelt filter must not widen the export to every lead.
+    let (s, body) = status_json(
+        app.post(EXPORT, &root, json!({"filters": {"stagex": "S1"}}))
+            .await,
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("stagex"),
+        "{body}"
+    );
+    // The JSON body takes a boolean, the query string text; both mean the same.
+    let r = app
+        .post(
+            EXPORT,
+            &root,
+            json!({"filters": {"unassigned_only": true, "stage": "all"}, "format": "csv"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let by_body = r.headers()["x-total-leads"].clone();
+    let r = app
+        .get(&format!("{EXPORT}?unassigned_only=true&format=csv"), &root)
+        .await;
+    assert_eq!(r.headers()["x-total-leads"], by_body);
 }
 
 async fn roles(app: TestApp) {

@@ -11,11 +11,10 @@ use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::domain::{Capability, Stage, ist_today, match_status};
+use crate::domain::{Capability, ist_today};
 use crate::export::Format;
 use crate::export::engine::{ExportSpec, select_columns};
 use crate::export::engine_stream::{Ending, Shape, stream};
@@ -25,6 +24,7 @@ use crate::http::error::{AppError, AppResult};
 use crate::http::extract::{ApiQuery, CurrentUser};
 use crate::http::permissions::require;
 use crate::http::request_id;
+use crate::http::routes::leads::{FilterQuery, strict_filters};
 use crate::store::filter::LeadFilter;
 
 /// The export routes.
@@ -35,87 +35,6 @@ pub fn routes() -> Router<AppState> {
             post(bulk_export_post).get(bulk_export_get),
         )
         .route("/api/driver-onboarding/batch-export-zip", post(batch_zip))
-}
-
-/// The leads list's filter names (plus `search`), as JSON or query string.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct FilterParams {
-    search: Option<String>,
-    stage: Option<String>,
-    status: Option<String>,
-    source: Option<String>,
-    telecaller: Option<String>,
-    start_date: Option<String>,
-    end_date: Option<String>,
-    #[serde(deserialize_with = "bool_or_text")]
-    unassigned_only: Option<bool>,
-}
-
-/// `true` in JSON, `"true"` in a query string (flattened query fields all
-/// arrive as text).
-fn bool_or_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum B {
-        Bool(bool),
-        Text(String),
-    }
-    match Option::<B>::deserialize(d)? {
-        None => Ok(None),
-        Some(B::Bool(b)) => Ok(Some(b)),
-        Some(B::Text(t)) => match t.trim().to_ascii_lowercase().as_str() {
-            "" | "false" | "0" | "no" => Ok(Some(false)),
-            "true" | "1" | "yes" => Ok(Some(true)),
-            other => Err(serde::de::Error::custom(format!(
-                "unassigned_only: expected true or false, got {other:?}"
-            ))),
-        },
-    }
-}
-
-/// `""` and `all` mean "no filter" (what the original UI's selects send).
-fn given(v: &Option<String>) -> Option<&str> {
-    v.as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty() && !s.eq_ignore_ascii_case("all"))
-}
-
-fn date(name: &str, v: &Option<String>) -> AppResult<Option<NaiveDate>> {
-    given(v)
-        .map(|s| {
-            NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
-                AppError::Unprocessable(format!("{name}: expected YYYY-MM-DD, got {s:?}"))
-            })
-        })
-        .transpose()
-}
-
-impl FilterParams {
-    /// Parses into the shared filter; 422 naming what is wrong.
-    pub fn to_filter(&self) -> AppResult<LeadFilter> {
-        let mut f = LeadFilter::default();
-        if let Some(s) = given(&self.search) {
-            f.add_search(s);
-        }
-        if let Some(s) = given(&self.stage) {
-            f.stage = Some(
-                s.parse::<Stage>()
-                    .map_err(|_| AppError::Unprocessable(format!("unknown stage {s:?}")))?,
-            );
-        }
-        if let Some(s) = given(&self.status) {
-            let (_, name) = match_status(s)
-                .ok_or_else(|| AppError::Unprocessable(format!("unknown status {s:?}")))?;
-            f.status = Some(name.to_string());
-        }
-        f.source = given(&self.source).map(String::from);
-        f.telecaller = given(&self.telecaller).map(String::from);
-        f.start_date = date("start_date", &self.start_date)?;
-        f.end_date = date("end_date", &self.end_date)?;
-        f.unassigned_only = self.unassigned_only.unwrap_or(false);
-        Ok(f)
-    }
 }
 
 fn parse_format(v: Option<&str>) -> AppResult<Format> {
@@ -131,7 +50,8 @@ fn parse_format(v: Option<&str>) -> AppResult<Format> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 struct ExportBody {
-    filters: FilterParams,
+    #[serde(deserialize_with = "strict_filters")]
+    filters: FilterQuery,
     columns: Option<Vec<String>>,
     format: Option<String>,
 }
@@ -140,7 +60,7 @@ struct ExportBody {
 #[serde(default)]
 struct ExportQuery {
     #[serde(flatten)]
-    filters: FilterParams,
+    filters: FilterQuery,
     /// Comma-separated column keys.
     columns: Option<String>,
     format: Option<String>,
@@ -150,7 +70,8 @@ struct ExportQuery {
 #[serde(default, deny_unknown_fields)]
 struct BatchBody {
     batch_size: Option<u64>,
-    filters: FilterParams,
+    #[serde(deserialize_with = "strict_filters")]
+    filters: FilterQuery,
     columns: Option<Vec<String>>,
 }
 
@@ -171,7 +92,7 @@ async fn bulk_export_post(
     require(&current, Capability::Export)?;
     let req: ExportBody = optional_json(&body)?;
     let format = parse_format(req.format.as_deref())?;
-    let filter = req.filters.to_filter()?;
+    let filter = req.filters.into_filter(&current)?;
     start(
         state,
         current,
@@ -191,7 +112,7 @@ async fn bulk_export_get(
 ) -> AppResult<Response> {
     require(&current, Capability::Export)?;
     let format = parse_format(q.format.as_deref())?;
-    let filter = q.filters.to_filter()?;
+    let filter = q.filters.into_filter(&current)?;
     let columns = q
         .columns
         .as_deref()
@@ -222,7 +143,7 @@ async fn batch_zip(
             "batch_size must be 1 to 1,048,575".into(),
         ));
     }
-    let filter = req.filters.to_filter()?;
+    let filter = req.filters.into_filter(&current)?;
     start(
         state,
         current,

@@ -89,10 +89,12 @@ pub(super) fn parse_date(field: &str, value: &str) -> AppResult<NaiveDate> {
     })
 }
 
-/// The filter query parameters of the list, the status summary and exports.
-/// All text, so that a bad value gets an answer naming the parameter; an
-/// empty value means "not given", as the original clients send them.
+/// The filter query parameters of the list, the status summary and exports
+/// (query string or the `filters` object of an export body). Text, so that a
+/// bad value gets an answer naming the parameter; an empty value means "not
+/// given", as the original clients send them.
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct FilterQuery {
     search: Option<String>,
     stage: Option<String>,
@@ -101,11 +103,65 @@ pub struct FilterQuery {
     telecaller: Option<String>,
     start_date: Option<String>,
     end_date: Option<String>,
+    #[serde(deserialize_with = "bool_or_text")]
     unassigned_only: Option<String>,
+}
+
+impl FilterQuery {
+    /// Every filter name, for JSON bodies that refuse unknown ones.
+    pub const FIELDS: &'static [&'static str] = &[
+        "search",
+        "stage",
+        "status",
+        "source",
+        "telecaller",
+        "start_date",
+        "end_date",
+        "unassigned_only",
+    ];
+}
+
+/// Reads a JSON `filters` object, refusing names that are not filters: a
+/// misspelt filter must not silently widen an export to every lead.
+pub fn strict_filters<'de, D: serde::Deserializer<'de>>(d: D) -> Result<FilterQuery, D::Error> {
+    use serde::de::Error;
+    let map = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+    if let Some(unknown) = map
+        .keys()
+        .find(|k| !FilterQuery::FIELDS.contains(&k.as_str()))
+    {
+        return Err(D::Error::custom(format!(
+            "unknown filter {unknown:?}; filters are {}",
+            FilterQuery::FIELDS.join(", ")
+        )));
+    }
+    serde_json::from_value(serde_json::Value::Object(map)).map_err(D::Error::custom)
+}
+
+/// `unassigned_only` arrives as text in a query string and as a boolean in a
+/// JSON export body; both become text for one parser.
+fn bool_or_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum B {
+        Bool(bool),
+        Text(String),
+    }
+    Ok(match Option::<B>::deserialize(d)? {
+        None => None,
+        Some(B::Bool(b)) => Some(b.to_string()),
+        Some(B::Text(t)) => Some(t),
+    })
 }
 
 fn given(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// A select's value: also `all` means "no filter" (the original UI's
+/// stage and status selects send it).
+fn selected(v: &Option<String>) -> Option<&str> {
+    given(v).filter(|s| !s.eq_ignore_ascii_case("all"))
 }
 
 impl FilterQuery {
@@ -124,11 +180,11 @@ impl FilterQuery {
         if let Some(s) = given(&self.search) {
             f.add_search(s);
         }
-        f.stage = given(&self.stage)
+        f.stage = selected(&self.stage)
             .map(str::parse::<Stage>)
             .transpose()
             .map_err(DomainError::from)?;
-        f.status = given(&self.status)
+        f.status = selected(&self.status)
             .map(|s| Status::parse(s).map(|s| s.name().to_string()))
             .transpose()
             .map_err(DomainError::from)?;
