@@ -79,9 +79,9 @@ async fn adversarial_validate(app: TestApp) {
     let root = app.admin_token().await;
     let full = dir.path().join("adv.xlsx");
     assert_eq!(download(&app, &root, json!({}), &full).await, n as u64);
-    // openpyxl only: LibreOffice's pass counts any text cut at 32,767
-    // characters as a mismatch, marker or not (the openpyxl pass accepts
-    // the marker); --lo runs on the 10k set, which has no such text.
+    // openpyxl here: LibreOffice's pass counts any text cut at 32,767
+    // characters as a mismatch, marker or not (the openpyxl pass accepts the
+    // marker), so LibreOffice checks the accepted rows without such text below.
     validate(&full, &accepted, "full", false);
     let (_, ops) = app
         .user_with_role(&root, "ops@pulse.test", "ops_team")
@@ -89,6 +89,32 @@ async fn adversarial_validate(app: TestApp) {
     let masked = dir.path().join("adv-masked.xlsx");
     download(&app, &ops, json!({}), &masked).await;
     validate(&masked, &accepted, "masked", false);
+
+    let short = dir.path().join("short.jsonl");
+    let kept: Vec<String> = std::fs::read_to_string(&accepted)
+        .unwrap()
+        .lines()
+        .filter(|line| {
+            let v: Value = serde_json::from_str(line).unwrap();
+            !v.as_object().unwrap().values().any(|x| {
+                x.as_str()
+                    .is_some_and(|s| s.encode_utf16().count() > 32_767)
+            })
+        })
+        .map(String::from)
+        .collect();
+    assert!(
+        kept.len() + 5 >= n,
+        "only the few over-long cases are left out"
+    );
+    std::fs::write(&short, kept.join("\n") + "\n").unwrap();
+    let app2 = TestApp::spawn(app.backend).await;
+    let short_accepted = dir.path().join("short-accepted.jsonl");
+    let m = load_jsonl(&app2, &short, &short_accepted).await;
+    let root2 = app2.admin_token().await;
+    let lo_file = dir.path().join("adv-short.xlsx");
+    assert_eq!(download(&app2, &root2, json!({}), &lo_file).await, m as u64);
+    validate(&lo_file, &short_accepted, "full", true);
 }
 
 async fn headers_filters_order_and_csv(app: TestApp) {

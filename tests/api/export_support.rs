@@ -329,7 +329,11 @@ pub fn validate(xlsx: &Path, source: &Path, pii: &str, lo: bool) {
         .arg(xlsx)
         .arg(source)
         .args(["--pii", pii]);
-    if lo && which("soffice") {
+    if lo {
+        assert!(
+            which("soffice"),
+            "LibreOffice (soffice) is not installed: run scripts/install-test-deps"
+        );
         cmd.arg("--lo");
     }
     let out = cmd.output().unwrap();
