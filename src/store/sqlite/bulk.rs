@@ -11,45 +11,14 @@ use uuid::Uuid;
 
 use super::{SqliteStore, to_ms};
 use crate::domain::Lead;
+use crate::store::filter::{LEAD_COLUMN_COUNT, LEAD_COLUMNS};
 use crate::store::{BatchOutcome, BulkBatch, BulkStore, DuplicatePolicy, StoreError, StoreResult};
 
-/// The leads columns in the order `bind` passes them (`id` is `?1`).
-const COLUMNS: [&str; 34] = [
-    "id",
-    "name",
-    "phone_number",
-    "email",
-    "vehicle",
-    "driving_license",
-    "experience",
-    "interested_ev",
-    "monthly_salary",
-    "residing_chennai",
-    "current_location",
-    "preferred_shift",
-    "allotted_shift",
-    "default_vehicle",
-    "end_date",
-    "dl_no",
-    "badge_no",
-    "aadhar_card",
-    "pan_card",
-    "gas_bill",
-    "bank_passbook",
-    "stage",
-    "status",
-    "assigned_telecaller",
-    "assigned_date",
-    "callback_date",
-    "last_called",
-    "source",
-    "import_date",
-    "remarks",
-    "remarks_history",
-    "status_history",
-    "created_at",
-    "updated_at",
-];
+/// The leads columns in the order `bind` passes them (`id` is `?1`): the
+/// one list of `store::filter::LEAD_COLUMNS`.
+fn columns() -> impl Iterator<Item = &'static str> {
+    LEAD_COLUMNS.split(',').map(str::trim)
+}
 
 /// Page cache of the bulk connection while rows stream in, in KiB
 /// (negative = KiB for SQLite). The only index kept up row by row is the
@@ -70,17 +39,15 @@ const INDEX_CACHE_KIB: i64 = 2_000;
 const REBUILD_INDEXES_BELOW: i64 = 50_000;
 
 fn insert_sql() -> String {
-    let marks: Vec<String> = (1..=COLUMNS.len()).map(|i| format!("?{i}")).collect();
+    let marks: Vec<String> = (1..=LEAD_COLUMN_COUNT).map(|i| format!("?{i}")).collect();
     format!(
-        "INSERT INTO leads ({}) VALUES ({}) ON CONFLICT DO NOTHING",
-        COLUMNS.join(", "),
+        "INSERT INTO leads ({LEAD_COLUMNS}) VALUES ({}) ON CONFLICT DO NOTHING",
         marks.join(", ")
     )
 }
 
 fn update_sql() -> String {
-    let sets: Vec<String> = COLUMNS
-        .iter()
+    let sets: Vec<String> = columns()
         .enumerate()
         .skip(1)
         .map(|(i, c)| format!("{c} = ?{}", i + 1))
