@@ -644,7 +644,7 @@ fn schemas() -> Value {
     );
     m.insert(
         "ChangePassword".into(),
-        object(&[("current_password", s()), ("new_password", s())]),
+        object(&[("old_password", s()), ("new_password", s())]),
     );
     m.insert(
         "User".into(),
@@ -677,7 +677,6 @@ fn schemas() -> Value {
         "UserChange".into(),
         object(&[
             ("account_type", s()),
-            ("status", s()),
             ("first_name", s()),
             ("last_name", s()),
         ]),

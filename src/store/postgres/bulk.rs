@@ -8,10 +8,11 @@ use std::pin::pin;
 use async_trait::async_trait;
 use tokio::sync::mpsc;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
-use tokio_postgres::types::{Json, ToSql, Type};
+use tokio_postgres::types::{ToSql, Type};
 use uuid::Uuid;
 
 use super::PgStore;
+use super::leads::{Converted, lead_values};
 use crate::store::{BatchOutcome, BulkBatch, BulkStore, DuplicatePolicy, StoreError, StoreResult};
 
 /// The leads columns, in COPY order (after `idx`), with their types.
@@ -96,46 +97,10 @@ impl BulkStore for PgStore {
                 None => break false,
             };
             for l in &leads {
-                let stage = l.stage.code();
-                let remarks_history = Json(&l.remarks_history);
-                let status_history = Json(&l.status_history);
-                let row: [&(dyn ToSql + Sync); 35] = [
-                    &index,
-                    &l.id,
-                    &l.name,
-                    &l.phone_number,
-                    &l.email,
-                    &l.vehicle,
-                    &l.driving_license,
-                    &l.experience,
-                    &l.interested_ev,
-                    &l.monthly_salary,
-                    &l.residing_chennai,
-                    &l.current_location,
-                    &l.preferred_shift,
-                    &l.allotted_shift,
-                    &l.default_vehicle,
-                    &l.end_date,
-                    &l.dl_no,
-                    &l.badge_no,
-                    &l.aadhar_card,
-                    &l.pan_card,
-                    &l.gas_bill,
-                    &l.bank_passbook,
-                    &stage,
-                    &l.status,
-                    &l.assigned_telecaller,
-                    &l.assigned_date,
-                    &l.callback_date,
-                    &l.last_called,
-                    &l.source,
-                    &l.import_date,
-                    &l.remarks,
-                    &remarks_history,
-                    &status_history,
-                    &l.created_at,
-                    &l.updated_at,
-                ];
+                let converted = Converted::of(l);
+                let mut row: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(COLUMNS.len() + 1);
+                row.push(&index);
+                row.extend(lead_values(l, &converted));
                 writer.as_mut().write(&row).await?;
                 index += 1;
             }
@@ -226,5 +191,20 @@ impl BulkStore for PgStore {
             updated,
             skipped_duplicates: skipped,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The COPY column list must stay in `LEAD_COLUMNS` order: the row is
+    /// built by `leads::lead_values`, which follows that order.
+    #[test]
+    fn copy_columns_follow_lead_columns() {
+        let ours: Vec<&str> = super::COLUMNS.iter().map(|(c, _)| *c).collect();
+        let shared: Vec<&str> = crate::store::filter::LEAD_COLUMNS
+            .split(',')
+            .map(str::trim)
+            .collect();
+        assert_eq!(ours, shared);
     }
 }

@@ -98,14 +98,14 @@ pub(crate) fn lead_from_row(r: &Row) -> StoreResult<Lead> {
 }
 
 /// Owned values that need converting before binding (stage and histories).
-struct Converted {
+pub(super) struct Converted {
     stage: &'static str,
     remarks: serde_json::Value,
     statuses: serde_json::Value,
 }
 
 impl Converted {
-    fn of(l: &Lead) -> Self {
+    pub(super) fn of(l: &Lead) -> Self {
         Converted {
             stage: l.stage.code(),
             remarks: serde_json::to_value(&l.remarks_history).unwrap_or_default(),
@@ -115,7 +115,10 @@ impl Converted {
 }
 
 /// A lead's values in [`LEAD_COLUMNS`] order.
-fn lead_values<'a>(l: &'a Lead, c: &'a Converted) -> [&'a (dyn ToSql + Sync); LEAD_COLUMN_COUNT] {
+pub(super) fn lead_values<'a>(
+    l: &'a Lead,
+    c: &'a Converted,
+) -> [&'a (dyn ToSql + Sync); LEAD_COLUMN_COUNT] {
     [
         &l.id,
         &l.name,
