@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::engine_columns::{ExportColumn, MAX_COLUMNS, Masked, file_columns, fill_cells};
+use super::read_ahead::ReadAhead;
 use super::xlsx::{XlsxOptions, XlsxWriter};
 use super::zip::ZipWriter;
 use super::{Cell, Format, FormatWriter, RowWriter, csv::CsvWriter};
@@ -136,7 +137,7 @@ pub fn write_export<W: Write>(
         Format::Csv => FormatWriter::Csv(CsvWriter::new(out, &cols)?),
     };
     let mut pacer = Pacer::new();
-    rows.for_each(&mut |row| {
+    ReadAhead::new(rows).for_each(&mut |row| {
         let mut masked = Masked::default();
         let mut cells = [Cell::Empty; MAX_COLUMNS];
         let n = fill_cells(&spec.columns, row, spec.mask_pii, &mut masked, &mut cells);
@@ -216,7 +217,7 @@ pub fn write_batches<W: Write>(
     let mut in_batch = 0u64;
     let mut total = 0u64;
     let mut pacer = Pacer::new();
-    rows.for_each(&mut |row| {
+    ReadAhead::new(rows).for_each(&mut |row| {
         if let Batches::Between(_) = state {
             let Batches::Between(zip) = std::mem::replace(&mut state, Batches::Broken) else {
                 unreachable!()

@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot};
-use tokio::task::JoinHandle;
 
 use super::engine::{ExportError, ExportSpec, write_batches, write_export};
 use crate::store::ExportSnapshot;
@@ -186,7 +185,7 @@ impl Drop for ExportBody {
 /// The end of a running export: await [`ExportEnd::wait`] for its outcome.
 pub struct ExportEnd {
     total: u64,
-    writer: JoinHandle<WriterReport>,
+    writer: oneshot::Receiver<WriterReport>,
     delivered: oneshot::Receiver<bool>,
 }
 
@@ -226,7 +225,7 @@ impl ExportEnd {
                 rows: 0,
                 bytes: 0,
                 sha256: String::new(),
-                ending: Ending::Aborted(format!("writer failed: {e}")),
+                ending: Ending::Aborted(format!("the export thread ended without a report: {e}")),
                 elapsed: Duration::ZERO,
             },
         }
@@ -264,34 +263,47 @@ pub fn stream(
     let ExportSnapshot { total, mut rows } = snapshot;
     let (tx, rx) = mpsc::channel(QUEUED_CHUNKS);
     let (delivered_tx, delivered_rx) = oneshot::channel();
-    let writer = tokio::task::spawn_blocking(move || {
-        let started = Instant::now();
-        let mut sink = ChannelSink::new(tx);
-        let progress = AtomicU64::new(0);
-        let result = match shape {
-            Shape::File => write_export(rows.as_mut(), &spec, &mut sink, &progress),
-            Shape::Batches(n) => {
-                write_batches(rows.as_mut(), &spec, n.max(1), &mut sink, &progress)
-            }
-        };
-        // Stop reading (close the snapshot) before reporting.
-        drop(rows);
-        let (bytes, sha256) = match &result {
-            Ok(_) => sink.finish(),
-            Err(e) => sink.fail(e.to_string()),
-        };
-        let (rows, error) = match result {
-            Ok(w) => (w.rows, None),
-            Err(e) => (progress.load(Ordering::Relaxed), Some(e)),
-        };
-        WriterReport {
-            rows,
-            bytes,
-            sha256,
-            error,
-            elapsed: started.elapsed(),
-        }
-    });
+    let (report_tx, writer) = oneshot::channel();
+    let runtime = tokio::runtime::Handle::current();
+    // A thread of its own, not tokio's blocking pool: it runs at export
+    // priority (`export::priority`), which must not leak into a pooled
+    // thread that later runs database queries for requests.
+    let spawned = std::thread::Builder::new()
+        .name("pulse-export".into())
+        .spawn(move || {
+            crate::export::priority::lower_this_thread();
+            let _runtime = runtime.enter(); // ChannelSink waits for the body with the runtime's timer
+            let started = Instant::now();
+            let mut sink = ChannelSink::new(tx);
+            let progress = AtomicU64::new(0);
+            let result = match shape {
+                Shape::File => write_export(rows.as_mut(), &spec, &mut sink, &progress),
+                Shape::Batches(n) => {
+                    write_batches(rows.as_mut(), &spec, n.max(1), &mut sink, &progress)
+                }
+            };
+            // Stop reading (close the snapshot) before reporting.
+            drop(rows);
+            let (bytes, sha256) = match &result {
+                Ok(_) => sink.finish(),
+                Err(e) => sink.fail(e.to_string()),
+            };
+            let (rows, error) = match result {
+                Ok(w) => (w.rows, None),
+                Err(e) => (progress.load(Ordering::Relaxed), Some(e)),
+            };
+            let _ = report_tx.send(WriterReport {
+                rows,
+                bytes,
+                sha256,
+                error,
+                elapsed: started.elapsed(),
+            });
+        });
+    if let Err(e) = spawned {
+        // The body ends at once (its sender is gone) and the outcome says why.
+        tracing::error!(error = %e, "could not start an export thread");
+    }
     ExportStream {
         total,
         body: ExportBody {

@@ -13,7 +13,8 @@
 //! - [`csv`]: RFC 4180 with a BOM and the formula-injection guard.
 //! - [`zip`]: the streaming ZIP container under the workbook.
 //! - [`engine`]: store snapshot → cells → file, the one path of every
-//!   export; [`engine_stream`] feeds it to an HTTP body.
+//!   export; [`engine_stream`] feeds it to an HTTP body; [`read_ahead`]
+//!   reads the store's rows on a second thread meanwhile.
 
 use std::borrow::Cow;
 use std::io::{self, Write};
@@ -27,6 +28,8 @@ pub mod engine;
 mod engine_columns;
 pub mod engine_stream;
 mod num;
+pub mod priority;
+pub mod read_ahead;
 #[cfg(test)]
 mod testutil;
 mod text;

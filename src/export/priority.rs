@@ -1,0 +1,42 @@
+//! Export threads run at a lower CPU priority than the HTTP server.
+//!
+//! Why: an export is CPU-bound for as long as it runs (reading, XML,
+//! deflate — three threads each), and eight of them at once on two cores
+//! left a leads-list request (2.5 ms of work) waiting up to 140 ms for a
+//! core. With the export threads at nice [`EXPORT_NICE`], the scheduler
+//! gives the request-serving threads the core as soon as they wake; the
+//! exports take the rest, so their throughput is unchanged on an otherwise
+//! idle machine.
+//!
+//! Only threads that exports own call [`lower_this_thread`] (niceness is
+//! per thread on Linux and cannot be raised back without privilege, so it
+//! must never be applied to a pooled thread that later serves requests).
+
+/// The niceness of export threads (0 = normal, 19 = lowest).
+pub const EXPORT_NICE: i32 = 10;
+
+/// Lowers the calling thread's priority to [`EXPORT_NICE`]. Best effort: a
+/// platform or sandbox that refuses leaves the priority as it was.
+pub fn lower_this_thread() {
+    #[cfg(target_os = "linux")]
+    {
+        let tid = rustix::thread::gettid();
+        let _ = rustix::process::setpriority_process(Some(tid), EXPORT_NICE);
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    #[test]
+    fn lowers_only_the_calling_thread() {
+        let before = rustix::process::getpriority_process(None).unwrap();
+        let inside = std::thread::spawn(|| {
+            super::lower_this_thread();
+            rustix::process::getpriority_process(Some(rustix::thread::gettid())).unwrap()
+        })
+        .join()
+        .unwrap();
+        assert_eq!(inside, super::EXPORT_NICE.max(before));
+        assert_eq!(rustix::process::getpriority_process(None).unwrap(), before);
+    }
+}
