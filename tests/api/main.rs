@@ -7,6 +7,7 @@ mod auth;
 mod export;
 mod export_caddy;
 mod export_support;
+mod exports_jobs;
 mod http_basics;
 mod leads;
 mod leads_bulk;
