@@ -8,6 +8,7 @@ mod export;
 mod export_caddy;
 mod export_support;
 mod exports_jobs;
+mod exports_queue;
 mod http_basics;
 mod leads;
 mod leads_bulk;
