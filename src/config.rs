@@ -630,6 +630,17 @@ mod tests {
     }
 
     #[test]
+    fn every_variable_is_in_the_readme_table() {
+        let readme = include_str!("../README.md");
+        for v in VARIABLES {
+            assert!(
+                readme.contains(&format!("| `{v}` |")),
+                "{v} is missing from the README's configuration table"
+            );
+        }
+    }
+
+    #[test]
     fn humane_durations() {
         for (text, secs) in [
             ("90", 90),

@@ -68,7 +68,12 @@ pub fn job_spec(job: &ExportJob) -> Result<(LeadFilter, ExportSpec), String> {
     let columns = select_columns(Some(&job.columns))?;
     let format = parse_format(&job.format)
         .ok_or_else(|| format!("the stored format {:?} is unknown", job.format))?;
-    Ok((filter, ExportSpec::new(columns, format, job.mask_pii)))
+    let mut spec = ExportSpec::new(columns, format, job.mask_pii);
+    // Nobody waits on a background job's first byte: one deflate thread
+    // leaves the other core to the HTTP side and the streaming exports
+    // (DESIGN §7 sizes the box at two cores).
+    spec.deflate_threads = 1;
+    Ok((filter, spec))
 }
 
 /// Resolves once shutdown is asked for (or its sender is gone).
