@@ -81,6 +81,10 @@ pub fn main() -> std::process::ExitCode {
             Command::Worker(args) => worker::run(config, args).await,
         }
     });
+    // Dropping a runtime waits for every blocking task; an export writer
+    // stuck in a read past the drain deadline must not hold the exit (its
+    // job is rescued when its lease runs out).
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

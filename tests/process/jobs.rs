@@ -271,6 +271,18 @@ fn sigterm_past_the_grace_period_hands_the_job_back_to_the_queue() {
         let j = job(&p, &token, &id);
         j["status"] == "running" && j["rows_done"].as_i64().unwrap() > 0
     });
+    // The writer runs on blocking threads: the API answers meanwhile.
+    let mut slowest = Duration::ZERO;
+    for _ in 0..10 {
+        let t = Instant::now();
+        assert_eq!(job(&p, &token, &id)["status"], "running");
+        slowest = slowest.max(t.elapsed());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        slowest < Duration::from_secs(1),
+        "API answered in {slowest:?} while a job ran"
+    );
     let signalled = Instant::now();
     p.signal("TERM");
     let status = p
