@@ -630,6 +630,26 @@ mod tests {
     }
 
     #[test]
+    fn job_settings_are_checked() {
+        let c = Config::load_with(None, &env(&[])).unwrap();
+        assert_eq!(c.workers, 1);
+        assert_eq!(c.export_retention, Duration::from_secs(86_400));
+        assert_eq!(c.job_lease, Duration::from_secs(30));
+        let c = Config::load_with(None, &env(&[("PULSE_WORKERS", "0")])).unwrap();
+        assert_eq!(c.workers, 0, "0 workers is allowed");
+        for (var, value) in [
+            ("PULSE_JOB_LEASE_SECONDS", "1"),
+            ("PULSE_JOB_MAX_ATTEMPTS", "0"),
+            ("PULSE_EXPORT_CLEANUP_INTERVAL", "0"),
+            ("PULSE_EXPORT_JOBS_PER_USER", "many"),
+            ("PULSE_WORKERS", "-1"),
+        ] {
+            let e = Config::load_with(None, &env(&[(var, value)])).unwrap_err();
+            assert!(e.contains(var), "{var}={value}: {e}");
+        }
+    }
+
+    #[test]
     fn every_variable_is_in_the_readme_table() {
         let readme = include_str!("../README.md");
         for v in VARIABLES {

@@ -182,6 +182,7 @@ async fn run_job(
     let mut ticker = tokio::time::interval(beat);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut drain_until: Option<tokio::time::Instant> = None;
+    let mut drained = false;
     let mut total_sent = false;
     let result = loop {
         let until = drain_until;
@@ -208,7 +209,11 @@ async fn run_job(
                 drain_until = Some(tokio::time::Instant::now() + ctx.config.shutdown_grace);
                 tracing::info!(job_id = %job.id, grace_s = ctx.config.shutdown_grace.as_secs(), "shutting down: the running export job may finish within the grace period");
             }
-            () = drain => { stop.store(SHUTTING_DOWN, Ordering::Relaxed); }
+            // Once: the writer stops at its next write, which may take a moment.
+            () = drain, if !drained => {
+                drained = true;
+                stop.store(SHUTTING_DOWN, Ordering::Relaxed);
+            }
         }
     };
     let written = match result {
