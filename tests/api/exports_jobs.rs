@@ -459,7 +459,7 @@ async fn cancel_stops_a_running_job(app: TestApp) {
     let cancelled = Instant::now();
     while !export_files(&app).is_empty() {
         assert!(
-            cancelled.elapsed() < Duration::from_secs(3),
+            cancelled.elapsed() < Duration::from_secs(2),
             "files left after cancel: {:?}",
             export_files(&app)
         );
