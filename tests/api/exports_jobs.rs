@@ -380,17 +380,8 @@ async fn jobs_are_private_but_master_admin_sees_all(app: TestApp) {
     }
 }
 
+/// No workers here (jobs stay queued), 2 jobs per user, 3 in all.
 async fn admission_and_cancel_of_queued_jobs(app: TestApp) {
-    // No workers here: jobs stay queued.
-    let app = TestApp::spawn_with(
-        app.backend,
-        &[
-            ("PULSE_WORKERS", "0"),
-            ("PULSE_EXPORT_JOBS_PER_USER", "2"),
-            ("PULSE_EXPORT_QUEUE_MAX", "3"),
-        ],
-    )
-    .await;
     let root = app.admin_token().await;
     let (_, a) = app
         .user_with_role(&root, "a.admin@pulse.test", "admin")
@@ -481,15 +472,8 @@ async fn cancel_stops_a_running_job(app: TestApp) {
     assert_eq!(r.status(), StatusCode::CONFLICT);
 }
 
+/// Files kept 2 s, clean-up every second.
 async fn finished_files_expire(app: TestApp) {
-    let app = TestApp::spawn_with(
-        app.backend,
-        &[
-            ("PULSE_EXPORT_RETENTION", "2s"),
-            ("PULSE_EXPORT_CLEANUP_INTERVAL", "1"),
-        ],
-    )
-    .await;
     seed_synthetic(&app, 100).await;
     let root = app.admin_token().await;
     let id = id_of(&create_job(&app, &root, json!({})).await);
@@ -518,7 +502,22 @@ dual_backend_tests!(
     round_trip_and_resume,
     progress_events_to_the_end,
     jobs_are_private_but_master_admin_sees_all,
-    admission_and_cancel_of_queued_jobs,
     cancel_stops_a_running_job,
+);
+
+dual_backend_tests!(
+    mod limits with &[
+        ("PULSE_WORKERS", "0"),
+        ("PULSE_EXPORT_JOBS_PER_USER", "2"),
+        ("PULSE_EXPORT_QUEUE_MAX", "3"),
+    ];
+    admission_and_cancel_of_queued_jobs,
+);
+
+dual_backend_tests!(
+    mod short_retention with &[
+        ("PULSE_EXPORT_RETENTION", "2s"),
+        ("PULSE_EXPORT_CLEANUP_INTERVAL", "1"),
+    ];
     finished_files_expire,
 );

@@ -45,12 +45,7 @@ fn completion(key: &str) -> Completion {
     }
 }
 
-async fn no_workers(app: TestApp) -> TestApp {
-    TestApp::spawn_with(app.backend, &[("PULSE_WORKERS", "0")]).await
-}
-
 async fn lost_leases_change_nothing(app: TestApp) {
-    let app = no_workers(app).await;
     let store = app.state.store.clone();
     let id = queue(&app, 3).await;
     let a = store
@@ -143,7 +138,6 @@ async fn lost_leases_change_nothing(app: TestApp) {
 }
 
 async fn retries_back_off_and_attempts_run_out(app: TestApp) {
-    let app = no_workers(app).await;
     let store = app.state.store.clone();
     // A transient failure with attempts left: queued again, not before the back-off.
     let id = queue(&app, 2).await;
@@ -212,7 +206,6 @@ async fn retries_back_off_and_attempts_run_out(app: TestApp) {
 }
 
 async fn concurrent_claims_take_each_job_once(app: TestApp) {
-    let app = no_workers(app).await;
     let mut ids = HashSet::new();
     for _ in 0..40 {
         ids.insert(queue(&app, 3).await);
@@ -246,6 +239,7 @@ async fn concurrent_claims_take_each_job_once(app: TestApp) {
 }
 
 dual_backend_tests!(
+    mod no_workers with &[("PULSE_WORKERS", "0")];
     lost_leases_change_nothing,
     retries_back_off_and_attempts_run_out,
     concurrent_claims_take_each_job_once,
