@@ -62,6 +62,12 @@ fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4)
 }
 
+/// Whether a job matches `condition` (with `?1` = `now`), by a read.
+fn any(conn: &rusqlite::Connection, condition: &str, now: i64) -> StoreResult<bool> {
+    let sql = format!("SELECT EXISTS (SELECT 1 FROM export_jobs WHERE {condition})");
+    Ok(conn.query_row(&sql, [now], |r| r.get(0))?)
+}
+
 fn collect(
     stmt: &mut rusqlite::Statement<'_>,
     params: impl rusqlite::Params,
@@ -187,6 +193,12 @@ impl JobStore for SqliteStore {
         self.pool()
             .run(move |conn| {
                 let now = to_ms(Utc::now());
+                // An UPDATE takes SQLite's one write lock even when it
+                // matches nothing: idle polls look first, so they never wait
+                // behind (or hold up) a long import.
+                if !any(conn, "status = 'queued' AND run_after <= ?1", now)? {
+                    return Ok(None);
+                }
                 Ok(conn
                     .query_row(
                         &format!(
@@ -318,6 +330,9 @@ impl JobStore for SqliteStore {
         self.pool()
             .run(move |conn| {
                 let now = to_ms(Utc::now());
+                if !any(conn, "status = 'running' AND lease_until < ?1", now)? {
+                    return Ok(Vec::new());
+                }
                 let mut stmt = conn.prepare(&format!(
                     "UPDATE export_jobs SET
                         status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
