@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -13,6 +14,7 @@ use crate::auth::throttle::LoginThrottle;
 use crate::config::Config;
 use crate::domain::{AccountStatus, AccountType};
 use crate::http::{AppState, router};
+use crate::jobs::{self, JobContext};
 use crate::store::{self, NewUser, Store};
 
 /// A bound, ready-to-run server.
@@ -35,6 +37,8 @@ impl Application {
             hasher: Hasher::new(config.hash_concurrency),
             throttle: Arc::new(LoginThrottle::default()),
             export_permits: Arc::new(tokio::sync::Semaphore::new(config.export_concurrency)),
+            files: jobs::local_files(&config),
+            job_wake: Arc::new(tokio::sync::Notify::new()),
             config: Arc::new(config),
         };
         Ok(Self { listener, state })
@@ -52,13 +56,20 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` resolves, then gives in-flight requests the
-    /// configured grace period.
+    /// Serves (and runs `PULSE_WORKERS` export workers and the job
+    /// clean-up) until `shutdown` resolves, then gives in-flight requests
+    /// and running export jobs the configured grace period.
     pub async fn run_until(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let grace = self.state.config.shutdown_grace;
+        let (stop_jobs, jobs_stop) = tokio::sync::watch::channel(false);
+        let workers = jobs::start(
+            job_context(&self.state),
+            self.state.config.workers,
+            jobs_stop,
+        );
         let app = router(self.state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
         let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
@@ -67,6 +78,7 @@ impl Application {
                 grace_s = grace.as_secs(),
                 "shutting down: draining requests"
             );
+            let _ = stop_jobs.send(true);
             let _ = signalled_tx.send(());
         });
         let deadline = async move {
@@ -80,6 +92,16 @@ impl Application {
             result = server => result.context("server failed")?,
             () = deadline => tracing::warn!("drain deadline passed; closing remaining connections"),
         }
+        // Workers hand back what did not finish within the grace period;
+        // that takes a moment past it (one database update per job).
+        if tokio::time::timeout(grace + Duration::from_secs(5), workers)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "export workers did not stop in time; their jobs are rescued when their leases end"
+            );
+        }
         Ok(())
     }
 
@@ -87,6 +109,16 @@ impl Application {
     pub async fn run(self) -> anyhow::Result<()> {
         tracing::info!(listen = %self.local_addr(), database = self.state.store.backend_name(), "pulse listening");
         self.run_until(shutdown_signal()).await
+    }
+}
+
+/// What the export workers of this process share with its HTTP side.
+pub fn job_context(state: &AppState) -> JobContext {
+    JobContext {
+        store: state.store.clone(),
+        files: state.files.clone(),
+        config: state.config.clone(),
+        wake: state.job_wake.clone(),
     }
 }
 
@@ -153,7 +185,8 @@ pub async fn ensure_master_admin(store: &dyn Store, config: &Config) -> anyhow::
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// Resolves at SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -133,6 +133,23 @@ pub struct Config {
     pub cookie_secure: bool,
     /// Log line format.
     pub log_format: LogFormat,
+    /// Export-job workers `pulse serve` runs in-process (0: none; `pulse worker` runs them).
+    pub workers: usize,
+    /// How long a finished export file is kept before the clean-up deletes it.
+    pub export_retention: Duration,
+    /// How often the clean-up runs (expiry, orphaned files, stuck jobs).
+    pub export_cleanup_interval: Duration,
+    /// Queued + running export jobs one user may have; more → 429.
+    pub export_jobs_per_user: u32,
+    /// Queued + running export jobs in all; more → 503.
+    pub export_queue_max: u32,
+    /// A running job's lease; a worker extends it while it works, and a job
+    /// whose lease ran out (its worker died) is queued again.
+    pub job_lease: Duration,
+    /// Runs of a job before it fails for good.
+    pub job_max_attempts: u32,
+    /// Back-off before the first retry of a failed run; doubled for each further one.
+    pub job_retry_base: Duration,
 }
 
 /// The file/env layer: every field optional, later layers override earlier ones.
@@ -153,6 +170,62 @@ struct Layer {
     shutdown_grace_seconds: Option<u64>,
     cookie_secure: Option<bool>,
     log_format: Option<String>,
+    workers: Option<usize>,
+    export_retention: Option<Humane>,
+    export_cleanup_interval: Option<Humane>,
+    export_jobs_per_user: Option<u32>,
+    export_queue_max: Option<u32>,
+    job_lease_seconds: Option<u64>,
+    job_max_attempts: Option<u32>,
+    job_retry_seconds: Option<u64>,
+}
+
+/// A duration as a number of seconds or humane text (`30m`, `24h`, `7d`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum Humane {
+    Seconds(u64),
+    Text(String),
+}
+
+impl Humane {
+    fn resolve(&self, var: &str) -> Result<Duration, String> {
+        match self {
+            Humane::Seconds(s) => Ok(Duration::from_secs(*s)),
+            Humane::Text(t) => parse_duration(t).map_err(|e| format!("{var}={t:?}: {e}")),
+        }
+    }
+}
+
+/// Parses `90`, `90s`, `30m`, `24h`, `7d` (one number and an optional unit).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim().to_ascii_lowercase();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| "expected a duration such as 90, 90s, 30m, 24h or 7d".to_string())?;
+    let unit_secs = match unit.trim() {
+        "" | "s" | "sec" | "secs" | "second" | "seconds" => 1,
+        "m" | "min" | "mins" | "minute" | "minutes" => 60,
+        "h" | "hour" | "hours" => 3600,
+        "d" | "day" | "days" => 86_400,
+        other => return Err(format!("unknown unit {other:?}; use s, m, h or d")),
+    };
+    n.checked_mul(unit_secs)
+        .map(Duration::from_secs)
+        .ok_or_else(|| "duration too large".to_string())
+}
+
+/// Prints a duration the way [`parse_duration`] reads it.
+fn humane(d: Duration) -> String {
+    let s = d.as_secs();
+    for (unit, n) in [("d", 86_400), ("h", 3600), ("m", 60)] {
+        if s >= n && s % n == 0 {
+            return format!("{}{unit}", s / n);
+        }
+    }
+    format!("{s}s")
 }
 
 /// Names of every setting, in the order `pulse config` prints them.
@@ -171,6 +244,14 @@ pub const VARIABLES: &[&str] = &[
     "PULSE_SHUTDOWN_GRACE_SECONDS",
     "PULSE_COOKIE_SECURE",
     "PULSE_LOG_FORMAT",
+    "PULSE_WORKERS",
+    "PULSE_EXPORT_RETENTION",
+    "PULSE_EXPORT_CLEANUP_INTERVAL",
+    "PULSE_EXPORT_JOBS_PER_USER",
+    "PULSE_EXPORT_QUEUE_MAX",
+    "PULSE_JOB_LEASE_SECONDS",
+    "PULSE_JOB_MAX_ATTEMPTS",
+    "PULSE_JOB_RETRY_SECONDS",
 ];
 
 impl Layer {
@@ -213,6 +294,14 @@ impl Layer {
             shutdown_grace_seconds: num(get, "PULSE_SHUTDOWN_GRACE_SECONDS")?,
             cookie_secure,
             log_format: get("PULSE_LOG_FORMAT"),
+            workers: num(get, "PULSE_WORKERS")?,
+            export_retention: get("PULSE_EXPORT_RETENTION").map(Humane::Text),
+            export_cleanup_interval: get("PULSE_EXPORT_CLEANUP_INTERVAL").map(Humane::Text),
+            export_jobs_per_user: num(get, "PULSE_EXPORT_JOBS_PER_USER")?,
+            export_queue_max: num(get, "PULSE_EXPORT_QUEUE_MAX")?,
+            job_lease_seconds: num(get, "PULSE_JOB_LEASE_SECONDS")?,
+            job_max_attempts: num(get, "PULSE_JOB_MAX_ATTEMPTS")?,
+            job_retry_seconds: num(get, "PULSE_JOB_RETRY_SECONDS")?,
         })
     }
 
@@ -232,6 +321,16 @@ impl Layer {
             shutdown_grace_seconds: over.shutdown_grace_seconds.or(self.shutdown_grace_seconds),
             cookie_secure: over.cookie_secure.or(self.cookie_secure),
             log_format: over.log_format.or(self.log_format),
+            workers: over.workers.or(self.workers),
+            export_retention: over.export_retention.or(self.export_retention),
+            export_cleanup_interval: over
+                .export_cleanup_interval
+                .or(self.export_cleanup_interval),
+            export_jobs_per_user: over.export_jobs_per_user.or(self.export_jobs_per_user),
+            export_queue_max: over.export_queue_max.or(self.export_queue_max),
+            job_lease_seconds: over.job_lease_seconds.or(self.job_lease_seconds),
+            job_max_attempts: over.job_max_attempts.or(self.job_max_attempts),
+            job_retry_seconds: over.job_retry_seconds.or(self.job_retry_seconds),
         }
     }
 }
@@ -307,7 +406,36 @@ impl Config {
         if export_concurrency == 0 {
             return Err("PULSE_EXPORT_CONCURRENCY must be at least 1".into());
         }
+        let export_retention = match &l.export_retention {
+            Some(h) => h.resolve("PULSE_EXPORT_RETENTION")?,
+            None => Duration::from_secs(24 * 3600),
+        };
+        let export_cleanup_interval = match &l.export_cleanup_interval {
+            Some(h) => h.resolve("PULSE_EXPORT_CLEANUP_INTERVAL")?,
+            None => Duration::from_secs(5 * 60),
+        };
+        if export_cleanup_interval.is_zero() {
+            return Err("PULSE_EXPORT_CLEANUP_INTERVAL must be at least 1s".into());
+        }
+        let job_lease = Duration::from_secs(l.job_lease_seconds.unwrap_or(30));
+        // The heartbeat runs every lease/3 (at most once a second): below 2 s
+        // a busy database could let a live job's lease run out.
+        if job_lease < Duration::from_secs(2) {
+            return Err("PULSE_JOB_LEASE_SECONDS must be at least 2".into());
+        }
+        let job_max_attempts = l.job_max_attempts.unwrap_or(3);
+        if job_max_attempts == 0 {
+            return Err("PULSE_JOB_MAX_ATTEMPTS must be at least 1".into());
+        }
         Ok(Self {
+            workers: l.workers.unwrap_or(1),
+            export_retention,
+            export_cleanup_interval,
+            export_jobs_per_user: l.export_jobs_per_user.unwrap_or(3),
+            export_queue_max: l.export_queue_max.unwrap_or(100),
+            job_lease,
+            job_max_attempts,
+            job_retry_base: Duration::from_secs(l.job_retry_seconds.unwrap_or(10)),
             data_dir,
             database_url: Secret::new(database_url),
             listen,
@@ -377,6 +505,26 @@ impl Config {
                     LogFormat::Json => "json".into(),
                     LogFormat::Pretty => "pretty".into(),
                 },
+            ),
+            ("PULSE_WORKERS", self.workers.to_string()),
+            ("PULSE_EXPORT_RETENTION", humane(self.export_retention)),
+            (
+                "PULSE_EXPORT_CLEANUP_INTERVAL",
+                humane(self.export_cleanup_interval),
+            ),
+            (
+                "PULSE_EXPORT_JOBS_PER_USER",
+                self.export_jobs_per_user.to_string(),
+            ),
+            ("PULSE_EXPORT_QUEUE_MAX", self.export_queue_max.to_string()),
+            (
+                "PULSE_JOB_LEASE_SECONDS",
+                self.job_lease.as_secs().to_string(),
+            ),
+            ("PULSE_JOB_MAX_ATTEMPTS", self.job_max_attempts.to_string()),
+            (
+                "PULSE_JOB_RETRY_SECONDS",
+                self.job_retry_base.as_secs().to_string(),
             ),
         ];
         debug_assert_eq!(rows.len(), VARIABLES.len());
@@ -479,6 +627,73 @@ mod tests {
             redact_url("postgres://localhost/db?user=a&password=b&x=1"),
             "postgres://localhost/db?user=a&password=***&x=1"
         );
+    }
+
+    #[test]
+    fn job_settings_are_checked() {
+        let c = Config::load_with(None, &env(&[])).unwrap();
+        assert_eq!(c.workers, 1);
+        assert_eq!(c.export_retention, Duration::from_secs(86_400));
+        assert_eq!(c.job_lease, Duration::from_secs(30));
+        let c = Config::load_with(None, &env(&[("PULSE_WORKERS", "0")])).unwrap();
+        assert_eq!(c.workers, 0, "0 workers is allowed");
+        for (var, value) in [
+            ("PULSE_JOB_LEASE_SECONDS", "1"),
+            ("PULSE_JOB_MAX_ATTEMPTS", "0"),
+            ("PULSE_EXPORT_CLEANUP_INTERVAL", "0"),
+            ("PULSE_EXPORT_JOBS_PER_USER", "many"),
+            ("PULSE_WORKERS", "-1"),
+        ] {
+            let e = Config::load_with(None, &env(&[(var, value)])).unwrap_err();
+            assert!(e.contains(var), "{var}={value}: {e}");
+        }
+    }
+
+    #[test]
+    fn every_variable_is_in_the_readme_table() {
+        let readme = include_str!("../README.md");
+        for v in VARIABLES {
+            assert!(
+                readme.contains(&format!("| `{v}` |")),
+                "{v} is missing from the README's configuration table"
+            );
+        }
+    }
+
+    #[test]
+    fn humane_durations() {
+        for (text, secs) in [
+            ("90", 90),
+            ("90s", 90),
+            ("30m", 1800),
+            ("24h", 86_400),
+            ("7d", 604_800),
+            (" 2 h ", 7200),
+        ] {
+            assert_eq!(
+                parse_duration(text),
+                Ok(Duration::from_secs(secs)),
+                "{text}"
+            );
+        }
+        for bad in ["", "h", "10w", "-5m", "1.5h"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+        let c = Config::load_with(None, &env(&[("PULSE_EXPORT_RETENTION", "30m")])).unwrap();
+        assert_eq!(c.export_retention, Duration::from_secs(1800));
+        assert!(c.render().contains("PULSE_EXPORT_RETENTION=30m\n"));
+        let e = Config::load_with(None, &env(&[("PULSE_EXPORT_RETENTION", "soon")])).unwrap_err();
+        assert!(e.contains("PULSE_EXPORT_RETENTION"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pulse.toml");
+        std::fs::write(
+            &path,
+            "export_retention = 3600\nexport_cleanup_interval = \"10m\"\n",
+        )
+        .unwrap();
+        let c = Config::load_with(Some(&path), &env(&[])).unwrap();
+        assert_eq!(c.export_retention, Duration::from_secs(3600));
+        assert_eq!(c.export_cleanup_interval, Duration::from_secs(600));
     }
 
     #[test]

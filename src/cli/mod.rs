@@ -8,6 +8,7 @@ mod migrate;
 pub mod seed;
 mod serve;
 mod user;
+mod worker;
 
 use std::path::PathBuf;
 
@@ -43,6 +44,8 @@ enum Command {
     Import(import::ImportArgs),
     /// Write N demo leads and a dozen telecaller accounts (deterministic per seed).
     Seed(seed::SeedArgs),
+    /// Run background export jobs from the shared queue, with no HTTP API (drains on SIGTERM).
+    Worker(worker::WorkerArgs),
 }
 
 /// Parses the command line and runs the chosen subcommand.
@@ -75,8 +78,13 @@ pub fn main() -> std::process::ExitCode {
             Command::User(cmd) => user::run(config, cmd).await,
             Command::Import(args) => import::run(config, args).await,
             Command::Seed(args) => seed::run(config, args).await,
+            Command::Worker(args) => worker::run(config, args).await,
         }
     });
+    // Dropping a runtime waits for every blocking task; an export writer
+    // stuck in a read past the drain deadline must not hold the exit (its
+    // job is rescued when its lease runs out).
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

@@ -20,6 +20,7 @@ use axum::response::IntoResponse;
 use crate::auth::password::Hasher;
 use crate::auth::throttle::LoginThrottle;
 use crate::config::Config;
+use crate::jobs::files::FileStore;
 use crate::store::Store;
 use error::AppError;
 
@@ -37,6 +38,10 @@ pub struct AppState {
     /// Admission of streaming exports (`PULSE_EXPORT_CONCURRENCY` permits,
     /// each held until the export's last byte).
     pub export_permits: Arc<tokio::sync::Semaphore>,
+    /// Where export jobs' files are kept.
+    pub files: Arc<dyn FileStore>,
+    /// Wakes this process's idle export workers when a job is queued here.
+    pub job_wake: Arc<tokio::sync::Notify>,
 }
 
 /// The whole application's router.
@@ -50,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .merge(openapi::routes())
         .merge(audit::routes())
         .merge(routes::export::routes())
+        .merge(routes::exports_jobs::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(

@@ -416,6 +416,57 @@ pub const ROUTES: &[RouteDoc] = &[
         Some("ExportRequest"),
         "File",
     ),
+    route(
+        "POST",
+        "/api/exports",
+        "Queue a background export job (202; 429 per user, 503 queue full)",
+        Some(Export),
+        Some("ExportJobRequest"),
+        "ExportJob",
+    ),
+    with_query(
+        route(
+            "GET",
+            "/api/exports",
+            "Export job history, newest first (every user's for master_admin)",
+            Some(Export),
+            None,
+            "ExportJobList",
+        ),
+        &["limit"],
+    ),
+    route(
+        "GET",
+        "/api/exports/{id}",
+        "One export job: status, progress, download URL",
+        Some(Export),
+        None,
+        "ExportJob",
+    ),
+    route(
+        "POST",
+        "/api/exports/{id}/cancel",
+        "Cancel a queued or running export job",
+        Some(Export),
+        None,
+        "ExportJob",
+    ),
+    route(
+        "GET",
+        "/api/exports/{id}/download",
+        "A finished job's file (Range, If-Range, Digest, ETag)",
+        Some(Export),
+        None,
+        "File",
+    ),
+    route(
+        "GET",
+        "/api/exports/{id}/events",
+        "Server-sent progress events, ending with the final state",
+        Some(Export),
+        None,
+        "EventStream",
+    ),
 ];
 
 /// `GET /api/openapi.json`.
@@ -444,13 +495,22 @@ fn operation(r: &RouteDoc) -> Value {
     let ok = if r.response == "File" {
         json!({ "description": "the file, streamed",
                 "content": { "application/octet-stream": { "schema": {"type": "string", "format": "binary"} } } })
+    } else if r.response == "EventStream" {
+        json!({ "description": "`progress` events with the job's JSON, then one `end` event",
+                "content": { "text/event-stream": { "schema": {"type": "string"} } } })
     } else {
         json!({ "description": "success",
                 "content": { "application/json": { "schema": schema_ref(r.response) } } })
     };
-    let created = r.summary.starts_with("Create a lead");
+    let code = if r.summary.starts_with("Create a lead") {
+        "201"
+    } else if r.summary.starts_with("Queue") {
+        "202"
+    } else {
+        "200"
+    };
     let mut responses = Map::new();
-    responses.insert(if created { "201" } else { "200" }.into(), ok);
+    responses.insert(code.into(), ok);
     let error = json!({ "description": "error", "content": { "application/json": { "schema": schema_ref("Error") } } });
     responses.insert("4XX".into(), error);
     let mut op = json!({
@@ -702,6 +762,53 @@ fn schemas() -> Value {
             ("unassigned_only", json!({"type": "boolean"})),
         ]),
     );
+    m.insert(
+        "ExportJobRequest".into(),
+        object(&[
+            (
+                "filters",
+                json!({"type": "object", "description": "the leads list's filters"}),
+            ),
+            ("columns", ids()),
+            ("format", json!({"type": "string", "enum": ["xlsx", "csv"]})),
+        ]),
+    );
+    let when = || json!({"type": "string", "format": "date-time", "nullable": true});
+    m.insert(
+        "ExportJob".into(),
+        object(&[
+            ("id", json!({"type": "string", "format": "uuid"})),
+            (
+                "status",
+                json!({"type": "string", "enum": ["queued", "running", "done", "failed", "cancelled", "expired"]}),
+            ),
+            ("rows_done", n()),
+            ("rows_total", n()),
+            ("bytes", n()),
+            ("sha256", s()),
+            ("error", s()),
+            ("format", s()),
+            ("columns", ids()),
+            ("filters", json!({"type": "object"})),
+            ("masked", json!({"type": "boolean"})),
+            ("attempts", n()),
+            ("max_attempts", n()),
+            ("owner_id", s()),
+            ("owner_email", s()),
+            ("created_at", when()),
+            ("started_at", when()),
+            ("finished_at", when()),
+            ("expires_at", when()),
+            ("download_url", s()),
+        ]),
+    );
+    m.insert(
+        "ExportJobList".into(),
+        object(&[(
+            "jobs",
+            json!({"type": "array", "items": schema_ref("ExportJob")}),
+        )]),
+    );
     m.insert("Health".into(), json!({"type": "object"}));
     m.insert("Message".into(), json!({"type": "object"}));
     m.insert("OpenApi".into(), json!({"type": "object"}));
@@ -744,7 +851,7 @@ mod tests {
         for r in ROUTES {
             for name in r.request.into_iter().chain([r.response]) {
                 assert!(
-                    name == "File" || schemas.contains_key(name),
+                    name == "File" || name == "EventStream" || schemas.contains_key(name),
                     "{name} of {} {}",
                     r.method,
                     r.path

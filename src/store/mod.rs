@@ -8,6 +8,7 @@
 mod bulk;
 mod export;
 pub mod filter;
+mod jobs;
 mod leads;
 mod model;
 pub mod postgres;
@@ -24,6 +25,7 @@ pub use export::{
     EXPORT_DATE_FIELDS, EXPORT_INSTANT_FIELDS, EXPORT_TEXT_FIELDS, ExportSnapshot, ExportStore,
     LeadRow, LeadRows, RowsError,
 };
+pub use jobs::{Admission, Completion, ExportJob, JobFiles, JobStatus, JobStore, NewExportJob};
 pub use leads::*;
 pub use model::*;
 
@@ -137,6 +139,7 @@ pub trait Store:
     + ExportStore
     + BulkStore
     + LeadStore
+    + JobStore
     + Send
     + Sync
 {
@@ -149,6 +152,7 @@ impl<
         + ExportStore
         + BulkStore
         + LeadStore
+        + JobStore
         + Send
         + Sync,
 > Store for T

@@ -25,8 +25,30 @@ pub const ADMIN_PASSWORD: &str = "master-admin-pass-1";
 
 /// Runs the body once per backend: `dual_backend_tests!(name, …)` makes
 /// `sqlite::name` and `postgres::name` from `async fn name(app: TestApp)`.
+/// `dual_backend_tests!(mod m with &[("PULSE_…", "…")]; name, …)` starts
+/// the apps with those settings, as `m::sqlite::name` and `m::postgres::name`.
 #[macro_export]
 macro_rules! dual_backend_tests {
+    (mod $m:ident with $settings:expr; $($name:ident),* $(,)?) => {
+        mod $m {
+            mod sqlite {
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $name() {
+                        super::super::$name($crate::helpers::TestApp::spawn_with($crate::helpers::Backend::Sqlite, $settings).await).await
+                    }
+                )*
+            }
+            mod postgres {
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $name() {
+                        super::super::$name($crate::helpers::TestApp::spawn_with($crate::helpers::Backend::Postgres, $settings).await).await
+                    }
+                )*
+            }
+        }
+    };
     ($($name:ident),* $(,)?) => {
         mod sqlite {
             $(

@@ -7,6 +7,8 @@ mod auth;
 mod export;
 mod export_caddy;
 mod export_support;
+mod exports_jobs;
+mod exports_queue;
 mod http_basics;
 mod leads;
 mod leads_bulk;

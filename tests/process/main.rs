@@ -1,6 +1,9 @@
 //! Tests that need a real `pulse` process: start-up from the environment,
-//! the first master_admin printed once, signals and the drain deadline.
+//! the first master_admin printed once, signals and the drain deadline,
+//! and background export jobs through crashes, signals and a full disk.
 
+mod jobs;
+mod pg;
 mod spawn;
 
 use std::time::{Duration, Instant};

@@ -37,7 +37,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/driver-onboarding/batch-export-zip", post(batch_zip))
 }
 
-fn parse_format(v: Option<&str>) -> AppResult<Format> {
+pub(super) fn parse_format(v: Option<&str>) -> AppResult<Format> {
     match v.map(str::trim).map(str::to_ascii_lowercase).as_deref() {
         None | Some("") | Some("xlsx") => Ok(Format::Xlsx),
         Some("csv") => Ok(Format::Csv),
@@ -47,13 +47,14 @@ fn parse_format(v: Option<&str>) -> AppResult<Format> {
     }
 }
 
+/// The body of a streaming export and of a new export job.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-struct ExportBody {
+pub(super) struct ExportBody {
     #[serde(deserialize_with = "strict_filters")]
-    filters: FilterQuery,
-    columns: Option<Vec<String>>,
-    format: Option<String>,
+    pub(super) filters: FilterQuery,
+    pub(super) columns: Option<Vec<String>>,
+    pub(super) format: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -76,7 +77,7 @@ struct BatchBody {
 }
 
 /// A JSON body that may be absent (the original clients send none).
-fn optional_json<T: for<'de> Deserialize<'de> + Default>(body: &Bytes) -> AppResult<T> {
+pub(super) fn optional_json<T: for<'de> Deserialize<'de> + Default>(body: &Bytes) -> AppResult<T> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }

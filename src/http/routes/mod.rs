@@ -2,6 +2,8 @@
 
 pub mod auth;
 pub mod export;
+mod exports_download;
+pub mod exports_jobs;
 pub mod health;
 pub mod leads;
 mod leads_bulk;

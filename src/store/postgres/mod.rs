@@ -3,6 +3,7 @@
 
 mod bulk;
 mod export;
+mod jobs;
 mod leads;
 mod users;
 
@@ -24,6 +25,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0003_leads_search",
         include_str!("migrations/0003_leads_search.sql"),
+    ),
+    (
+        "0004_export_jobs",
+        include_str!("migrations/0004_export_jobs.sql"),
     ),
 ];
 

@@ -2,6 +2,7 @@
 
 mod bulk;
 mod export;
+mod jobs;
 mod leads;
 mod pool;
 mod users;
@@ -25,6 +26,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0003_leads_search",
         include_str!("migrations/0003_leads_search.sql"),
+    ),
+    (
+        "0004_export_jobs",
+        include_str!("migrations/0004_export_jobs.sql"),
     ),
 ];
 

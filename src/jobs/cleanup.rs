@@ -1,0 +1,112 @@
+//! The periodic clean-up every process with workers runs: jobs whose
+//! worker died go back to the queue (or fail after their last attempt),
+//! finished files past the retention are deleted, and files no job owns
+//! (left by a crash, or by a run that lost its lease) are removed. Each step
+//! is a conditional update or an idempotent delete, so several processes
+//! may run it at once.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::sync::watch;
+
+use super::{JobContext, signalled, worker};
+use crate::store::JobStatus;
+
+/// Runs until `shutdown`.
+pub async fn run(ctx: JobContext, mut shutdown: watch::Receiver<bool>) {
+    // A dead worker's job should not wait much past its lease.
+    let rescue_every = (ctx.config.job_lease / 2).max(Duration::from_secs(1));
+    let mut rescue = tokio::time::interval(rescue_every);
+    let mut sweep = tokio::time::interval(ctx.config.export_cleanup_interval);
+    for t in [&mut rescue, &mut sweep] {
+        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    }
+    loop {
+        tokio::select! {
+            _ = rescue.tick() => rescue_stuck(&ctx).await,
+            _ = sweep.tick() => {
+                expire(&ctx).await;
+                remove_orphans(&ctx).await;
+            }
+            () = signalled(&mut shutdown) => break,
+        }
+    }
+}
+
+/// Requeues (or fails) running jobs whose lease ran out.
+pub async fn rescue_stuck(ctx: &JobContext) {
+    let jobs = match ctx.store.rescue_export_jobs().await {
+        Ok(j) => j,
+        Err(e) => return tracing::warn!(error = %e, "rescuing stuck export jobs failed"),
+    };
+    for job in jobs {
+        tracing::warn!(job_id = %job.id, status = job.status.as_str(), attempts = job.attempts, worker = job.worker.as_deref().unwrap_or(""), "export job's lease expired");
+        if job.status == JobStatus::Failed {
+            worker::audit(
+                ctx,
+                &job,
+                "export_job.fail",
+                json!({ "job_id": job.id, "worker": job.worker, "attempt": job.attempts, "error": job.error }),
+            )
+            .await;
+        }
+    }
+}
+
+/// Done jobs past their retention become expired and lose their file.
+pub async fn expire(ctx: &JobContext) {
+    let jobs = match ctx.store.expire_export_jobs().await {
+        Ok(j) => j,
+        Err(e) => return tracing::warn!(error = %e, "expiring export jobs failed"),
+    };
+    for job in jobs {
+        if let Some(key) = &job.file_key
+            && let Err(e) = ctx.files.delete(key).await
+        {
+            tracing::warn!(job_id = %job.id, error = %e, "deleting an expired export file failed; the orphan sweep retries");
+        }
+        tracing::info!(job_id = %job.id, "export file expired and deleted");
+    }
+}
+
+/// Deletes files that no done job publishes and no running attempt writes.
+/// Young files are left alone: a run publishes its file a moment before it
+/// records the completion.
+pub async fn remove_orphans(ctx: &JobContext) {
+    let min_age = (ctx.config.job_lease * 2).max(Duration::from_secs(10));
+    let (jobs, files) = match (ctx.store.export_job_files().await, ctx.files.list().await) {
+        (Ok(j), Ok(f)) => (j, f),
+        (Err(e), _) => return tracing::warn!(error = %e, "listing export jobs failed"),
+        (_, Err(e)) => return tracing::warn!(error = %e, "listing export files failed"),
+    };
+    let mut keep: HashSet<String> = HashSet::new();
+    let mut running: HashSet<String> = HashSet::new();
+    for j in jobs {
+        match j.status {
+            JobStatus::Done => keep.extend(j.file_key),
+            JobStatus::Running => {
+                running.insert(format!("{}-{}.", j.id.simple(), j.attempts));
+            }
+            _ => {}
+        }
+    }
+    for f in files {
+        let live = keep.contains(&f.key)
+            || running
+                .iter()
+                .any(|prefix| f.key.starts_with(prefix.as_str()));
+        if live || f.age < min_age {
+            continue;
+        }
+        match ctx.files.delete(&f.key).await {
+            Ok(()) => {
+                tracing::info!(key = %f.key, partial = f.partial, "orphaned export file deleted")
+            }
+            Err(e) => {
+                tracing::warn!(key = %f.key, error = %e, "deleting an orphaned export file failed")
+            }
+        }
+    }
+}
