@@ -263,47 +263,36 @@ pub fn stream(
     let ExportSnapshot { total, mut rows } = snapshot;
     let (tx, rx) = mpsc::channel(QUEUED_CHUNKS);
     let (delivered_tx, delivered_rx) = oneshot::channel();
-    let (report_tx, writer) = oneshot::channel();
-    let runtime = tokio::runtime::Handle::current();
-    // A thread of its own, not tokio's blocking pool: it runs at export
-    // priority (`export::priority`), which must not leak into a pooled
-    // thread that later runs database queries for requests.
-    let spawned = std::thread::Builder::new()
-        .name("pulse-export".into())
-        .spawn(move || {
-            crate::export::priority::lower_this_thread();
-            let _runtime = runtime.enter(); // ChannelSink waits for the body with the runtime's timer
-            let started = Instant::now();
-            let mut sink = ChannelSink::new(tx);
-            let progress = AtomicU64::new(0);
-            let result = match shape {
-                Shape::File => write_export(rows.as_mut(), &spec, &mut sink, &progress),
-                Shape::Batches(n) => {
-                    write_batches(rows.as_mut(), &spec, n.max(1), &mut sink, &progress)
-                }
-            };
-            // Stop reading (close the snapshot) before reporting.
-            drop(rows);
-            let (bytes, sha256) = match &result {
-                Ok(_) => sink.finish(),
-                Err(e) => sink.fail(e.to_string()),
-            };
-            let (rows, error) = match result {
-                Ok(w) => (w.rows, None),
-                Err(e) => (progress.load(Ordering::Relaxed), Some(e)),
-            };
-            let _ = report_tx.send(WriterReport {
-                rows,
-                bytes,
-                sha256,
-                error,
-                elapsed: started.elapsed(),
-            });
-        });
-    if let Err(e) = spawned {
-        // The body ends at once (its sender is gone) and the outcome says why.
-        tracing::error!(error = %e, "could not start an export thread");
-    }
+    // A thread of its own at export priority, not tokio's blocking pool
+    // (`export::priority`).
+    let writer = super::priority::spawn("pulse-export", move || {
+        let started = Instant::now();
+        let mut sink = ChannelSink::new(tx);
+        let progress = AtomicU64::new(0);
+        let result = match shape {
+            Shape::File => write_export(rows.as_mut(), &spec, &mut sink, &progress),
+            Shape::Batches(n) => {
+                write_batches(rows.as_mut(), &spec, n.max(1), &mut sink, &progress)
+            }
+        };
+        // Stop reading (close the snapshot) before reporting.
+        drop(rows);
+        let (bytes, sha256) = match &result {
+            Ok(_) => sink.finish(),
+            Err(e) => sink.fail(e.to_string()),
+        };
+        let (rows, error) = match result {
+            Ok(w) => (w.rows, None),
+            Err(e) => (progress.load(Ordering::Relaxed), Some(e)),
+        };
+        WriterReport {
+            rows,
+            bytes,
+            sha256,
+            error,
+            elapsed: started.elapsed(),
+        }
+    });
     ExportStream {
         total,
         body: ExportBody {

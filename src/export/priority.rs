@@ -25,6 +25,31 @@ pub fn lower_this_thread() {
     }
 }
 
+/// Runs `f` on a new thread named `name` at export priority, inside the
+/// caller's tokio runtime (for timers), and returns its result through a
+/// channel: an error from the receiver means the thread could not start or
+/// panicked. Use this instead of `spawn_blocking` for export work.
+pub fn spawn<T, F>(name: &str, f: F) -> tokio::sync::oneshot::Receiver<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let runtime = tokio::runtime::Handle::try_current().ok();
+    let spawned = std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            lower_this_thread();
+            let _entered = runtime.as_ref().map(|r| r.enter());
+            let _ = tx.send(f());
+        });
+    if let Err(e) = spawned {
+        // The closure (and the sender) is dropped: the receiver says so.
+        tracing::error!(error = %e, thread = name, "could not start an export thread");
+    }
+    rx
+}
+
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
     #[test]

@@ -160,23 +160,26 @@ async fn run_job(
             stop.clone(),
             progress.clone(),
         );
-        tokio::task::spawn_blocking(move || -> Result<Written, ExportError> {
-            let mut rows = snapshot.rows;
-            let mut out = Guarded {
-                inner: files.create(&key)?,
-                hasher: Sha256::new(),
-                bytes: 0,
-                stop,
-            };
-            let w = write_export(rows.as_mut(), &spec, &mut out, &progress)?;
-            out.flush()?;
-            Ok(Written {
-                file: out.inner,
-                rows: w.rows,
-                bytes: out.bytes,
-                sha256: hex::encode(out.hasher.finalize()),
-            })
-        })
+        crate::export::priority::spawn(
+            "pulse-export-job",
+            move || -> Result<Written, ExportError> {
+                let mut rows = snapshot.rows;
+                let mut out = Guarded {
+                    inner: files.create(&key)?,
+                    hasher: Sha256::new(),
+                    bytes: 0,
+                    stop,
+                };
+                let w = write_export(rows.as_mut(), &spec, &mut out, &progress)?;
+                out.flush()?;
+                Ok(Written {
+                    file: out.inner,
+                    rows: w.rows,
+                    bytes: out.bytes,
+                    sha256: hex::encode(out.hasher.finalize()),
+                })
+            },
+        )
     };
     let beat = (lease / 4).min(MAX_HEARTBEAT);
     let mut ticker = tokio::time::interval(beat);
