@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod export;
 pub mod health;
+pub mod import;
 pub mod leads;
 mod leads_bulk;
 mod leads_notes;
