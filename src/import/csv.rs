@@ -113,6 +113,9 @@ pub struct CsvRows {
     out: Vec<u8>,
     ends: Vec<usize>,
     done: bool,
+    /// Line breaks consumed so far (csv_core's own count skips those inside
+    /// quoted fields, and the report names physical lines).
+    newlines: u64,
     /// The encoding found.
     pub encoding: &'static str,
 }
@@ -146,6 +149,7 @@ impl CsvRows {
             out: vec![0; 64 << 10],
             ends: vec![0; 64],
             done: false,
+            newlines: 0,
             encoding: encoding.name(),
         })
     }
@@ -163,13 +167,29 @@ impl CsvRows {
             return Ok(None);
         }
         cells.clear();
-        let line = self.reader.line();
+        // Line breaks before the record (the LF of a CRLF that ended the
+        // previous one, blank lines) belong to no record: step over them so
+        // the line counted is the record's first.
+        loop {
+            let input = self.input.fill_buf()?;
+            let skip = input
+                .iter()
+                .take_while(|&&b| b == b'\n' || b == b'\r')
+                .count();
+            if skip == 0 {
+                break;
+            }
+            self.newlines += input[..skip].iter().filter(|&&b| b == b'\n').count() as u64;
+            self.input.consume(skip);
+        }
+        let line = self.newlines + 1;
         let (mut nout, mut nend) = (0usize, 0usize);
         loop {
             let input = self.input.fill_buf()?;
             let (res, nin, o, e) =
                 self.reader
                     .read_record(input, &mut self.out[nout..], &mut self.ends[nend..]);
+            self.newlines += input[..nin].iter().filter(|&&b| b == b'\n').count() as u64;
             self.input.consume(nin);
             nout += o;
             nend += e;

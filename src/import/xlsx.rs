@@ -16,7 +16,7 @@ use super::zip::{Archive, BOMB, EntryReader};
 /// keeps every distinct string there; beyond this, the file must be saved
 /// as CSV (which streams) — the bound keeps a hostile table from growing
 /// memory past it.
-pub const MAX_SHARED_BYTES: usize = 32 << 20;
+pub const MAX_SHARED_BYTES: usize = 24 << 20;
 /// Entries of the shared-strings table at most (4 bytes of index each).
 const MAX_SHARED_COUNT: usize = 2_000_000;
 /// Excel's own limits.
