@@ -263,7 +263,7 @@ fn tabular(
             continue;
         }
         info.rows_read += 1;
-        emit(match lead_from_cells(&m, &cells, d) {
+        emit(match lead_from_cells(&m, &mut cells, d) {
             Ok((lead, present)) => Item::Lead {
                 sheet,
                 row,

@@ -109,10 +109,28 @@ fn date_slot(lead: &mut Lead, f: Field) -> Option<&mut Option<NaiveDate>> {
     })
 }
 
+/// The cell's text, moved out (the row buffer is refilled for the next
+/// row anyway); Pulse's CSV formula guard stripped when `csv`.
+fn take_text(cell: &mut Cell, csv: bool) -> Option<String> {
+    let t = match std::mem::replace(cell, Cell::Empty) {
+        Cell::Text(t) if t.is_empty() => return None,
+        Cell::Text(t) => t,
+        other => {
+            *cell = other;
+            cell.text()?
+        }
+    };
+    Some(if csv && t.starts_with('\'') {
+        strip_csv_guard(&t).to_owned()
+    } else {
+        t
+    })
+}
+
 /// Builds a lead from one row of a sheet or CSV file.
 pub fn lead_from_cells(
     mapping: &Mapping,
-    cells: &[Cell],
+    cells: &mut [Cell],
     d: &RowDefaults,
 ) -> Result<(Lead, Present), Reject> {
     let mut lead = blank_lead(d.now);
@@ -123,16 +141,10 @@ pub fn lead_from_cells(
     let mut file_source: Option<String> = None;
     for (i, col) in mapping.columns.iter().enumerate() {
         let Some((field, zone)) = *col else { continue };
-        let cell = cells.get(i).unwrap_or(&Cell::Empty);
+        let mut blank = Cell::Empty;
+        let cell = cells.get_mut(i).unwrap_or(&mut blank);
         present.insert(field);
-        let text = || -> Option<String> {
-            let t = cell.text()?;
-            Some(if d.csv {
-                strip_csv_guard(&t).to_owned()
-            } else {
-                t
-            })
-        };
+        let mut text = || take_text(cell, d.csv);
         match field {
             Field::Id => {
                 if let Some(t) = text() {
@@ -341,7 +353,7 @@ mod tests {
 
     fn row(headers: &[&str], cells: &[&str]) -> Result<(Lead, Present), Reject> {
         let m = map_headers(headers);
-        let cells: Vec<Cell> = cells
+        let mut cells: Vec<Cell> = cells
             .iter()
             .map(|c| {
                 if c.is_empty() {
@@ -351,7 +363,7 @@ mod tests {
                 }
             })
             .collect();
-        lead_from_cells(&m, &cells, &defaults())
+        lead_from_cells(&m, &mut cells, &defaults())
     }
 
     #[test]

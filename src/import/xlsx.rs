@@ -31,16 +31,51 @@ fn bad(msg: impl std::fmt::Display) -> ImportError {
 
 fn xml_err(e: quick_xml::Error) -> ImportError {
     if let quick_xml::Error::Io(io) = &e
-        && io.to_string().contains(BOMB)
+        && (io.to_string().contains(BOMB) || io.to_string().contains(LONG_TOKEN))
     {
         return ImportError::TooLarge(format!("xlsx entry {io}"));
     }
     bad(e)
 }
 
-type Xml = quick_xml::Reader<BufReader<EntryReader>>;
+/// Bytes of one XML token (text between tags, or one tag) at most: quick-xml
+/// gathers a whole token in memory before returning it, so a sheet of one
+/// endless text node must be refused as it streams. A cell holds at most
+/// 32,767 characters (≈ 230 KB escaped); sheets never come near this.
+const MAX_TOKEN_BYTES: u64 = 2 << 20;
+
+/// The error [`Tokens`] returns.
+const LONG_TOKEN: &str = "holds an XML token longer than 2 MiB";
+
+/// Counts the bytes since the last `<` or `>` as they stream (see
+/// [`MAX_TOKEN_BYTES`]); only the tail of each chunk is scanned.
+struct Tokens<R> {
+    inner: R,
+    run: u64,
+}
+
+impl<R: std::io::Read> std::io::Read for Tokens<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let data = &buf[..n];
+        match data.iter().rposition(|&b| b == b'<' || b == b'>') {
+            Some(i) => self.run = (n - i - 1) as u64,
+            None => self.run += n as u64,
+        }
+        if self.run > MAX_TOKEN_BYTES {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("the sheet {LONG_TOKEN}"),
+            ));
+        }
+        Ok(n)
+    }
+}
+
+type Xml = quick_xml::Reader<BufReader<Tokens<EntryReader>>>;
 
 fn xml_reader(r: EntryReader) -> Xml {
+    let r = Tokens { inner: r, run: 0 };
     let mut x = quick_xml::Reader::from_reader(BufReader::with_capacity(64 << 10, r));
     x.config_mut().check_end_names = false;
     x

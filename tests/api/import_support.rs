@@ -6,12 +6,12 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use pulse::domain::Lead;
-use pulse::export::zip::ZipWriter;
 use pulse::store::filter::LeadFilter;
 use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::helpers::{TestApp, status_json};
+pub use crate::import_fixtures::{sheet, workbook};
 
 pub const IMPORT: &str = "/api/driver-onboarding/import-leads";
 
@@ -101,40 +101,6 @@ pub async fn stored_leads(app: &TestApp) -> BTreeMap<uuid::Uuid, Lead> {
         .unwrap();
     assert_eq!(leads.len() as i64, total);
     leads.into_iter().map(|l| (l.id, l)).collect()
-}
-
-/// A workbook with one sheet of the given XML (shared strings optional),
-/// built with Pulse's own ZIP writer.
-pub fn workbook(sheet_xml: &[u8], shared_strings: Option<&[u8]>) -> Vec<u8> {
-    let mut z = ZipWriter::new(Vec::new());
-    z.add_entry(
-        "[Content_Types].xml",
-        br#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/></Types>"#,
-    )
-    .unwrap();
-    z.add_entry(
-        "xl/workbook.xml",
-        br#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Leads" sheetId="1" r:id="rId1"/></sheets></workbook>"#,
-    )
-    .unwrap();
-    z.add_entry(
-        "xl/_rels/workbook.xml.rels",
-        br#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#,
-    )
-    .unwrap();
-    if let Some(sst) = shared_strings {
-        z.add_entry("xl/sharedStrings.xml", sst).unwrap();
-    }
-    z.add_entry("xl/worksheets/sheet1.xml", sheet_xml).unwrap();
-    z.finish().unwrap().0
-}
-
-/// Sheet XML around `rows` (each a `<row>…</row>`).
-pub fn sheet(rows: &str) -> Vec<u8> {
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{rows}</sheetData></worksheet>"#
-    )
-    .into_bytes()
 }
 
 /// The anchors' Python (openpyxl) if its environment is set up.

@@ -9,6 +9,7 @@ mod export_caddy;
 mod export_support;
 mod http_basics;
 mod import_file;
+mod import_fixtures;
 mod import_hostile;
 mod import_support;
 mod leads;
