@@ -728,6 +728,7 @@ fn schemas() -> Value {
         "ImportForm".into(),
         object(&[
             ("file", json!({"type": "string", "format": "binary"})),
+            ("users", json!({"type": "string", "format": "binary"})),
             ("lead_source", s()),
             ("lead_date", json!({"type": "string", "format": "date"})),
             ("read_source_from_file", json!({"type": "boolean"})),

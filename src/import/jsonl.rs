@@ -115,6 +115,12 @@ pub fn read_users(r: impl BufRead) -> Result<HashMap<String, String>, ImportErro
     let mut out = HashMap::new();
     for line in r.lines() {
         let line = line?;
+        // A users export is small; a bound keeps a hostile one small too.
+        if out.len() >= 100_000 {
+            return Err(ImportError::TooLarge(
+                "users: more than 100,000 accounts".into(),
+            ));
+        }
         let Ok(Value::Object(m)) = serde_json::from_str::<Value>(&line) else {
             continue;
         };

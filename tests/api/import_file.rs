@@ -261,9 +261,25 @@ async fn mongoexport_imports_as_the_original_jsonl(app: TestApp) {
         assert_eq!(&stored[id], want, "lead {id}");
     }
 
-    // the same file through the API (no users export: ids are kept as text)
+    // the same files through the API: replacing changes nothing
     let token = app.admin_token().await;
     let bytes = std::fs::read(&mongo).unwrap();
+    let users_path = dir.path().join("gen.users.mongoexport.jsonl");
+    let users_field = format!("@{}", users_path.display());
+    let (status, body, _) = upload(
+        &app,
+        &token,
+        &[("duplicate_action", "replace"), ("users", &users_field)],
+        "leads.json",
+        &bytes,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["format"], "jsonl");
+    assert_eq!(body["unchanged"], 300, "{}", body["report"]);
+    assert_eq!(stored_leads(&app).await, expected);
+
+    // without the users export the legacy telecaller ids are kept as text
     let (status, body, _) = upload(
         &app,
         &token,
@@ -273,7 +289,6 @@ async fn mongoexport_imports_as_the_original_jsonl(app: TestApp) {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["format"], "jsonl");
     assert_eq!(body["rejected"], 0);
     assert_eq!(body["inserted"], 0);
     let changed: Vec<&Value> = body["report"]["rows"].as_array().unwrap().iter().collect();
@@ -494,7 +509,60 @@ async fn a_database_failure_leaves_nothing_half_imported(app: TestApp) {
     assert_eq!(leads.len(), 1);
 }
 
+async fn csv_encodings_and_source_rules(app: TestApp) {
+    let token = app.admin_token().await;
+    let text = "Name;Phone;Current Location;Source\nJosé Müller;9876543210;Chennai – Café;Portal\n";
+    // UTF-16 LE with BOM, semicolons (Excel's "Unicode text" habits)
+    let mut utf16 = vec![0xFF, 0xFE];
+    for u in text.encode_utf16() {
+        utf16.extend_from_slice(&u.to_le_bytes());
+    }
+    let (status, body, _) = upload(
+        &app,
+        &token,
+        &[
+            ("lead_source", "Walk-in"),
+            ("read_source_from_file", "false"),
+        ],
+        "u16.csv",
+        &utf16,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["encoding"], "UTF-16LE");
+    // Windows-1252 (no BOM, not UTF-8): é ü – are single bytes
+    let second = text.replace("9876543210", "9876543211");
+    let (cp1252, _, _) = encoding_rs::WINDOWS_1252.encode(&second);
+    let (status, body, _) = upload(
+        &app,
+        &token,
+        &[("lead_source", "Walk-in")],
+        "w.csv",
+        &cp1252,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["encoding"], "windows-1252");
+    let leads = stored_leads(&app).await;
+    for l in leads.values() {
+        assert_eq!(l.name, "José Müller");
+        assert_eq!(l.current_location.as_deref(), Some("Chennai – Café"));
+    }
+    let source = |p: &str| {
+        leads
+            .values()
+            .find(|l| l.phone_number == p)
+            .unwrap()
+            .source
+            .clone()
+    };
+    // read_source_from_file=false: lead_source wins; default true: the file's wins
+    assert_eq!(source("9876543210").as_deref(), Some("Walk-in"));
+    assert_eq!(source("9876543211").as_deref(), Some("Portal"));
+}
+
 dual_backend_tests!(
+    csv_encodings_and_source_rules,
     messy_csv_is_mapped_normalised_and_reported,
     roles_and_form_errors,
     duplicates_skip_replace_and_preview,

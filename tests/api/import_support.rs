@@ -25,6 +25,16 @@ pub fn multipart(fields: &[(&str, &str)], file_name: &str, file: &[u8]) -> (Stri
     let boundary = "pulse-test-boundary-7MA4YWxkTrZu0gW";
     let mut b = Vec::with_capacity(file.len() + 1024);
     for (k, v) in fields {
+        // `@users=PATH`: a second file field (the users export).
+        if let Some(path) = v.strip_prefix('@') {
+            b.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"; filename=\"users.json\"\r\n\r\n")
+                    .as_bytes(),
+            );
+            b.extend_from_slice(&std::fs::read(path).unwrap());
+            b.extend_from_slice(b"\r\n");
+            continue;
+        }
         b.extend_from_slice(
             format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
                 .as_bytes(),

@@ -173,6 +173,7 @@ async fn import_leads(
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
     let mut upload: Option<Upload> = None;
+    let mut users = std::collections::HashMap::new();
     let (mut lead_source, mut lead_date, mut from_file, mut action) =
         (None, None, true, Action::Skip);
     while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
@@ -185,6 +186,18 @@ async fn import_leads(
                     ));
                 }
                 upload = Some(receive_file(field, &dir, state.config.import_max_bytes).await?);
+            }
+            "users" => {
+                // A mongoexport of the original `users`: telecaller ids → logins.
+                let u = receive_file(field, &dir, state.config.import_max_bytes).await?;
+                let path = u.file.0.clone();
+                users = tokio::task::spawn_blocking(move || {
+                    std::fs::File::open(&path)
+                        .map_err(ImportError::from)
+                        .and_then(|f| crate::import::jsonl::read_users(std::io::BufReader::new(f)))
+                })
+                .await
+                .map_err(|e| AppError::Internal(e.into()))??;
             }
             "lead_source" => {
                 let v = short_text(field, &name).await?;
@@ -211,7 +224,7 @@ async fn import_leads(
             }
             other => {
                 return Err(AppError::Unprocessable(format!(
-                    "unknown form field {other:?}: expected file, lead_source, lead_date, read_source_from_file, duplicate_action"
+                    "unknown form field {other:?}: expected file, users, lead_source, lead_date, read_source_from_file, duplicate_action"
                 )));
             }
         }
@@ -247,7 +260,7 @@ async fn import_leads(
             now,
             csv: false,
         },
-        users: Default::default(),
+        users,
         action,
         actor: current.user.email.clone(),
         report_path: report_path.clone(),
