@@ -56,6 +56,10 @@ pub struct ImportArgs {
     /// Source for leads that have none (xlsx, csv and mongoexport files).
     #[arg(long)]
     pub lead_source: Option<String>,
+    /// Write nothing: read and check the file, report what `--on-duplicate
+    /// replace` would do (xlsx, csv and mongoexport files).
+    #[arg(long)]
+    pub preview: bool,
 }
 
 /// A line that was not imported, and why.
@@ -350,7 +354,7 @@ pub async fn run(config: Config, args: ImportArgs) -> anyhow::Result<()> {
             crate::import::detect::detect(&args.file, &args.file.display().to_string()),
             Ok(crate::import::Format::Xlsx | crate::import::Format::Csv)
         );
-    if args.mongoexport || spreadsheet {
+    if args.mongoexport || spreadsheet || args.preview {
         anyhow::ensure!(is_file, "--mongoexport needs a file, not standard input");
         return run_file(store, args).await;
     }
@@ -487,6 +491,7 @@ async fn run_file(store: std::sync::Arc<dyn Store>, args: ImportArgs) -> anyhow:
             },
             users,
             action: match args.on_duplicate {
+                _ if args.preview => Action::Preview,
                 DuplicatePolicy::Skip => Action::Skip,
                 DuplicatePolicy::Replace => Action::Replace,
             },
