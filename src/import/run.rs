@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::mapping::{FIELDS, Present};
+use super::mapping::{FIELDS, Field, Present};
 use super::report::{Counts, ReportRow, ReportWriter};
 use super::row::{RowDefaults, merge};
 use super::{FileInfo, Format, ImportError, Item, ParseContext, detect, parse_file};
@@ -290,10 +290,17 @@ pub async fn import_file(
         let by_id: HashMap<Uuid, &Lead> = stored.iter().map(|l| (l.id, l)).collect();
         let mut out = Vec::with_capacity(cands.len());
         for (sheet, row, lead, present) in cands {
-            let holder = by_phone
-                .get(lead.phone_number.as_str())
-                .or_else(|| by_id.get(&lead.id))
-                .copied();
+            // A file with ids (Pulse's exports) names its leads by id, so an
+            // edited phone number updates that lead; otherwise the phone does.
+            let (by_key, by_other) = (
+                by_phone.get(lead.phone_number.as_str()).copied(),
+                by_id.get(&lead.id).copied(),
+            );
+            let holder = if present.contains(Field::Id) {
+                by_other.or(by_key)
+            } else {
+                by_key.or(by_other)
+            };
             let Some(stored) = holder else {
                 counts.inserted += 1;
                 out.push(*lead);
@@ -314,6 +321,25 @@ pub async fn import_file(
             }
             match merge(stored, &lead, present, &req.actor, now) {
                 None => counts.unchanged += 1,
+                Some(merged)
+                    if by_key.is_some_and(|other| other.id != stored.id)
+                        && merged.phone_number != stored.phone_number =>
+                {
+                    // The edited phone belongs to another stored lead.
+                    counts.rejected += 1;
+                    report.push(ReportRow {
+                        sheet,
+                        row,
+                        outcome: "rejected".into(),
+                        field: "phone_number".into(),
+                        reason: format!(
+                            "phone_number: {} already belongs to lead {}",
+                            merged.phone_number,
+                            by_key.map(|o| o.id).unwrap_or_default()
+                        ),
+                        lead_id: Some(stored.id),
+                    })?;
+                }
                 Some(merged) => {
                     counts.updated += 1;
                     report.push(ReportRow {

@@ -392,6 +392,32 @@ async fn xlsx_and_csv_exports_round_trip(app: TestApp) {
             assert_eq!(lead, &before[k]);
         }
     }
+
+    // Phones edited in a file with ids: a free number moves the lead (found
+    // by id); one that belongs to another lead is rejected.
+    let (l2, l3) = (text.lines().nth(2).unwrap(), text.lines().nth(3).unwrap());
+    let (id2, id3): (uuid::Uuid, uuid::Uuid) = (
+        l2.split(',').next().unwrap().parse().unwrap(),
+        l3.split(',').next().unwrap().parse().unwrap(),
+    );
+    let (p2, p3) = (&before[&id2].phone_number, &before[&id3].phone_number);
+    let edited = text
+        .replacen(l2, &l2.replacen(p2.as_str(), p3, 1), 1)
+        .replacen(l3, &l3.replacen(p3.as_str(), "6000000001", 1), 1);
+    let (status, body, _) = upload(
+        &app,
+        &token,
+        &[("duplicate_action", "replace")],
+        "phones.csv",
+        edited.as_bytes(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["rejected"], 1, "{}", body["report"]);
+    assert_eq!(body["updated"], 2, "{}", body["report"]); // the renamed lead back, and id3
+    let after = stored_leads(&app).await;
+    assert_eq!(after[&id3].phone_number, "6000000001");
+    assert_eq!(after[&id2].phone_number, *p2);
 }
 
 async fn xlsx_edited_in_openpyxl_updates_exactly_those_leads(app: TestApp) {
