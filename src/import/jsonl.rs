@@ -175,6 +175,13 @@ pub fn lead_from_line(
     {
         map.insert("assigned_telecaller".into(), Value::String(email.clone()));
     }
+    // Old documents sometimes hold numbers where Pulse has text (a phone,
+    // a salary): take their JSON spelling rather than reject the lead.
+    for (k, v) in map.iter_mut() {
+        if (v.is_number() || v.is_boolean()) && Field::from_name(k).is_some_and(Field::is_text) {
+            *v = Value::String(v.to_string());
+        }
+    }
     let mut present = Present::default();
     for k in map.keys() {
         if let Some(f) = Field::from_name(k) {
@@ -191,4 +198,42 @@ pub fn lead_from_line(
     }
     validate(&mut lead).map_err(|e| (e.field().to_owned(), e.to_string()))?;
     Ok((lead, present))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn defaults() -> RowDefaults {
+        RowDefaults {
+            lead_source: None,
+            lead_date: None,
+            read_source_from_file: true,
+            now: "2026-01-05T10:00:00Z".parse().unwrap(),
+            csv: false,
+        }
+    }
+
+    #[test]
+    fn legacy_document_shapes() {
+        let line = br#"{"_id":{"$oid":"69d600cdb86bd63300873fee"},"name":"A","phone_number":9876543210,
+            "monthly_salary":25000,"stage":"S1 - Filtering","status":"new","lead_source":"Fair",
+            "remarks":[{"text":"one"},{"text":"two"}],"assigned_telecaller":"u1",
+            "created_at":{"$date":{"$numberLong":"1767607200000"}},"updated_at":{"$date":"2026-01-05T10:00:00.000Z"}}"#;
+        let users = HashMap::from([("u1".to_owned(), "tc@pulse.example".to_owned())]);
+        let (lead, present) = lead_from_line(line, &defaults(), &users).unwrap();
+        assert_eq!(lead.phone_number, "9876543210");
+        assert_eq!(lead.monthly_salary.as_deref(), Some("25000"));
+        assert_eq!(lead.status, "New");
+        assert_eq!(lead.source.as_deref(), Some("Fair"));
+        assert_eq!(lead.remarks.as_deref(), Some("one\ntwo"));
+        assert_eq!(
+            lead.assigned_telecaller.as_deref(),
+            Some("tc@pulse.example")
+        );
+        assert_eq!(lead.created_at.to_rfc3339(), "2026-01-05T10:00:00+00:00");
+        assert!(present.contains(Field::Source) && !present.contains(Field::Email));
+        let bad = lead_from_line(br#"{"name":"A","phone_number":"123"}"#, &defaults(), &users);
+        assert_eq!(bad.unwrap_err().0, "phone_number");
+    }
 }

@@ -144,6 +144,24 @@ impl Field {
         )
     }
 
+    /// A text field (not a date, an instant, the id, the stage or a history).
+    pub fn is_text(self) -> bool {
+        !matches!(
+            self,
+            Field::Id
+                | Field::Stage
+                | Field::EndDate
+                | Field::AssignedDate
+                | Field::CallbackDate
+                | Field::ImportDate
+                | Field::LastCalled
+                | Field::CreatedAt
+                | Field::UpdatedAt
+                | Field::RemarksHistory
+                | Field::StatusHistory
+        )
+    }
+
     fn bit(self) -> u64 {
         1 << (self as u8)
     }
