@@ -514,14 +514,19 @@ async fn run_file(store: std::sync::Arc<dyn Store>, args: ImportArgs) -> anyhow:
         })
         .await?;
     println!(
-        "{} rows: {} inserted, {} updated, {} unchanged, {} skipped (duplicate), {} rejected in {:.1} s",
+        "{} rows: {} inserted, {} updated, {} unchanged, {} skipped (duplicate), {} rejected in {:.1} s{}",
         c.rows_read,
         c.inserted,
         c.updated,
         c.unchanged,
         c.skipped_duplicates,
         c.rejected,
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        if args.preview {
+            " (preview: nothing written)"
+        } else {
+            ""
+        }
     );
     for r in outcome.shown.iter().take(PRINT_AT_MOST) {
         println!("  row {}: {}: {}", r.row, r.outcome, r.reason);
