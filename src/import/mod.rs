@@ -18,6 +18,7 @@ pub mod row;
 pub mod run;
 pub mod values;
 pub mod xlsx;
+pub mod xml;
 pub mod zip;
 
 use std::collections::HashMap;

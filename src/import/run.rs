@@ -29,7 +29,8 @@ pub enum Action {
     /// Update the stored lead with the columns the file has; within the
     /// file the last row wins.
     Replace,
-    /// Change nothing; report what `replace` would do.
+    /// Change nothing; report what `replace` would do (the last row of a
+    /// phone within the file wins, as there).
     Preview,
 }
 
@@ -124,8 +125,9 @@ pub async fn import_file(
     let shared = Arc::new((req.path.clone(), req.defaults.clone(), req.users));
     let now = req.defaults.now;
 
-    // `replace`: the last row of a phone wins, so a first pass finds it.
-    let last: Option<HashMap<u64, (u64, u64)>> = if req.action == Action::Replace {
+    // `replace` (and `preview`, which shows what replace would do): the
+    // last row of a phone wins, so a first pass finds it.
+    let last: Option<HashMap<u64, (u64, u64)>> = if req.action != Action::Skip {
         let shared = shared.clone();
         Some(
             tokio::task::spawn_blocking(move || -> Result<_, ImportError> {
@@ -203,7 +205,6 @@ pub async fn import_file(
 
     let mut report = ReportWriter::create(&req.report_path)?;
     let mut counts = Counts::default();
-    let mut seen: HashMap<u64, u64> = HashMap::new();
     let mut seq = 0u64;
     // (sheet, row) of every lead sent to the store, by stream position.
     let mut sent: Vec<(u32, u32)> = Vec::new();
@@ -249,14 +250,7 @@ pub async fn import_file(
                         // `skip`: the store itself keeps the first lead of a
                         // phone in one stream and reports the rest, so no map
                         // of every phone is held here (~32 MB per 1M rows).
-                        None if req.action == Action::Skip => None,
-                        None => match seen.get(&key) {
-                            Some(r) => Some(format!("row {r} above has the same phone number")),
-                            None => {
-                                seen.insert(key, row);
-                                None
-                            }
-                        },
+                        None => None,
                     };
                     if let Some(reason) = earlier {
                         counts.skipped_duplicates += 1;
