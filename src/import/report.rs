@@ -19,8 +19,8 @@ pub struct ReportRow {
     pub sheet: u32,
     /// Spreadsheet row (header = 1) or line number.
     pub row: u64,
-    /// `rejected`, `skipped`, `updated`, `unchanged`, or with `preview` the
-    /// same words prefixed by `would_`.
+    /// `rejected`, `skipped`, `updated`; with `preview` `would_skip` and
+    /// `would_update` instead of the last two.
     pub outcome: String,
     /// The field concerned (`phone_number` for duplicates).
     pub field: String,

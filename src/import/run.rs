@@ -208,7 +208,11 @@ pub async fn import_file(
     let mut seq = 0u64;
     // (sheet, row) of every lead sent to the store, by stream position.
     let mut sent: Vec<(u32, u32)> = Vec::new();
-    let prefix = if preview { "would_" } else { "" };
+    let (skipped, updated) = if preview {
+        ("would_skip", "would_update")
+    } else {
+        ("skipped", "updated")
+    };
     let mut resolve = async |items: Vec<Item>,
                              report: &mut ReportWriter,
                              counts: &mut Counts|
@@ -257,7 +261,7 @@ pub async fn import_file(
                         report.push(ReportRow {
                             sheet,
                             row,
-                            outcome: format!("{prefix}skipped"),
+                            outcome: skipped.into(),
                             field: "phone_number".into(),
                             reason,
                             lead_id: None,
@@ -339,7 +343,7 @@ pub async fn import_file(
                     report.push(ReportRow {
                         sheet,
                         row,
-                        outcome: format!("{prefix}updated"),
+                        outcome: updated.into(),
                         field: changed_fields(stored, &merged),
                         reason: "the file's values differ from the stored lead".into(),
                         lead_id: Some(stored.id),

@@ -178,6 +178,13 @@ async fn duplicates_skip_replace_and_preview(app: TestApp) {
     assert_eq!(body["inserted"], 1);
     assert_eq!(body["updated"], 1);
     assert_eq!(body["skipped_duplicates"], 1);
+    let outcomes: Vec<&str> = body["report"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["would_skip", "would_update"]);
     assert_eq!(
         stored_leads(&app).await,
         before,
