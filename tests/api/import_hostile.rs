@@ -22,6 +22,16 @@ async fn hostile_files_answer_4xx_quickly(app: TestApp) {
         assert!(took < Duration::from_secs(2), "{what} took {took:?}");
     }
     assert!(stored_leads(&app).await.is_empty());
+    // Refused imports are audited too (those refused after the upload).
+    let (_, audit) =
+        crate::helpers::status_json(app.get("/api/audit?action=import", &token).await).await;
+    let failed = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["details"]["outcome"] == "failed")
+        .count();
+    assert!(failed >= 10, "{failed} failed imports audited");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
