@@ -123,6 +123,11 @@ pub struct Config {
     pub session_absolute: Duration,
     /// Largest JSON request body accepted.
     pub max_body_bytes: usize,
+    /// Largest lead-import upload accepted (its own limit: files are large).
+    pub import_max_bytes: u64,
+    /// Uploads above this many bytes are meant for a background job once the
+    /// job machinery exists; until then they run synchronously too. 0 = never.
+    pub import_job_threshold: u64,
     /// Password hashes computed at once (each takes ~19 MiB for ~35 ms).
     pub hash_concurrency: usize,
     /// Exports streaming at once; the excess is answered 503 at once.
@@ -165,6 +170,8 @@ struct Layer {
     session_idle_minutes: Option<u64>,
     session_absolute_hours: Option<u64>,
     max_body_bytes: Option<usize>,
+    import_max_bytes: Option<u64>,
+    import_job_threshold: Option<u64>,
     hash_concurrency: Option<usize>,
     export_concurrency: Option<usize>,
     shutdown_grace_seconds: Option<u64>,
@@ -239,6 +246,8 @@ pub const VARIABLES: &[&str] = &[
     "PULSE_SESSION_IDLE_MINUTES",
     "PULSE_SESSION_ABSOLUTE_HOURS",
     "PULSE_MAX_BODY_BYTES",
+    "PULSE_IMPORT_MAX_BYTES",
+    "PULSE_IMPORT_JOB_THRESHOLD",
     "PULSE_HASH_CONCURRENCY",
     "PULSE_EXPORT_CONCURRENCY",
     "PULSE_SHUTDOWN_GRACE_SECONDS",
@@ -289,6 +298,8 @@ impl Layer {
             session_idle_minutes: num(get, "PULSE_SESSION_IDLE_MINUTES")?,
             session_absolute_hours: num(get, "PULSE_SESSION_ABSOLUTE_HOURS")?,
             max_body_bytes: num(get, "PULSE_MAX_BODY_BYTES")?,
+            import_max_bytes: num(get, "PULSE_IMPORT_MAX_BYTES")?,
+            import_job_threshold: num(get, "PULSE_IMPORT_JOB_THRESHOLD")?,
             hash_concurrency: num(get, "PULSE_HASH_CONCURRENCY")?,
             export_concurrency: num(get, "PULSE_EXPORT_CONCURRENCY")?,
             shutdown_grace_seconds: num(get, "PULSE_SHUTDOWN_GRACE_SECONDS")?,
@@ -316,6 +327,8 @@ impl Layer {
             session_idle_minutes: over.session_idle_minutes.or(self.session_idle_minutes),
             session_absolute_hours: over.session_absolute_hours.or(self.session_absolute_hours),
             max_body_bytes: over.max_body_bytes.or(self.max_body_bytes),
+            import_max_bytes: over.import_max_bytes.or(self.import_max_bytes),
+            import_job_threshold: over.import_job_threshold.or(self.import_job_threshold),
             hash_concurrency: over.hash_concurrency.or(self.hash_concurrency),
             export_concurrency: over.export_concurrency.or(self.export_concurrency),
             shutdown_grace_seconds: over.shutdown_grace_seconds.or(self.shutdown_grace_seconds),
@@ -447,6 +460,8 @@ impl Config {
                 3600 * l.session_absolute_hours.unwrap_or(7 * 24),
             ),
             max_body_bytes: l.max_body_bytes.unwrap_or(1024 * 1024),
+            import_max_bytes: l.import_max_bytes.unwrap_or(256 << 20),
+            import_job_threshold: l.import_job_threshold.unwrap_or(0),
             hash_concurrency,
             export_concurrency,
             shutdown_grace: Duration::from_secs(l.shutdown_grace_seconds.unwrap_or(30)),
@@ -489,6 +504,11 @@ impl Config {
                 (self.session_absolute.as_secs() / 3600).to_string(),
             ),
             ("PULSE_MAX_BODY_BYTES", self.max_body_bytes.to_string()),
+            ("PULSE_IMPORT_MAX_BYTES", self.import_max_bytes.to_string()),
+            (
+                "PULSE_IMPORT_JOB_THRESHOLD",
+                self.import_job_threshold.to_string(),
+            ),
             ("PULSE_HASH_CONCURRENCY", self.hash_concurrency.to_string()),
             (
                 "PULSE_EXPORT_CONCURRENCY",

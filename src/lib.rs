@@ -10,6 +10,7 @@ pub mod config;
 pub mod domain;
 pub mod export;
 pub mod http;
+pub mod import;
 pub mod jobs;
 pub mod seed;
 pub mod store;

@@ -46,6 +46,20 @@ pub struct ImportArgs {
     /// Write every rejected and skipped line (line, outcome, field, reason) to this CSV file.
     #[arg(long, value_name = "FILE.csv")]
     pub report: Option<PathBuf>,
+    /// FILE is `mongoexport` output of the original `driver_leads` collection
+    /// (extended JSON, legacy field shapes); histories are kept.
+    #[arg(long)]
+    pub mongoexport: bool,
+    /// A `mongoexport` of the original `users`, to turn telecaller user ids into logins.
+    #[arg(long, value_name = "FILE")]
+    pub users: Option<PathBuf>,
+    /// Source for leads that have none (xlsx, csv and mongoexport files).
+    #[arg(long)]
+    pub lead_source: Option<String>,
+    /// Write nothing: read and check the file, report what `--on-duplicate
+    /// replace` would do (xlsx, csv and mongoexport files).
+    #[arg(long)]
+    pub preview: bool,
 }
 
 /// A line that was not imported, and why.
@@ -197,9 +211,19 @@ pub fn parse_line(line: &[u8], now: chrono::DateTime<Utc>) -> Result<Lead, (Stri
 fn parse_slow(line: &[u8], now: chrono::DateTime<Utc>) -> Result<Lead, (String, String)> {
     let json_err = |e: String| ("json".to_owned(), format!("json: {e}"));
     let value: Value = serde_json::from_slice(line).map_err(|e| json_err(e.to_string()))?;
-    let Value::Object(mut map) = value else {
+    let Value::Object(map) = value else {
         return Err(json_err("expected an object {…}".into()));
     };
+    lead_from_object(map, now)
+}
+
+/// A JSON object in the lead's field names → a lead (not yet validated):
+/// a new id, timestamps and the stage from the status are filled in when
+/// absent; otherwise the field whose value does not parse is named.
+pub fn lead_from_object(
+    mut map: Map<String, Value>,
+    now: chrono::DateTime<Utc>,
+) -> Result<Lead, (String, String)> {
     let absent = |m: &Map<String, Value>, k: &str| m.get(k).is_none_or(Value::is_null);
     if absent(&map, "id") {
         map.insert("id".into(), Uuid::new_v4().to_string().into());
@@ -324,6 +348,16 @@ pub fn validate(lead: &mut Lead) -> Result<(), DomainError> {
 /// Runs `pulse import`.
 pub async fn run(config: Config, args: ImportArgs) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
+    let is_file = args.file.as_os_str() != "-";
+    let spreadsheet = is_file
+        && matches!(
+            crate::import::detect::detect(&args.file, &args.file.display().to_string()),
+            Ok(crate::import::Format::Xlsx | crate::import::Format::Csv)
+        );
+    if args.mongoexport || spreadsheet || args.preview {
+        anyhow::ensure!(is_file, "--mongoexport needs a file, not standard input");
+        return run_file(store, args).await;
+    }
     let input: Box<dyn BufRead + Send> = if args.file.as_os_str() == "-" {
         Box::new(BufReader::with_capacity(1 << 20, std::io::stdin()))
     } else {
@@ -417,4 +451,90 @@ fn write_report(path: &Path, r: &ImportReport) -> std::io::Result<()> {
         writeln!(w, "{line},{rest}")?;
     }
     w.flush()
+}
+
+/// `pulse import` of an xlsx, CSV or mongoexport file: the same importer as
+/// `POST /api/driver-onboarding/import-leads`.
+async fn run_file(store: std::sync::Arc<dyn Store>, args: ImportArgs) -> anyhow::Result<()> {
+    use crate::import::run::{Action, ImportRequest, import_file};
+    let users = match &args.users {
+        Some(p) => crate::import::jsonl::read_users(BufReader::new(
+            File::open(p).with_context(|| format!("cannot open {}", p.display()))?,
+        ))?,
+        None => Default::default(),
+    };
+    let (report_path, keep_report) = match &args.report {
+        Some(p) => (p.clone(), true),
+        None => (
+            std::env::temp_dir().join(format!("pulse-import-{}.csv", Uuid::new_v4())),
+            false,
+        ),
+    };
+    let started = Instant::now();
+    eprintln!(
+        "importing {} ({})",
+        args.file.display(),
+        store.backend_name()
+    );
+    let outcome = import_file(
+        store.clone(),
+        ImportRequest {
+            path: args.file.clone(),
+            file_name: args.file.display().to_string(),
+            format: args.mongoexport.then_some(crate::import::Format::Jsonl),
+            defaults: crate::import::row::RowDefaults {
+                lead_source: args.lead_source.clone(),
+                lead_date: None,
+                read_source_from_file: true,
+                now: Utc::now(),
+                csv: false,
+            },
+            users,
+            action: match args.on_duplicate {
+                _ if args.preview => Action::Preview,
+                DuplicatePolicy::Skip => Action::Skip,
+                DuplicatePolicy::Replace => Action::Replace,
+            },
+            actor: "cli".into(),
+            report_path: report_path.clone(),
+        },
+    )
+    .await?;
+    let c = &outcome.counts;
+    store
+        .append_audit(&NewAuditEntry {
+            actor_id: None,
+            actor_email: None,
+            action: "import".into(),
+            details: serde_json::json!({
+                "via": "cli", "file": args.file.display().to_string(),
+                "format": outcome.info.format, "counts": c,
+            }),
+            request_id: None,
+        })
+        .await?;
+    println!(
+        "{} rows: {} inserted, {} updated, {} unchanged, {} skipped (duplicate), {} rejected in {:.1} s{}",
+        c.rows_read,
+        c.inserted,
+        c.updated,
+        c.unchanged,
+        c.skipped_duplicates,
+        c.rejected,
+        started.elapsed().as_secs_f64(),
+        if args.preview {
+            " (preview: nothing written)"
+        } else {
+            ""
+        }
+    );
+    for r in outcome.shown.iter().take(PRINT_AT_MOST) {
+        println!("  row {}: {}: {}", r.row, r.outcome, r.reason);
+    }
+    if keep_report {
+        println!("report: {}", report_path.display());
+    } else {
+        std::fs::remove_file(&report_path).ok();
+    }
+    Ok(())
 }

@@ -40,7 +40,7 @@ enum Command {
     /// Manage user accounts: add, list, set-role, disable, set-password.
     #[command(subcommand)]
     User(user::UserCommand),
-    /// Import leads from a JSON lines file (`-` = standard input), all in one transaction.
+    /// Import leads from JSON lines (`-` = standard input), xlsx, csv or a mongoexport file, all in one transaction.
     Import(import::ImportArgs),
     /// Write N demo leads and a dozen telecaller accounts (deterministic per seed).
     Seed(seed::SeedArgs),

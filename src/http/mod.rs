@@ -47,6 +47,10 @@ pub struct AppState {
 /// The whole application's router.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config.max_body_bytes;
+    let limits = BodyLimits {
+        body: body_limit as u64,
+        import: state.config.import_max_bytes,
+    };
     Router::new()
         .merge(routes::health::routes())
         .merge(routes::auth::routes())
@@ -56,29 +60,43 @@ pub fn router(state: AppState) -> Router {
         .merge(audit::routes())
         .merge(routes::export::routes())
         .merge(routes::exports_jobs::routes())
+        .merge(routes::import::routes(state.config.import_max_bytes))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(
-            body_limit,
+            limits,
             refuse_oversized,
         ))
         .layer(axum::middleware::from_fn(log::log_requests))
         .with_state(state)
 }
 
+/// Body limits: the general one, and the import upload's own.
+#[derive(Clone, Copy)]
+struct BodyLimits {
+    body: u64,
+    import: u64,
+}
+
 /// Answers 413 from the `Content-Length` alone, before reading the body,
 /// so a client cannot make us wait for (or buffer) what we will refuse.
 async fn refuse_oversized(
-    axum::extract::State(limit): axum::extract::State<usize>,
+    axum::extract::State(limits): axum::extract::State<BodyLimits>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
+    // The multipart framing adds a little to the file's own size.
+    let limit = if req.uri().path() == routes::import::IMPORT_PATH {
+        limits.import.saturating_add(64 << 10)
+    } else {
+        limits.body
+    };
     let declared = req
         .headers()
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
+    if declared.is_some_and(|n| n > limit) {
         return AppError::PayloadTooLarge(format!("request body too large (limit {limit} bytes)"))
             .into_response();
     }

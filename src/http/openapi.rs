@@ -467,6 +467,22 @@ pub const ROUTES: &[RouteDoc] = &[
         None,
         "EventStream",
     ),
+    route(
+        "POST",
+        "/api/driver-onboarding/import-leads",
+        "Import leads from an xlsx, csv or JSON lines file (multipart)",
+        Some(Import),
+        Some("ImportForm"),
+        "ImportReport",
+    ),
+    route(
+        "GET",
+        "/api/driver-onboarding/import-leads/{id}/report.csv",
+        "Download an import's row report as CSV",
+        Some(Import),
+        None,
+        "File",
+    ),
 ];
 
 /// `GET /api/openapi.json`.
@@ -520,8 +536,14 @@ fn operation(r: &RouteDoc) -> Value {
         "responses": responses,
     });
     if let Some(body) = r.request {
+        // The import takes a file upload; every other body is JSON.
+        let media = if body == "ImportForm" {
+            "multipart/form-data"
+        } else {
+            "application/json"
+        };
         op["requestBody"] = json!({ "required": true,
-            "content": { "application/json": { "schema": schema_ref(body) } } });
+            "content": { media: { "schema": schema_ref(body) } } });
     }
     if r.auth {
         op["security"] = json!([{ "bearer": [] }, { "cookie": [] }]);
@@ -808,6 +830,46 @@ fn schemas() -> Value {
             "jobs",
             json!({"type": "array", "items": schema_ref("ExportJob")}),
         )]),
+    );
+    m.insert(
+        "ImportForm".into(),
+        object(&[
+            ("file", json!({"type": "string", "format": "binary"})),
+            ("users", json!({"type": "string", "format": "binary"})),
+            ("lead_source", s()),
+            ("lead_date", json!({"type": "string", "format": "date"})),
+            ("read_source_from_file", json!({"type": "boolean"})),
+            (
+                "duplicate_action",
+                json!({"type": "string", "enum": ["skip", "replace", "preview"]}),
+            ),
+        ]),
+    );
+    m.insert(
+        "ImportReport".into(),
+        object(&[
+            ("import_id", s()),
+            ("file_name", s()),
+            ("sha256", s()),
+            ("format", s()),
+            ("duplicate_action", s()),
+            ("committed", json!({"type": "boolean"})),
+            ("rows_read", n()),
+            ("inserted", n()),
+            ("updated", n()),
+            ("unchanged", n()),
+            ("skipped_duplicates", n()),
+            ("rejected", n()),
+            (
+                "columns",
+                json!({"type": "array", "items": {"type": "object"}}),
+            ),
+            (
+                "sheets",
+                json!({"type": "array", "items": {"type": "object"}}),
+            ),
+            ("report", json!({"type": "object"})),
+        ]),
     );
     m.insert("Health".into(), json!({"type": "object"}));
     m.insert("Message".into(), json!({"type": "object"}));

@@ -84,4 +84,9 @@ pub trait BulkStore {
         batches: mpsc::Receiver<BulkBatch>,
         on_duplicate: DuplicatePolicy,
     ) -> StoreResult<BatchOutcome>;
+
+    /// The stored leads whose phone number is in `phones` or whose id is in
+    /// `ids` (one query per call: the file importer asks per batch, to merge
+    /// a file's columns into the leads it updates).
+    async fn leads_matching(&self, phones: &[String], ids: &[Uuid]) -> StoreResult<Vec<Lead>>;
 }

@@ -91,3 +91,63 @@ fn bad_configuration_is_named() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("PULSE_LISTEN"), "{err}");
 }
+
+#[path = "../api/import_fixtures.rs"]
+mod import_fixtures;
+
+/// Resident memory of `pid` in KiB: (current, peak since the last reset).
+fn rss_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// Hostile uploads against the real binary: each answers 4xx within 2 s,
+/// and the server's peak resident memory grows by less than 64 MB.
+#[test]
+fn hostile_import_files_keep_the_server_small() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = PulseProcess::start(
+        dir.path(),
+        &[
+            ("PULSE_ADMIN_PASSWORD", "process-test-pass"),
+            ("PULSE_ADMIN_EMAIL", "root@pulse.test"),
+        ],
+    );
+    let (status, body) = p.request(
+        "POST",
+        "/api/auth/login",
+        Some(r#"{"email":"root@pulse.test","password":"process-test-pass"}"#),
+    );
+    assert_eq!(status, 200, "{body}");
+    let token = body
+        .split("\"token\":\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let pid = p.pid();
+    for (what, name, file, want) in import_fixtures::hostile() {
+        // Reset the peak (VmHWM) to the current size: Linux clear_refs "5".
+        std::fs::write(format!("/proc/{pid}/clear_refs"), "5").unwrap();
+        let (before, _) = rss_kib(pid);
+        let started = Instant::now();
+        let status = p.upload(&token, name, &file);
+        let took = started.elapsed();
+        let (_, peak) = rss_kib(pid);
+        assert_eq!(status, want, "{what}");
+        assert!(took < Duration::from_secs(2), "{what} took {took:?}");
+        let grew_mib = peak.saturating_sub(before) / 1024;
+        eprintln!("{what}: {status} in {took:?}, peak RSS +{grew_mib} MiB");
+        assert!(grew_mib < 64, "{what}: peak RSS grew by {grew_mib} MiB");
+    }
+}

@@ -187,6 +187,38 @@ impl PulseProcess {
         (status, head, body)
     }
 
+    /// `POST /api/driver-onboarding/import-leads` with `file` as the
+    /// multipart `file` field; returns the status.
+    pub fn upload(&mut self, token: &str, name: &str, file: &[u8]) -> u16 {
+        let Ok(mut s) = TcpStream::connect(&self.addr) else {
+            return 0;
+        };
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let boundary = "pulse-process-test-boundary";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(file);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let head = format!(
+            "POST /api/driver-onboarding/import-leads HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAuthorization: Bearer {token}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n\r\n",
+            self.addr,
+            body.len()
+        );
+        // The server may answer (and close) before the body is all sent.
+        let _ = s
+            .write_all(head.as_bytes())
+            .and_then(|_| s.write_all(&body));
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        String::from_utf8_lossy(&out)
+            .split(' ')
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0)
+    }
+
     /// Sends a signal by name (`TERM`, `INT`, `KILL`).
     pub fn signal(&self, name: &str) {
         let ok = Command::new("kill")

@@ -5,6 +5,7 @@ pub mod export;
 mod exports_download;
 pub mod exports_jobs;
 pub mod health;
+pub mod import;
 pub mod leads;
 mod leads_bulk;
 mod leads_notes;

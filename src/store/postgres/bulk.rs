@@ -192,6 +192,29 @@ impl BulkStore for PgStore {
             skipped_duplicates: skipped,
         })
     }
+
+    async fn leads_matching(
+        &self,
+        phones: &[String],
+        ids: &[Uuid],
+    ) -> StoreResult<Vec<crate::domain::Lead>> {
+        if phones.is_empty() && ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let cols = crate::store::filter::LEAD_COLUMNS;
+        let rows = self
+            .client()
+            .await?
+            .query(
+                &format!(
+                    "SELECT {cols} FROM leads WHERE phone_number = ANY($1)
+                     UNION SELECT {cols} FROM leads WHERE id = ANY($2)"
+                ),
+                &[&phones, &ids],
+            )
+            .await?;
+        rows.iter().map(super::leads::lead_from_row).collect()
+    }
 }
 
 #[cfg(test)]

@@ -187,6 +187,29 @@ impl BulkStore for SqliteStore {
             .await
             .map_err(|e| StoreError::Backend(format!("bulk import thread failed: {e}")))?
     }
+
+    async fn leads_matching(&self, phones: &[String], ids: &[Uuid]) -> StoreResult<Vec<Lead>> {
+        if phones.is_empty() && ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // JSON arrays as two parameters: no statement per batch size, and
+        // SQLite's bound-parameter limit never comes into it.
+        let phones =
+            serde_json::to_string(phones).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+        let ids = serde_json::to_string(&ids).map_err(|e| StoreError::Backend(e.to_string()))?;
+        self.pool()
+            .run(move |conn| {
+                let sql = format!(
+                    "SELECT {LEAD_COLUMNS} FROM leads WHERE phone_number IN (SELECT value FROM json_each(?1))
+                     UNION SELECT {LEAD_COLUMNS} FROM leads WHERE id IN (SELECT value FROM json_each(?2))"
+                );
+                let mut stmt = conn.prepare_cached(&sql)?;
+                let rows = stmt.query_map(params![phones, ids], super::leads::lead_from_row)?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .await
+    }
 }
 
 /// The whole stream in one transaction; dropping `tx` on any early return
