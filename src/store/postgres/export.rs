@@ -13,7 +13,7 @@ use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
 use super::PgStore;
-use crate::store::export::{ExportQueries, export_queries};
+use crate::store::export::{ExportQueries, POSTGRES_EXPORT_SETTINGS, export_queries};
 use crate::store::filter::{Dialect, LeadFilter, SqlParam};
 use crate::store::{
     EXPORT_TEXT_FIELDS, ExportSnapshot, ExportStore, LeadRow, LeadRows, RowsError, StoreError,
@@ -93,6 +93,7 @@ impl ExportStore for PgStore {
                     .read_only(true)
                     .start()
                     .await?;
+                txn.batch_execute(POSTGRES_EXPORT_SETTINGS).await?;
                 let total: i64 = txn.query_one(&count, &refs).await?.get(0);
                 Ok::<_, tokio_postgres::Error>((txn, total))
             };
