@@ -150,6 +150,10 @@ pub struct Config {
     pub job_max_attempts: u32,
     /// Back-off before the first retry of a failed run; doubled for each further one.
     pub job_retry_base: Duration,
+    /// A second listener serving only `/metrics`, without a token (off when unset).
+    pub metrics_listen: Option<SocketAddr>,
+    /// Bearer token for `/metrics` on the main listener (not served there when unset).
+    pub metrics_token: Option<Secret>,
 }
 
 /// The file/env layer: every field optional, later layers override earlier ones.
@@ -178,6 +182,8 @@ struct Layer {
     job_lease_seconds: Option<u64>,
     job_max_attempts: Option<u32>,
     job_retry_seconds: Option<u64>,
+    metrics_listen: Option<String>,
+    metrics_token: Option<String>,
 }
 
 /// A duration as a number of seconds or humane text (`30m`, `24h`, `7d`).
@@ -252,6 +258,8 @@ pub const VARIABLES: &[&str] = &[
     "PULSE_JOB_LEASE_SECONDS",
     "PULSE_JOB_MAX_ATTEMPTS",
     "PULSE_JOB_RETRY_SECONDS",
+    "PULSE_METRICS_LISTEN",
+    "PULSE_METRICS_TOKEN",
 ];
 
 impl Layer {
@@ -302,6 +310,8 @@ impl Layer {
             job_lease_seconds: num(get, "PULSE_JOB_LEASE_SECONDS")?,
             job_max_attempts: num(get, "PULSE_JOB_MAX_ATTEMPTS")?,
             job_retry_seconds: num(get, "PULSE_JOB_RETRY_SECONDS")?,
+            metrics_listen: get("PULSE_METRICS_LISTEN"),
+            metrics_token: get("PULSE_METRICS_TOKEN"),
         })
     }
 
@@ -331,6 +341,8 @@ impl Layer {
             job_lease_seconds: over.job_lease_seconds.or(self.job_lease_seconds),
             job_max_attempts: over.job_max_attempts.or(self.job_max_attempts),
             job_retry_seconds: over.job_retry_seconds.or(self.job_retry_seconds),
+            metrics_listen: over.metrics_listen.or(self.metrics_listen),
+            metrics_token: over.metrics_token.or(self.metrics_token),
         }
     }
 }
@@ -423,11 +435,26 @@ impl Config {
         if job_lease < Duration::from_secs(2) {
             return Err("PULSE_JOB_LEASE_SECONDS must be at least 2".into());
         }
+        let metrics_listen = match l.metrics_listen.as_deref().map(str::trim) {
+            None | Some("") | Some("off") => None,
+            Some(text) => Some(text.parse().map_err(|_| {
+                format!("PULSE_METRICS_LISTEN={text:?} is not an ADDRESS:PORT (or off)")
+            })?),
+        };
+        // A short token is guessable; the scrape exposes traffic shape.
+        let metrics_token = match l.metrics_token {
+            Some(t) if t.len() < 16 => {
+                return Err("PULSE_METRICS_TOKEN must be at least 16 characters".into());
+            }
+            t => t.map(Secret::new),
+        };
         let job_max_attempts = l.job_max_attempts.unwrap_or(3);
         if job_max_attempts == 0 {
             return Err("PULSE_JOB_MAX_ATTEMPTS must be at least 1".into());
         }
         Ok(Self {
+            metrics_listen,
+            metrics_token,
             workers: l.workers.unwrap_or(1),
             export_retention,
             export_cleanup_interval,
@@ -526,6 +553,18 @@ impl Config {
                 "PULSE_JOB_RETRY_SECONDS",
                 self.job_retry_base.as_secs().to_string(),
             ),
+            (
+                "PULSE_METRICS_LISTEN",
+                self.metrics_listen
+                    .map_or_else(|| "off".into(), |a| a.to_string()),
+            ),
+            (
+                "PULSE_METRICS_TOKEN",
+                match self.metrics_token {
+                    Some(_) => "[redacted]".into(),
+                    None => "(unset: /metrics not served on PULSE_LISTEN)".into(),
+                },
+            ),
         ];
         debug_assert_eq!(rows.len(), VARIABLES.len());
         rows.iter().map(|(k, v)| format!("{k}={v}\n")).collect()
@@ -616,12 +655,14 @@ mod tests {
                     "postgres://pulse:hunter2@db:5432/pulse",
                 ),
                 ("PULSE_ADMIN_PASSWORD", "s3cret-pass"),
+                ("PULSE_METRICS_TOKEN", "scrape-token-0123456789"),
             ]),
         )
         .unwrap();
         let printed = format!("{c:?}{}", c.render());
         assert!(!printed.contains("hunter2"), "{printed}");
         assert!(!printed.contains("s3cret-pass"), "{printed}");
+        assert!(!printed.contains("scrape-token"), "{printed}");
         assert!(c.render().contains("postgres://pulse:***@db:5432/pulse"));
         assert_eq!(
             redact_url("postgres://localhost/db?user=a&password=b&x=1"),
@@ -643,6 +684,8 @@ mod tests {
             ("PULSE_EXPORT_CLEANUP_INTERVAL", "0"),
             ("PULSE_EXPORT_JOBS_PER_USER", "many"),
             ("PULSE_WORKERS", "-1"),
+            ("PULSE_METRICS_LISTEN", "everywhere"),
+            ("PULSE_METRICS_TOKEN", "short"),
         ] {
             let e = Config::load_with(None, &env(&[(var, value)])).unwrap_err();
             assert!(e.contains(var), "{var}={value}: {e}");

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod export;
 pub mod http;
 pub mod jobs;
+pub mod metrics;
 pub mod seed;
 pub mod store;
 pub mod telemetry;

@@ -56,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .merge(audit::routes())
         .merge(routes::export::routes())
         .merge(routes::exports_jobs::routes())
+        .merge(routes::metrics::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(

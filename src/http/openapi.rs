@@ -120,6 +120,14 @@ pub const ROUTES: &[RouteDoc] = &[
         "Health",
     ),
     public("GET", "/api/openapi.json", "This document", None, "OpenApi"),
+    route(
+        "GET",
+        "/metrics",
+        "Prometheus metrics (Bearer PULSE_METRICS_TOKEN; without a token on PULSE_METRICS_LISTEN)",
+        None,
+        None,
+        "Metrics",
+    ),
     public(
         "POST",
         "/api/auth/login",
@@ -495,6 +503,9 @@ fn operation(r: &RouteDoc) -> Value {
     let ok = if r.response == "File" {
         json!({ "description": "the file, streamed",
                 "content": { "application/octet-stream": { "schema": {"type": "string", "format": "binary"} } } })
+    } else if r.response == "Metrics" {
+        json!({ "description": "Prometheus text exposition format 0.0.4",
+                "content": { "text/plain": { "schema": {"type": "string"} } } })
     } else if r.response == "EventStream" {
         json!({ "description": "`progress` events with the job's JSON, then one `end` event",
                 "content": { "text/event-stream": { "schema": {"type": "string"} } } })
@@ -851,7 +862,10 @@ mod tests {
         for r in ROUTES {
             for name in r.request.into_iter().chain([r.response]) {
                 assert!(
-                    name == "File" || name == "EventStream" || schemas.contains_key(name),
+                    name == "File"
+                        || name == "EventStream"
+                        || name == "Metrics"
+                        || schemas.contains_key(name),
                     "{name} of {} {}",
                     r.method,
                     r.path

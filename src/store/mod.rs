@@ -128,6 +128,8 @@ pub trait AdminStore {
     async fn ping(&self) -> StoreResult<()>;
     /// `sqlite` or `postgres`.
     fn backend_name(&self) -> &'static str;
+    /// Pooled connections in use now, and the pool's maximum size (metrics).
+    fn pool_use(&self) -> (u64, u64);
 }
 
 /// Everything a Pulse process needs from its database.

@@ -14,5 +14,6 @@ mod leads;
 mod leads_bulk;
 mod leads_openapi;
 mod leads_permissions;
+mod metrics;
 mod seed_import;
 mod users;

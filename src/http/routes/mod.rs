@@ -9,4 +9,5 @@ pub mod leads;
 mod leads_bulk;
 mod leads_notes;
 mod leads_summary;
+pub mod metrics;
 pub mod users;

@@ -31,6 +31,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0004_export_jobs",
         include_str!("migrations/0004_export_jobs.sql"),
     ),
+    (
+        "0006_job_request_id",
+        include_str!("migrations/0006_job_request_id.sql"),
+    ),
 ];
 
 /// Pulse's data in one SQLite file.
@@ -116,6 +120,10 @@ impl AdminStore for SqliteStore {
 
     fn backend_name(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn pool_use(&self) -> (u64, u64) {
+        self.pool.in_use()
     }
 }
 
