@@ -49,6 +49,8 @@ impl Application {
             export_permits: Arc::new(tokio::sync::Semaphore::new(config.export_concurrency)),
             files: jobs::local_files(&config),
             job_wake: Arc::new(tokio::sync::Notify::new()),
+            backups: crate::backup::files(&config),
+            backup_lock: Arc::new(tokio::sync::Mutex::new(())),
             config: Arc::new(config),
         };
         Ok(Self {
@@ -91,6 +93,15 @@ impl Application {
             self.state.config.workers,
             jobs_stop,
         );
+        if let Some(every) = self.state.config.backup_schedule {
+            tokio::spawn(crate::backup::schedule::run(
+                self.state.store.clone(),
+                self.state.backups.clone(),
+                every,
+                self.state.config.backup_keep,
+                stop_jobs.subscribe(),
+            ));
+        }
         if let Some(listener) = self.metrics_listener {
             let metrics = crate::http::routes::metrics::listener_router(self.state.clone());
             let mut stop = stop_jobs.subscribe();

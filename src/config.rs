@@ -154,6 +154,10 @@ pub struct Config {
     pub metrics_listen: Option<SocketAddr>,
     /// Bearer token for `/metrics` on the main listener (not served there when unset).
     pub metrics_token: Option<Secret>,
+    /// How often `pulse serve` takes a scheduled backup (off when unset).
+    pub backup_schedule: Option<Duration>,
+    /// Scheduled backups kept (the oldest beyond go).
+    pub backup_keep: usize,
 }
 
 /// The file/env layer: every field optional, later layers override earlier ones.
@@ -184,6 +188,8 @@ struct Layer {
     job_retry_seconds: Option<u64>,
     metrics_listen: Option<String>,
     metrics_token: Option<String>,
+    backup_schedule: Option<Humane>,
+    backup_keep: Option<usize>,
 }
 
 /// A duration as a number of seconds or humane text (`30m`, `24h`, `7d`).
@@ -260,6 +266,8 @@ pub const VARIABLES: &[&str] = &[
     "PULSE_JOB_RETRY_SECONDS",
     "PULSE_METRICS_LISTEN",
     "PULSE_METRICS_TOKEN",
+    "PULSE_BACKUP_SCHEDULE",
+    "PULSE_BACKUP_KEEP",
 ];
 
 impl Layer {
@@ -312,6 +320,8 @@ impl Layer {
             job_retry_seconds: num(get, "PULSE_JOB_RETRY_SECONDS")?,
             metrics_listen: get("PULSE_METRICS_LISTEN"),
             metrics_token: get("PULSE_METRICS_TOKEN"),
+            backup_schedule: get("PULSE_BACKUP_SCHEDULE").map(Humane::Text),
+            backup_keep: num(get, "PULSE_BACKUP_KEEP")?,
         })
     }
 
@@ -343,6 +353,8 @@ impl Layer {
             job_retry_seconds: over.job_retry_seconds.or(self.job_retry_seconds),
             metrics_listen: over.metrics_listen.or(self.metrics_listen),
             metrics_token: over.metrics_token.or(self.metrics_token),
+            backup_schedule: over.backup_schedule.or(self.backup_schedule),
+            backup_keep: over.backup_keep.or(self.backup_keep),
         }
     }
 }
@@ -448,11 +460,29 @@ impl Config {
             }
             t => t.map(Secret::new),
         };
+        let backup_schedule = match &l.backup_schedule {
+            None => None,
+            Some(Humane::Text(t)) if t.trim().eq_ignore_ascii_case("off") => None,
+            Some(h) => {
+                let every = h.resolve("PULSE_BACKUP_SCHEDULE")?;
+                // A full snapshot each time: more often than a minute is a mistake.
+                if every < Duration::from_secs(60) {
+                    return Err("PULSE_BACKUP_SCHEDULE must be at least 1m (or off)".into());
+                }
+                Some(every)
+            }
+        };
+        let backup_keep = l.backup_keep.unwrap_or(7);
+        if backup_keep == 0 {
+            return Err("PULSE_BACKUP_KEEP must be at least 1".into());
+        }
         let job_max_attempts = l.job_max_attempts.unwrap_or(3);
         if job_max_attempts == 0 {
             return Err("PULSE_JOB_MAX_ATTEMPTS must be at least 1".into());
         }
         Ok(Self {
+            backup_schedule,
+            backup_keep,
             metrics_listen,
             metrics_token,
             workers: l.workers.unwrap_or(1),
@@ -565,6 +595,11 @@ impl Config {
                     None => "(unset: /metrics not served on PULSE_LISTEN)".into(),
                 },
             ),
+            (
+                "PULSE_BACKUP_SCHEDULE",
+                self.backup_schedule.map_or_else(|| "off".into(), humane),
+            ),
+            ("PULSE_BACKUP_KEEP", self.backup_keep.to_string()),
         ];
         debug_assert_eq!(rows.len(), VARIABLES.len());
         rows.iter().map(|(k, v)| format!("{k}={v}\n")).collect()
@@ -686,6 +721,9 @@ mod tests {
             ("PULSE_WORKERS", "-1"),
             ("PULSE_METRICS_LISTEN", "everywhere"),
             ("PULSE_METRICS_TOKEN", "short"),
+            ("PULSE_BACKUP_SCHEDULE", "10s"),
+            ("PULSE_BACKUP_SCHEDULE", "daily"),
+            ("PULSE_BACKUP_KEEP", "0"),
         ] {
             let e = Config::load_with(None, &env(&[(var, value)])).unwrap_err();
             assert!(e.contains(var), "{var}={value}: {e}");

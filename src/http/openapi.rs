@@ -475,6 +475,46 @@ pub const ROUTES: &[RouteDoc] = &[
         None,
         "EventStream",
     ),
+    route(
+        "POST",
+        "/api/driver-onboarding/backups",
+        "Back up every lead now (full fidelity, gzipped JSON lines)",
+        Some(Backups),
+        None,
+        "Backup",
+    ),
+    route(
+        "GET",
+        "/api/driver-onboarding/backups",
+        "Stored backups, newest first",
+        Some(Backups),
+        None,
+        "BackupList",
+    ),
+    route(
+        "DELETE",
+        "/api/driver-onboarding/backups/{id}",
+        "Delete a backup",
+        Some(Backups),
+        None,
+        "Message",
+    ),
+    route(
+        "GET",
+        "/api/driver-onboarding/backups/{id}/download",
+        "A backup's file (application/gzip)",
+        Some(Backups),
+        None,
+        "File",
+    ),
+    route(
+        "POST",
+        "/api/driver-onboarding/backups/{id}/restore",
+        "Replace every lead with the backup's (an automatic backup is taken first)",
+        Some(Backups),
+        None,
+        "Restored",
+    ),
 ];
 
 /// `GET /api/openapi.json`.
@@ -819,6 +859,33 @@ fn schemas() -> Value {
             "jobs",
             json!({"type": "array", "items": schema_ref("ExportJob")}),
         )]),
+    );
+    m.insert(
+        "Backup".into(),
+        object(&[
+            ("id", s()),
+            ("created_at", s()),
+            ("kind", s()),
+            ("leads", json!({"type": "integer"})),
+            ("bytes", json!({"type": "integer"})),
+            ("download_url", s()),
+        ]),
+    );
+    m.insert(
+        "BackupList".into(),
+        object(&[(
+            "backups",
+            json!({"type": "array", "items": schema_ref("Backup")}),
+        )]),
+    );
+    m.insert(
+        "Restored".into(),
+        object(&[
+            ("backup_id", s()),
+            ("restored", json!({"type": "integer"})),
+            ("replaced", json!({"type": "integer"})),
+            ("pre_restore_backup", schema_ref("Backup")),
+        ]),
     );
     m.insert("Health".into(), json!({"type": "object"}));
     m.insert("Message".into(), json!({"type": "object"}));

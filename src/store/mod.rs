@@ -5,6 +5,7 @@
 //! ~0.1M (DESIGN §7), which matters for the export path. Both backends pass
 //! the same integration suite; handlers only ever see `Arc<dyn Store>`.
 
+mod backup;
 mod bulk;
 mod export;
 pub mod filter;
@@ -20,6 +21,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+pub use backup::BackupStore;
 pub use bulk::{BatchOutcome, BulkBatch, BulkStore, DuplicatePolicy};
 pub use export::{
     EXPORT_DATE_FIELDS, EXPORT_INSTANT_FIELDS, EXPORT_TEXT_FIELDS, ExportSnapshot, ExportStore,
@@ -142,6 +144,7 @@ pub trait Store:
     + BulkStore
     + LeadStore
     + JobStore
+    + BackupStore
     + Send
     + Sync
 {
@@ -155,6 +158,7 @@ impl<
         + BulkStore
         + LeadStore
         + JobStore
+        + BackupStore
         + Send
         + Sync,
 > Store for T

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod backups;
 mod export;
 mod export_caddy;
 mod export_support;

@@ -2,6 +2,7 @@
 //! the first master_admin printed once, signals and the drain deadline,
 //! and background export jobs through crashes, signals and a full disk.
 
+mod backup;
 mod jobs;
 mod pg;
 mod spawn;

@@ -1,6 +1,7 @@
 //! Route handlers, one file per area of the API.
 
 pub mod auth;
+pub mod backups;
 pub mod export;
 mod exports_download;
 pub mod exports_jobs;

@@ -1,6 +1,7 @@
 //! The PostgreSQL backend (tokio-postgres + deadpool), for several instances
 //! on one database.
 
+mod backup;
 mod bulk;
 mod export;
 mod jobs;

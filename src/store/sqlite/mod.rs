@@ -1,5 +1,6 @@
 //! The SQLite backend (rusqlite): the zero-set-up default.
 
+mod backup;
 mod bulk;
 mod export;
 mod jobs;
