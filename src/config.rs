@@ -158,6 +158,9 @@ pub struct Config {
     pub backup_schedule: Option<Duration>,
     /// Scheduled backups kept (the oldest beyond go).
     pub backup_keep: usize,
+    /// Object storage for export files and backups (`PULSE_STORAGE_URL=s3://…`);
+    /// `None`: the local disk under `data_dir`.
+    pub storage: Option<crate::jobs::s3::S3Config>,
 }
 
 /// The file/env layer: every field optional, later layers override earlier ones.
@@ -190,6 +193,11 @@ struct Layer {
     metrics_token: Option<String>,
     backup_schedule: Option<Humane>,
     backup_keep: Option<usize>,
+    storage_url: Option<String>,
+    s3_endpoint: Option<String>,
+    s3_region: Option<String>,
+    s3_access_key_id: Option<String>,
+    s3_secret_access_key: Option<String>,
 }
 
 /// A duration as a number of seconds or humane text (`30m`, `24h`, `7d`).
@@ -268,6 +276,11 @@ pub const VARIABLES: &[&str] = &[
     "PULSE_METRICS_TOKEN",
     "PULSE_BACKUP_SCHEDULE",
     "PULSE_BACKUP_KEEP",
+    "PULSE_STORAGE_URL",
+    "PULSE_S3_ENDPOINT",
+    "PULSE_S3_REGION",
+    "PULSE_S3_ACCESS_KEY_ID",
+    "PULSE_S3_SECRET_ACCESS_KEY",
 ];
 
 impl Layer {
@@ -322,6 +335,11 @@ impl Layer {
             metrics_token: get("PULSE_METRICS_TOKEN"),
             backup_schedule: get("PULSE_BACKUP_SCHEDULE").map(Humane::Text),
             backup_keep: num(get, "PULSE_BACKUP_KEEP")?,
+            storage_url: get("PULSE_STORAGE_URL"),
+            s3_endpoint: get("PULSE_S3_ENDPOINT"),
+            s3_region: get("PULSE_S3_REGION"),
+            s3_access_key_id: get("PULSE_S3_ACCESS_KEY_ID"),
+            s3_secret_access_key: get("PULSE_S3_SECRET_ACCESS_KEY"),
         })
     }
 
@@ -355,6 +373,11 @@ impl Layer {
             metrics_token: over.metrics_token.or(self.metrics_token),
             backup_schedule: over.backup_schedule.or(self.backup_schedule),
             backup_keep: over.backup_keep.or(self.backup_keep),
+            storage_url: over.storage_url.or(self.storage_url),
+            s3_endpoint: over.s3_endpoint.or(self.s3_endpoint),
+            s3_region: over.s3_region.or(self.s3_region),
+            s3_access_key_id: over.s3_access_key_id.or(self.s3_access_key_id),
+            s3_secret_access_key: over.s3_secret_access_key.or(self.s3_secret_access_key),
         }
     }
 }
@@ -391,6 +414,7 @@ impl Config {
     }
 
     fn from_layer(l: Layer) -> Result<Self, String> {
+        let storage = storage_from(&l)?;
         let data_dir = l.data_dir.unwrap_or_else(|| PathBuf::from("./pulse-data"));
         let database_url = l
             .database_url
@@ -481,6 +505,7 @@ impl Config {
             return Err("PULSE_JOB_MAX_ATTEMPTS must be at least 1".into());
         }
         Ok(Self {
+            storage,
             backup_schedule,
             backup_keep,
             metrics_listen,
@@ -600,10 +625,99 @@ impl Config {
                 self.backup_schedule.map_or_else(|| "off".into(), humane),
             ),
             ("PULSE_BACKUP_KEEP", self.backup_keep.to_string()),
+            (
+                "PULSE_STORAGE_URL",
+                match &self.storage {
+                    Some(s) if s.prefix.is_empty() => format!("s3://{}", s.bucket),
+                    Some(s) => format!("s3://{}/{}", s.bucket, s.prefix),
+                    None => format!("(local: {})", self.data_dir.display()),
+                },
+            ),
+            (
+                "PULSE_S3_ENDPOINT",
+                self.storage
+                    .as_ref()
+                    .map(|s| s.endpoint.clone())
+                    .unwrap_or_default(),
+            ),
+            (
+                "PULSE_S3_REGION",
+                self.storage
+                    .as_ref()
+                    .map(|s| s.region.clone())
+                    .unwrap_or_default(),
+            ),
+            (
+                "PULSE_S3_ACCESS_KEY_ID",
+                self.storage
+                    .as_ref()
+                    .map(|s| s.access_key.clone())
+                    .unwrap_or_default(),
+            ),
+            (
+                "PULSE_S3_SECRET_ACCESS_KEY",
+                match self.storage {
+                    Some(_) => "[redacted]".into(),
+                    None => String::new(),
+                },
+            ),
         ];
         debug_assert_eq!(rows.len(), VARIABLES.len());
         rows.iter().map(|(k, v)| format!("{k}={v}\n")).collect()
     }
+}
+
+/// `PULSE_STORAGE_URL` and the `PULSE_S3_*` settings.
+fn storage_from(l: &Layer) -> Result<Option<crate::jobs::s3::S3Config>, String> {
+    let Some(url) = l
+        .storage_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+    else {
+        return Ok(None);
+    };
+    if url == "local" {
+        return Ok(None);
+    }
+    let rest = url.strip_prefix("s3://").ok_or_else(|| {
+        format!("PULSE_STORAGE_URL={url:?}: expected s3://bucket/prefix or local")
+    })?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.is_empty() {
+        return Err(format!("PULSE_STORAGE_URL={url:?} names no bucket"));
+    }
+    let need = |v: &Option<String>, name: &str| {
+        v.clone()
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| format!("{name} is required with PULSE_STORAGE_URL=s3://…"))
+    };
+    let region = l.s3_region.clone().unwrap_or_else(|| "us-east-1".into());
+    let endpoint = l
+        .s3_endpoint
+        .clone()
+        .unwrap_or_else(|| format!("https://s3.{region}.amazonaws.com"));
+    if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+        return Err(format!(
+            "PULSE_S3_ENDPOINT={endpoint:?} must start with http:// or https://"
+        ));
+    }
+    if endpoint.starts_with("https://") {
+        // The HTTP client is built without TLS (see jobs/s3.rs): say so now
+        // rather than at the first upload.
+        return Err(format!(
+            "PULSE_S3_ENDPOINT={endpoint:?}: this build speaks plain http:// to object storage only \
+             (put it on a private network or loopback, e.g. behind a TLS-terminating proxy)"
+        ));
+    }
+    Ok(Some(crate::jobs::s3::S3Config {
+        endpoint: endpoint.trim_end_matches('/').to_string(),
+        region,
+        bucket: bucket.to_string(),
+        prefix: prefix.trim_matches('/').to_string(),
+        access_key: need(&l.s3_access_key_id, "PULSE_S3_ACCESS_KEY_ID")?,
+        secret_key: need(&l.s3_secret_access_key, "PULSE_S3_SECRET_ACCESS_KEY")?,
+    }))
 }
 
 /// Replaces the password of `scheme://user:password@host/…` with `***`.

@@ -21,12 +21,12 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::config::Config;
-use crate::jobs::files::{FileStore, LocalFiles};
+use crate::jobs::files::FileStore;
 use crate::store::Store;
 
 /// The backups' file store of a configuration.
 pub fn files(config: &Config) -> Arc<dyn FileStore> {
-    Arc::new(LocalFiles::new(config.data_dir.join("backups")))
+    crate::jobs::file_store(config, "backups")
 }
 
 /// Why a backup was made.

@@ -16,5 +16,6 @@ mod leads_bulk;
 mod leads_openapi;
 mod leads_permissions;
 mod metrics;
+mod s3;
 mod seed_import;
 mod users;
