@@ -6,6 +6,7 @@ mod backup;
 mod jobs;
 mod pg;
 mod spawn;
+mod two_instances;
 
 use std::time::{Duration, Instant};
 
