@@ -20,6 +20,8 @@ use crate::store::{self, NewUser, Store};
 /// A bound, ready-to-run server.
 pub struct Application {
     listener: TcpListener,
+    /// `PULSE_METRICS_LISTEN`, when set: `/metrics` only, no token.
+    metrics_listener: Option<TcpListener>,
     state: AppState,
 }
 
@@ -32,6 +34,14 @@ impl Application {
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let metrics_listener = match config.metrics_listen {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen on {addr} (PULSE_METRICS_LISTEN)"))?,
+            ),
+            None => None,
+        };
         let state = AppState {
             store,
             hasher: Hasher::new(config.hash_concurrency),
@@ -39,9 +49,15 @@ impl Application {
             export_permits: Arc::new(tokio::sync::Semaphore::new(config.export_concurrency)),
             files: jobs::local_files(&config),
             job_wake: Arc::new(tokio::sync::Notify::new()),
+            backups: crate::backup::files(&config),
+            backup_lock: Arc::new(tokio::sync::Mutex::new(())),
             config: Arc::new(config),
         };
-        Ok(Self { listener, state })
+        Ok(Self {
+            listener,
+            metrics_listener,
+            state,
+        })
     }
 
     /// The address actually bound (port 0 becomes a real port).
@@ -49,6 +65,13 @@ impl Application {
         self.listener
             .local_addr()
             .expect("bound listener has an address")
+    }
+
+    /// The address of the metrics listener, when there is one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
     }
 
     /// Shared state (tests read the hasher's peak concurrency).
@@ -70,6 +93,31 @@ impl Application {
             self.state.config.workers,
             jobs_stop,
         );
+        if let Some(every) = self.state.config.backup_schedule {
+            tokio::spawn(crate::backup::schedule::run(
+                self.state.store.clone(),
+                self.state.backups.clone(),
+                every,
+                self.state.config.backup_keep,
+                stop_jobs.subscribe(),
+            ));
+        }
+        if let Some(listener) = self.metrics_listener {
+            let metrics = crate::http::routes::metrics::listener_router(self.state.clone());
+            let mut stop = stop_jobs.subscribe();
+            // Ends with the process; stops accepting at shutdown like the API.
+            tokio::spawn(async move {
+                let done = async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                };
+                if let Err(e) = axum::serve(listener, metrics)
+                    .with_graceful_shutdown(done)
+                    .await
+                {
+                    tracing::error!(error = %e, "metrics listener failed");
+                }
+            });
+        }
         let app = router(self.state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
         let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
@@ -107,7 +155,7 @@ impl Application {
 
     /// Serves until SIGTERM or SIGINT.
     pub async fn run(self) -> anyhow::Result<()> {
-        tracing::info!(listen = %self.local_addr(), database = self.state.store.backend_name(), "pulse listening");
+        tracing::info!(listen = %self.local_addr(), metrics_listen = ?self.metrics_addr(), database = self.state.store.backend_name(), "pulse listening");
         self.run_until(shutdown_signal()).await
     }
 }

@@ -155,6 +155,17 @@ pub struct Config {
     pub job_max_attempts: u32,
     /// Back-off before the first retry of a failed run; doubled for each further one.
     pub job_retry_base: Duration,
+    /// A second listener serving only `/metrics`, without a token (off when unset).
+    pub metrics_listen: Option<SocketAddr>,
+    /// Bearer token for `/metrics` on the main listener (not served there when unset).
+    pub metrics_token: Option<Secret>,
+    /// How often `pulse serve` takes a scheduled backup (off when unset).
+    pub backup_schedule: Option<Duration>,
+    /// Scheduled backups kept (the oldest beyond go).
+    pub backup_keep: usize,
+    /// Object storage for export files and backups (`PULSE_STORAGE_URL=s3://…`);
+    /// `None`: the local disk under `data_dir`.
+    pub storage: Option<crate::jobs::s3::S3Config>,
 }
 
 /// The file/env layer: every field optional, later layers override earlier ones.
@@ -185,6 +196,15 @@ struct Layer {
     job_lease_seconds: Option<u64>,
     job_max_attempts: Option<u32>,
     job_retry_seconds: Option<u64>,
+    metrics_listen: Option<String>,
+    metrics_token: Option<String>,
+    backup_schedule: Option<Humane>,
+    backup_keep: Option<usize>,
+    storage_url: Option<String>,
+    s3_endpoint: Option<String>,
+    s3_region: Option<String>,
+    s3_access_key_id: Option<String>,
+    s3_secret_access_key: Option<String>,
 }
 
 /// A duration as a number of seconds or humane text (`30m`, `24h`, `7d`).
@@ -261,6 +281,15 @@ pub const VARIABLES: &[&str] = &[
     "PULSE_JOB_LEASE_SECONDS",
     "PULSE_JOB_MAX_ATTEMPTS",
     "PULSE_JOB_RETRY_SECONDS",
+    "PULSE_METRICS_LISTEN",
+    "PULSE_METRICS_TOKEN",
+    "PULSE_BACKUP_SCHEDULE",
+    "PULSE_BACKUP_KEEP",
+    "PULSE_STORAGE_URL",
+    "PULSE_S3_ENDPOINT",
+    "PULSE_S3_REGION",
+    "PULSE_S3_ACCESS_KEY_ID",
+    "PULSE_S3_SECRET_ACCESS_KEY",
 ];
 
 impl Layer {
@@ -313,6 +342,15 @@ impl Layer {
             job_lease_seconds: num(get, "PULSE_JOB_LEASE_SECONDS")?,
             job_max_attempts: num(get, "PULSE_JOB_MAX_ATTEMPTS")?,
             job_retry_seconds: num(get, "PULSE_JOB_RETRY_SECONDS")?,
+            metrics_listen: get("PULSE_METRICS_LISTEN"),
+            metrics_token: get("PULSE_METRICS_TOKEN"),
+            backup_schedule: get("PULSE_BACKUP_SCHEDULE").map(Humane::Text),
+            backup_keep: num(get, "PULSE_BACKUP_KEEP")?,
+            storage_url: get("PULSE_STORAGE_URL"),
+            s3_endpoint: get("PULSE_S3_ENDPOINT"),
+            s3_region: get("PULSE_S3_REGION"),
+            s3_access_key_id: get("PULSE_S3_ACCESS_KEY_ID"),
+            s3_secret_access_key: get("PULSE_S3_SECRET_ACCESS_KEY"),
         })
     }
 
@@ -344,6 +382,15 @@ impl Layer {
             job_lease_seconds: over.job_lease_seconds.or(self.job_lease_seconds),
             job_max_attempts: over.job_max_attempts.or(self.job_max_attempts),
             job_retry_seconds: over.job_retry_seconds.or(self.job_retry_seconds),
+            metrics_listen: over.metrics_listen.or(self.metrics_listen),
+            metrics_token: over.metrics_token.or(self.metrics_token),
+            backup_schedule: over.backup_schedule.or(self.backup_schedule),
+            backup_keep: over.backup_keep.or(self.backup_keep),
+            storage_url: over.storage_url.or(self.storage_url),
+            s3_endpoint: over.s3_endpoint.or(self.s3_endpoint),
+            s3_region: over.s3_region.or(self.s3_region),
+            s3_access_key_id: over.s3_access_key_id.or(self.s3_access_key_id),
+            s3_secret_access_key: over.s3_secret_access_key.or(self.s3_secret_access_key),
         }
     }
 }
@@ -380,6 +427,7 @@ impl Config {
     }
 
     fn from_layer(l: Layer) -> Result<Self, String> {
+        let storage = storage_from(&l)?;
         let data_dir = l.data_dir.unwrap_or_else(|| PathBuf::from("./pulse-data"));
         let database_url = l
             .database_url
@@ -436,11 +484,45 @@ impl Config {
         if job_lease < Duration::from_secs(2) {
             return Err("PULSE_JOB_LEASE_SECONDS must be at least 2".into());
         }
+        let metrics_listen = match l.metrics_listen.as_deref().map(str::trim) {
+            None | Some("") | Some("off") => None,
+            Some(text) => Some(text.parse().map_err(|_| {
+                format!("PULSE_METRICS_LISTEN={text:?} is not an ADDRESS:PORT (or off)")
+            })?),
+        };
+        // A short token is guessable; the scrape exposes traffic shape.
+        let metrics_token = match l.metrics_token {
+            Some(t) if t.len() < 16 => {
+                return Err("PULSE_METRICS_TOKEN must be at least 16 characters".into());
+            }
+            t => t.map(Secret::new),
+        };
+        let backup_schedule = match &l.backup_schedule {
+            None => None,
+            Some(Humane::Text(t)) if t.trim().eq_ignore_ascii_case("off") => None,
+            Some(h) => {
+                let every = h.resolve("PULSE_BACKUP_SCHEDULE")?;
+                // A full snapshot each time: more often than a minute is a mistake.
+                if every < Duration::from_secs(60) {
+                    return Err("PULSE_BACKUP_SCHEDULE must be at least 1m (or off)".into());
+                }
+                Some(every)
+            }
+        };
+        let backup_keep = l.backup_keep.unwrap_or(7);
+        if backup_keep == 0 {
+            return Err("PULSE_BACKUP_KEEP must be at least 1".into());
+        }
         let job_max_attempts = l.job_max_attempts.unwrap_or(3);
         if job_max_attempts == 0 {
             return Err("PULSE_JOB_MAX_ATTEMPTS must be at least 1".into());
         }
         Ok(Self {
+            storage,
+            backup_schedule,
+            backup_keep,
+            metrics_listen,
+            metrics_token,
             workers: l.workers.unwrap_or(1),
             export_retention,
             export_cleanup_interval,
@@ -546,10 +628,116 @@ impl Config {
                 "PULSE_JOB_RETRY_SECONDS",
                 self.job_retry_base.as_secs().to_string(),
             ),
+            (
+                "PULSE_METRICS_LISTEN",
+                self.metrics_listen
+                    .map_or_else(|| "off".into(), |a| a.to_string()),
+            ),
+            (
+                "PULSE_METRICS_TOKEN",
+                match self.metrics_token {
+                    Some(_) => "[redacted]".into(),
+                    None => "(unset: /metrics not served on PULSE_LISTEN)".into(),
+                },
+            ),
+            (
+                "PULSE_BACKUP_SCHEDULE",
+                self.backup_schedule.map_or_else(|| "off".into(), humane),
+            ),
+            ("PULSE_BACKUP_KEEP", self.backup_keep.to_string()),
+            (
+                "PULSE_STORAGE_URL",
+                match &self.storage {
+                    Some(s) if s.prefix.is_empty() => format!("s3://{}", s.bucket),
+                    Some(s) => format!("s3://{}/{}", s.bucket, s.prefix),
+                    None => format!("(local: {})", self.data_dir.display()),
+                },
+            ),
+            (
+                "PULSE_S3_ENDPOINT",
+                self.storage
+                    .as_ref()
+                    .map(|s| s.endpoint.clone())
+                    .unwrap_or_default(),
+            ),
+            (
+                "PULSE_S3_REGION",
+                self.storage
+                    .as_ref()
+                    .map(|s| s.region.clone())
+                    .unwrap_or_default(),
+            ),
+            (
+                "PULSE_S3_ACCESS_KEY_ID",
+                self.storage
+                    .as_ref()
+                    .map(|s| s.access_key.clone())
+                    .unwrap_or_default(),
+            ),
+            (
+                "PULSE_S3_SECRET_ACCESS_KEY",
+                match self.storage {
+                    Some(_) => "[redacted]".into(),
+                    None => String::new(),
+                },
+            ),
         ];
         debug_assert_eq!(rows.len(), VARIABLES.len());
         rows.iter().map(|(k, v)| format!("{k}={v}\n")).collect()
     }
+}
+
+/// `PULSE_STORAGE_URL` and the `PULSE_S3_*` settings.
+fn storage_from(l: &Layer) -> Result<Option<crate::jobs::s3::S3Config>, String> {
+    let Some(url) = l
+        .storage_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+    else {
+        return Ok(None);
+    };
+    if url == "local" {
+        return Ok(None);
+    }
+    let rest = url.strip_prefix("s3://").ok_or_else(|| {
+        format!("PULSE_STORAGE_URL={url:?}: expected s3://bucket/prefix or local")
+    })?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.is_empty() {
+        return Err(format!("PULSE_STORAGE_URL={url:?} names no bucket"));
+    }
+    let need = |v: &Option<String>, name: &str| {
+        v.clone()
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| format!("{name} is required with PULSE_STORAGE_URL=s3://…"))
+    };
+    let region = l.s3_region.clone().unwrap_or_else(|| "us-east-1".into());
+    let endpoint = l
+        .s3_endpoint
+        .clone()
+        .unwrap_or_else(|| format!("https://s3.{region}.amazonaws.com"));
+    if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+        return Err(format!(
+            "PULSE_S3_ENDPOINT={endpoint:?} must start with http:// or https://"
+        ));
+    }
+    if endpoint.starts_with("https://") {
+        // The HTTP client is built without TLS (see jobs/s3.rs): say so now
+        // rather than at the first upload.
+        return Err(format!(
+            "PULSE_S3_ENDPOINT={endpoint:?}: this build speaks plain http:// to object storage only \
+             (put it on a private network or loopback, e.g. behind a TLS-terminating proxy)"
+        ));
+    }
+    Ok(Some(crate::jobs::s3::S3Config {
+        endpoint: endpoint.trim_end_matches('/').to_string(),
+        region,
+        bucket: bucket.to_string(),
+        prefix: prefix.trim_matches('/').to_string(),
+        access_key: need(&l.s3_access_key_id, "PULSE_S3_ACCESS_KEY_ID")?,
+        secret_key: need(&l.s3_secret_access_key, "PULSE_S3_SECRET_ACCESS_KEY")?,
+    }))
 }
 
 /// Replaces the password of `scheme://user:password@host/…` with `***`.
@@ -636,12 +824,14 @@ mod tests {
                     "postgres://pulse:hunter2@db:5432/pulse",
                 ),
                 ("PULSE_ADMIN_PASSWORD", "s3cret-pass"),
+                ("PULSE_METRICS_TOKEN", "scrape-token-0123456789"),
             ]),
         )
         .unwrap();
         let printed = format!("{c:?}{}", c.render());
         assert!(!printed.contains("hunter2"), "{printed}");
         assert!(!printed.contains("s3cret-pass"), "{printed}");
+        assert!(!printed.contains("scrape-token"), "{printed}");
         assert!(c.render().contains("postgres://pulse:***@db:5432/pulse"));
         assert_eq!(
             redact_url("postgres://localhost/db?user=a&password=b&x=1"),
@@ -663,6 +853,11 @@ mod tests {
             ("PULSE_EXPORT_CLEANUP_INTERVAL", "0"),
             ("PULSE_EXPORT_JOBS_PER_USER", "many"),
             ("PULSE_WORKERS", "-1"),
+            ("PULSE_METRICS_LISTEN", "everywhere"),
+            ("PULSE_METRICS_TOKEN", "short"),
+            ("PULSE_BACKUP_SCHEDULE", "10s"),
+            ("PULSE_BACKUP_SCHEDULE", "daily"),
+            ("PULSE_BACKUP_KEEP", "0"),
         ] {
             let e = Config::load_with(None, &env(&[(var, value)])).unwrap_err();
             assert!(e.contains(var), "{var}={value}: {e}");

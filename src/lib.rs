@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod domain;
@@ -12,6 +13,7 @@ pub mod export;
 pub mod http;
 pub mod import;
 pub mod jobs;
+pub mod metrics;
 pub mod seed;
 pub mod store;
 pub mod telemetry;

@@ -1,6 +1,7 @@
 //! The command line: `pulse --help` is the map of what the binary does.
 //! Each subcommand's `run()` lives in its own file.
 
+mod backup;
 mod config_cmd;
 mod export;
 pub mod import;
@@ -44,6 +45,10 @@ enum Command {
     Import(import::ImportArgs),
     /// Write N demo leads and a dozen telecaller accounts (deterministic per seed).
     Seed(seed::SeedArgs),
+    /// Back up every lead (ids, histories, unmasked documents) to the backup store or --out FILE.
+    Backup(backup::BackupArgs),
+    /// Replace every lead with those of a backup file (takes an automatic backup first).
+    Restore(backup::RestoreArgs),
     /// Run background export jobs from the shared queue, with no HTTP API (drains on SIGTERM).
     Worker(worker::WorkerArgs),
 }
@@ -79,6 +84,8 @@ pub fn main() -> std::process::ExitCode {
             Command::Import(args) => import::run(config, args).await,
             Command::Seed(args) => seed::run(config, args).await,
             Command::Worker(args) => worker::run(config, args).await,
+            Command::Backup(args) => backup::run_backup(config, args).await,
+            Command::Restore(args) => backup::run_restore(config, args).await,
         }
     });
     // Dropping a runtime waits for every blocking task; an export writer

@@ -29,6 +29,12 @@ pub async fn log_requests(mut req: Request, next: Next) -> Response {
     req.extensions_mut().insert(slot.clone());
     let mut response = request_id::scope(id.clone(), next.run(req)).await;
     let user = slot.0.get().map(ToString::to_string);
+    crate::metrics::http_request(
+        method_label(&method),
+        &route,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
     tracing::info!(
         target: "pulse::request",
         request_id = %id,
@@ -43,4 +49,20 @@ pub async fn log_requests(mut req: Request, next: Next) -> Response {
         response.headers_mut().insert("x-request-id", v);
     }
     response
+}
+
+/// Known methods by name; anything else as one label, so a client cannot
+/// grow the metrics with invented methods.
+fn method_label(m: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *m {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
 }

@@ -42,6 +42,11 @@ pub struct AppState {
     pub files: Arc<dyn FileStore>,
     /// Wakes this process's idle export workers when a job is queued here.
     pub job_wake: Arc<tokio::sync::Notify>,
+    /// Where backups are kept (not the exports' store: its clean-up
+    /// deletes files no export job owns).
+    pub backups: Arc<dyn FileStore>,
+    /// One backup or restore at a time in this process.
+    pub backup_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// The whole application's router.
@@ -61,6 +66,8 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::export::routes())
         .merge(routes::exports_jobs::routes())
         .merge(routes::import::routes(state.config.import_max_bytes))
+        .merge(routes::metrics::routes())
+        .merge(routes::backups::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(

@@ -120,6 +120,14 @@ pub const ROUTES: &[RouteDoc] = &[
         "Health",
     ),
     public("GET", "/api/openapi.json", "This document", None, "OpenApi"),
+    route(
+        "GET",
+        "/metrics",
+        "Prometheus metrics (Bearer PULSE_METRICS_TOKEN; without a token on PULSE_METRICS_LISTEN)",
+        None,
+        None,
+        "Metrics",
+    ),
     public(
         "POST",
         "/api/auth/login",
@@ -483,6 +491,46 @@ pub const ROUTES: &[RouteDoc] = &[
         None,
         "File",
     ),
+    route(
+        "POST",
+        "/api/driver-onboarding/backups",
+        "Back up every lead now (full fidelity, gzipped JSON lines)",
+        Some(Backups),
+        None,
+        "Backup",
+    ),
+    route(
+        "GET",
+        "/api/driver-onboarding/backups",
+        "Stored backups, newest first",
+        Some(Backups),
+        None,
+        "BackupList",
+    ),
+    route(
+        "DELETE",
+        "/api/driver-onboarding/backups/{id}",
+        "Delete a backup",
+        Some(Backups),
+        None,
+        "Message",
+    ),
+    route(
+        "GET",
+        "/api/driver-onboarding/backups/{id}/download",
+        "A backup's file (application/gzip)",
+        Some(Backups),
+        None,
+        "File",
+    ),
+    route(
+        "POST",
+        "/api/driver-onboarding/backups/{id}/restore",
+        "Replace every lead with the backup's (an automatic backup is taken first)",
+        Some(Backups),
+        None,
+        "Restored",
+    ),
 ];
 
 /// `GET /api/openapi.json`.
@@ -511,6 +559,9 @@ fn operation(r: &RouteDoc) -> Value {
     let ok = if r.response == "File" {
         json!({ "description": "the file, streamed",
                 "content": { "application/octet-stream": { "schema": {"type": "string", "format": "binary"} } } })
+    } else if r.response == "Metrics" {
+        json!({ "description": "Prometheus text exposition format 0.0.4",
+                "content": { "text/plain": { "schema": {"type": "string"} } } })
     } else if r.response == "EventStream" {
         json!({ "description": "`progress` events with the job's JSON, then one `end` event",
                 "content": { "text/event-stream": { "schema": {"type": "string"} } } })
@@ -871,6 +922,33 @@ fn schemas() -> Value {
             ("report", json!({"type": "object"})),
         ]),
     );
+    m.insert(
+        "Backup".into(),
+        object(&[
+            ("id", s()),
+            ("created_at", s()),
+            ("kind", s()),
+            ("leads", json!({"type": "integer"})),
+            ("bytes", json!({"type": "integer"})),
+            ("download_url", s()),
+        ]),
+    );
+    m.insert(
+        "BackupList".into(),
+        object(&[(
+            "backups",
+            json!({"type": "array", "items": schema_ref("Backup")}),
+        )]),
+    );
+    m.insert(
+        "Restored".into(),
+        object(&[
+            ("backup_id", s()),
+            ("restored", json!({"type": "integer"})),
+            ("replaced", json!({"type": "integer"})),
+            ("pre_restore_backup", schema_ref("Backup")),
+        ]),
+    );
     m.insert("Health".into(), json!({"type": "object"}));
     m.insert("Message".into(), json!({"type": "object"}));
     m.insert("OpenApi".into(), json!({"type": "object"}));
@@ -913,7 +991,10 @@ mod tests {
         for r in ROUTES {
             for name in r.request.into_iter().chain([r.response]) {
                 assert!(
-                    name == "File" || name == "EventStream" || schemas.contains_key(name),
+                    name == "File"
+                        || name == "EventStream"
+                        || name == "Metrics"
+                        || schemas.contains_key(name),
                     "{name} of {} {}",
                     r.method,
                     r.path

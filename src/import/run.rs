@@ -427,6 +427,16 @@ pub async fn import_file(
                 lead_id: Some(holder),
             })?;
         }
+        // Committed: the rows' outcomes count (a preview writes nothing).
+        for (outcome, n) in [
+            ("inserted", counts.inserted),
+            ("updated", counts.updated),
+            ("unchanged", counts.unchanged),
+            ("skipped_duplicate", counts.skipped_duplicates),
+            ("rejected", counts.rejected),
+        ] {
+            crate::metrics::import_rows(outcome, n);
+        }
     }
     counts.rows_read = info.rows_read;
     tracing::info!(

@@ -57,7 +57,7 @@ const PARTIAL: &str = ".part";
 
 /// Keys are names Pulse makes (`<uuid>-<attempt>.<ext>`); anything else is
 /// refused so a key can never name a path outside the directory.
-fn check_key(key: &str) -> io::Result<()> {
+pub(crate) fn check_key(key: &str) -> io::Result<()> {
     let ok = !key.is_empty()
         && !key.starts_with('.')
         && key

@@ -12,6 +12,7 @@
 
 pub mod cleanup;
 pub mod files;
+pub mod s3;
 pub mod worker;
 
 use std::sync::Arc;
@@ -42,9 +43,27 @@ pub struct JobContext {
     pub wake: Arc<Notify>,
 }
 
-/// The local file store of a configuration: `PULSE_DATA_DIR/exports`.
+/// The export files' store of a configuration: `PULSE_DATA_DIR/exports`,
+/// or `exports/` under the `PULSE_STORAGE_URL` prefix in object storage.
+/// Call inside the runtime.
 pub fn local_files(config: &Config) -> Arc<dyn FileStore> {
-    Arc::new(files::LocalFiles::new(config.data_dir.join("exports")))
+    file_store(config, "exports")
+}
+
+/// The file store `area` (`exports`, `backups`) of a configuration.
+pub fn file_store(config: &Config, area: &str) -> Arc<dyn FileStore> {
+    match &config.storage {
+        Some(s3) => {
+            let mut cfg = s3.clone();
+            cfg.prefix = if cfg.prefix.is_empty() {
+                area.to_string()
+            } else {
+                format!("{}/{area}", cfg.prefix)
+            };
+            Arc::new(s3::S3Files::new(cfg))
+        }
+        None => Arc::new(files::LocalFiles::new(config.data_dir.join(area))),
+    }
 }
 
 /// The file of one attempt of a job.

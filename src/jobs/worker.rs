@@ -128,7 +128,8 @@ async fn run_job(
 ) {
     let started = Instant::now();
     let lease = ctx.config.job_lease;
-    tracing::info!(job_id = %job.id, worker, attempt = job.attempts, "export job started");
+    let rid = job.request_id.as_deref().unwrap_or("-");
+    tracing::info!(job_id = %job.id, request_id = rid, worker, attempt = job.attempts, format = %job.format, "export job started");
     let (filter, spec) = match job_spec(&job) {
         Ok(s) => s,
         Err(message) => {
@@ -136,7 +137,7 @@ async fn run_job(
                 message,
                 retry: false,
             };
-            return finish_failed(ctx, &job, token, worker, err).await;
+            return finish_failed(ctx, &job, token, worker, err, started).await;
         }
     };
     let snapshot = match ctx.store.export_snapshot(&filter).await {
@@ -146,7 +147,7 @@ async fn run_job(
                 message: format!("opening the leads snapshot failed: {e}"),
                 retry: true,
             };
-            return finish_failed(ctx, &job, token, worker, err).await;
+            return finish_failed(ctx, &job, token, worker, err, started).await;
         }
     };
     let total = snapshot.total;
@@ -224,11 +225,13 @@ async fn run_job(
         Ok(Err(e)) => {
             match stop.load(Ordering::Relaxed) {
                 LOST_LEASE => {
-                    tracing::info!(job_id = %job.id, worker, "export job stopped: cancelled, or its lease was lost");
+                    crate::metrics::job_run("lost", started.elapsed());
+                    tracing::info!(job_id = %job.id, request_id = rid, worker, "export job stopped: cancelled, or its lease was lost");
                 }
                 SHUTTING_DOWN => match ctx.store.release_export_job(job.id, token).await {
                     Ok(true) => {
-                        tracing::info!(job_id = %job.id, "export job handed back to the queue at shutdown")
+                        crate::metrics::job_run("released", started.elapsed());
+                        tracing::info!(job_id = %job.id, request_id = rid, "export job handed back to the queue at shutdown")
                     }
                     Ok(false) => {}
                     Err(e) => {
@@ -246,7 +249,7 @@ async fn run_job(
                             retry: true,
                         },
                     };
-                    finish_failed(ctx, &job, token, worker, err).await;
+                    finish_failed(ctx, &job, token, worker, err, started).await;
                 }
             }
             return;
@@ -256,7 +259,7 @@ async fn run_job(
                 message: format!("the export writer crashed: {join}"),
                 retry: false,
             };
-            return finish_failed(ctx, &job, token, worker, err).await;
+            return finish_failed(ctx, &job, token, worker, err, started).await;
         }
     };
     // Publish only while the lease is still ours; the completion below is
@@ -268,7 +271,8 @@ async fn run_job(
     {
         Ok(true) => {}
         Ok(false) => {
-            tracing::info!(job_id = %job.id, "export job finished writing but its lease is gone; file discarded");
+            crate::metrics::job_run("lost", started.elapsed());
+            tracing::info!(job_id = %job.id, request_id = rid, "export job finished writing but its lease is gone; file discarded");
             return;
         }
         Err(e) => {
@@ -276,7 +280,7 @@ async fn run_job(
                 message: format!("the job table is unreachable: {e}"),
                 retry: true,
             };
-            return finish_failed(ctx, &job, token, worker, err).await;
+            return finish_failed(ctx, &job, token, worker, err, started).await;
         }
     }
     let file = written.file;
@@ -288,7 +292,7 @@ async fn run_job(
             message: describe_output(&e),
             retry: true,
         };
-        return finish_failed(ctx, &job, token, worker, err).await;
+        return finish_failed(ctx, &job, token, worker, err, started).await;
     }
     let done = Completion {
         rows: written.rows as i64,
@@ -299,7 +303,15 @@ async fn run_job(
     };
     match ctx.store.complete_export_job(job.id, token, &done).await {
         Ok(true) => {
-            tracing::info!(job_id = %job.id, worker, rows = written.rows, bytes = written.bytes, elapsed_ms = started.elapsed().as_millis() as u64, "export job done");
+            crate::metrics::job_run("done", started.elapsed());
+            crate::metrics::export_finished(
+                "job",
+                true,
+                written.rows,
+                written.bytes,
+                started.elapsed(),
+            );
+            tracing::info!(job_id = %job.id, request_id = rid, worker, rows = written.rows, bytes = written.bytes, elapsed_ms = started.elapsed().as_millis() as u64, "export job done");
             audit(
                 ctx,
                 &job,
@@ -324,7 +336,8 @@ async fn run_job(
             if let Err(e) = &outcome {
                 tracing::warn!(job_id = %job.id, error = %e, "completing the export job failed");
             }
-            tracing::info!(job_id = %job.id, "export job not completed (lease lost); its file is deleted");
+            crate::metrics::job_run("lost", started.elapsed());
+            tracing::info!(job_id = %job.id, request_id = rid, "export job not completed (lease lost); its file is deleted");
             if let Err(e) = ctx.files.delete(&key).await {
                 tracing::warn!(job_id = %job.id, error = %e, "deleting an unpublished export file failed; the clean-up retries");
             }
@@ -338,7 +351,9 @@ async fn finish_failed(
     token: &str,
     worker: &str,
     err: RunError,
+    started: Instant,
 ) {
+    let rid = job.request_id.as_deref().unwrap_or("-");
     let final_attempt = !err.retry || job.attempts >= job.max_attempts;
     let message = if final_attempt && job.max_attempts > 1 {
         format!(
@@ -357,7 +372,8 @@ async fn finish_failed(
         .await
     {
         Ok(Some(JobStatus::Failed)) => {
-            tracing::warn!(job_id = %job.id, worker, error = %message, "export job failed");
+            crate::metrics::job_run("failed", started.elapsed());
+            tracing::warn!(job_id = %job.id, request_id = rid, worker, error = %message, "export job failed");
             audit(
                 ctx,
                 job,
@@ -367,10 +383,12 @@ async fn finish_failed(
             .await;
         }
         Ok(Some(status)) => {
-            tracing::warn!(job_id = %job.id, worker, error = %message, status = status.as_str(), retry_in_s = retry_in.unwrap_or_default().as_secs(), "export job attempt failed; retrying later");
+            crate::metrics::job_run("retry", started.elapsed());
+            tracing::warn!(job_id = %job.id, request_id = rid, worker, error = %message, status = status.as_str(), retry_in_s = retry_in.unwrap_or_default().as_secs(), "export job attempt failed; retrying later");
         }
         Ok(None) => {
-            tracing::info!(job_id = %job.id, "export job attempt failed after its lease was lost")
+            crate::metrics::job_run("lost", started.elapsed());
+            tracing::info!(job_id = %job.id, request_id = rid, "export job attempt failed after its lease was lost")
         }
         Err(e) => {
             tracing::error!(job_id = %job.id, error = %e, "recording an export job failure failed; it is rescued when its lease ends")

@@ -112,6 +112,9 @@ pub struct ExportJob {
     pub finished_at: Option<DateTime<Utc>>,
     /// When its file expires (done jobs).
     pub expires_at: Option<DateTime<Utc>>,
+    /// The id of the HTTP request that created it (joins the worker's log
+    /// lines to the request's).
+    pub request_id: Option<String>,
 }
 
 /// A job to queue.
@@ -133,6 +136,8 @@ pub struct NewExportJob {
     pub mask_pii: bool,
     /// Attempts allowed.
     pub max_attempts: i32,
+    /// The id of the creating request, for the logs.
+    pub request_id: Option<String>,
 }
 
 /// The answer to [`JobStore::create_export_job`].
@@ -255,4 +260,8 @@ pub trait JobStore {
 
     /// Running and done jobs: every file the file store may keep.
     async fn export_job_files(&self) -> StoreResult<Vec<JobFiles>>;
+
+    /// How many jobs are in each state (states with none are left out), for
+    /// the metrics' queue depth and jobs-by-state gauges.
+    async fn count_export_jobs_by_status(&self) -> StoreResult<Vec<(String, i64)>>;
 }

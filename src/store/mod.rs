@@ -5,6 +5,7 @@
 //! ~0.1M (DESIGN §7), which matters for the export path. Both backends pass
 //! the same integration suite; handlers only ever see `Arc<dyn Store>`.
 
+mod backup;
 mod bulk;
 mod export;
 pub mod filter;
@@ -20,6 +21,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+pub use backup::BackupStore;
 pub use bulk::{BatchOutcome, BulkBatch, BulkStore, DuplicatePolicy};
 pub use export::{
     EXPORT_DATE_FIELDS, EXPORT_INSTANT_FIELDS, EXPORT_TEXT_FIELDS, ExportSnapshot, ExportStore,
@@ -128,6 +130,8 @@ pub trait AdminStore {
     async fn ping(&self) -> StoreResult<()>;
     /// `sqlite` or `postgres`.
     fn backend_name(&self) -> &'static str;
+    /// Pooled connections in use now, and the pool's maximum size (metrics).
+    fn pool_use(&self) -> (u64, u64);
 }
 
 /// Everything a Pulse process needs from its database.
@@ -140,6 +144,7 @@ pub trait Store:
     + BulkStore
     + LeadStore
     + JobStore
+    + BackupStore
     + Send
     + Sync
 {
@@ -153,6 +158,7 @@ impl<
         + BulkStore
         + LeadStore
         + JobStore
+        + BackupStore
         + Send
         + Sync,
 > Store for T

@@ -28,6 +28,7 @@ async fn queue(app: &TestApp, max_attempts: i32) -> Uuid {
         format: "csv".into(),
         mask_pii: true,
         max_attempts,
+        request_id: None,
     };
     match store.create_export_job(&job, 1000, 1000).await.unwrap() {
         Admission::Queued(j) => j.id,

@@ -111,6 +111,9 @@ pub struct TestApp {
     #[allow(dead_code)]
     pub database_url: String,
     pub state: AppState,
+    /// The `PULSE_METRICS_LISTEN` listener's address, when set.
+    #[allow(dead_code)]
+    pub metrics_addr: Option<SocketAddr>,
     /// Keeps the data directory alive for the test's duration.
     #[allow(dead_code)]
     pub dir: tempfile::TempDir,
@@ -143,6 +146,7 @@ impl TestApp {
         let config = Config::load_with(None, &|k| env.get(k).cloned()).expect("test config");
         let app = Application::build(config).await.expect("build application");
         let addr = app.local_addr();
+        let metrics_addr = app.metrics_addr();
         let state = app.state().clone();
         tokio::spawn(app.run_until(std::future::pending()));
         TestApp {
@@ -152,6 +156,7 @@ impl TestApp {
             backend,
             database_url,
             state,
+            metrics_addr,
             dir,
         }
     }

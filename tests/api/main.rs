@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod backups;
 mod export;
 mod export_caddy;
 mod export_support;
@@ -18,5 +19,7 @@ mod leads;
 mod leads_bulk;
 mod leads_openapi;
 mod leads_permissions;
+mod metrics;
+mod s3;
 mod seed_import;
 mod users;

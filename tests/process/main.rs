@@ -2,9 +2,11 @@
 //! the first master_admin printed once, signals and the drain deadline,
 //! and background export jobs through crashes, signals and a full disk.
 
+mod backup;
 mod jobs;
 mod pg;
 mod spawn;
+mod two_instances;
 
 use std::time::{Duration, Instant};
 

@@ -42,6 +42,7 @@ async fn login(
 ) -> AppResult<Response> {
     let login = req.email.trim();
     if let Some(wait) = state.throttle.check(login, ip) {
+        crate::metrics::login_failure("throttled");
         return Err(AppError::TooManyRequests {
             message: "too many failed sign-in attempts; try again later".into(),
             retry_after: wait,
@@ -62,6 +63,7 @@ async fn login(
         .await;
     let Some(found) = found.filter(|_| ok) else {
         state.throttle.fail(login, ip);
+        crate::metrics::login_failure("credentials");
         tracing::info!(target: "pulse::auth", event = "login_failed", "sign-in failed");
         return Err(AppError::Unauthorized(BAD_CREDENTIALS.into()));
     };

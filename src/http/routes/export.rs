@@ -173,9 +173,12 @@ async fn start(
         .export_permits
         .clone()
         .try_acquire_owned()
-        .map_err(|_| AppError::Unavailable {
-            message: "too many exports running; try again shortly".into(),
-            retry_after: Duration::from_secs(5),
+        .map_err(|_| {
+            crate::metrics::export_rejected("stream", 503);
+            AppError::Unavailable {
+                message: "too many exports running; try again shortly".into(),
+                retry_after: Duration::from_secs(5),
+            }
         })?;
     let snapshot = state.store.export_snapshot(&filter).await?;
     let mut spec = ExportSpec::new(columns, format, mask_pii);
@@ -194,6 +197,13 @@ async fn start(
     let filters_json = serde_json::to_value(&filter).unwrap_or_default();
     tokio::spawn(request_id::scope(rid.clone(), async move {
         let out = end.wait().await;
+        crate::metrics::export_finished(
+            "stream",
+            matches!(out.ending, Ending::Completed),
+            out.rows,
+            out.bytes,
+            out.elapsed,
+        );
         let reason = match &out.ending {
             Ending::Completed => None,
             Ending::Aborted(r) => Some(r.clone()),

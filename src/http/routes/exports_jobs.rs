@@ -31,6 +31,7 @@ use crate::http::audit::audit;
 use crate::http::error::{AppError, AppResult};
 use crate::http::extract::{ApiPath, ApiQuery, CurrentUser};
 use crate::http::permissions::require;
+use crate::http::request_id;
 use crate::store::{Admission, ExportJob, JobStatus, NewExportJob};
 
 /// How often the event stream looks at the job (workers record progress
@@ -124,6 +125,7 @@ async fn create(
         format: format.extension().to_string(),
         mask_pii: !current.role().can(Capability::SeeUnmaskedPii),
         max_attempts: i32::try_from(state.config.job_max_attempts).unwrap_or(i32::MAX),
+        request_id: Some(request_id::current()),
     };
     let per_user = state.config.export_jobs_per_user;
     let queue_max = state.config.export_queue_max;
@@ -134,6 +136,7 @@ async fn create(
     {
         Admission::Queued(job) => job,
         Admission::UserLimit(n) => {
+            crate::metrics::export_rejected("job", 429);
             return Err(AppError::TooManyRequests {
                 message: format!(
                     "you have {n} export jobs queued or running (the limit is {per_user}); \
@@ -143,6 +146,7 @@ async fn create(
             });
         }
         Admission::QueueFull(_) => {
+            crate::metrics::export_rejected("job", 503);
             return Err(AppError::Unavailable {
                 message: format!("the export queue is full ({queue_max} jobs); try again shortly"),
                 retry_after: Duration::from_secs(30),

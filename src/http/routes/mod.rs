@@ -1,6 +1,7 @@
 //! Route handlers, one file per area of the API.
 
 pub mod auth;
+pub mod backups;
 pub mod export;
 mod exports_download;
 pub mod exports_jobs;
@@ -10,4 +11,5 @@ pub mod leads;
 mod leads_bulk;
 mod leads_notes;
 mod leads_summary;
+pub mod metrics;
 pub mod users;

@@ -18,7 +18,7 @@ use crate::store::{
 
 const COLUMNS: &str = "id, owner_id, owner_email, status, filters, columns, format, mask_pii, \
      rows_done, rows_total, bytes, sha256, file_key, error, attempts, max_attempts, worker, \
-     created_at, started_at, finished_at, expires_at";
+     created_at, started_at, finished_at, expires_at, request_id";
 
 /// Any fixed number: serialises admission checks across instances.
 const ADMISSION_LOCK: i64 = 0x5075_6c73_654a;
@@ -50,6 +50,7 @@ fn job_from_row(r: &Row) -> StoreResult<ExportJob> {
         started_at: r.get(18),
         finished_at: r.get(19),
         expires_at: r.get(20),
+        request_id: r.get(21),
     })
 }
 
@@ -93,8 +94,8 @@ impl JobStore for PgStore {
             .query_one(
                 &format!(
                     "INSERT INTO export_jobs (id, owner_id, owner_email, status, filters, columns,
-                        format, mask_pii, max_attempts, run_after, created_at)
-                     VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, now(), now())
+                        format, mask_pii, max_attempts, run_after, created_at, request_id)
+                     VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, now(), now(), $9)
                      RETURNING {COLUMNS}"
                 ),
                 &[
@@ -106,6 +107,7 @@ impl JobStore for PgStore {
                     &job.format,
                     &job.mask_pii,
                     &job.max_attempts,
+                    &job.request_id,
                 ],
             )
             .await?;
@@ -325,6 +327,18 @@ impl JobStore for PgStore {
             )
             .await?;
         jobs(&rows)
+    }
+
+    async fn count_export_jobs_by_status(&self) -> StoreResult<Vec<(String, i64)>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT status, COUNT(*) FROM export_jobs GROUP BY status",
+                &[],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
     async fn export_job_files(&self) -> StoreResult<Vec<JobFiles>> {

@@ -1,6 +1,7 @@
 //! The PostgreSQL backend (tokio-postgres + deadpool), for several instances
 //! on one database.
 
+mod backup;
 mod bulk;
 mod export;
 mod jobs;
@@ -29,6 +30,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0004_export_jobs",
         include_str!("migrations/0004_export_jobs.sql"),
+    ),
+    (
+        "0006_job_request_id",
+        include_str!("migrations/0006_job_request_id.sql"),
     ),
 ];
 
@@ -110,6 +115,12 @@ impl AdminStore for PgStore {
 
     fn backend_name(&self) -> &'static str {
         "postgres"
+    }
+
+    fn pool_use(&self) -> (u64, u64) {
+        let s = self.pool.status();
+        // `size` counts open connections, `available` the idle ones among them.
+        (s.size.saturating_sub(s.available) as u64, s.max_size as u64)
     }
 }
 

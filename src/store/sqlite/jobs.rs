@@ -19,7 +19,7 @@ use crate::store::{
 
 const COLUMNS: &str = "id, owner_id, owner_email, status, filters, columns, format, mask_pii, \
      rows_done, rows_total, bytes, sha256, file_key, error, attempts, max_attempts, worker, \
-     created_at, started_at, finished_at, expires_at";
+     created_at, started_at, finished_at, expires_at, request_id";
 
 fn job_from_row(r: &Row<'_>) -> rusqlite::Result<ExportJob> {
     let text = |i: usize| -> rusqlite::Result<String> { r.get(i) };
@@ -55,6 +55,7 @@ fn job_from_row(r: &Row<'_>) -> rusqlite::Result<ExportJob> {
         started_at: opt_ms(18)?,
         finished_at: opt_ms(19)?,
         expires_at: opt_ms(20)?,
+        request_id: r.get(21)?,
     })
 }
 
@@ -106,8 +107,8 @@ impl JobStore for SqliteStore {
                     .map_err(|e| StoreError::Backend(e.to_string()))?;
                 tx.execute(
                     "INSERT INTO export_jobs (id, owner_id, owner_email, status, filters, columns,
-                        format, mask_pii, max_attempts, run_after, created_at)
-                     VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+                        format, mask_pii, max_attempts, run_after, created_at, request_id)
+                     VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)",
                     params![
                         job.id.to_string(),
                         owner,
@@ -117,7 +118,8 @@ impl JobStore for SqliteStore {
                         job.format,
                         job.mask_pii,
                         job.max_attempts,
-                        now
+                        now,
+                        job.request_id
                     ],
                 )?;
                 let created = tx.query_row(
@@ -360,6 +362,17 @@ impl JobStore for SqliteStore {
                      RETURNING {COLUMNS}"
                 ))?;
                 collect(&mut stmt, [to_ms(Utc::now())])
+            })
+            .await
+    }
+
+    async fn count_export_jobs_by_status(&self) -> StoreResult<Vec<(String, i64)>> {
+        self.pool()
+            .run(move |conn| {
+                let mut stmt =
+                    conn.prepare("SELECT status, COUNT(*) FROM export_jobs GROUP BY status")?;
+                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                Ok(rows.collect::<Result<_, _>>()?)
             })
             .await
     }

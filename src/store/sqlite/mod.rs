@@ -1,5 +1,6 @@
 //! The SQLite backend (rusqlite): the zero-set-up default.
 
+mod backup;
 mod bulk;
 mod export;
 mod jobs;
@@ -30,6 +31,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0004_export_jobs",
         include_str!("migrations/0004_export_jobs.sql"),
+    ),
+    (
+        "0006_job_request_id",
+        include_str!("migrations/0006_job_request_id.sql"),
     ),
 ];
 
@@ -116,6 +121,10 @@ impl AdminStore for SqliteStore {
 
     fn backend_name(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn pool_use(&self) -> (u64, u64) {
+        self.pool.in_use()
     }
 }
 

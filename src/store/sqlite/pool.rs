@@ -18,6 +18,7 @@ pub struct Pool {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
     permits: Arc<Semaphore>,
+    size: usize,
 }
 
 impl Pool {
@@ -29,7 +30,15 @@ impl Pool {
             path,
             idle: Mutex::new(vec![first]),
             permits: Arc::new(Semaphore::new(size)),
+            size,
         })
+    }
+
+    /// Connections borrowed now, and the most that may be (metrics).
+    /// Dedicated export readers are outside the pool and not counted.
+    pub fn in_use(&self) -> (u64, u64) {
+        let free = self.permits.available_permits();
+        (self.size.saturating_sub(free) as u64, self.size as u64)
     }
 
     /// Runs `f` with a connection on a blocking thread.

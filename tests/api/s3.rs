@@ -1,0 +1,234 @@
+//! Object storage on a real S3-compatible server (moto, started by
+//! `scripts/s3-test-server`): the FileStore's contract (nothing visible
+//! before publish, a dropped writer aborts its multipart upload, ranged
+//! reads), and export jobs and backups through it end to end.
+
+use std::io::Write;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use pulse::jobs::files::FileStore;
+use pulse::jobs::s3::{S3Config, S3Files};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::export_support::seed_synthetic;
+use crate::helpers::{Backend, TestApp, status_json};
+
+/// The test S3 endpoint.
+pub fn endpoint() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/s3-test-server");
+        let out = std::process::Command::new(script)
+            .output()
+            .expect("run scripts/s3-test-server");
+        assert!(
+            out.status.success(),
+            "scripts/s3-test-server failed (run scripts/install-test-deps):\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    })
+}
+
+/// A fresh bucket; returns its name.
+pub async fn fresh_bucket() -> String {
+    let bucket = format!("pulse-{}", uuid::Uuid::new_v4().simple());
+    store(&bucket, "").ensure_bucket().await.unwrap();
+    bucket
+}
+
+fn store(bucket: &str, prefix: &str) -> S3Files {
+    S3Files::new(S3Config {
+        endpoint: endpoint().to_string(),
+        region: "us-east-1".into(),
+        bucket: bucket.into(),
+        prefix: prefix.into(),
+        access_key: "test".into(),
+        secret_key: "test".into(),
+    })
+}
+
+/// The settings that put an app's files in `bucket`.
+pub fn settings(bucket: &str) -> Vec<(String, String)> {
+    vec![
+        ("PULSE_STORAGE_URL".into(), format!("s3://{bucket}/pulse")),
+        ("PULSE_S3_ENDPOINT".into(), endpoint().into()),
+        ("PULSE_S3_REGION".into(), "us-east-1".into()),
+        ("PULSE_S3_ACCESS_KEY_ID".into(), "test".into()),
+        ("PULSE_S3_SECRET_ACCESS_KEY".into(), "test".into()),
+    ]
+}
+
+async fn read_all(files: &S3Files, key: &str, start: u64, end: u64) -> Vec<u8> {
+    let mut s = files.read(key, start, end).await.unwrap();
+    let mut out = Vec::new();
+    while let Some(c) = s.next().await {
+        out.extend_from_slice(&c.unwrap());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multipart_publish_abort_and_ranges() {
+    let bucket = fresh_bucket().await;
+    let files = store(&bucket, "p/exports");
+    // 19 MiB + a bit: two full 8 MiB parts and a short last one.
+    let data: Vec<u8> = (0..19 * 1024 * 1024 + 12345u32)
+        .map(|i| (i % 251) as u8)
+        .collect();
+    let f2 = files.clone();
+    let d2 = data.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut f = f2.create("big-1.csv").unwrap();
+        for chunk in d2.chunks(100_000) {
+            f.write_all(chunk).unwrap();
+        }
+        // Not visible, but an upload is in progress.
+        let rt = tokio::runtime::Handle::current();
+        assert_eq!(rt.block_on(f2.size("big-1.csv")).unwrap(), None);
+        let listed = rt.block_on(f2.list()).unwrap();
+        assert!(
+            listed.iter().any(|s| s.key == "big-1.csv" && s.partial),
+            "{listed:?}"
+        );
+        f.publish().unwrap();
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        files.size("big-1.csv").await.unwrap(),
+        Some(data.len() as u64)
+    );
+    assert_eq!(
+        read_all(&files, "big-1.csv", 0, data.len() as u64).await,
+        data
+    );
+    let (a, b) = (8 * 1024 * 1024 - 10, 8 * 1024 * 1024 + 10);
+    assert_eq!(
+        read_all(&files, "big-1.csv", a, b).await,
+        &data[a as usize..b as usize]
+    );
+
+    // A writer dropped after a part was uploaded publishes nothing and
+    // leaves no upload behind.
+    let f2 = files.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut f = f2.create("dropped-1.csv").unwrap();
+        f.write_all(&vec![7u8; 9 * 1024 * 1024]).unwrap();
+        drop(f);
+    })
+    .await
+    .unwrap();
+    let mut left = Vec::new();
+    for _ in 0..50 {
+        left = files.list().await.unwrap();
+        if !left.iter().any(|s| s.key == "dropped-1.csv") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!left.iter().any(|s| s.key == "dropped-1.csv"), "{left:?}");
+    assert_eq!(files.size("dropped-1.csv").await.unwrap(), None);
+
+    // A small file is one PUT; delete removes it; keys are checked.
+    let f2 = files.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut f = f2.create("small-1.csv").unwrap();
+        f.write_all(b"hello").unwrap();
+        f.publish().unwrap();
+    })
+    .await
+    .unwrap();
+    assert_eq!(read_all(&files, "small-1.csv", 1, 4).await, b"ell");
+    let keys: Vec<String> = files
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.key)
+        .collect();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    files.delete("small-1.csv").await.unwrap();
+    files.delete("small-1.csv").await.unwrap();
+    assert_eq!(files.size("small-1.csv").await.unwrap(), None);
+    assert!(files.create("../x").is_err());
+}
+
+async fn jobs_and_backups_in_object_storage(backend: Backend) {
+    let bucket = fresh_bucket().await;
+    let owned = settings(&bucket);
+    let extra: Vec<(&str, &str)> = owned
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let app = TestApp::spawn_with(backend, &extra).await;
+    seed_synthetic(&app, 120_000).await;
+    let root = app.admin_token().await;
+    let (status, job) = status_json(
+        app.post("/api/exports", &root, json!({"format": "csv"}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    let id = job["id"].as_str().unwrap().to_string();
+    let mut done = Value::Null;
+    for _ in 0..600 {
+        done = status_json(app.get(&format!("/api/exports/{id}"), &root).await)
+            .await
+            .1;
+        if done["status"] == "done" || done["status"] == "failed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(done["status"], "done", "{done}");
+    let bytes = done["bytes"].as_u64().unwrap();
+    assert!(
+        bytes > 8 * 1024 * 1024,
+        "the file should need a multipart upload: {bytes}"
+    );
+    // Nothing on the local disk; the object is in the bucket.
+    assert!(!app.dir.path().join("exports").exists());
+    let r = app.get(&format!("/api/exports/{id}/download"), &root).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let whole = r.bytes().await.unwrap();
+    assert_eq!(whole.len() as u64, bytes);
+    assert_eq!(
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&whole)),
+        done["sha256"].as_str().unwrap()
+    );
+    let r = app
+        .client
+        .get(app.url(&format!("/api/exports/{id}/download")))
+        .bearer_auth(&root)
+        .header("range", "bytes=1000-1999")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(r.bytes().await.unwrap(), whole.slice(1000..2000));
+
+    // Backups go to the bucket too.
+    let (status, made) = status_json(
+        app.post("/api/driver-onboarding/backups", &root, json!({}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    assert!(!app.dir.path().join("backups").exists());
+    let listed = store(&bucket, "pulse/backups").list().await.unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_jobs_and_backups_in_object_storage() {
+    jobs_and_backups_in_object_storage(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_jobs_and_backups_in_object_storage() {
+    jobs_and_backups_in_object_storage(Backend::Postgres).await;
+}
