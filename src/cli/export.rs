@@ -94,20 +94,23 @@ pub async fn run(config: Config, args: ExportArgs) -> anyhow::Result<()> {
     let total = snapshot.total;
     let spec = ExportSpec::new(columns, format, args.mask_pii);
     let out = args.out.clone();
-    let written = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-        let mut rows = snapshot.rows;
-        let file = std::fs::File::create(&out)
-            .with_context(|| format!("cannot create {}", out.display()))?;
-        let progress = AtomicU64::new(0);
-        let w = write_export(
-            rows.as_mut(),
-            &spec,
-            BufWriter::with_capacity(256 * 1024, file),
-            &progress,
-        )?;
-        Ok(w)
-    })
-    .await??;
+    // A thread like the server's writer, at normal priority (a lone export).
+    let written =
+        crate::export::priority::spawn("pulse-export", false, move || -> anyhow::Result<_> {
+            let mut rows = snapshot.rows;
+            let file = std::fs::File::create(&out)
+                .with_context(|| format!("cannot create {}", out.display()))?;
+            let progress = AtomicU64::new(0);
+            let w = write_export(
+                rows.as_mut(),
+                &spec,
+                BufWriter::with_capacity(256 * 1024, file),
+                &progress,
+            )?;
+            Ok(w)
+        })
+        .await
+        .context("the export thread stopped")??;
     eprintln!(
         "pulse: exported {} of {total} leads, {} bytes, to {} in {:.2} s",
         written.rows,

@@ -39,6 +39,9 @@ pub struct ExportSpec {
     pub mask_pii: bool,
     /// Deflate threads for xlsx (1 = on the writer's thread).
     pub deflate_threads: usize,
+    /// Run the export's threads at lowered CPU priority (`export::priority`):
+    /// for background jobs and for a streaming export that is not alone.
+    pub lower_priority: bool,
 }
 
 impl ExportSpec {
@@ -49,6 +52,7 @@ impl ExportSpec {
             format,
             mask_pii,
             deflate_threads: DEFLATE_THREADS,
+            lower_priority: false,
         }
     }
 }

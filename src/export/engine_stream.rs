@@ -265,7 +265,8 @@ pub fn stream(
     let (delivered_tx, delivered_rx) = oneshot::channel();
     // A thread of its own at export priority, not tokio's blocking pool
     // (`export::priority`).
-    let writer = super::priority::spawn("pulse-export", move || {
+    let lower = spec.lower_priority;
+    let writer = super::priority::spawn("pulse-export", lower, move || {
         let started = Instant::now();
         let mut sink = ChannelSink::new(tx);
         let progress = AtomicU64::new(0);

@@ -149,11 +149,12 @@ impl LeadRows for ReadAhead<'_> {
         let (full_tx, full_rx) = sync_channel::<Batch>(QUEUED_BATCHES);
         let (empty_tx, empty_rx) = sync_channel::<Batch>(QUEUED_BATCHES + 2);
         let inner = &mut *self.inner;
+        let lowered = super::priority::lowered();
         std::thread::scope(|s| {
             let reader = std::thread::Builder::new()
                 .name("pulse-export-read".into())
                 .spawn_scoped(s, move || {
-                    super::priority::lower_this_thread();
+                    super::priority::inherit(lowered);
                     read_into(inner, full_tx, empty_rx)
                 })
                 .map_err(RowsError::Sink)?;

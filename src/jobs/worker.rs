@@ -163,6 +163,7 @@ async fn run_job(
         );
         crate::export::priority::spawn(
             "pulse-export-job",
+            true, // background work: requests first
             move || -> Result<Written, ExportError> {
                 let mut rows = snapshot.rows;
                 let mut out = Guarded {

@@ -62,12 +62,13 @@ impl ParallelDeflate {
         let (tx, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
         let mut handles = Vec::with_capacity(helpers);
+        let lowered = crate::export::priority::lowered();
         for i in 0..helpers.max(1) {
             let rx = Arc::clone(&rx);
             let h = std::thread::Builder::new()
                 .name(format!("pulse-deflate-{i}"))
                 .spawn(move || {
-                    crate::export::priority::lower_this_thread();
+                    crate::export::priority::inherit(lowered);
                     let mut z = piece_compressor();
                     loop {
                         // The lock is held only while waiting for one job.

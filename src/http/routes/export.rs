@@ -183,11 +183,12 @@ async fn start(
     let snapshot = state.store.export_snapshot(&filter).await?;
     let mut spec = ExportSpec::new(columns, format, mask_pii);
     // A second deflate thread only pays while this export has the cores to
-    // itself; with others running it adds ~4 MiB of chunks in flight per
+    // itself, and only then does it run at normal priority (`export::priority`); with others running it adds ~4 MiB of chunks in flight per
     // export (8 at once peaked at 142 MB) and no speed.
     let running = state.config.export_concurrency - state.export_permits.available_permits();
     if running > 1 {
         spec.deflate_threads = 1;
+        spec.lower_priority = true;
     }
     let started = stream(snapshot, spec, shape, Some(Box::new(permit)));
     let total = started.total;
