@@ -5,6 +5,7 @@ mod helpers;
 
 mod auth;
 mod backups;
+mod caddy;
 mod export;
 mod export_caddy;
 mod export_support;

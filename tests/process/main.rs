@@ -3,6 +3,8 @@
 //! and background export jobs through crashes, signals and a full disk.
 
 mod backup;
+#[path = "../api/caddy.rs"]
+mod caddy;
 mod jobs;
 mod pg;
 mod spawn;

@@ -3,31 +3,15 @@
 //! created through one is downloadable, whole and by Range, through the
 //! other and through the proxy, though the two share no disk.
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use sha2::Digest;
 
+use crate::caddy::{self, Caddy};
 use crate::pg;
 use crate::spawn::PulseProcess;
-
-struct Caddy(Child);
-
-impl Drop for Caddy {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn s3_endpoint() -> String {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/s3-test-server");
@@ -43,30 +27,8 @@ fn s3_endpoint() -> String {
 }
 
 fn start_caddy(dir: &std::path::Path, upstreams: &[&str]) -> (Caddy, u16) {
-    let port = free_port();
-    let config = format!(
-        "{{\n\tadmin off\n\tauto_https off\n}}\n\n:{port} {{\n\treverse_proxy {} {{\n\t\tlb_policy round_robin\n\t\tflush_interval -1\n\t}}\n}}\n",
-        upstreams.join(" ")
-    );
-    let file = dir.join("Caddyfile");
-    std::fs::write(&file, config).unwrap();
-    let child = Command::new("caddy")
-        .args(["run", "--adapter", "caddyfile", "--config"])
-        .arg(&file)
-        .env("HOME", dir)
-        .env("XDG_DATA_HOME", dir)
-        .env("XDG_CONFIG_HOME", dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start caddy (scripts/install-test-deps installs it)");
-    let caddy = Caddy(child);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "caddy did not listen on {port}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (caddy, port)
+    let upstreams: Vec<String> = upstreams.iter().map(|u| u.to_string()).collect();
+    caddy::start_caddy(dir, &upstreams, "\t\tlb_policy round_robin\n")
 }
 
 #[test]
