@@ -40,7 +40,8 @@ pub struct ChannelSink {
 }
 
 impl ChannelSink {
-    /// A sink feeding `tx`; call from a blocking thread of the runtime.
+    /// A sink feeding `tx`; call from a thread inside the runtime (a blocking
+    /// thread, or one that entered its handle as `export::priority::spawn` does).
     pub fn new(tx: mpsc::Sender<Chunk>) -> Self {
         Self {
             tx,
@@ -251,7 +252,7 @@ pub struct ExportStream {
     pub end: ExportEnd,
 }
 
-/// Starts writing `snapshot` on a blocking thread; the file's first bytes
+/// Starts writing `snapshot` on a thread of its own (`export::priority::spawn`); the file's first bytes
 /// are in the body before the first row is read. `guard` lives as long as
 /// the body.
 pub fn stream(

@@ -1,5 +1,5 @@
 //! One export worker: claim a job, write its file with the export engine on
-//! a blocking thread (the async threads stay free for HTTP), keep the lease
+//! a thread of its own at lowered priority (the async threads stay free for HTTP), keep the lease
 //! alive and record progress meanwhile, then publish and complete — or
 //! retry, fail, or hand the job back.
 

@@ -271,7 +271,7 @@ fn sigterm_past_the_grace_period_hands_the_job_back_to_the_queue() {
         let j = job(&p, &token, &id);
         j["status"] == "running" && j["rows_done"].as_i64().unwrap() > 0
     });
-    // The writer runs on blocking threads: the API answers meanwhile.
+    // The writer runs on threads of its own: the API answers meanwhile.
     let mut slowest = Duration::ZERO;
     for _ in 0..10 {
         let t = Instant::now();
