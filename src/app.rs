@@ -165,6 +165,7 @@ pub fn job_context(state: &AppState) -> JobContext {
     JobContext {
         store: state.store.clone(),
         files: state.files.clone(),
+        backups: state.backups.clone(),
         config: state.config.clone(),
         wake: state.job_wake.clone(),
     }

@@ -29,6 +29,7 @@ pub async fn run(config: Config, args: WorkerArgs) -> anyhow::Result<()> {
     let ctx = JobContext {
         store,
         files: jobs::local_files(&config),
+        backups: crate::backup::files(&config),
         config: Arc::new(config),
         wake: Arc::new(tokio::sync::Notify::new()),
     };

@@ -211,16 +211,32 @@ async fn jobs_and_backups_in_object_storage(backend: Backend) {
     assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(r.bytes().await.unwrap(), whole.slice(1000..2000));
 
-    // Backups go to the bucket too.
-    let (status, made) = status_json(
-        app.post("/api/driver-onboarding/backups", &root, json!({}))
-            .await,
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{made}");
+    // Backups (a job) go to the bucket too, and a restore streams the
+    // object back.
+    let made = crate::backups::backup_now(&app, &root).await;
+    assert_eq!(made["leads"], 120_000);
     assert!(!app.dir.path().join("backups").exists());
     let listed = store(&bucket, "pulse/backups").list().await.unwrap();
     assert_eq!(listed.len(), 1, "{listed:?}");
+    let id = made["id"].as_str().unwrap();
+    let (status, done) = status_json(
+        app.post(
+            &format!("/api/driver-onboarding/backups/{id}/restore"),
+            &root,
+            json!({}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["restored"], 120_000);
+    assert_eq!(done["replaced"], 120_000);
+    let listed = store(&bucket, "pulse/backups").list().await.unwrap();
+    assert_eq!(
+        listed.len(),
+        2,
+        "the automatic backup is there too: {listed:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
