@@ -25,6 +25,7 @@ pub struct WorkerArgs {
 pub async fn run(config: Config, args: WorkerArgs) -> anyhow::Result<()> {
     let n = args.workers.unwrap_or(config.workers).max(1);
     let store = open_store(&config).await?;
+    jobs::ensure_storage(&config).await?;
     let grace = config.shutdown_grace;
     let ctx = JobContext {
         store,

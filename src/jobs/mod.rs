@@ -74,6 +74,20 @@ pub fn file_store(config: &Config, area: &str) -> Arc<dyn FileStore> {
     }
 }
 
+/// Makes sure the object-storage bucket exists (creates it when missing);
+/// nothing to do for local files. Every process that uses the file stores
+/// calls it at start, so a fresh bucket name just works and a wrong
+/// endpoint or credential fails at start, not at the first export.
+pub async fn ensure_storage(config: &Config) -> anyhow::Result<()> {
+    if let Some(s3) = &config.storage {
+        s3::S3Files::new(s3.clone())
+            .ensure_bucket()
+            .await
+            .map_err(|e| anyhow::anyhow!("object storage (PULSE_STORAGE_URL): {e}"))?;
+    }
+    Ok(())
+}
+
 /// The file of one attempt of a job.
 pub fn file_key(job: Uuid, attempt: i32, format: &str) -> String {
     format!("{}-{attempt}.{format}", job.simple())

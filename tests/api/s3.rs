@@ -40,7 +40,7 @@ pub async fn fresh_bucket() -> String {
     bucket
 }
 
-fn store(bucket: &str, prefix: &str) -> S3Files {
+pub fn store(bucket: &str, prefix: &str) -> S3Files {
     S3Files::new(S3Config {
         endpoint: endpoint().to_string(),
         region: "us-east-1".into(),
@@ -247,4 +247,35 @@ async fn sqlite_jobs_and_backups_in_object_storage() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_jobs_and_backups_in_object_storage() {
     jobs_and_backups_in_object_storage(Backend::Postgres).await;
+}
+
+/// Several processes starting at once on a bucket that does not exist yet:
+/// each creates it or finds it made, none fails; and an app started on a
+/// new bucket name creates it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bucket_is_created_at_start() {
+    let bucket = format!("pulse-{}", uuid::Uuid::new_v4().simple());
+    assert!(
+        store(&bucket, "").list().await.is_err(),
+        "no such bucket yet"
+    );
+    let stores: Vec<S3Files> = (0..4).map(|_| store(&bucket, "")).collect();
+    let made = futures_util::future::join_all(stores.iter().map(|s| s.ensure_bucket())).await;
+    for r in made {
+        r.unwrap();
+    }
+    store(&bucket, "").ensure_bucket().await.unwrap();
+    assert_eq!(store(&bucket, "").list().await.unwrap().len(), 0);
+
+    let fresh = format!("pulse-{}", uuid::Uuid::new_v4().simple());
+    let owned = settings(&fresh);
+    let extra: Vec<(&str, &str)> = owned
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let _app = TestApp::spawn_with(Backend::Sqlite, &extra).await;
+    assert!(
+        store(&fresh, "").list().await.is_ok(),
+        "the app created its bucket"
+    );
 }
