@@ -12,6 +12,8 @@
 //!   build: no AWS SDK or `object_store` (hundreds of crates on a 2-core box
 //!   for five calls). Payloads are sent `UNSIGNED-PAYLOAD` (the transport
 //!   protects them; hashing every part twice would cost CPU for nothing).
+//! - TLS (rustls, with the public web roots built in, plus a private CA from
+//!   `PULSE_S3_CA_FILE`) for `https://` endpoints; plain `http://` too.
 //! - Path-style addressing (`endpoint/bucket/key`), which every
 //!   S3-compatible server accepts.
 //!
@@ -48,6 +50,9 @@ pub struct S3Config {
     pub access_key: String,
     /// Secret access key.
     pub secret_key: String,
+    /// PEM certificate(s) of a private CA to trust for an `https://` endpoint
+    /// (`PULSE_S3_CA_FILE`), besides the public roots built in.
+    pub ca_pem: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for S3Config {
@@ -110,10 +115,21 @@ impl S3Files {
     /// A store for `cfg`; call inside the tokio runtime (its handle drives
     /// the blocking writers).
     pub fn new(cfg: S3Config) -> Self {
-        let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .expect("HTTP client");
+        let mut builder = reqwest::Client::builder().connect_timeout(Duration::from_secs(10));
+        if let Some(pem) = &cfg.ca_pem {
+            // Checked when the configuration was read (`config::storage_from`).
+            match reqwest::Certificate::from_pem_bundle(pem) {
+                Ok(certs) => {
+                    for cert in certs {
+                        builder = builder.add_root_certificate(cert);
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "PULSE_S3_CA_FILE holds no usable certificate")
+                }
+            }
+        }
+        let client = builder.build().expect("HTTP client");
         Self {
             cfg,
             client,
@@ -237,7 +253,7 @@ impl S3Files {
     ) -> io::Result<reqwest::Response> {
         let r = Self::send(rb, op)
             .await
-            .map_err(|e| err(format!("{what}: {e}")))?;
+            .map_err(|e| err(format!("{what}: {}", causes(&e))))?;
         if r.status().is_success() {
             return Ok(r);
         }
@@ -259,7 +275,7 @@ impl S3Files {
             "head_bucket",
         )
         .await
-        .map_err(|e| err(format!("checking the bucket: {e}")))?;
+        .map_err(|e| err(format!("checking the bucket: {}", causes(&e))))?;
         if r.status().is_success() {
             return Ok(());
         }
@@ -278,7 +294,7 @@ impl S3Files {
             "create_bucket",
         )
         .await
-        .map_err(|e| err(format!("creating the bucket: {e}")))?;
+        .map_err(|e| err(format!("creating the bucket: {}", causes(&e))))?;
         let status = r.status();
         if status.is_success() {
             tracing::info!(bucket = %self.cfg.bucket, "object storage bucket created");
@@ -295,6 +311,19 @@ impl S3Files {
             first_tag(&text, "Message").unwrap_or(&text)
         )))
     }
+}
+
+/// An error and its causes, `: `-joined: reqwest's own text ("error
+/// sending request") leaves out why (refused, a certificate, a timeout).
+fn causes(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        next = cause.source();
+    }
+    out
 }
 
 /// The text of the first `<tag>…</tag>` in `xml`.

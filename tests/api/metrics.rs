@@ -301,6 +301,7 @@ async fn backups_and_object_storage_move_the_counters(backend: Backend) {
         prefix: String::new(),
         access_key: "test".into(),
         secret_key: "test".into(),
+        ca_pem: None,
     });
     use pulse::jobs::files::FileStore;
     assert!(dead.size("x.csv").await.is_err());
