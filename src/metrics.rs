@@ -63,12 +63,12 @@ const FAMILIES: &[(&str, &str, &str)] = &[
     (
         "pulse_job_runs_total",
         "counter",
-        "Export job attempts ended, by outcome (done, retry, failed, released, lost)",
+        "Job attempts (every kind) ended, by outcome (done, retry, failed, released, lost)",
     ),
     (
         "pulse_job_run_duration_seconds",
         "histogram",
-        "Duration of export job attempts, by outcome",
+        "Duration of job attempts (every kind), by outcome",
     ),
     (
         "pulse_backups_total",
@@ -230,7 +230,7 @@ pub fn export_rejected(kind: &str, status: u16) {
     );
 }
 
-/// An export job attempt ended (`done`, `retry`, `failed`, `released`, `lost`).
+/// A job attempt (any kind) ended (`done`, `retry`, `failed`, `released`, `lost`).
 pub fn job_run(outcome: &str, elapsed: Duration) {
     add("pulse_job_runs_total", &[("outcome", outcome)], 1.0);
     observe(
@@ -364,7 +364,7 @@ pub fn render(g: &Gauges) -> String {
         gauge(
             &mut out,
             "pulse_job_queue_depth",
-            "Export jobs queued (waiting for a worker), all instances",
+            "Jobs of every kind (export, backup) queued (waiting for a worker), all instances",
             &one(queued as f64),
         );
         let rows: Vec<(String, f64)> = states
@@ -374,7 +374,7 @@ pub fn render(g: &Gauges) -> String {
         gauge(
             &mut out,
             "pulse_jobs",
-            "Export jobs in the table by state, all instances",
+            "Jobs of every kind (export, backup) in the table by state, all instances",
             &rows,
         );
     }
