@@ -346,7 +346,7 @@ async fn restore_inner(
             tx.blocking_send(Ok(batch))
                 .map_err(|_| format::ReadError::Stopped("the database stopped taking leads".into()))
         };
-        let read = check_second_pass(&open, &mut batch, &send);
+        let read = second_pass(&open, &mut batch, &send);
         match read {
             Ok(header) => {
                 if !batch.is_empty() {
@@ -378,7 +378,7 @@ async fn restore_inner(
 }
 
 /// The second pass: every lead of the file, in batches, to `send`.
-fn check_second_pass(
+fn second_pass(
     open: &Opener,
     batch: &mut Vec<Lead>,
     send: &dyn Fn(Vec<Lead>) -> Result<(), format::ReadError>,
