@@ -31,6 +31,7 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let store = open_store(&config).await?;
         ensure_master_admin(store.as_ref(), &config).await?;
+        jobs::ensure_storage(&config).await?;
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -165,6 +166,7 @@ pub fn job_context(state: &AppState) -> JobContext {
     JobContext {
         store: state.store.clone(),
         files: state.files.clone(),
+        backups: state.backups.clone(),
         config: state.config.clone(),
         wake: state.job_wake.clone(),
     }

@@ -205,6 +205,7 @@ struct Layer {
     s3_region: Option<String>,
     s3_access_key_id: Option<String>,
     s3_secret_access_key: Option<String>,
+    s3_ca_file: Option<PathBuf>,
 }
 
 /// A duration as a number of seconds or humane text (`30m`, `24h`, `7d`).
@@ -290,6 +291,7 @@ pub const VARIABLES: &[&str] = &[
     "PULSE_S3_REGION",
     "PULSE_S3_ACCESS_KEY_ID",
     "PULSE_S3_SECRET_ACCESS_KEY",
+    "PULSE_S3_CA_FILE",
 ];
 
 impl Layer {
@@ -351,6 +353,7 @@ impl Layer {
             s3_region: get("PULSE_S3_REGION"),
             s3_access_key_id: get("PULSE_S3_ACCESS_KEY_ID"),
             s3_secret_access_key: get("PULSE_S3_SECRET_ACCESS_KEY"),
+            s3_ca_file: get("PULSE_S3_CA_FILE").map(PathBuf::from),
         })
     }
 
@@ -391,6 +394,7 @@ impl Layer {
             s3_region: over.s3_region.or(self.s3_region),
             s3_access_key_id: over.s3_access_key_id.or(self.s3_access_key_id),
             s3_secret_access_key: over.s3_secret_access_key.or(self.s3_secret_access_key),
+            s3_ca_file: over.s3_ca_file.or(self.s3_ca_file),
         }
     }
 }
@@ -681,6 +685,13 @@ impl Config {
                     None => String::new(),
                 },
             ),
+            (
+                "PULSE_S3_CA_FILE",
+                match &self.storage {
+                    Some(s) if s.ca_pem.is_some() => "(a private CA is trusted)".into(),
+                    _ => String::new(),
+                },
+            ),
         ];
         debug_assert_eq!(rows.len(), VARIABLES.len());
         rows.iter().map(|(k, v)| format!("{k}={v}\n")).collect()
@@ -722,14 +733,24 @@ fn storage_from(l: &Layer) -> Result<Option<crate::jobs::s3::S3Config>, String> 
             "PULSE_S3_ENDPOINT={endpoint:?} must start with http:// or https://"
         ));
     }
-    if endpoint.starts_with("https://") {
-        // The HTTP client is built without TLS (see jobs/s3.rs): say so now
-        // rather than at the first upload.
-        return Err(format!(
-            "PULSE_S3_ENDPOINT={endpoint:?}: this build speaks plain http:// to object storage only \
-             (put it on a private network or loopback, e.g. behind a TLS-terminating proxy)"
-        ));
-    }
+    // Read and checked now, so a wrong path or file fails at start, not at
+    // the first upload.
+    let ca_pem = match &l.s3_ca_file {
+        None => None,
+        Some(path) => {
+            let pem = std::fs::read(path)
+                .map_err(|e| format!("PULSE_S3_CA_FILE={}: {e}", path.display()))?;
+            match reqwest::Certificate::from_pem_bundle(&pem) {
+                Ok(certs) if !certs.is_empty() => Some(pem),
+                _ => {
+                    return Err(format!(
+                        "PULSE_S3_CA_FILE={}: no PEM certificate in it",
+                        path.display()
+                    ));
+                }
+            }
+        }
+    };
     Ok(Some(crate::jobs::s3::S3Config {
         endpoint: endpoint.trim_end_matches('/').to_string(),
         region,
@@ -737,6 +758,7 @@ fn storage_from(l: &Layer) -> Result<Option<crate::jobs::s3::S3Config>, String> 
         prefix: prefix.trim_matches('/').to_string(),
         access_key: need(&l.s3_access_key_id, "PULSE_S3_ACCESS_KEY_ID")?,
         secret_key: need(&l.s3_secret_access_key, "PULSE_S3_SECRET_ACCESS_KEY")?,
+        ca_pem,
     }))
 }
 
@@ -774,6 +796,32 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn s3_over_https_with_a_private_ca() {
+        let base = [
+            ("PULSE_STORAGE_URL", "s3://b/p"),
+            ("PULSE_S3_ENDPOINT", "https://minio.internal:9000"),
+            ("PULSE_S3_ACCESS_KEY_ID", "k"),
+            ("PULSE_S3_SECRET_ACCESS_KEY", "s"),
+        ];
+        let c = Config::load_with(None, &env(&base)).unwrap();
+        let s3 = c.storage.unwrap();
+        assert_eq!(s3.endpoint, "https://minio.internal:9000");
+        assert!(s3.ca_pem.is_none());
+        let missing = [&base[..], &[("PULSE_S3_CA_FILE", "/nonexistent/ca.pem")]].concat();
+        let e = Config::load_with(None, &env(&missing))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("PULSE_S3_CA_FILE=/nonexistent/ca.pem"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let junk = dir.path().join("junk.pem");
+        std::fs::write(&junk, "not a certificate").unwrap();
+        let path = junk.display().to_string();
+        let bad = [&base[..], &[("PULSE_S3_CA_FILE", path.as_str())]].concat();
+        let e = Config::load_with(None, &env(&bad)).unwrap_err().to_string();
+        assert!(e.contains("no PEM certificate"), "{e}");
     }
 
     #[test]

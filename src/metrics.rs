@@ -63,12 +63,47 @@ const FAMILIES: &[(&str, &str, &str)] = &[
     (
         "pulse_job_runs_total",
         "counter",
-        "Export job attempts ended, by outcome (done, retry, failed, released, lost)",
+        "Job attempts (every kind) ended, by outcome (done, retry, failed, released, lost)",
     ),
     (
         "pulse_job_run_duration_seconds",
         "histogram",
-        "Duration of export job attempts, by outcome",
+        "Duration of job attempts (every kind), by outcome",
+    ),
+    (
+        "pulse_backups_total",
+        "counter",
+        "Backups ended, by kind (manual, scheduled, prerestore) and outcome (done, failed)",
+    ),
+    (
+        "pulse_backup_leads_total",
+        "counter",
+        "Leads written by finished backups, by kind",
+    ),
+    (
+        "pulse_backup_bytes_total",
+        "counter",
+        "Bytes (gzipped) written by finished backups, by kind",
+    ),
+    (
+        "pulse_backup_duration_seconds",
+        "histogram",
+        "Duration of a backup (a manual one: of its job attempt), by kind and outcome",
+    ),
+    (
+        "pulse_restores_total",
+        "counter",
+        "Restores ended, by outcome (done, invalid: the file was refused, failed)",
+    ),
+    (
+        "pulse_restore_duration_seconds",
+        "histogram",
+        "Duration of a restore (check, automatic backup, replacement), by outcome",
+    ),
+    (
+        "pulse_s3_requests_total",
+        "counter",
+        "Object-storage requests by operation and outcome (ok, client_error, server_error, transport_error)",
     ),
     (
         "pulse_import_rows_total",
@@ -195,7 +230,7 @@ pub fn export_rejected(kind: &str, status: u16) {
     );
 }
 
-/// An export job attempt ended (`done`, `retry`, `failed`, `released`, `lost`).
+/// A job attempt (any kind) ended (`done`, `retry`, `failed`, `released`, `lost`).
 pub fn job_run(outcome: &str, elapsed: Duration) {
     add("pulse_job_runs_total", &[("outcome", outcome)], 1.0);
     observe(
@@ -203,6 +238,47 @@ pub fn job_run(outcome: &str, elapsed: Duration) {
         LONG_BUCKETS,
         &[("outcome", outcome)],
         elapsed.as_secs_f64(),
+    );
+}
+
+/// A backup (`kind`: `manual`, `scheduled`, `prerestore`) ended as
+/// `outcome` (`done`, `failed`).
+pub fn backup_finished(kind: &str, outcome: &str, leads: u64, bytes: u64, elapsed: Duration) {
+    add(
+        "pulse_backups_total",
+        &[("kind", kind), ("outcome", outcome)],
+        1.0,
+    );
+    if outcome == "done" {
+        add("pulse_backup_leads_total", &[("kind", kind)], leads as f64);
+        add("pulse_backup_bytes_total", &[("kind", kind)], bytes as f64);
+    }
+    observe(
+        "pulse_backup_duration_seconds",
+        LONG_BUCKETS,
+        &[("kind", kind), ("outcome", outcome)],
+        elapsed.as_secs_f64(),
+    );
+}
+
+/// A restore ended as `outcome` (`done`, `invalid`, `failed`).
+pub fn restore_finished(outcome: &str, elapsed: Duration) {
+    add("pulse_restores_total", &[("outcome", outcome)], 1.0);
+    observe(
+        "pulse_restore_duration_seconds",
+        LONG_BUCKETS,
+        &[("outcome", outcome)],
+        elapsed.as_secs_f64(),
+    );
+}
+
+/// One object-storage request (`operation`: e.g. `put_object`,
+/// `upload_part`, `get_object`) ended as `outcome`.
+pub fn s3_request(operation: &'static str, outcome: &'static str) {
+    add(
+        "pulse_s3_requests_total",
+        &[("operation", operation), ("outcome", outcome)],
+        1.0,
     );
 }
 
@@ -288,7 +364,7 @@ pub fn render(g: &Gauges) -> String {
         gauge(
             &mut out,
             "pulse_job_queue_depth",
-            "Export jobs queued (waiting for a worker), all instances",
+            "Jobs of every kind (export, backup) queued (waiting for a worker), all instances",
             &one(queued as f64),
         );
         let rows: Vec<(String, f64)> = states
@@ -298,7 +374,7 @@ pub fn render(g: &Gauges) -> String {
         gauge(
             &mut out,
             "pulse_jobs",
-            "Export jobs in the table by state, all instances",
+            "Jobs of every kind (export, backup) in the table by state, all instances",
             &rows,
         );
     }

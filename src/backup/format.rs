@@ -1,7 +1,7 @@
 //! The backup file: gzip of JSON lines. The first line is a header
 //! (`{"pulse_backup": 1, "created_at", "leads": N}`), then one lead per line,
 //! whole (the domain `Lead`'s own serde form: ids, histories, unmasked
-//! document numbers, timestamps), in id order. JSON lines rather than one
+//! document numbers, timestamps), in the snapshot's order. JSON lines rather than one
 //! document: written and read lead by lead, readable with `zcat | jq`.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -28,25 +28,71 @@ pub struct Header {
     pub leads: u64,
 }
 
+/// Writes a backup lead by lead: the header first (the count comes from
+/// the snapshot, before any lead), then one line per lead; [`Writer::finish`]
+/// checks that exactly the announced number was written.
+pub struct Writer<W: Write> {
+    gz: GzEncoder<io::BufWriter<W>>,
+    header: Header,
+    written: u64,
+}
+
+impl<W: Write> Writer<W> {
+    /// Starts a backup of `leads` leads, read at `created_at`, into `out`.
+    pub fn new(out: W, leads: u64, created_at: DateTime<Utc>) -> io::Result<Self> {
+        let header = Header {
+            pulse_backup: VERSION,
+            created_at,
+            leads,
+        };
+        // Level 1: backups of 1M leads are CPU-bound at higher levels for a
+        // few per cent of size.
+        let mut gz = GzEncoder::new(
+            io::BufWriter::with_capacity(1 << 16, out),
+            Compression::fast(),
+        );
+        serde_json::to_writer(&mut gz, &header)?;
+        gz.write_all(b"\n")?;
+        Ok(Writer {
+            gz,
+            header,
+            written: 0,
+        })
+    }
+
+    /// Appends one lead.
+    pub fn lead(&mut self, lead: &Lead) -> io::Result<()> {
+        serde_json::to_writer(&mut self.gz, lead)?;
+        self.gz.write_all(b"\n")?;
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Ends the gzip stream; the header written. Fails when the leads
+    /// written are not the number the header announced.
+    pub fn finish(self) -> io::Result<(Header, W)> {
+        if self.written != self.header.leads {
+            return Err(io::Error::other(format!(
+                "the snapshot announced {} leads but gave {}",
+                self.header.leads, self.written
+            )));
+        }
+        let mut buffered = self.gz.finish()?;
+        buffered.flush()?;
+        let out = buffered
+            .into_inner()
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        Ok((self.header, out))
+    }
+}
+
 /// Writes `leads` as a backup into `out`; returns the header written.
 pub fn write(leads: &[Lead], out: impl Write) -> io::Result<Header> {
-    let header = Header {
-        pulse_backup: VERSION,
-        created_at: Utc::now(),
-        leads: leads.len() as u64,
-    };
-    // Level 1: backups of 1M leads are CPU-bound at higher levels for a few
-    // per cent of size.
-    let mut gz = GzEncoder::new(io::BufWriter::new(out), Compression::fast());
-    serde_json::to_writer(&mut gz, &header)?;
-    gz.write_all(b"\n")?;
+    let mut w = Writer::new(out, leads.len() as u64, Utc::now())?;
     for lead in leads {
-        serde_json::to_writer(&mut gz, lead)?;
-        gz.write_all(b"\n")?;
+        w.lead(lead)?;
     }
-    let mut buffered = gz.finish()?;
-    buffered.flush()?;
-    Ok(header)
+    Ok(w.finish()?.0)
 }
 
 /// Why a file is not a usable backup (line numbers count from 1).
@@ -64,39 +110,71 @@ pub enum ReadError {
     /// Fewer or more leads than the header says: a cut or spliced file.
     #[error("the header announces {expected} leads but the file holds {found}")]
     Count { expected: u64, found: u64 },
+    /// Whoever took the leads stopped taking them (e.g. the database failed).
+    #[error("{0}")]
+    Stopped(String),
 }
 
-/// Reads a whole backup and checks it (header, every line, the count).
-pub fn read(input: impl Read) -> Result<(Header, Vec<Lead>), ReadError> {
-    let mut lines = BufReader::new(GzDecoder::new(input)).lines();
-    let first = lines
-        .next()
-        .ok_or_else(|| ReadError::Header("the file is empty".into()))??;
+/// Reads a backup lead by lead, checking the header, every line and the
+/// count: `f` gets each lead in file order; the header is returned once the
+/// whole file was read and found right. Memory stays at one line.
+pub fn read_each(
+    input: impl Read,
+    mut f: impl FnMut(Lead) -> Result<(), ReadError>,
+) -> Result<Header, ReadError> {
+    let mut reader = BufReader::with_capacity(1 << 16, GzDecoder::new(input));
+    let mut line = String::new();
+    if reader.read_line(&mut line)? == 0 {
+        return Err(ReadError::Header("the file is empty".into()));
+    }
     let header: Header =
-        serde_json::from_str(&first).map_err(|e| ReadError::Header(e.to_string()))?;
+        serde_json::from_str(line.trim_end()).map_err(|e| ReadError::Header(e.to_string()))?;
     if header.pulse_backup != VERSION {
         return Err(ReadError::Header(format!(
             "format version {} is not supported (this Pulse reads {VERSION})",
             header.pulse_backup
         )));
     }
-    let mut leads = Vec::with_capacity(header.leads.min(1 << 20) as usize);
-    for (i, line) in lines.enumerate() {
-        let line = line?;
-        if line.is_empty() {
+    let mut found = 0u64;
+    let mut number = 1u64;
+    loop {
+        line.clear();
+        if reader.read_line(&mut line)? == 0 {
+            break;
+        }
+        number += 1;
+        let text = line.trim_end_matches(['\n', '\r']);
+        if text.is_empty() {
             continue;
         }
-        let lead: Lead = serde_json::from_str(&line).map_err(|e| ReadError::Lead {
-            line: i as u64 + 2,
+        let lead: Lead = serde_json::from_str(text).map_err(|e| ReadError::Lead {
+            line: number,
             reason: e.to_string(),
         })?;
-        leads.push(lead);
+        found += 1;
+        if found > header.leads {
+            return Err(ReadError::Count {
+                expected: header.leads,
+                found,
+            });
+        }
+        f(lead)?;
     }
-    if leads.len() as u64 != header.leads {
+    if found != header.leads {
         return Err(ReadError::Count {
             expected: header.leads,
-            found: leads.len() as u64,
+            found,
         });
     }
+    Ok(header)
+}
+
+/// Reads a whole backup into memory and checks it (small files and tests).
+pub fn read(input: impl Read) -> Result<(Header, Vec<Lead>), ReadError> {
+    let mut leads = Vec::new();
+    let header = read_each(input, |l| {
+        leads.push(l);
+        Ok(())
+    })?;
     Ok((header, leads))
 }

@@ -11,8 +11,9 @@
 pub mod format;
 pub mod schedule;
 
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -21,8 +22,10 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::config::Config;
-use crate::jobs::files::FileStore;
-use crate::store::Store;
+use crate::domain::Lead;
+use crate::export::engine::ExportError;
+use crate::jobs::files::{ByteStream, FileStore};
+use crate::store::{BackupSnapshot, Store};
 
 /// The backups' file store of a configuration.
 pub fn files(config: &Config) -> Arc<dyn FileStore> {
@@ -42,7 +45,8 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn as_str(self) -> &'static str {
+    /// The name in keys and metrics.
+    pub fn as_str(self) -> &'static str {
         match self {
             Kind::Manual => "manual",
             Kind::Scheduled => "scheduled",
@@ -77,7 +81,8 @@ pub struct BackupInfo {
     pub key: String,
 }
 
-fn key(created: DateTime<Utc>, id: Uuid, kind: Kind, leads: u64) -> String {
+/// The file-store key of a backup: what the list shows is in it.
+pub fn key(created: DateTime<Utc>, id: Uuid, kind: Kind, leads: u64) -> String {
     format!(
         "{}_{}_{}_{leads}.jsonl.gz",
         created.timestamp_millis(),
@@ -99,34 +104,74 @@ fn parse_key(key: &str) -> Option<(DateTime<Utc>, Uuid, Kind, u64)> {
     Some((DateTime::from_timestamp_millis(ms)?, id, kind, leads))
 }
 
-/// Reads every lead in one snapshot and stores them as a new backup.
+/// Writes the leads of `snapshot` as a backup into `out`, lead by lead
+/// (blocking: call from a thread of its own); `progress` counts the leads
+/// written. Returns the header and `out`.
+pub fn write_snapshot<W: Write>(
+    snapshot: BackupSnapshot,
+    created_at: DateTime<Utc>,
+    out: W,
+    progress: &AtomicU64,
+) -> Result<(format::Header, W), ExportError> {
+    let mut leads = snapshot.leads;
+    let mut w = format::Writer::new(out, snapshot.total, created_at)?;
+    leads.for_each(&mut |lead| {
+        w.lead(&lead)?;
+        progress.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    })?;
+    Ok(w.finish()?)
+}
+
+/// Reads every lead in one snapshot and stores them as a new backup,
+/// streaming (memory stays flat whatever the number of leads). The API's
+/// backups run as jobs (`jobs/backup_job.rs`); this is for the schedule,
+/// the backup before a restore and `pulse backup`.
 pub async fn create(
     store: &dyn Store,
     files: &Arc<dyn FileStore>,
     kind: Kind,
 ) -> anyhow::Result<BackupInfo> {
     let started = std::time::Instant::now();
-    let leads = store.all_leads().await.context("reading the leads")?;
+    let made = create_inner(store, files, kind).await;
+    let (outcome, leads, bytes) = match &made {
+        Ok(b) => ("done", b.leads, b.bytes),
+        Err(_) => ("failed", 0, 0),
+    };
+    crate::metrics::backup_finished(kind.as_str(), outcome, leads, bytes, started.elapsed());
+    if let Ok(b) = &made {
+        tracing::info!(backup_id = %b.id, kind = kind.as_str(), leads, bytes, elapsed_ms = started.elapsed().as_millis() as u64, "backup written");
+    }
+    made
+}
+
+async fn create_inner(
+    store: &dyn Store,
+    files: &Arc<dyn FileStore>,
+    kind: Kind,
+) -> anyhow::Result<BackupInfo> {
+    let snapshot = store
+        .backup_snapshot()
+        .await
+        .context("opening the leads snapshot")?;
     let created_at = Utc::now();
     let id = Uuid::new_v4();
-    let key = key(created_at, id, kind, leads.len() as u64);
+    let count = snapshot.total;
+    let key = key(created_at, id, kind, count);
     let (files2, key2) = (files.clone(), key.clone());
-    let count = leads.len() as u64;
-    let bytes = tokio::task::spawn_blocking(move || -> io::Result<u64> {
-        let mut pending = files2.create(&key2)?;
-        let mut counted = Counting {
-            inner: &mut pending,
+    let bytes = tokio::task::spawn_blocking(move || -> Result<u64, ExportError> {
+        let pending = files2.create(&key2)?;
+        let counted = Counting {
+            inner: pending,
             bytes: 0,
         };
-        format::write(&leads, &mut counted)?;
-        let bytes = counted.bytes;
-        pending.publish()?;
-        Ok(bytes)
+        let (_, counted) = write_snapshot(snapshot, created_at, counted, &AtomicU64::new(0))?;
+        counted.inner.publish()?;
+        Ok(counted.bytes)
     })
     .await
     .context("the backup writer crashed")?
     .context("writing the backup file")?;
-    tracing::info!(backup_id = %id, kind = kind.as_str(), leads = count, bytes, elapsed_ms = started.elapsed().as_millis() as u64, "backup written");
     Ok(BackupInfo {
         id,
         created_at,
@@ -184,15 +229,52 @@ pub async fn find(files: &Arc<dyn FileStore>, id: Uuid) -> io::Result<Option<Bac
     Ok(list(files).await?.into_iter().find(|b| b.id == id))
 }
 
-/// The whole file of a backup, in memory (a restore parses all of it
-/// before it changes anything).
-pub async fn read_bytes(files: &Arc<dyn FileStore>, b: &BackupInfo) -> io::Result<Vec<u8>> {
-    let mut stream = files.read(&b.key, 0, b.bytes).await?;
-    let mut out = Vec::with_capacity(b.bytes as usize);
-    while let Some(chunk) = stream.next().await {
-        out.extend_from_slice(&chunk?);
+/// Opens a backup's bytes from the start, for reading on a blocking
+/// thread; called once per pass of a restore.
+pub type Opener = Arc<dyn Fn() -> io::Result<Box<dyn Read + Send>> + Send + Sync>;
+
+/// An [`Opener`] of a stored backup. Call inside the runtime; the readers
+/// it opens must be used on blocking threads (they wait on the runtime).
+pub fn stored(files: &Arc<dyn FileStore>, b: &BackupInfo) -> Opener {
+    let (files, key, size) = (files.clone(), b.key.clone(), b.bytes);
+    let handle = tokio::runtime::Handle::current();
+    Arc::new(move || {
+        let stream = handle.block_on(files.read(&key, 0, size))?;
+        Ok(Box::new(StreamReader {
+            handle: handle.clone(),
+            stream,
+            chunk: bytes::Bytes::new(),
+        }) as Box<dyn Read + Send>)
+    })
+}
+
+/// An [`Opener`] of a local file (`pulse restore FILE`).
+pub fn local(path: std::path::PathBuf) -> Opener {
+    Arc::new(move || {
+        let file = std::fs::File::open(&path)?;
+        Ok(Box::new(file) as Box<dyn Read + Send>)
+    })
+}
+
+/// A file store's byte stream as a blocking `Read`.
+struct StreamReader {
+    handle: tokio::runtime::Handle,
+    stream: ByteStream,
+    chunk: bytes::Bytes,
+}
+
+impl Read for StreamReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.chunk.is_empty() {
+            match self.handle.block_on(self.stream.next()) {
+                Some(chunk) => self.chunk = chunk?,
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.chunk.len());
+        buf[..n].copy_from_slice(&self.chunk.split_to(n));
+        Ok(n)
     }
-    Ok(out)
 }
 
 /// What a restore did.
@@ -219,31 +301,94 @@ pub enum RestoreError {
     Failed(#[from] anyhow::Error),
 }
 
-/// Checks `bytes` as a backup, takes a backup of the current leads, then
-/// replaces every lead with the backup's in one transaction.
-pub async fn restore_bytes(
+/// Leads per batch handed to the store during a restore.
+const RESTORE_BATCH: usize = 1_000;
+
+/// Restores the backup `open` reads, in two streaming passes: the first
+/// checks the whole file (header, every line, the count) and changes
+/// nothing; then a backup of the current leads is taken; the second pass
+/// hands the leads in batches to one transaction that replaces every lead.
+/// Memory holds a few batches, whatever the size of the backup.
+pub async fn restore(
     store: &dyn Store,
     files: &Arc<dyn FileStore>,
     backup_id: Uuid,
-    bytes: Vec<u8>,
+    open: Opener,
 ) -> Result<Restored, RestoreError> {
-    let (_, leads) = tokio::task::spawn_blocking(move || format::read(bytes.as_slice()))
+    let started = std::time::Instant::now();
+    let done = restore_inner(store, files, backup_id, open).await;
+    let outcome = match &done {
+        Ok(_) => "done",
+        Err(RestoreError::Invalid(_)) => "invalid",
+        Err(RestoreError::Failed(_)) => "failed",
+    };
+    crate::metrics::restore_finished(outcome, started.elapsed());
+    done
+}
+
+async fn restore_inner(
+    store: &dyn Store,
+    files: &Arc<dyn FileStore>,
+    backup_id: Uuid,
+    open: Opener,
+) -> Result<Restored, RestoreError> {
+    let check = open.clone();
+    let header = tokio::task::spawn_blocking(move || format::read_each(check()?, |_| Ok(())))
         .await
         .map_err(|e| anyhow::anyhow!("the backup reader crashed: {e}"))??;
     let pre = create(store, files, Kind::PreRestore)
         .await
         .context("the automatic backup before the restore failed; nothing was restored")?;
-    let restored = leads.len() as u64;
-    let replaced = store
-        .replace_all_leads(leads)
-        .await
-        .context("replacing the leads")?;
-    tracing::info!(%backup_id, restored, replaced, pre_restore_backup = %pre.id, "backup restored");
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    let producer = tokio::task::spawn_blocking(move || {
+        let mut batch = Vec::with_capacity(RESTORE_BATCH);
+        let send = |batch: Vec<Lead>| {
+            tx.blocking_send(Ok(batch))
+                .map_err(|_| format::ReadError::Stopped("the database stopped taking leads".into()))
+        };
+        let read = second_pass(&open, &mut batch, &send);
+        match read {
+            Ok(header) => {
+                if !batch.is_empty() {
+                    send(std::mem::take(&mut batch))?;
+                }
+                Ok(header)
+            }
+            Err(e) => {
+                // The transaction rolls back on this.
+                let _ = tx.blocking_send(Err(e.to_string()));
+                Err(e)
+            }
+        }
+    });
+    let (stored, produced) = tokio::join!(store.replace_all_leads(header.leads, rx), producer);
+    match produced.map_err(|e| anyhow::anyhow!("the backup reader crashed: {e}"))? {
+        // Stopped: the store failed and says why below.
+        Ok(_) | Err(format::ReadError::Stopped(_)) => {}
+        Err(e) => return Err(RestoreError::Invalid(e)),
+    }
+    let replaced = stored.context("replacing the leads")?;
+    tracing::info!(%backup_id, restored = replaced.inserted, replaced = replaced.deleted, pre_restore_backup = %pre.id, "backup restored");
     Ok(Restored {
         backup_id,
-        restored,
-        replaced,
+        restored: replaced.inserted,
+        replaced: replaced.deleted,
         pre_restore_backup: pre,
+    })
+}
+
+/// The second pass: every lead of the file, in batches, to `send`.
+fn second_pass(
+    open: &Opener,
+    batch: &mut Vec<Lead>,
+    send: &dyn Fn(Vec<Lead>) -> Result<(), format::ReadError>,
+) -> Result<format::Header, format::ReadError> {
+    format::read_each(open()?, |lead| {
+        batch.push(lead);
+        if batch.len() >= RESTORE_BATCH {
+            send(std::mem::replace(batch, Vec::with_capacity(RESTORE_BATCH)))?;
+        }
+        Ok(())
     })
 }
 

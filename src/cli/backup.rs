@@ -31,12 +31,18 @@ pub async fn run_backup(config: Config, args: BackupArgs) -> anyhow::Result<()> 
     let store = crate::app::open_store(&config).await?;
     match args.out {
         Some(path) => {
-            let leads = store.all_leads().await.context("reading the leads")?;
+            // Streamed from one snapshot: memory stays flat whatever the size.
+            let snapshot = store
+                .backup_snapshot()
+                .await
+                .context("opening the leads snapshot")?;
             let target = path.clone();
             let header = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
                 let file = std::fs::File::create(&target)
                     .with_context(|| format!("cannot create {}", target.display()))?;
-                let header = backup::format::write(&leads, &file)?;
+                let progress = std::sync::atomic::AtomicU64::new(0);
+                let (header, file) =
+                    backup::write_snapshot(snapshot, chrono::Utc::now(), file, &progress)?;
                 file.sync_all()?;
                 Ok(header)
             })
@@ -44,6 +50,7 @@ pub async fn run_backup(config: Config, args: BackupArgs) -> anyhow::Result<()> 
             println!("{} leads backed up to {}", header.leads, path.display());
         }
         None => {
+            crate::jobs::ensure_storage(&config).await?;
             let files = backup::files(&config);
             let b = backup::create(store.as_ref(), &files, Kind::Manual).await?;
             println!("backup {}: {} leads, {} bytes", b.id, b.leads, b.bytes);
@@ -54,11 +61,13 @@ pub async fn run_backup(config: Config, args: BackupArgs) -> anyhow::Result<()> 
 
 /// Runs `pulse restore`.
 pub async fn run_restore(config: Config, args: RestoreArgs) -> anyhow::Result<()> {
-    let bytes = std::fs::read(&args.file)
+    std::fs::File::open(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let store = crate::app::open_store(&config).await?;
+    crate::jobs::ensure_storage(&config).await?;
     let files = backup::files(&config);
-    match backup::restore_bytes(store.as_ref(), &files, uuid::Uuid::nil(), bytes).await {
+    let open = backup::local(args.file.clone());
+    match backup::restore(store.as_ref(), &files, uuid::Uuid::nil(), open).await {
         Ok(r) => {
             println!(
                 "restored {} leads (replacing {}); the leads as they were are in backup {}",

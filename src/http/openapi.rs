@@ -494,10 +494,26 @@ pub const ROUTES: &[RouteDoc] = &[
     route(
         "POST",
         "/api/driver-onboarding/backups",
-        "Back up every lead now (full fidelity, gzipped JSON lines)",
+        "Queue a backup of every lead (full fidelity, gzipped JSON lines): 202 with the job to poll; 409 while one is queued or running",
         Some(Backups),
         None,
-        "Backup",
+        "BackupJob",
+    ),
+    route(
+        "GET",
+        "/api/driver-onboarding/backups/jobs",
+        "Backup jobs, newest first",
+        Some(Backups),
+        None,
+        "BackupJobList",
+    ),
+    route(
+        "GET",
+        "/api/driver-onboarding/backups/jobs/{id}",
+        "One backup job: status, progress (rows_done/rows_total), the backup once done",
+        Some(Backups),
+        None,
+        "BackupJob",
     ),
     route(
         "GET",
@@ -932,6 +948,38 @@ fn schemas() -> Value {
             ("bytes", json!({"type": "integer"})),
             ("download_url", s()),
         ]),
+    );
+    m.insert(
+        "BackupJob".into(),
+        object(&[
+            ("id", json!({"type": "string", "format": "uuid"})),
+            ("kind", json!({"type": "string", "enum": ["backup"]})),
+            (
+                "status",
+                json!({"type": "string", "enum": ["queued", "running", "done", "failed", "cancelled"]}),
+            ),
+            ("rows_done", n()),
+            ("rows_total", n()),
+            ("bytes", n()),
+            ("sha256", s()),
+            ("error", s()),
+            ("attempts", n()),
+            ("max_attempts", n()),
+            ("owner_id", s()),
+            ("created_at", when()),
+            ("started_at", when()),
+            ("finished_at", when()),
+            ("url", s()),
+            ("backup_id", s()),
+            ("download_url", s()),
+        ]),
+    );
+    m.insert(
+        "BackupJobList".into(),
+        object(&[(
+            "jobs",
+            json!({"type": "array", "items": schema_ref("BackupJob")}),
+        )]),
     );
     m.insert(
         "BackupList".into(),

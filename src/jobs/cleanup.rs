@@ -12,7 +12,7 @@ use serde_json::json;
 use tokio::sync::watch;
 
 use super::{JobContext, signalled, worker};
-use crate::store::JobStatus;
+use crate::store::{JobKind, JobStatus};
 
 /// Runs until `shutdown`.
 pub async fn run(ctx: JobContext, mut shutdown: watch::Receiver<bool>) {
@@ -29,6 +29,7 @@ pub async fn run(ctx: JobContext, mut shutdown: watch::Receiver<bool>) {
             _ = sweep.tick() => {
                 expire(&ctx).await;
                 remove_orphans(&ctx).await;
+                remove_backup_leftovers(&ctx).await;
             }
             () = signalled(&mut shutdown) => break,
         }
@@ -110,3 +111,43 @@ pub async fn remove_orphans(ctx: &JobContext) {
         }
     }
 }
+
+/// Deletes partial backup files (a pending upload or `.part` file) that no
+/// running backup job writes: left by a worker that died. One of a known
+/// job goes after twice the lease, like an export's; one of a backup made
+/// outside the queue (schedule, pre-restore, `pulse backup`) only after
+/// [`FOREIGN_PARTIAL_AGE`] — an S3 upload's age counts from its start, and
+/// such a backup may still be writing. Published backups are never touched
+/// here (they go by hand or by the schedule's pruning).
+pub async fn remove_backup_leftovers(ctx: &JobContext) {
+    let min_age = (ctx.config.job_lease * 2).max(Duration::from_secs(10));
+    let (jobs, files) = match (ctx.store.export_job_files().await, ctx.backups.list().await) {
+        (Ok(j), Ok(f)) => (j, f),
+        (Err(e), _) => return tracing::warn!(error = %e, "listing jobs failed"),
+        (_, Err(e)) => return tracing::warn!(error = %e, "listing backup files failed"),
+    };
+    for f in files.into_iter().filter(|f| f.partial && f.age >= min_age) {
+        // A backup's key holds its id, which is its job's (`<ms>_<id>_<kind>_<n>.jsonl.gz`).
+        let job = jobs
+            .iter()
+            .find(|j| f.key.contains(&format!("_{}_", j.id.simple())));
+        let gone = match job {
+            Some(j) => j.status != JobStatus::Running,
+            None => f.age >= FOREIGN_PARTIAL_AGE,
+        };
+        if !gone {
+            continue;
+        }
+        match ctx.backups.delete(&f.key).await {
+            Ok(()) => {
+                tracing::info!(key = %f.key, kind = JobKind::Backup.as_str(), "left-over partial backup deleted")
+            }
+            Err(e) => {
+                tracing::warn!(key = %f.key, error = %e, "deleting a left-over partial backup failed")
+            }
+        }
+    }
+}
+
+/// How old a partial backup no job owns must be before it is deleted.
+const FOREIGN_PARTIAL_AGE: Duration = Duration::from_secs(6 * 3600);

@@ -1,8 +1,12 @@
-//! Background export jobs (DESIGN §6): a queue in Pulse's own database
+//! Background jobs (DESIGN §6): a queue in Pulse's own database
 //! ([`crate::store::JobStore`]), workers that claim jobs under a lease and
-//! write the file with the one export engine, a [`files::FileStore`] for
-//! the finished files, and a periodic clean-up (expired files, orphans,
-//! jobs whose worker died).
+//! run them by kind — [`export_job`] (the one export engine into the
+//! exports' store), [`backup_job`] (a full backup into the backups' store) —
+//! [`files::FileStore`]s for the finished files, and a periodic clean-up
+//! (expired files, orphans, jobs whose worker died).
+//!
+//! A new kind: a variant of [`crate::store::JobKind`], a module here with
+//! its `run`, one arm in [`worker::run`]'s match, and its routes.
 //!
 //! At-least-once runs, exactly-once effect: a run writes a temporary file
 //! that is published (fsync, rename) only when whole, and the job becomes
@@ -10,7 +14,9 @@
 //! lost its lease deletes what it wrote. Files are named per attempt, so
 //! two runs of one job never write the same name.
 
+mod backup_job;
 pub mod cleanup;
+mod export_job;
 pub mod files;
 pub mod s3;
 pub mod worker;
@@ -34,8 +40,10 @@ use files::FileStore;
 pub struct JobContext {
     /// The database (the queue and the leads).
     pub store: Arc<dyn Store>,
-    /// Where the files go.
+    /// Where export files go.
     pub files: Arc<dyn FileStore>,
+    /// Where backups go (`crate::backup::files`).
+    pub backups: Arc<dyn FileStore>,
     /// Lease, attempts, retention, …
     pub config: Arc<Config>,
     /// Woken when this process queues a job, so an idle worker here starts
@@ -64,6 +72,20 @@ pub fn file_store(config: &Config, area: &str) -> Arc<dyn FileStore> {
         }
         None => Arc::new(files::LocalFiles::new(config.data_dir.join(area))),
     }
+}
+
+/// Makes sure the object-storage bucket exists (creates it when missing);
+/// nothing to do for local files. Every process that uses the file stores
+/// calls it at start, so a fresh bucket name just works and a wrong
+/// endpoint or credential fails at start, not at the first export.
+pub async fn ensure_storage(config: &Config) -> anyhow::Result<()> {
+    if let Some(s3) = &config.storage {
+        s3::S3Files::new(s3.clone())
+            .ensure_bucket()
+            .await
+            .map_err(|e| anyhow::anyhow!("object storage (PULSE_STORAGE_URL): {e}"))?;
+    }
+    Ok(())
 }
 
 /// The file of one attempt of a job.

@@ -12,6 +12,8 @@
 //!   build: no AWS SDK or `object_store` (hundreds of crates on a 2-core box
 //!   for five calls). Payloads are sent `UNSIGNED-PAYLOAD` (the transport
 //!   protects them; hashing every part twice would cost CPU for nothing).
+//! - TLS (rustls, with the public web roots built in, plus a private CA from
+//!   `PULSE_S3_CA_FILE`) for `https://` endpoints; plain `http://` too.
 //! - Path-style addressing (`endpoint/bucket/key`), which every
 //!   S3-compatible server accepts.
 //!
@@ -48,6 +50,9 @@ pub struct S3Config {
     pub access_key: String,
     /// Secret access key.
     pub secret_key: String,
+    /// PEM certificate(s) of a private CA to trust for an `https://` endpoint
+    /// (`PULSE_S3_CA_FILE`), besides the public roots built in.
+    pub ca_pem: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for S3Config {
@@ -110,10 +115,21 @@ impl S3Files {
     /// A store for `cfg`; call inside the tokio runtime (its handle drives
     /// the blocking writers).
     pub fn new(cfg: S3Config) -> Self {
-        let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .expect("HTTP client");
+        let mut builder = reqwest::Client::builder().connect_timeout(Duration::from_secs(10));
+        if let Some(pem) = &cfg.ca_pem {
+            // Checked when the configuration was read (`config::storage_from`).
+            match reqwest::Certificate::from_pem_bundle(pem) {
+                Ok(certs) => {
+                    for cert in certs {
+                        builder = builder.add_root_certificate(cert);
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "PULSE_S3_CA_FILE holds no usable certificate")
+                }
+            }
+        }
+        let client = builder.build().expect("HTTP client");
         Self {
             cfg,
             client,
@@ -211,8 +227,33 @@ impl S3Files {
         rb
     }
 
-    async fn send_ok(rb: reqwest::RequestBuilder, what: &str) -> io::Result<reqwest::Response> {
-        let r = rb.send().await.map_err(|e| err(format!("{what}: {e}")))?;
+    /// Sends one request and counts it by operation and outcome
+    /// (`pulse_s3_requests_total`).
+    async fn send(
+        rb: reqwest::RequestBuilder,
+        op: &'static str,
+    ) -> Result<reqwest::Response, reqwest::Error> {
+        let r = rb.send().await;
+        let outcome = match &r {
+            Err(_) => "transport_error",
+            Ok(r) if r.status().is_success() => "ok",
+            // HEAD of a missing object or bucket: an answer, not a fault.
+            Ok(r) if r.status() == reqwest::StatusCode::NOT_FOUND => "not_found",
+            Ok(r) if r.status().is_client_error() => "client_error",
+            Ok(_) => "server_error",
+        };
+        crate::metrics::s3_request(op, outcome);
+        r
+    }
+
+    async fn send_ok(
+        rb: reqwest::RequestBuilder,
+        what: &str,
+        op: &'static str,
+    ) -> io::Result<reqwest::Response> {
+        let r = Self::send(rb, op)
+            .await
+            .map_err(|e| err(format!("{what}: {}", causes(&e))))?;
         if r.status().is_success() {
             return Ok(r);
         }
@@ -224,24 +265,65 @@ impl S3Files {
         )))
     }
 
-    /// Creates the bucket if it is missing (tests and first runs).
+    /// Creates the bucket if it is missing; called at start-up by every
+    /// process that uses object storage. Several instances starting at once
+    /// may all try: "already owned by you" is success.
     pub async fn ensure_bucket(&self) -> io::Result<()> {
         let path = format!("/{}", self.cfg.bucket);
-        let r = self
-            .request(reqwest::Method::HEAD, &path, &[], &[])
-            .send()
-            .await
-            .map_err(err)?;
+        let r = Self::send(
+            self.request(reqwest::Method::HEAD, &path, &[], &[]),
+            "head_bucket",
+        )
+        .await
+        .map_err(|e| err(format!("checking the bucket: {}", causes(&e))))?;
         if r.status().is_success() {
             return Ok(());
         }
-        Self::send_ok(
-            self.request(reqwest::Method::PUT, &path, &[], &[]),
-            "creating the bucket",
+        // us-east-1 takes no location; every other region needs its name.
+        let body = if self.cfg.region.is_empty() || self.cfg.region == "us-east-1" {
+            String::new()
+        } else {
+            format!(
+                "<CreateBucketConfiguration><LocationConstraint>{}</LocationConstraint></CreateBucketConfiguration>",
+                self.cfg.region
+            )
+        };
+        let r = Self::send(
+            self.request(reqwest::Method::PUT, &path, &[], &[])
+                .body(body),
+            "create_bucket",
         )
         .await
-        .map(|_| ())
+        .map_err(|e| err(format!("creating the bucket: {}", causes(&e))))?;
+        let status = r.status();
+        if status.is_success() {
+            tracing::info!(bucket = %self.cfg.bucket, "object storage bucket created");
+            return Ok(());
+        }
+        let text = r.text().await.unwrap_or_default();
+        if first_tag(&text, "Code") == Some("BucketAlreadyOwnedByYou") {
+            return Ok(());
+        }
+        Err(err(format!(
+            "creating the bucket {}: HTTP {status}: {} {}",
+            self.cfg.bucket,
+            first_tag(&text, "Code").unwrap_or(""),
+            first_tag(&text, "Message").unwrap_or(&text)
+        )))
     }
+}
+
+/// An error and its causes, `: `-joined: reqwest's own text ("error
+/// sending request") leaves out why (refused, a certificate, a timeout).
+fn causes(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        next = cause.source();
+    }
+    out
 }
 
 /// The text of the first `<tag>…</tag>` in `xml`.
@@ -297,6 +379,7 @@ impl S3Pending {
             let r = s.runtime.block_on(S3Files::send_ok(
                 s.request(reqwest::Method::POST, &path, &[("uploads", "")], &[]),
                 "starting a multipart upload",
+                "create_multipart_upload",
             ))?;
             let body = s.runtime.block_on(r.text()).map_err(err)?;
             let id =
@@ -316,6 +399,7 @@ impl S3Pending {
             )
             .body(body),
             "uploading a part",
+            "upload_part",
         ))?;
         let etag = r
             .headers()
@@ -359,6 +443,7 @@ impl PendingFile for S3Pending {
                 s.request(reqwest::Method::PUT, &path, &[], &[("content-length", len)])
                     .body(body),
                 "uploading the file",
+                "put_object",
             ))?;
             self.done = true;
             return Ok(());
@@ -379,6 +464,7 @@ impl PendingFile for S3Pending {
             s.request(reqwest::Method::POST, &path, &[("uploadId", &id)], &[])
                 .body(xml),
             "completing the multipart upload",
+            "complete_multipart_upload",
         ))?;
         // S3 may answer 200 with an error document after a long completion.
         let body = s.runtime.block_on(r.text()).map_err(err)?;
@@ -409,7 +495,7 @@ impl Drop for S3Pending {
                 &[],
             );
             s.runtime.spawn(async move {
-                if let Err(e) = S3Files::send_ok(rb, "aborting the upload").await {
+                if let Err(e) = S3Files::send_ok(rb, "aborting the upload", "abort_multipart_upload").await {
                     tracing::warn!(error = %e, "aborting a multipart upload failed; the clean-up retries");
                 }
             });
@@ -433,11 +519,12 @@ impl FileStore for S3Files {
 
     async fn size(&self, key: &str) -> io::Result<Option<u64>> {
         super::files::check_key(key)?;
-        let r = self
-            .request(reqwest::Method::HEAD, &self.object_path(key), &[], &[])
-            .send()
-            .await
-            .map_err(err)?;
+        let r = Self::send(
+            self.request(reqwest::Method::HEAD, &self.object_path(key), &[], &[]),
+            "head_object",
+        )
+        .await
+        .map_err(err)?;
         if r.status() == reqwest::StatusCode::NOT_FOUND {
             return Ok(None);
         }
@@ -464,6 +551,7 @@ impl FileStore for S3Files {
                 &[("range", range)],
             ),
             "reading the file",
+            "get_object",
         )
         .await?;
         Ok(Box::pin(r.bytes_stream().map(|c| c.map_err(err))))
@@ -472,11 +560,12 @@ impl FileStore for S3Files {
     async fn delete(&self, key: &str) -> io::Result<()> {
         super::files::check_key(key)?;
         let path = self.object_path(key);
-        let r = self
-            .request(reqwest::Method::DELETE, &path, &[], &[])
-            .send()
-            .await
-            .map_err(err)?;
+        let r = Self::send(
+            self.request(reqwest::Method::DELETE, &path, &[], &[]),
+            "delete_object",
+        )
+        .await
+        .map_err(err)?;
         if !(r.status().is_success() || r.status() == reqwest::StatusCode::NOT_FOUND) {
             return Err(err(format!("DELETE {key}: HTTP {}", r.status())));
         }
@@ -484,7 +573,7 @@ impl FileStore for S3Files {
         for (k, id, _) in self.uploads().await? {
             if k == key {
                 let rb = self.request(reqwest::Method::DELETE, &path, &[("uploadId", &id)], &[]);
-                Self::send_ok(rb, "aborting a left-over upload").await?;
+                Self::send_ok(rb, "aborting a left-over upload", "abort_multipart_upload").await?;
             }
         }
         Ok(())
@@ -507,6 +596,7 @@ impl FileStore for S3Files {
                     &[],
                 ),
                 "listing files",
+                "list_objects",
             )
             .await?;
             let body = r.text().await.map_err(err)?;
@@ -566,6 +656,7 @@ impl S3Files {
                 &[],
             ),
             "listing uploads",
+            "list_multipart_uploads",
         )
         .await?;
         let body = r.text().await.map_err(err)?;

@@ -1,7 +1,9 @@
-//! One export worker: claim a job, write its file with the export engine on
-//! a thread of its own at lowered priority (the async threads stay free for HTTP), keep the lease
-//! alive and record progress meanwhile, then publish and complete — or
-//! retry, fail, or hand the job back.
+//! One worker: claim a job of a kind this build knows, run it by its kind
+//! ([`super::export_job`], [`super::backup_job`]), and the machinery every
+//! kind shares: the writer on a thread of its own at lowered priority (the
+//! async threads stay free for HTTP), heartbeats that keep the lease and
+//! record progress meanwhile, publication and completion under the lease —
+//! or retry, failure, or hand-back at shutdown.
 
 use std::io::{self, Write};
 use std::sync::Arc;
@@ -13,10 +15,10 @@ use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use super::files::PendingFile;
-use super::{JobContext, backoff, file_key, job_spec, signalled};
-use crate::export::engine::{ExportError, write_export};
-use crate::store::{Completion, ExportJob, JobStatus, NewAuditEntry};
+use super::files::{FileStore, PendingFile};
+use super::{JobContext, backoff, signalled};
+use crate::export::engine::ExportError;
+use crate::store::{Completion, ExportJob, JobKind, JobStatus, NewAuditEntry};
 
 /// How often an idle worker looks for work queued by other processes.
 const POLL: Duration = Duration::from_millis(1000);
@@ -48,10 +50,23 @@ pub async fn run(ctx: JobContext, n: usize, mut shutdown: watch::Receiver<bool>)
         let token = Uuid::new_v4().to_string();
         match ctx
             .store
-            .claim_export_job(&token, &name, ctx.config.job_lease)
+            .claim_export_job(&token, &name, ctx.config.job_lease, &JobKind::ALL)
             .await
         {
-            Ok(Some(job)) => run_job(&ctx, job, &token, &name, shutdown.clone()).await,
+            Ok(Some(job)) => {
+                let run = Claimed {
+                    ctx: &ctx,
+                    job: &job,
+                    token: &token,
+                    worker: &name,
+                    started: Instant::now(),
+                };
+                // One small match per kind: a new kind is a module and a line here.
+                match job.kind {
+                    JobKind::Export => super::export_job::run(&run, shutdown.clone()).await,
+                    JobKind::Backup => super::backup_job::run(&run, shutdown.clone()).await,
+                }
+            }
             Ok(None) => {
                 tokio::select! {
                     () = ctx.wake.notified() => {}
@@ -60,7 +75,7 @@ pub async fn run(ctx: JobContext, n: usize, mut shutdown: watch::Receiver<bool>)
                 }
             }
             Err(e) => {
-                tracing::warn!(worker = %name, error = %e, "claiming an export job failed");
+                tracing::warn!(worker = %name, error = %e, "claiming a job failed");
                 tokio::select! {
                     () = tokio::time::sleep(POLL) => {}
                     () = signalled(&mut shutdown) => {}
@@ -68,22 +83,66 @@ pub async fn run(ctx: JobContext, n: usize, mut shutdown: watch::Receiver<bool>)
             }
         }
     }
-    tracing::info!(worker = %name, "export worker stopped");
+    tracing::info!(worker = %name, "job worker stopped");
+}
+
+/// A job this worker holds the lease of.
+pub(super) struct Claimed<'a> {
+    pub ctx: &'a JobContext,
+    pub job: &'a ExportJob,
+    pub token: &'a str,
+    pub worker: &'a str,
+    pub started: Instant,
+}
+
+impl Claimed<'_> {
+    /// The id of the request that created the job, for the log lines.
+    pub fn rid(&self) -> &str {
+        self.job.request_id.as_deref().unwrap_or("-")
+    }
+
+    /// The kind's name, for log lines and audit actions.
+    pub fn kind(&self) -> &'static str {
+        self.job.kind.as_str()
+    }
 }
 
 /// The file's bytes go through here: counted, hashed, and refused once the
-/// run is told to stop (the engine then unwinds with an output error).
-struct Guarded {
-    inner: Box<dyn PendingFile>,
+/// run is told to stop (the writer then unwinds with an output error).
+pub(super) struct Guarded {
+    pub inner: Box<dyn PendingFile>,
     hasher: Sha256,
-    bytes: u64,
+    pub bytes: u64,
     stop: Arc<AtomicU8>,
+}
+
+impl Guarded {
+    /// Wraps `inner`; writes fail once `stop` is set.
+    pub fn new(inner: Box<dyn PendingFile>, stop: Arc<AtomicU8>) -> Self {
+        Guarded {
+            inner,
+            hasher: Sha256::new(),
+            bytes: 0,
+            stop,
+        }
+    }
+
+    /// The written, unpublished file with its size and SHA-256.
+    pub fn into_written(mut self, rows: u64) -> io::Result<Written> {
+        self.inner.flush()?;
+        Ok(Written {
+            file: self.inner,
+            rows,
+            bytes: self.bytes,
+            sha256: hex::encode(self.hasher.finalize()),
+        })
+    }
 }
 
 impl Write for Guarded {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         if self.stop.load(Ordering::Relaxed) != GO_ON {
-            return Err(io::Error::other("export job stopped"));
+            return Err(io::Error::other("job stopped"));
         }
         let n = self.inner.write(buf)?;
         self.hasher.update(&buf[..n]);
@@ -96,91 +155,82 @@ impl Write for Guarded {
 }
 
 /// A written, not yet published file.
-struct Written {
-    file: Box<dyn PendingFile>,
-    rows: u64,
-    bytes: u64,
-    sha256: String,
+pub(super) struct Written {
+    pub file: Box<dyn PendingFile>,
+    pub rows: u64,
+    pub bytes: u64,
+    pub sha256: String,
 }
 
 /// How a run failed, for the job's `error` and the retry decision.
-struct RunError {
-    message: String,
-    retry: bool,
+pub(super) struct RunError {
+    pub message: String,
+    pub retry: bool,
 }
 
-fn describe_output(e: &io::Error) -> String {
-    // ENOSPC, EFBIG (RLIMIT_FSIZE), EDQUOT: say it plainly.
-    match e.raw_os_error() {
-        Some(28) | Some(27) | Some(122) => {
-            format!("no space for the export file (disk full or file size limit reached): {e}")
+impl RunError {
+    /// A failure worth another attempt.
+    pub fn retry(message: String) -> Self {
+        RunError {
+            message,
+            retry: true,
         }
-        _ => format!("writing the export file failed: {e}"),
+    }
+
+    /// A failure no other attempt would change.
+    pub fn fatal(message: String) -> Self {
+        RunError {
+            message,
+            retry: false,
+        }
+    }
+
+    /// A failed write of a `kind` job: the store's or the file's.
+    pub fn of_write(kind: &str, e: ExportError) -> Self {
+        match e {
+            ExportError::Store(s) => RunError::retry(format!("reading leads failed: {s}")),
+            ExportError::Output(io) => RunError::retry(describe_output(kind, &io)),
+        }
     }
 }
 
-async fn run_job(
-    ctx: &JobContext,
-    job: ExportJob,
-    token: &str,
-    worker: &str,
+pub(super) fn describe_output(kind: &str, e: &io::Error) -> String {
+    // ENOSPC, EFBIG (RLIMIT_FSIZE), EDQUOT: say it plainly.
+    match e.raw_os_error() {
+        Some(28) | Some(27) | Some(122) => {
+            format!("no space for the {kind} file (disk full or file size limit reached): {e}")
+        }
+        _ => format!("writing the {kind} file failed: {e}"),
+    }
+}
+
+/// Runs `write` on a thread of its own (nice 10) while the lease is kept
+/// and progress recorded. `write` gets the stop flag (for [`Guarded`]) and
+/// a counter of rows done. `None`: the run was stopped (lease lost,
+/// cancelled, or handed back at shutdown), already dealt with; else what
+/// the writer returned, or why it failed.
+pub(super) async fn drive<T, F>(
+    run: &Claimed<'_>,
+    total: Option<u64>,
+    write: F,
     mut shutdown: watch::Receiver<bool>,
-) {
-    let started = Instant::now();
+) -> Option<Result<T, RunError>>
+where
+    T: Send + 'static,
+    F: FnOnce(Arc<AtomicU8>, Arc<AtomicU64>) -> Result<T, ExportError> + Send + 'static,
+{
+    let Claimed {
+        ctx, job, token, ..
+    } = *run;
     let lease = ctx.config.job_lease;
-    let rid = job.request_id.as_deref().unwrap_or("-");
-    tracing::info!(job_id = %job.id, request_id = rid, worker, attempt = job.attempts, format = %job.format, "export job started");
-    let (filter, spec) = match job_spec(&job) {
-        Ok(s) => s,
-        Err(message) => {
-            let err = RunError {
-                message,
-                retry: false,
-            };
-            return finish_failed(ctx, &job, token, worker, err, started).await;
-        }
-    };
-    let snapshot = match ctx.store.export_snapshot(&filter).await {
-        Ok(s) => s,
-        Err(e) => {
-            let err = RunError {
-                message: format!("opening the leads snapshot failed: {e}"),
-                retry: true,
-            };
-            return finish_failed(ctx, &job, token, worker, err, started).await;
-        }
-    };
-    let total = snapshot.total;
-    let key = file_key(job.id, job.attempts, &job.format);
     let stop = Arc::new(AtomicU8::new(GO_ON));
     let progress = Arc::new(AtomicU64::new(0));
     let mut writer = {
-        let (files, key, stop, progress) = (
-            ctx.files.clone(),
-            key.clone(),
-            stop.clone(),
-            progress.clone(),
-        );
+        let (stop, progress) = (stop.clone(), progress.clone());
         crate::export::priority::spawn(
-            "pulse-export-job",
+            &format!("pulse-{}-job", run.kind()),
             true, // background work: requests first
-            move || -> Result<Written, ExportError> {
-                let mut rows = snapshot.rows;
-                let mut out = Guarded {
-                    inner: files.create(&key)?,
-                    hasher: Sha256::new(),
-                    bytes: 0,
-                    stop,
-                };
-                let w = write_export(rows.as_mut(), &spec, &mut out, &progress)?;
-                out.flush()?;
-                Ok(Written {
-                    file: out.inner,
-                    rows: w.rows,
-                    bytes: out.bytes,
-                    sha256: hex::encode(out.hasher.finalize()),
-                })
-            },
+            move || write(stop, progress),
         )
     };
     let beat = (lease / 4).min(MAX_HEARTBEAT);
@@ -188,7 +238,7 @@ async fn run_job(
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut drain_until: Option<tokio::time::Instant> = None;
     let mut drained = false;
-    let mut total_sent = false;
+    let mut total_sent = total.is_none();
     let result = loop {
         let until = drain_until;
         let drain = async move {
@@ -201,7 +251,7 @@ async fn run_job(
             r = &mut writer => break r,
             _ = ticker.tick() => {
                 let rows = i64::try_from(progress.load(Ordering::Relaxed)).unwrap_or(i64::MAX);
-                let t = (!total_sent).then(|| i64::try_from(total).unwrap_or(i64::MAX));
+                let t = (!total_sent).then(|| i64::try_from(total.unwrap_or(0)).unwrap_or(i64::MAX));
                 match ctx.store.heartbeat_export_job(job.id, token, lease, rows, t).await {
                     Ok(true) => total_sent = true,
                     Ok(false) => { stop.store(LOST_LEASE, Ordering::Relaxed); }
@@ -212,7 +262,7 @@ async fn run_job(
             }
             () = signalled(&mut shutdown), if drain_until.is_none() => {
                 drain_until = Some(tokio::time::Instant::now() + ctx.config.shutdown_grace);
-                tracing::info!(job_id = %job.id, grace_s = ctx.config.shutdown_grace.as_secs(), "shutting down: the running export job may finish within the grace period");
+                tracing::info!(job_id = %job.id, kind = run.kind(), grace_s = ctx.config.shutdown_grace.as_secs(), "shutting down: the running job may finish within the grace period");
             }
             // Once: the writer stops at its next write, which may take a moment.
             () = drain, if !drained => {
@@ -221,140 +271,102 @@ async fn run_job(
             }
         }
     };
-    let written = match result {
-        Ok(Ok(w)) => w,
-        Ok(Err(e)) => {
-            match stop.load(Ordering::Relaxed) {
-                LOST_LEASE => {
-                    crate::metrics::job_run("lost", started.elapsed());
-                    tracing::info!(job_id = %job.id, request_id = rid, worker, "export job stopped: cancelled, or its lease was lost");
-                }
-                SHUTTING_DOWN => match ctx.store.release_export_job(job.id, token).await {
+    match result {
+        Ok(Ok(w)) => Some(Ok(w)),
+        Ok(Err(e)) => match stop.load(Ordering::Relaxed) {
+            LOST_LEASE => {
+                crate::metrics::job_run("lost", run.started.elapsed());
+                tracing::info!(job_id = %job.id, kind = run.kind(), request_id = run.rid(), worker = run.worker, "job stopped: cancelled, or its lease was lost");
+                None
+            }
+            SHUTTING_DOWN => {
+                match ctx.store.release_export_job(job.id, token).await {
                     Ok(true) => {
-                        crate::metrics::job_run("released", started.elapsed());
-                        tracing::info!(job_id = %job.id, request_id = rid, "export job handed back to the queue at shutdown")
+                        crate::metrics::job_run("released", run.started.elapsed());
+                        tracing::info!(job_id = %job.id, kind = run.kind(), request_id = run.rid(), "job handed back to the queue at shutdown")
                     }
                     Ok(false) => {}
                     Err(e) => {
-                        tracing::warn!(job_id = %job.id, error = %e, "releasing the export job failed; it is rescued when its lease ends")
+                        tracing::warn!(job_id = %job.id, error = %e, "releasing the job failed; it is rescued when its lease ends")
                     }
-                },
-                _ => {
-                    let err = match e {
-                        ExportError::Store(s) => RunError {
-                            message: format!("reading leads failed: {s}"),
-                            retry: true,
-                        },
-                        ExportError::Output(io) => RunError {
-                            message: describe_output(&io),
-                            retry: true,
-                        },
-                    };
-                    finish_failed(ctx, &job, token, worker, err, started).await;
                 }
+                None
             }
-            return;
-        }
-        Err(join) => {
-            let err = RunError {
-                message: format!("the export writer crashed: {join}"),
-                retry: false,
-            };
-            return finish_failed(ctx, &job, token, worker, err, started).await;
-        }
-    };
-    // Publish only while the lease is still ours; the completion below is
-    // conditional again, and a refused one deletes the published file.
+            _ => Some(Err(RunError::of_write(run.kind(), e))),
+        },
+        Err(crashed) => Some(Err(RunError::fatal(format!(
+            "the {} writer crashed: {crashed}",
+            run.kind()
+        )))),
+    }
+}
+
+/// Publishes `written` into `files` and completes the job — only while the
+/// lease is still ours (checked before publishing; the completion is
+/// conditional again, and a refused one deletes the published file).
+/// `Ok(true)`: done; `Ok(false)`: the lease was lost (already dealt with).
+pub(super) async fn publish_and_complete(
+    run: &Claimed<'_>,
+    files: &Arc<dyn FileStore>,
+    written: Written,
+    done: &Completion,
+) -> Result<bool, RunError> {
+    let Claimed {
+        ctx, job, token, ..
+    } = *run;
     match ctx
         .store
-        .heartbeat_export_job(job.id, token, lease, written.rows as i64, None)
+        .heartbeat_export_job(job.id, token, ctx.config.job_lease, done.rows, None)
         .await
     {
         Ok(true) => {}
         Ok(false) => {
-            crate::metrics::job_run("lost", started.elapsed());
-            tracing::info!(job_id = %job.id, request_id = rid, "export job finished writing but its lease is gone; file discarded");
-            return;
+            crate::metrics::job_run("lost", run.started.elapsed());
+            tracing::info!(job_id = %job.id, kind = run.kind(), request_id = run.rid(), "job finished writing but its lease is gone; file discarded");
+            return Ok(false);
         }
         Err(e) => {
-            let err = RunError {
-                message: format!("the job table is unreachable: {e}"),
-                retry: true,
-            };
-            return finish_failed(ctx, &job, token, worker, err, started).await;
+            return Err(RunError::retry(format!(
+                "the job table is unreachable: {e}"
+            )));
         }
     }
     let file = written.file;
-    if let Err(e) = tokio::task::spawn_blocking(move || file.publish())
+    tokio::task::spawn_blocking(move || file.publish())
         .await
         .unwrap_or_else(|e| Err(io::Error::other(e)))
-    {
-        let err = RunError {
-            message: describe_output(&e),
-            retry: true,
-        };
-        return finish_failed(ctx, &job, token, worker, err, started).await;
-    }
-    let done = Completion {
-        rows: written.rows as i64,
-        bytes: written.bytes as i64,
-        sha256: written.sha256.clone(),
-        file_key: key.clone(),
-        retention: ctx.config.export_retention,
-    };
-    match ctx.store.complete_export_job(job.id, token, &done).await {
+        .map_err(|e| RunError::retry(describe_output(run.kind(), &e)))?;
+    match ctx.store.complete_export_job(job.id, token, done).await {
         Ok(true) => {
-            crate::metrics::job_run("done", started.elapsed());
-            crate::metrics::export_finished(
-                "job",
-                true,
-                written.rows,
-                written.bytes,
-                started.elapsed(),
-            );
-            tracing::info!(job_id = %job.id, request_id = rid, worker, rows = written.rows, bytes = written.bytes, elapsed_ms = started.elapsed().as_millis() as u64, "export job done");
-            audit(
-                ctx,
-                &job,
-                "export_job.done",
-                json!({
-                    "job_id": job.id,
-                    "worker": worker,
-                    "attempt": job.attempts,
-                    "filters": job.filters,
-                    "format": job.format,
-                    "masked": job.mask_pii,
-                    "total": total,
-                    "rows": written.rows,
-                    "bytes": written.bytes,
-                    "sha256": written.sha256,
-                    "elapsed_ms": started.elapsed().as_millis() as u64,
-                }),
-            )
-            .await;
+            crate::metrics::job_run("done", run.started.elapsed());
+            Ok(true)
         }
         outcome => {
             if let Err(e) = &outcome {
-                tracing::warn!(job_id = %job.id, error = %e, "completing the export job failed");
+                tracing::warn!(job_id = %job.id, error = %e, "completing the job failed");
             }
-            crate::metrics::job_run("lost", started.elapsed());
-            tracing::info!(job_id = %job.id, request_id = rid, "export job not completed (lease lost); its file is deleted");
-            if let Err(e) = ctx.files.delete(&key).await {
-                tracing::warn!(job_id = %job.id, error = %e, "deleting an unpublished export file failed; the clean-up retries");
+            crate::metrics::job_run("lost", run.started.elapsed());
+            tracing::info!(job_id = %job.id, kind = run.kind(), request_id = run.rid(), "job not completed (lease lost); its file is deleted");
+            if let Err(e) = files.delete(&done.file_key).await {
+                tracing::warn!(job_id = %job.id, error = %e, "deleting an unpublished job file failed; the clean-up retries");
             }
+            Ok(false)
         }
     }
 }
 
-async fn finish_failed(
-    ctx: &JobContext,
-    job: &ExportJob,
-    token: &str,
-    worker: &str,
-    err: RunError,
-    started: Instant,
-) {
-    let rid = job.request_id.as_deref().unwrap_or("-");
+/// Records a failed attempt: queued again after the back-off while attempts
+/// remain, else failed (audited `<kind>_job.fail`). Returns whether the job
+/// failed for good.
+pub(super) async fn finish_failed(run: &Claimed<'_>, err: RunError) -> bool {
+    let Claimed {
+        ctx,
+        job,
+        token,
+        worker,
+        started,
+    } = *run;
+    let rid = run.rid();
     let final_attempt = !err.retry || job.attempts >= job.max_attempts;
     let message = if final_attempt && job.max_attempts > 1 {
         format!(
@@ -374,25 +386,29 @@ async fn finish_failed(
     {
         Ok(Some(JobStatus::Failed)) => {
             crate::metrics::job_run("failed", started.elapsed());
-            tracing::warn!(job_id = %job.id, request_id = rid, worker, error = %message, "export job failed");
+            tracing::warn!(job_id = %job.id, kind = run.kind(), request_id = rid, worker, error = %message, "job failed");
             audit(
                 ctx,
                 job,
-                "export_job.fail",
+                &format!("{}_job.fail", run.kind()),
                 json!({ "job_id": job.id, "worker": worker, "attempt": job.attempts, "error": message }),
             )
             .await;
+            true
         }
         Ok(Some(status)) => {
             crate::metrics::job_run("retry", started.elapsed());
-            tracing::warn!(job_id = %job.id, request_id = rid, worker, error = %message, status = status.as_str(), retry_in_s = retry_in.unwrap_or_default().as_secs(), "export job attempt failed; retrying later");
+            tracing::warn!(job_id = %job.id, kind = run.kind(), request_id = rid, worker, error = %message, status = status.as_str(), retry_in_s = retry_in.unwrap_or_default().as_secs(), "job attempt failed; retrying later");
+            false
         }
         Ok(None) => {
             crate::metrics::job_run("lost", started.elapsed());
-            tracing::info!(job_id = %job.id, request_id = rid, "export job attempt failed after its lease was lost")
+            tracing::info!(job_id = %job.id, request_id = rid, "job attempt failed after its lease was lost");
+            false
         }
         Err(e) => {
-            tracing::error!(job_id = %job.id, error = %e, "recording an export job failure failed; it is rescued when its lease ends")
+            tracing::error!(job_id = %job.id, error = %e, "recording a job failure failed; it is rescued when its lease ends");
+            false
         }
     }
 }

@@ -1,5 +1,7 @@
-//! The export-job queue: a leased job table in Pulse's own database
-//! (migration 0004), shared by every Pulse process on that database.
+//! The job queue: a leased job table in Pulse's own database (migration
+//! 0004, named `export_jobs` after its first kind; migration 0007 added the
+//! [`JobKind`] and its `params`), shared by every Pulse process on that
+//! database.
 //!
 //! A worker claims a queued job with a fresh lease token; every later change
 //! of a running job (heartbeat, completion, failure, release) is conditional
@@ -67,11 +69,52 @@ impl JobStatus {
     }
 }
 
-/// One export job as stored.
+/// What a job does. Each kind has its own module under `jobs/` and its own
+/// routes; the queue, the lease, retries and rescue are the same for all.
+/// A worker claims only the kinds it knows ([`JobKind::ALL`]), so a job of
+/// a kind added by a newer Pulse waits for a worker that knows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobKind {
+    /// A lead export (`POST /api/exports`): filter, columns, format.
+    Export,
+    /// A full backup of the leads (`POST …/backups`).
+    Backup,
+}
+
+impl JobKind {
+    /// Every kind this build runs.
+    pub const ALL: [JobKind; 2] = [JobKind::Export, JobKind::Backup];
+
+    /// The name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Export => "export",
+            JobKind::Backup => "backup",
+        }
+    }
+
+    /// The inverse of [`JobKind::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "export" => JobKind::Export,
+            "backup" => JobKind::Backup,
+            _ => return None,
+        })
+    }
+}
+
+/// One job as stored (any [`JobKind`]; the export fields are empty for
+/// other kinds).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExportJob {
     /// Its id.
     pub id: Uuid,
+    /// What it does.
+    pub kind: JobKind,
+    /// Kind-specific parameters (JSON object; `{}` for exports, whose
+    /// parameters have columns of their own).
+    pub params: serde_json::Value,
     /// Who created it (its files are theirs).
     pub owner_id: Uuid,
     /// Their login, for the audit entries the worker writes.
@@ -122,6 +165,10 @@ pub struct ExportJob {
 pub struct NewExportJob {
     /// Its id (chosen by the caller).
     pub id: Uuid,
+    /// What it does.
+    pub kind: JobKind,
+    /// Kind-specific parameters (a JSON object).
+    pub params: serde_json::Value,
     /// Its creator.
     pub owner_id: Uuid,
     /// The creator's login.
@@ -162,8 +209,8 @@ pub struct Completion {
     pub sha256: String,
     /// The published file's key.
     pub file_key: String,
-    /// How long the file is kept.
-    pub retention: Duration,
+    /// How long the file is kept (`None`: until deleted by hand, as backups).
+    pub retention: Option<Duration>,
 }
 
 /// A job that holds (or may hold) files: for the clean-up of orphans.
@@ -179,12 +226,14 @@ pub struct JobFiles {
     pub file_key: Option<String>,
 }
 
-/// The export-job queue.
+/// The job queue.
 #[async_trait]
 pub trait JobStore {
     /// Queues `job` unless its owner has `per_user` queued-or-running jobs
-    /// already, or the queue holds `queue_max`; the check and the insert are
-    /// one atomic step, so concurrent creations cannot overshoot.
+    /// of the same kind already, or the queue holds `queue_max` of that
+    /// kind; the check and the insert are one atomic step, so concurrent
+    /// creations cannot overshoot. Limits are per kind: a backup does not
+    /// take an export's place, nor exports a backup's.
     async fn create_export_job(
         &self,
         job: &NewExportJob,
@@ -195,9 +244,10 @@ pub trait JobStore {
     /// One job.
     async fn get_export_job(&self, id: Uuid) -> StoreResult<Option<ExportJob>>;
 
-    /// Newest first; only `owner`'s when given.
+    /// Jobs of `kind`, newest first; only `owner`'s when given.
     async fn list_export_jobs(
         &self,
+        kind: JobKind,
         owner: Option<Uuid>,
         limit: i64,
     ) -> StoreResult<Vec<ExportJob>>;
@@ -206,13 +256,14 @@ pub trait JobStore {
     /// its next heartbeat); returns the job as it now is.
     async fn cancel_export_job(&self, id: Uuid) -> StoreResult<Option<ExportJob>>;
 
-    /// Claims the oldest queued job that is due: status running, a new lease
-    /// `token` valid for `lease`, one more attempt.
+    /// Claims the oldest queued job of one of `kinds` that is due: status
+    /// running, a new lease `token` valid for `lease`, one more attempt.
     async fn claim_export_job(
         &self,
         token: &str,
         worker: &str,
         lease: Duration,
+        kinds: &[JobKind],
     ) -> StoreResult<Option<ExportJob>>;
 
     /// Extends the lease and records progress; false when the lease is lost

@@ -21,13 +21,15 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-pub use backup::BackupStore;
+pub use backup::{BackupSnapshot, BackupStore, LeadBatch, LeadStream, Replaced};
 pub use bulk::{BatchOutcome, BulkBatch, BulkStore, DuplicatePolicy};
 pub use export::{
     EXPORT_DATE_FIELDS, EXPORT_INSTANT_FIELDS, EXPORT_TEXT_FIELDS, ExportSnapshot, ExportStore,
     LeadRow, LeadRows, RowsError,
 };
-pub use jobs::{Admission, Completion, ExportJob, JobFiles, JobStatus, JobStore, NewExportJob};
+pub use jobs::{
+    Admission, Completion, ExportJob, JobFiles, JobKind, JobStatus, JobStore, NewExportJob,
+};
 pub use leads::*;
 pub use model::*;
 

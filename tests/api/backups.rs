@@ -50,6 +50,40 @@ async fn all(app: &TestApp) -> BTreeMap<Uuid, Lead> {
         .collect()
 }
 
+/// Queues a backup (202, a job to poll), waits for its job to be done and
+/// returns the backup as `GET …/backups` lists it.
+pub async fn backup_now(app: &TestApp, token: &str) -> Value {
+    let (status, job) = status_json(app.post(BASE, token, json!({})).await).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    assert_eq!(job["kind"], "backup");
+    let url = job["url"].as_str().unwrap().to_string();
+    let mut polled = job;
+    // Up to two minutes: a debug build backs up 10^5 leads in seconds,
+    // slower when the suite runs in parallel.
+    for _ in 0..2400 {
+        polled = status_json(app.get(&url, token).await).await.1;
+        if polled["status"] == "done" || polled["status"] == "failed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(polled["status"], "done", "{polled}");
+    assert_eq!(polled["rows_done"], polled["rows_total"], "{polled}");
+    let id = polled["backup_id"].as_str().unwrap().to_string();
+    let (_, listed) = status_json(app.get(BASE, token).await).await;
+    let made = listed["backups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["id"] == id.as_str())
+        .cloned()
+        .unwrap_or_else(|| panic!("backup {id} not listed: {listed}"));
+    assert_eq!(made["leads"], polled["rows_total"]);
+    assert_eq!(made["bytes"], polled["bytes"]);
+    assert_eq!(made["download_url"], polled["download_url"]);
+    made
+}
+
 async fn round_trip_lead_by_lead(app: TestApp) {
     for i in 0..40 {
         let l = lead(i);
@@ -78,8 +112,7 @@ async fn round_trip_lead_by_lead(app: TestApp) {
     );
     assert_eq!(app.get(BASE, &admin).await.status(), StatusCode::FORBIDDEN);
 
-    let (status, made) = status_json(app.post(BASE, &root, json!({})).await).await;
-    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let made = backup_now(&app, &root).await;
     assert_eq!(made["leads"], 40);
     assert_eq!(made["kind"], "manual");
     let id = made["id"].as_str().unwrap().to_string();
@@ -179,7 +212,7 @@ async fn a_damaged_backup_changes_nothing(app: TestApp) {
         app.state.store.insert_lead(&lead(i)).await.unwrap();
     }
     let root = app.admin_token().await;
-    let (_, made) = status_json(app.post(BASE, &root, json!({})).await).await;
+    let made = backup_now(&app, &root).await;
     let id = made["id"].as_str().unwrap().to_string();
     // Cut the file short behind Pulse's back.
     let dir = app.dir.path().join("backups");
@@ -216,6 +249,65 @@ async fn a_damaged_backup_changes_nothing(app: TestApp) {
 }
 
 crate::dual_backend_tests!(round_trip_lead_by_lead, a_damaged_backup_changes_nothing);
+
+async fn backup_jobs_queue_apart_from_exports(app: TestApp) {
+    // No workers here (PULSE_WORKERS=0): jobs stay queued. Queue limits of
+    // one export job per user and one in all.
+    app.state.store.insert_lead(&lead(1)).await.unwrap();
+    let root = app.admin_token().await;
+    let (status, job) = status_json(app.post(BASE, &root, json!({})).await).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    assert_eq!(job["status"], "queued");
+    assert_eq!(job["download_url"], Value::Null);
+    let id = job["id"].as_str().unwrap().to_string();
+    // One backup at a time: the second names the first.
+    let (status, second) = status_json(app.post(BASE, &root, json!({})).await).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{second}");
+    assert!(second["detail"].as_str().unwrap().contains(&id), "{second}");
+    // The backup job is not an export job: not listed, not readable, not
+    // cancellable there, and it takes no export queue place.
+    let (_, exports) = status_json(app.get("/api/exports", &root).await).await;
+    assert_eq!(exports["jobs"], json!([]), "{exports}");
+    for path in [
+        format!("/api/exports/{id}"),
+        format!("/api/exports/{id}/download"),
+    ] {
+        assert_eq!(app.get(&path, &root).await.status(), StatusCode::NOT_FOUND);
+    }
+    let r = app
+        .post(&format!("/api/exports/{id}/cancel"), &root, json!({}))
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = app
+        .post("/api/exports", &root, json!({"format": "csv"}))
+        .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let r = app
+        .post("/api/exports", &root, json!({"format": "csv"}))
+        .await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    // …and an export job is no backup job.
+    let (_, exports) = status_json(app.get("/api/exports", &root).await).await;
+    let export_id = exports["jobs"][0]["id"].as_str().unwrap().to_string();
+    let r = app.get(&format!("{BASE}/jobs/{export_id}"), &root).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let (_, jobs) = status_json(app.get(&format!("{BASE}/jobs"), &root).await).await;
+    assert_eq!(jobs["jobs"].as_array().unwrap().len(), 1, "{jobs}");
+    assert_eq!(jobs["jobs"][0]["id"], id.as_str());
+    // Not yet a backup.
+    let (_, listed) = status_json(app.get(BASE, &root).await).await;
+    assert_eq!(listed["backups"], json!([]), "{listed}");
+    // Only master_admin sees backup jobs; a bad id is a 4xx.
+    let (_, admin) = app.user_with_role(&root, "adm2@pulse.test", "admin").await;
+    let r = app.get(&format!("{BASE}/jobs/{id}"), &admin).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = app.get(&format!("{BASE}/jobs/not-a-uuid"), &root).await;
+    assert!(r.status().is_client_error(), "{}", r.status());
+}
+
+crate::dual_backend_tests!(mod queued with &[("PULSE_WORKERS", "0"), ("PULSE_EXPORT_JOBS_PER_USER", "1"), ("PULSE_EXPORT_QUEUE_MAX", "1")];
+    backup_jobs_queue_apart_from_exports,
+);
 
 async fn scheduled_backups_are_taken_and_pruned(app: TestApp) {
     // PULSE_BACKUP_SCHEDULE=1h, PULSE_BACKUP_KEEP=2: the first is due at start.

@@ -14,7 +14,7 @@ impl Drop for Caddy {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -31,6 +31,12 @@ pub fn start_caddy(dir: &std::path::Path, upstreams: &[String], directives: &str
         "{{\n\tadmin off\n\tauto_https off\n}}\n\n:{port} {{\n\treverse_proxy {} {{\n\t\tflush_interval -1\n{directives}\t}}\n}}\n",
         upstreams.join(" ")
     );
+    (run_caddyfile(dir, &config, port), port)
+}
+
+/// Runs Caddy with `config` (a Caddyfile; state under `dir`) and waits
+/// until it listens on `port`.
+pub fn run_caddyfile(dir: &std::path::Path, config: &str, port: u16) -> Caddy {
     let file = dir.join("Caddyfile");
     std::fs::write(&file, config).unwrap();
     let child = Command::new("caddy")
@@ -49,5 +55,5 @@ pub fn start_caddy(dir: &std::path::Path, upstreams: &[String], directives: &str
         assert!(Instant::now() < deadline, "caddy did not listen on {port}");
         std::thread::sleep(Duration::from_millis(50));
     }
-    (caddy, port)
+    caddy
 }

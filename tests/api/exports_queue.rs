@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pulse::store::{Admission, Completion, JobStatus, NewExportJob, Store};
+use pulse::store::{Admission, Completion, JobKind, JobStatus, NewExportJob, Store};
 use uuid::Uuid;
 
 use crate::dual_backend_tests;
@@ -21,6 +21,8 @@ async fn queue(app: &TestApp, max_attempts: i32) -> Uuid {
     let owner = store.get_user_by_email(ADMIN_EMAIL).await.unwrap().unwrap();
     let job = NewExportJob {
         id: Uuid::new_v4(),
+        kind: JobKind::Export,
+        params: serde_json::json!({}),
         owner_id: owner.id,
         owner_email: owner.email,
         filters: serde_json::json!({}),
@@ -42,7 +44,7 @@ fn completion(key: &str) -> Completion {
         bytes: 10,
         sha256: "ab".repeat(32),
         file_key: key.into(),
-        retention: Duration::from_secs(60),
+        retention: Some(Duration::from_secs(60)),
     }
 }
 
@@ -50,14 +52,14 @@ async fn lost_leases_change_nothing(app: TestApp) {
     let store = app.state.store.clone();
     let id = queue(&app, 3).await;
     let a = store
-        .claim_export_job("a", "w1", LEASE)
+        .claim_export_job("a", "w1", LEASE, &JobKind::ALL)
         .await
         .unwrap()
         .unwrap();
     assert_eq!((a.id, a.status, a.attempts), (id, JobStatus::Running, 1));
     assert!(
         store
-            .claim_export_job("x", "w2", LEASE)
+            .claim_export_job("x", "w2", LEASE, &JobKind::ALL)
             .await
             .unwrap()
             .is_none()
@@ -110,7 +112,7 @@ async fn lost_leases_change_nothing(app: TestApp) {
     assert!(!store.release_export_job(id, "a").await.unwrap());
 
     let b = store
-        .claim_export_job("b", "w2", LEASE)
+        .claim_export_job("b", "w2", LEASE, &JobKind::ALL)
         .await
         .unwrap()
         .unwrap();
@@ -143,7 +145,7 @@ async fn retries_back_off_and_attempts_run_out(app: TestApp) {
     // A transient failure with attempts left: queued again, not before the back-off.
     let id = queue(&app, 2).await;
     store
-        .claim_export_job("a", "w", LEASE)
+        .claim_export_job("a", "w", LEASE, &JobKind::ALL)
         .await
         .unwrap()
         .unwrap();
@@ -154,14 +156,14 @@ async fn retries_back_off_and_attempts_run_out(app: TestApp) {
     assert_eq!(s, Some(JobStatus::Queued));
     assert!(
         store
-            .claim_export_job("b", "w", LEASE)
+            .claim_export_job("b", "w", LEASE, &JobKind::ALL)
             .await
             .unwrap()
             .is_none()
     );
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let b = store
-        .claim_export_job("b", "w", LEASE)
+        .claim_export_job("b", "w", LEASE, &JobKind::ALL)
         .await
         .unwrap()
         .unwrap();
@@ -179,7 +181,7 @@ async fn retries_back_off_and_attempts_run_out(app: TestApp) {
     // A dead worker on the last attempt: the rescue fails the job with a reason.
     let id = queue(&app, 1).await;
     store
-        .claim_export_job("c", "w", LEASE)
+        .claim_export_job("c", "w", LEASE, &JobKind::ALL)
         .await
         .unwrap()
         .unwrap();
@@ -197,7 +199,7 @@ async fn retries_back_off_and_attempts_run_out(app: TestApp) {
     // A release at shutdown hands the job back without spending an attempt.
     let id = queue(&app, 1).await;
     store
-        .claim_export_job("d", "w", LEASE)
+        .claim_export_job("d", "w", LEASE, &JobKind::ALL)
         .await
         .unwrap()
         .unwrap();
@@ -220,7 +222,7 @@ async fn concurrent_claims_take_each_job_once(app: TestApp) {
                 loop {
                     let token = format!("t{n}-{}", mine.len());
                     match store
-                        .claim_export_job(&token, "w", Duration::from_secs(60))
+                        .claim_export_job(&token, "w", Duration::from_secs(60), &JobKind::ALL)
                         .await
                         .unwrap()
                     {

@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::export_support::seed_synthetic;
-use crate::helpers::{ADMIN_EMAIL, TestApp};
+use crate::helpers::{ADMIN_EMAIL, Backend, TestApp};
 
 const TOKEN: &str = "metrics-token-for-tests-0123";
 const EXPORT: &str = "/api/driver-onboarding/bulk-export";
@@ -246,3 +246,89 @@ crate::dual_backend_tests!(mod queue with &[("PULSE_METRICS_TOKEN", crate::metri
 crate::dual_backend_tests!(mod listener with &[("PULSE_METRICS_LISTEN", "127.0.0.1:0")];
     listener_serves_metrics_without_a_token,
 );
+
+/// Backups, restores and object-storage requests are counted: an app on a
+/// bucket that does not exist yet (it creates it at start) backs up and
+/// restores through S3; a store whose endpoint does not answer counts a
+/// transport error.
+async fn backups_and_object_storage_move_the_counters(backend: Backend) {
+    let bucket = format!("pulse-{}", uuid::Uuid::new_v4().simple());
+    let mut owned = crate::s3::settings(&bucket);
+    owned.push(("PULSE_METRICS_TOKEN".into(), TOKEN.into()));
+    let extra: Vec<(&str, &str)> = owned
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let app = TestApp::spawn_with(backend, &extra).await;
+    seed_synthetic(&app, 200).await;
+    let root = app.admin_token().await;
+    let series = [
+        "pulse_backups_total{kind=\"manual\",outcome=\"done\"}",
+        "pulse_backups_total{kind=\"prerestore\",outcome=\"done\"}",
+        "pulse_backup_duration_seconds_count{kind=\"manual\",outcome=\"done\"}",
+        "pulse_restores_total{outcome=\"done\"}",
+        "pulse_restore_duration_seconds_count{outcome=\"done\"}",
+        "pulse_s3_requests_total{operation=\"put_object\",outcome=\"ok\"}",
+        "pulse_s3_requests_total{operation=\"get_object\",outcome=\"ok\"}",
+        "pulse_s3_requests_total{operation=\"head_object\",outcome=\"transport_error\"}",
+    ];
+    let text = scrape(&app).await;
+    let before: Vec<f64> = series.iter().map(|s| value(&text, s)).collect();
+    // The bucket was created at start (counted before this test's baseline).
+    assert!(
+        value(
+            &text,
+            "pulse_s3_requests_total{operation=\"create_bucket\",outcome=\"ok\"}"
+        ) >= 1.0,
+        "{text}"
+    );
+    let leads = value(&text, "pulse_backup_leads_total{kind=\"manual\"}");
+
+    let made = crate::backups::backup_now(&app, &root).await;
+    let id = made["id"].as_str().unwrap();
+    let r = app
+        .post(
+            &format!("/api/driver-onboarding/backups/{id}/restore"),
+            &root,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let dead = pulse::jobs::s3::S3Files::new(pulse::jobs::s3::S3Config {
+        endpoint: "http://127.0.0.1:9".into(),
+        region: "us-east-1".into(),
+        bucket: bucket.clone(),
+        prefix: String::new(),
+        access_key: "test".into(),
+        secret_key: "test".into(),
+        ca_pem: None,
+    });
+    use pulse::jobs::files::FileStore;
+    assert!(dead.size("x.csv").await.is_err());
+
+    let text = scrape(&app).await;
+    // One backup job, one automatic backup, one restore (two reads of the
+    // object: the check, then the replacement); at least, as other tests
+    // in this process count too.
+    let wanted = [1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 2.0, 1.0];
+    for ((s, b), w) in series.iter().zip(&before).zip(wanted) {
+        assert!(
+            value(&text, s) >= b + w,
+            "{s}: {} -> {}\n{text}",
+            b,
+            value(&text, s)
+        );
+    }
+    assert!(value(&text, "pulse_backup_leads_total{kind=\"manual\"}") >= leads + 200.0);
+    assert!(text.contains("# TYPE pulse_s3_requests_total counter"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_backups_and_object_storage_move_the_counters() {
+    backups_and_object_storage_move_the_counters(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_backups_and_object_storage_move_the_counters() {
+    backups_and_object_storage_move_the_counters(Backend::Postgres).await;
+}

@@ -40,7 +40,7 @@ pub async fn fresh_bucket() -> String {
     bucket
 }
 
-fn store(bucket: &str, prefix: &str) -> S3Files {
+pub fn store(bucket: &str, prefix: &str) -> S3Files {
     S3Files::new(S3Config {
         endpoint: endpoint().to_string(),
         region: "us-east-1".into(),
@@ -48,6 +48,7 @@ fn store(bucket: &str, prefix: &str) -> S3Files {
         prefix: prefix.into(),
         access_key: "test".into(),
         secret_key: "test".into(),
+        ca_pem: None,
     })
 }
 
@@ -211,16 +212,32 @@ async fn jobs_and_backups_in_object_storage(backend: Backend) {
     assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(r.bytes().await.unwrap(), whole.slice(1000..2000));
 
-    // Backups go to the bucket too.
-    let (status, made) = status_json(
-        app.post("/api/driver-onboarding/backups", &root, json!({}))
-            .await,
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{made}");
+    // Backups (a job) go to the bucket too, and a restore streams the
+    // object back.
+    let made = crate::backups::backup_now(&app, &root).await;
+    assert_eq!(made["leads"], 120_000);
     assert!(!app.dir.path().join("backups").exists());
     let listed = store(&bucket, "pulse/backups").list().await.unwrap();
     assert_eq!(listed.len(), 1, "{listed:?}");
+    let id = made["id"].as_str().unwrap();
+    let (status, done) = status_json(
+        app.post(
+            &format!("/api/driver-onboarding/backups/{id}/restore"),
+            &root,
+            json!({}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["restored"], 120_000);
+    assert_eq!(done["replaced"], 120_000);
+    let listed = store(&bucket, "pulse/backups").list().await.unwrap();
+    assert_eq!(
+        listed.len(),
+        2,
+        "the automatic backup is there too: {listed:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -231,4 +248,104 @@ async fn sqlite_jobs_and_backups_in_object_storage() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_jobs_and_backups_in_object_storage() {
     jobs_and_backups_in_object_storage(Backend::Postgres).await;
+}
+
+/// Several processes starting at once on a bucket that does not exist yet:
+/// each creates it or finds it made, none fails; and an app started on a
+/// new bucket name creates it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bucket_is_created_at_start() {
+    let bucket = format!("pulse-{}", uuid::Uuid::new_v4().simple());
+    assert!(
+        store(&bucket, "").list().await.is_err(),
+        "no such bucket yet"
+    );
+    let stores: Vec<S3Files> = (0..4).map(|_| store(&bucket, "")).collect();
+    let made = futures_util::future::join_all(stores.iter().map(|s| s.ensure_bucket())).await;
+    for r in made {
+        r.unwrap();
+    }
+    store(&bucket, "").ensure_bucket().await.unwrap();
+    assert_eq!(store(&bucket, "").list().await.unwrap().len(), 0);
+
+    let fresh = format!("pulse-{}", uuid::Uuid::new_v4().simple());
+    let owned = settings(&fresh);
+    let extra: Vec<(&str, &str)> = owned
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let _app = TestApp::spawn_with(Backend::Sqlite, &extra).await;
+    assert!(
+        store(&fresh, "").list().await.is_ok(),
+        "the app created its bucket"
+    );
+}
+
+/// An `https://` endpoint: moto behind Caddy with `tls internal` (its own
+/// private CA). With `PULSE_S3_CA_FILE` naming that CA the app creates its
+/// bucket and a backup job lands in it; without it, the certificate is
+/// refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn object_storage_over_tls_with_a_private_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = crate::caddy::free_port();
+    let upstream = endpoint().trim_start_matches("http://").to_string();
+    let config = format!(
+        "{{\n\tadmin off\n\tskip_install_trust\n}}\n\nhttps://127.0.0.1:{port} {{\n\ttls internal\n\treverse_proxy {upstream}\n}}\n"
+    );
+    let _caddy = crate::caddy::run_caddyfile(dir.path(), &config, port);
+    let root = dir.path().join("caddy/pki/authorities/local/root.crt");
+    for _ in 0..100 {
+        if root.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(root.exists(), "caddy made no local CA");
+    let https = format!("https://127.0.0.1:{port}");
+    let bucket = format!("pulse-{}", uuid::Uuid::new_v4().simple());
+
+    // Without the private CA: refused, and said so.
+    let untrusting = S3Files::new(S3Config {
+        endpoint: https.clone(),
+        region: "us-east-1".into(),
+        bucket: bucket.clone(),
+        prefix: String::new(),
+        access_key: "test".into(),
+        secret_key: "test".into(),
+        ca_pem: None,
+    });
+    let refused = untrusting.ensure_bucket().await.unwrap_err();
+    assert!(
+        refused.to_string().contains("checking the bucket"),
+        "{refused}"
+    );
+
+    let mut owned = settings(&bucket);
+    for (k, v) in owned.iter_mut() {
+        if k == "PULSE_S3_ENDPOINT" {
+            *v = https.clone();
+        }
+    }
+    owned.push(("PULSE_S3_CA_FILE".into(), root.display().to_string()));
+    let extra: Vec<(&str, &str)> = owned
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let app = TestApp::spawn_with(Backend::Sqlite, &extra).await;
+    seed_synthetic(&app, 300).await;
+    let token = app.admin_token().await;
+    let made = crate::backups::backup_now(&app, &token).await;
+    assert_eq!(made["leads"], 300);
+    let r = app
+        .get(made["download_url"].as_str().unwrap(), &token)
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.bytes().await.unwrap().len() as u64,
+        made["bytes"].as_u64().unwrap()
+    );
+    // Through plain HTTP to moto directly: the same object.
+    let listed = store(&bucket, "pulse/backups").list().await.unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
 }

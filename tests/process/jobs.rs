@@ -225,6 +225,73 @@ fn kill_9_while_jobs_run_then_every_job_ends_done_or_failed() {
     assert!(log.contains("lease expired"), "no rescue logged");
 }
 
+/// Files in `PULSE_DATA_DIR/backups`.
+fn backup_dir_files(data_dir: &Path) -> Vec<String> {
+    match std::fs::read_dir(data_dir.join("backups")) {
+        Ok(rd) => rd
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// A backup job is a job like an export: killed mid-write, its partial
+/// file is never listed, the job is rescued and run again, and the clean-up
+/// removes what the dead run left.
+#[test]
+fn kill_9_during_a_backup_job_then_it_is_rescued_and_done() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let env = base_env(&[("PULSE_WORKERS", "1")]);
+    seed(&data, &env, 150_000);
+    let p = PulseProcess::launch(&data, &env, Launch::default());
+    let token = login(&p);
+    let backups = "/api/driver-onboarding/backups";
+    let (status, made) = json_call(&p, "POST", backups, &token, None);
+    assert_eq!(status, 202, "{made}");
+    let url = made["url"].as_str().unwrap().to_string();
+    let poll = |p: &PulseProcess, token: &str| {
+        let (status, j) = json_call(p, "GET", &url, token, None);
+        assert_eq!(status, 200, "{j}");
+        j
+    };
+    wait_until(60, "the backup to be half-way", || {
+        let j = poll(&p, &token);
+        j["status"] == "running" && j["rows_done"].as_i64().unwrap() > 0
+    });
+    p.signal("KILL");
+    drop(p);
+    let left = backup_dir_files(&data);
+    assert!(left.iter().all(|f| f.ends_with(".part")), "{left:?}");
+    assert_eq!(left.len(), 1, "{left:?}");
+
+    let mut p = PulseProcess::launch(&data, &env, Launch::default());
+    let token = login(&p);
+    let (_, listed) = json_call(&p, "GET", backups, &token, None);
+    assert_eq!(listed["backups"], json!([]), "a partial backup was listed");
+    wait_until(180, "the backup job to end", || {
+        let s = poll(&p, &token)["status"].clone();
+        s == "done" || s == "failed"
+    });
+    let j = poll(&p, &token);
+    assert_eq!(j["status"], "done", "{j}");
+    assert!(j["attempts"].as_i64().unwrap() >= 2, "{j}");
+    assert_eq!(j["rows_total"], 150_000);
+    let (_, listed) = json_call(&p, "GET", backups, &token, None);
+    assert_eq!(listed["backups"].as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed["backups"][0]["id"], j["id"]);
+    assert_eq!(listed["backups"][0]["leads"], 150_000);
+    wait_until(30, "the dead run's partial file to be removed", || {
+        backup_dir_files(&data)
+            .iter()
+            .all(|f| !f.ends_with(".part"))
+    });
+    assert_eq!(backup_dir_files(&data).len(), 1);
+    let log = p.stop_and_collect_stderr();
+    assert!(log.contains("lease expired"), "no rescue logged");
+    assert!(log.contains("backup job done"), "no completion logged");
+}
+
 #[test]
 fn sigterm_lets_a_running_job_finish_within_the_grace_period() {
     let dir = tempfile::tempdir().unwrap();

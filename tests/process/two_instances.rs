@@ -48,6 +48,7 @@ fn a_job_made_on_one_instance_downloads_from_the_other() {
             prefix: String::new(),
             access_key: "test".into(),
             secret_key: "test".into(),
+            ca_pem: None,
         })
         .ensure_bucket()
         .await

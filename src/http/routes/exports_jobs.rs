@@ -32,7 +32,7 @@ use crate::http::error::{AppError, AppResult};
 use crate::http::extract::{ApiPath, ApiQuery, CurrentUser};
 use crate::http::permissions::require;
 use crate::http::request_id;
-use crate::store::{Admission, ExportJob, JobStatus, NewExportJob};
+use crate::store::{Admission, ExportJob, JobKind, JobStatus, NewExportJob};
 
 /// How often the event stream looks at the job (workers record progress
 /// about twice a second).
@@ -94,9 +94,11 @@ pub(super) async fn visible_job(
     require(current, Capability::Export)?;
     let job = state.store.get_export_job(id).await?;
     match job {
+        // The queue holds other kinds too (backups): not export jobs.
         Some(j)
-            if j.owner_id == current.user.id
-                || current.role().can(Capability::SeeOthersExports) =>
+            if j.kind == JobKind::Export
+                && (j.owner_id == current.user.id
+                    || current.role().can(Capability::SeeOthersExports)) =>
         {
             Ok(j)
         }
@@ -118,6 +120,8 @@ async fn create(
     let columns = select_columns(req.columns.as_deref()).map_err(AppError::Unprocessable)?;
     let new = NewExportJob {
         id: Uuid::new_v4(),
+        kind: JobKind::Export,
+        params: json!({}),
         owner_id: current.user.id,
         owner_email: current.user.email.clone(),
         filters: serde_json::to_value(&filter).map_err(anyhow::Error::from)?,
@@ -183,7 +187,10 @@ async fn list(
     require(&current, Capability::Export)?;
     let owner = (!current.role().can(Capability::SeeOthersExports)).then_some(current.user.id);
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
-    let jobs = state.store.list_export_jobs(owner, limit).await?;
+    let jobs = state
+        .store
+        .list_export_jobs(JobKind::Export, owner, limit)
+        .await?;
     Ok(Json(
         json!({ "jobs": jobs.iter().map(view).collect::<Vec<_>>() }),
     ))

@@ -1,12 +1,62 @@
 //! [`BackupStore`] on PostgreSQL.
+//!
+//! A backup reads in a `REPEATABLE READ READ ONLY` transaction through a
+//! portal in batches (as the export does): an async task fetches, the
+//! blocking writer takes the batches from a bounded channel. A restore is
+//! one transaction: `DELETE` (readers keep seeing the old leads until the
+//! commit, where `TRUNCATE` would block them), then multi-row `INSERT`s.
+
+use std::io;
 
 use async_trait::async_trait;
+use tokio::sync::{mpsc, oneshot};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{IsolationLevel, Row};
 
 use super::PgStore;
 use super::leads::{Converted, lead_from_row, lead_values};
 use crate::domain::Lead;
 use crate::store::filter::{Dialect, LEAD_COLUMN_COUNT, LEAD_COLUMNS};
-use crate::store::{BackupStore, StoreResult};
+use crate::store::{
+    BackupSnapshot, BackupStore, LeadBatch, LeadStream, Replaced, RowsError, StoreError,
+    StoreResult,
+};
+
+/// Rows fetched per portal round trip.
+const FETCH: i32 = 2_000;
+/// Leads per `INSERT` statement (34 parameters each; PostgreSQL allows 65,535).
+const INSERT_ROWS: usize = 500;
+
+struct PgLeads {
+    rx: mpsc::Receiver<StoreResult<Vec<Row>>>,
+}
+
+impl LeadStream for PgLeads {
+    fn for_each(&mut self, f: &mut dyn FnMut(Lead) -> io::Result<()>) -> Result<u64, RowsError> {
+        let mut n = 0u64;
+        while let Some(batch) = self.rx.blocking_recv() {
+            for row in &batch? {
+                f(lead_from_row(row)?).map_err(RowsError::Sink)?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+}
+
+fn insert_sql(rows: usize) -> String {
+    let mut values = Vec::with_capacity(rows);
+    for r in 0..rows {
+        let marks: Vec<String> = (1..=LEAD_COLUMN_COUNT)
+            .map(|i| Dialect::Postgres.placeholder(r * LEAD_COLUMN_COUNT + i))
+            .collect();
+        values.push(format!("({})", marks.join(", ")));
+    }
+    format!(
+        "INSERT INTO leads ({LEAD_COLUMNS}) VALUES {}",
+        values.join(", ")
+    )
+}
 
 #[async_trait]
 impl BackupStore for PgStore {
@@ -23,24 +73,102 @@ impl BackupStore for PgStore {
         rows.iter().map(lead_from_row).collect()
     }
 
-    async fn replace_all_leads(&self, leads: Vec<Lead>) -> StoreResult<u64> {
+    async fn backup_snapshot(&self) -> StoreResult<BackupSnapshot> {
+        let mut client = self.client().await?;
+        let (count_tx, count_rx) = oneshot::channel::<StoreResult<u64>>();
+        let (tx, rx) = mpsc::channel(2);
+        tokio::spawn(async move {
+            let open = async {
+                let txn = client
+                    .build_transaction()
+                    .isolation_level(IsolationLevel::RepeatableRead)
+                    .read_only(true)
+                    .start()
+                    .await?;
+                let total: i64 = txn
+                    .query_one("SELECT count(*) FROM leads", &[])
+                    .await?
+                    .get(0);
+                Ok::<_, tokio_postgres::Error>((txn, total))
+            };
+            let (txn, total) = match open.await {
+                Ok(v) => v,
+                Err(e) => {
+                    let _ = count_tx.send(Err(e.into()));
+                    return;
+                }
+            };
+            if count_tx.send(Ok(total.max(0) as u64)).is_err() {
+                return;
+            }
+            let sql = format!("SELECT {LEAD_COLUMNS} FROM leads ORDER BY id");
+            let portal = match txn.bind(&sql, &[]).await {
+                Ok(p) => p,
+                Err(e) => {
+                    let _ = tx.send(Err(e.into())).await;
+                    return;
+                }
+            };
+            loop {
+                match txn.query_portal(&portal, FETCH).await {
+                    Ok(batch) if batch.is_empty() => break,
+                    Ok(batch) => {
+                        // The writer stopped: stop reading.
+                        if tx.send(Ok(batch)).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e.into())).await;
+                        return;
+                    }
+                }
+            }
+            let _ = txn.commit().await;
+        });
+        let total = count_rx
+            .await
+            .map_err(|_| StoreError::Backend("backup reader task ended".into()))??;
+        Ok(BackupSnapshot {
+            total,
+            leads: Box::new(PgLeads { rx }),
+        })
+    }
+
+    async fn replace_all_leads(
+        &self,
+        expected: u64,
+        mut batches: mpsc::Receiver<LeadBatch>,
+    ) -> StoreResult<Replaced> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let deleted = tx.execute("DELETE FROM leads", &[]).await?;
-        let marks: Vec<String> = (1..=LEAD_COLUMN_COUNT)
-            .map(|i| Dialect::Postgres.placeholder(i))
-            .collect();
-        let stmt = tx
-            .prepare(&format!(
-                "INSERT INTO leads ({LEAD_COLUMNS}) VALUES ({})",
-                marks.join(", ")
-            ))
-            .await?;
-        for lead in &leads {
-            let c = Converted::of(lead);
-            tx.execute(&stmt, &lead_values(lead, &c)).await?;
+        let full = tx.prepare(&insert_sql(INSERT_ROWS)).await?;
+        let mut inserted = 0u64;
+        while let Some(batch) = batches.recv().await {
+            let batch = batch.map_err(StoreError::Backend)?;
+            for chunk in batch.chunks(INSERT_ROWS) {
+                let converted: Vec<Converted> = chunk.iter().map(Converted::of).collect();
+                let mut params: Vec<&(dyn ToSql + Sync)> =
+                    Vec::with_capacity(chunk.len() * LEAD_COLUMN_COUNT);
+                for (lead, c) in chunk.iter().zip(&converted) {
+                    params.extend(lead_values(lead, c));
+                }
+                if chunk.len() == INSERT_ROWS {
+                    tx.execute(&full, &params).await?;
+                } else {
+                    tx.execute(insert_sql(chunk.len()).as_str(), &params)
+                        .await?;
+                }
+                inserted += chunk.len() as u64;
+            }
+        }
+        if inserted != expected {
+            return Err(StoreError::Backend(format!(
+                "the restore source ended after {inserted} of {expected} leads; nothing was changed"
+            )));
         }
         tx.commit().await?;
-        Ok(deleted)
+        Ok(Replaced { deleted, inserted })
     }
 }

@@ -12,13 +12,13 @@ use uuid::Uuid;
 
 use super::PgStore;
 use crate::store::{
-    Admission, Completion, ExportJob, JobFiles, JobStatus, JobStore, NewExportJob, StoreError,
-    StoreResult,
+    Admission, Completion, ExportJob, JobFiles, JobKind, JobStatus, JobStore, NewExportJob,
+    StoreError, StoreResult,
 };
 
 const COLUMNS: &str = "id, owner_id, owner_email, status, filters, columns, format, mask_pii, \
      rows_done, rows_total, bytes, sha256, file_key, error, attempts, max_attempts, worker, \
-     created_at, started_at, finished_at, expires_at, request_id";
+     created_at, started_at, finished_at, expires_at, request_id, kind, params";
 
 /// Any fixed number: serialises admission checks across instances.
 const ADMISSION_LOCK: i64 = 0x5075_6c73_654a;
@@ -26,8 +26,12 @@ const ADMISSION_LOCK: i64 = 0x5075_6c73_654a;
 fn job_from_row(r: &Row) -> StoreResult<ExportJob> {
     let status: String = r.get(3);
     let columns: serde_json::Value = r.get(5);
+    let kind: String = r.get(22);
     Ok(ExportJob {
         id: r.get(0),
+        kind: JobKind::parse(&kind)
+            .ok_or_else(|| StoreError::Backend(format!("export_jobs: invalid kind {kind}")))?,
+        params: r.get(23),
         owner_id: r.get(1),
         owner_email: r.get(2),
         status: JobStatus::parse(&status)
@@ -77,8 +81,8 @@ impl JobStore for PgStore {
         let counts = tx
             .query_one(
                 "SELECT count(*) FILTER (WHERE owner_id = $1), count(*) FROM export_jobs
-                 WHERE status IN ('queued', 'running')",
-                &[&job.owner_id],
+                 WHERE kind = $2 AND status IN ('queued', 'running')",
+                &[&job.owner_id, &job.kind.as_str()],
             )
             .await?;
         let (mine, all): (i64, i64) = (counts.get(0), counts.get(1));
@@ -94,8 +98,10 @@ impl JobStore for PgStore {
             .query_one(
                 &format!(
                     "INSERT INTO export_jobs (id, owner_id, owner_email, status, filters, columns,
-                        format, mask_pii, max_attempts, run_after, created_at, request_id)
-                     VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, now(), now(), $9)
+                        format, mask_pii, max_attempts, run_after, created_at, request_id,
+                        kind, params)
+                     VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, now(), now(), $9,
+                        $10, $11)
                      RETURNING {COLUMNS}"
                 ),
                 &[
@@ -108,6 +114,8 @@ impl JobStore for PgStore {
                     &job.mask_pii,
                     &job.max_attempts,
                     &job.request_id,
+                    &job.kind.as_str(),
+                    &job.params,
                 ],
             )
             .await?;
@@ -130,6 +138,7 @@ impl JobStore for PgStore {
 
     async fn list_export_jobs(
         &self,
+        kind: JobKind,
         owner: Option<Uuid>,
         limit: i64,
     ) -> StoreResult<Vec<ExportJob>> {
@@ -138,10 +147,11 @@ impl JobStore for PgStore {
             .await?
             .query(
                 &format!(
-                    "SELECT {COLUMNS} FROM export_jobs WHERE ($1::uuid IS NULL OR owner_id = $1)
+                    "SELECT {COLUMNS} FROM export_jobs
+                     WHERE kind = $3 AND ($1::uuid IS NULL OR owner_id = $1)
                      ORDER BY created_at DESC, id DESC LIMIT $2"
                 ),
-                &[&owner, &limit],
+                &[&owner, &limit, &kind.as_str()],
             )
             .await?;
         jobs(&rows)
@@ -171,7 +181,9 @@ impl JobStore for PgStore {
         token: &str,
         worker: &str,
         lease: Duration,
+        kinds: &[JobKind],
     ) -> StoreResult<Option<ExportJob>> {
+        let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
         let row = self
             .client()
             .await?
@@ -182,12 +194,13 @@ impl JobStore for PgStore {
                         attempts = attempts + 1, started_at = now(), rows_done = 0
                      WHERE id = (SELECT id FROM export_jobs
                                  WHERE status = 'queued' AND run_after <= now()
+                                   AND kind = ANY($4)
                                  ORDER BY created_at LIMIT 1
                                  FOR UPDATE SKIP LOCKED)
                        AND status = 'queued'
                      RETURNING {COLUMNS}"
                 ),
-                &[&token, &secs(lease), &worker],
+                &[&token, &secs(lease), &worker, &kinds],
             )
             .await?;
         row.as_ref().map(job_from_row).transpose()
@@ -236,7 +249,7 @@ impl JobStore for PgStore {
                     &done.bytes,
                     &done.sha256,
                     &done.file_key,
-                    &secs(done.retention),
+                    &done.retention.map(secs),
                 ],
             )
             .await?;

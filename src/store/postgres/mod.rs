@@ -35,6 +35,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0006_job_request_id",
         include_str!("migrations/0006_job_request_id.sql"),
     ),
+    (
+        "0007_job_kind",
+        include_str!("migrations/0007_job_kind.sql"),
+    ),
 ];
 
 /// Any fixed number; all instances take this advisory lock to migrate one at a time.

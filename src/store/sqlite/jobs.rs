@@ -13,13 +13,13 @@ use uuid::Uuid;
 
 use super::{SqliteStore, from_ms, to_ms};
 use crate::store::{
-    Admission, Completion, ExportJob, JobFiles, JobStatus, JobStore, NewExportJob, StoreError,
-    StoreResult,
+    Admission, Completion, ExportJob, JobFiles, JobKind, JobStatus, JobStore, NewExportJob,
+    StoreError, StoreResult,
 };
 
 const COLUMNS: &str = "id, owner_id, owner_email, status, filters, columns, format, mask_pii, \
      rows_done, rows_total, bytes, sha256, file_key, error, attempts, max_attempts, worker, \
-     created_at, started_at, finished_at, expires_at, request_id";
+     created_at, started_at, finished_at, expires_at, request_id, kind, params";
 
 fn job_from_row(r: &Row<'_>) -> rusqlite::Result<ExportJob> {
     let text = |i: usize| -> rusqlite::Result<String> { r.get(i) };
@@ -35,6 +35,8 @@ fn job_from_row(r: &Row<'_>) -> rusqlite::Result<ExportJob> {
     };
     Ok(ExportJob {
         id: text(0)?.parse().map_err(|_| bad(0, "id"))?,
+        kind: JobKind::parse(&text(22)?).ok_or_else(|| bad(22, "kind"))?,
+        params: serde_json::from_str(&text(23)?).map_err(|_| bad(23, "params"))?,
         owner_id: text(1)?.parse().map_err(|_| bad(1, "owner_id"))?,
         owner_email: text(2)?,
         status: JobStatus::parse(&text(3)?).ok_or_else(|| bad(3, "status"))?,
@@ -92,8 +94,8 @@ impl JobStore for SqliteStore {
                 let owner = job.owner_id.to_string();
                 let (mine, all): (i64, i64) = tx.query_row(
                     "SELECT coalesce(sum(owner_id = ?1), 0), count(*) FROM export_jobs
-                     WHERE status IN ('queued', 'running')",
-                    [&owner],
+                     WHERE kind = ?2 AND status IN ('queued', 'running')",
+                    [owner.as_str(), job.kind.as_str()],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )?;
                 if mine >= i64::from(per_user) {
@@ -107,8 +109,9 @@ impl JobStore for SqliteStore {
                     .map_err(|e| StoreError::Backend(e.to_string()))?;
                 tx.execute(
                     "INSERT INTO export_jobs (id, owner_id, owner_email, status, filters, columns,
-                        format, mask_pii, max_attempts, run_after, created_at, request_id)
-                     VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)",
+                        format, mask_pii, max_attempts, run_after, created_at, request_id,
+                        kind, params)
+                     VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12)",
                     params![
                         job.id.to_string(),
                         owner,
@@ -119,7 +122,9 @@ impl JobStore for SqliteStore {
                         job.mask_pii,
                         job.max_attempts,
                         now,
-                        job.request_id
+                        job.request_id,
+                        job.kind.as_str(),
+                        job.params.to_string()
                     ],
                 )?;
                 let created = tx.query_row(
@@ -149,6 +154,7 @@ impl JobStore for SqliteStore {
 
     async fn list_export_jobs(
         &self,
+        kind: JobKind,
         owner: Option<Uuid>,
         limit: i64,
     ) -> StoreResult<Vec<ExportJob>> {
@@ -156,10 +162,14 @@ impl JobStore for SqliteStore {
             .run(move |conn| {
                 // rowid breaks ties of jobs created in the same millisecond.
                 let mut stmt = conn.prepare(&format!(
-                    "SELECT {COLUMNS} FROM export_jobs WHERE (?1 IS NULL OR owner_id = ?1)
+                    "SELECT {COLUMNS} FROM export_jobs
+                     WHERE kind = ?3 AND (?1 IS NULL OR owner_id = ?1)
                      ORDER BY created_at DESC, rowid DESC LIMIT ?2"
                 ))?;
-                collect(&mut stmt, params![owner.map(|o| o.to_string()), limit])
+                collect(
+                    &mut stmt,
+                    params![owner.map(|o| o.to_string()), limit, kind.as_str()],
+                )
             })
             .await
     }
@@ -190,15 +200,23 @@ impl JobStore for SqliteStore {
         token: &str,
         worker: &str,
         lease: Duration,
+        kinds: &[JobKind],
     ) -> StoreResult<Option<ExportJob>> {
         let (token, worker) = (token.to_string(), worker.to_string());
+        // Kind names are Pulse's own words (no quotes): inlined.
+        let kinds = kinds
+            .iter()
+            .map(|k| format!("'{}'", k.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
         self.pool()
             .run(move |conn| {
                 let now = to_ms(Utc::now());
                 // An UPDATE takes SQLite's one write lock even when it
                 // matches nothing: idle polls look first, so they never wait
                 // behind (or hold up) a long import.
-                if !any(conn, "status = 'queued' AND run_after <= ?1", now)? {
+                let due = format!("status = 'queued' AND run_after <= ?1 AND kind IN ({kinds})");
+                if !any(conn, &due, now)? {
                     return Ok(None);
                 }
                 Ok(conn
@@ -209,6 +227,7 @@ impl JobStore for SqliteStore {
                                 started_at = ?2, rows_done = 0
                              WHERE id = (SELECT id FROM export_jobs
                                          WHERE status = 'queued' AND run_after <= ?2
+                                           AND kind IN ({kinds})
                                          ORDER BY created_at, rowid LIMIT 1)
                                AND status = 'queued'
                              RETURNING {COLUMNS}"
@@ -274,7 +293,7 @@ impl JobStore for SqliteStore {
                         done.sha256,
                         done.file_key,
                         now,
-                        ms(done.retention)
+                        done.retention.map(ms)
                     ],
                 )?;
                 Ok(n == 1)
