@@ -257,6 +257,7 @@ async fn mongoexport_imports_as_the_original_jsonl(app: TestApp) {
             action: pulse::import::run::Action::Skip,
             actor: "test".into(),
             report_path: dir.path().join("report.csv"),
+            watch: None,
         },
     )
     .await
