@@ -417,43 +417,96 @@ fn session(
 }
 
 /// Every phone stored in `leads` → its rowid, while the unique phone index
-/// is dropped (a bulk session into a nearly empty table). Normalised phones
-/// (10 digits, 6–9 first) are kept as integers: 1M of them take ~32 MB.
+/// is dropped (a bulk session into a nearly empty table). A normalised
+/// phone (10 digits) and its rowid are packed into one `u64` (phone in the
+/// high 34 bits, rowid in the low 30) in a set that hashes and compares the
+/// phone only: 8 bytes a lead, so 1M take ~18 MB (a `HashMap<u64, i64>`
+/// took ~36 MB, and ~54 MB while it grew past 917k entries: the peak of a
+/// 1M-row import). Anything else goes in `other`.
 struct Phones {
-    numeric: std::collections::HashMap<u64, i64>,
+    packed: std::collections::HashSet<PhoneRow>,
     other: std::collections::HashMap<String, i64>,
     /// The largest rowid before the session: larger ones are this stream's.
     max_before: i64,
 }
 
+/// A phone and its rowid in one word; equal and hashed by the phone alone.
+#[derive(Clone, Copy, Debug)]
+struct PhoneRow(u64);
+
+const ROW_BITS: u32 = 30;
+
+impl PhoneRow {
+    fn phone(self) -> u64 {
+        self.0 >> ROW_BITS
+    }
+    fn row(self) -> i64 {
+        (self.0 & ((1 << ROW_BITS) - 1)) as i64
+    }
+}
+
+impl PartialEq for PhoneRow {
+    fn eq(&self, other: &Self) -> bool {
+        self.phone() == other.phone()
+    }
+}
+
+impl Eq for PhoneRow {}
+
+impl std::hash::Hash for PhoneRow {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.phone().hash(h);
+    }
+}
+
 impl Phones {
+    /// The phone as a number when it and `row` fit the packed form.
     fn key(phone: &str) -> Option<u64> {
         let b = phone.as_bytes();
-        if b.is_empty() || b.len() > 18 || b[0] == b'0' || !b.iter().all(u8::is_ascii_digit) {
+        if b.is_empty() || b.len() > 10 || b[0] == b'0' || !b.iter().all(u8::is_ascii_digit) {
             return None;
         }
         phone.parse().ok()
     }
 
+    fn pack(phone: u64, row: i64) -> Option<PhoneRow> {
+        (0..1 << ROW_BITS)
+            .contains(&row)
+            .then_some(PhoneRow(phone << ROW_BITS | row as u64))
+    }
+
     fn get(&self, phone: &str) -> Option<i64> {
-        match Self::key(phone) {
-            Some(k) => self.numeric.get(&k).copied(),
-            None => self.other.get(phone).copied(),
+        if let Some(k) = Self::key(phone)
+            && let Some(found) = self.packed.get(&PhoneRow(k << ROW_BITS))
+        {
+            return Some(found.row());
         }
+        self.other.get(phone).copied()
     }
 
     fn insert(&mut self, phone: &str, row: i64) {
         match Self::key(phone) {
-            Some(k) => self.numeric.insert(k, row),
-            None => self.other.insert(phone.to_owned(), row),
-        };
+            Some(k) => match Self::pack(k, row) {
+                // `replace`: an equal (same phone) entry gets the new row.
+                Some(p) => {
+                    self.packed.replace(p);
+                }
+                None => {
+                    self.packed.remove(&PhoneRow(k << ROW_BITS));
+                    self.other.insert(phone.to_owned(), row);
+                }
+            },
+            None => {
+                self.other.insert(phone.to_owned(), row);
+            }
+        }
     }
 
     fn remove(&mut self, phone: &str) {
-        match Self::key(phone) {
-            Some(k) => self.numeric.remove(&k),
-            None => self.other.remove(phone),
-        };
+        if let Some(k) = Self::key(phone) {
+            self.packed.remove(&PhoneRow(k << ROW_BITS));
+        }
+        self.other.remove(phone);
     }
 }
 
@@ -576,7 +629,7 @@ fn drop_secondary_indexes(tx: &rusqlite::Transaction<'_>) -> StoreResult<Plan> {
                 continue;
             }
             let mut phones = Phones {
-                numeric: Default::default(),
+                packed: Default::default(),
                 other: Default::default(),
                 max_before: tx.query_row("SELECT coalesce(max(rowid), 0) FROM leads", [], |r| {
                     r.get(0)
@@ -664,7 +717,30 @@ const DERIVED: [(&str, &[&str], Option<&str>); 2] = [
 
 #[cfg(test)]
 mod tests {
-    use super::written_tables;
+    use super::{Phones, written_tables};
+
+    #[test]
+    fn phones_keep_each_phone_once_with_its_row() {
+        let mut p = Phones {
+            packed: Default::default(),
+            other: Default::default(),
+            max_before: 0,
+        };
+        p.insert("9876543210", 7);
+        p.insert("+91 98765", 8); // not packed
+        p.insert("9999999999", (1 << super::ROW_BITS) + 5); // row too big to pack
+        assert_eq!(p.get("9876543210"), Some(7));
+        assert_eq!(p.get("+91 98765"), Some(8));
+        assert_eq!(p.get("9999999999"), Some((1 << super::ROW_BITS) + 5));
+        assert_eq!(p.get("9876543211"), None);
+        p.insert("9876543210", 9); // moved to another row
+        assert_eq!(p.get("9876543210"), Some(9));
+        assert_eq!(p.packed.len(), 1);
+        p.remove("9876543210");
+        p.remove("9999999999");
+        assert_eq!(p.get("9876543210"), None);
+        assert_eq!(p.get("9999999999"), None);
+    }
 
     #[test]
     fn finds_the_tables_a_trigger_writes() {
