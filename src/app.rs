@@ -51,6 +51,7 @@ impl Application {
             files: jobs::local_files(&config),
             job_wake: Arc::new(tokio::sync::Notify::new()),
             backups: crate::backup::files(&config),
+            uploads: crate::jobs::uploads(&config),
             backup_lock: Arc::new(tokio::sync::Mutex::new(())),
             config: Arc::new(config),
         };
@@ -167,6 +168,7 @@ pub fn job_context(state: &AppState) -> JobContext {
         store: state.store.clone(),
         files: state.files.clone(),
         backups: state.backups.clone(),
+        uploads: state.uploads.clone(),
         config: state.config.clone(),
         wake: state.job_wake.clone(),
     }

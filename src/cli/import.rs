@@ -497,6 +497,7 @@ async fn run_file(store: std::sync::Arc<dyn Store>, args: ImportArgs) -> anyhow:
             },
             actor: "cli".into(),
             report_path: report_path.clone(),
+            watch: None,
         },
     )
     .await?;

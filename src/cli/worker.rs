@@ -31,6 +31,7 @@ pub async fn run(config: Config, args: WorkerArgs) -> anyhow::Result<()> {
         store,
         files: jobs::local_files(&config),
         backups: crate::backup::files(&config),
+        uploads: crate::jobs::uploads(&config),
         config: Arc::new(config),
         wake: Arc::new(tokio::sync::Notify::new()),
     };

@@ -45,6 +45,8 @@ pub struct AppState {
     /// Where backups are kept (not the exports' store: its clean-up
     /// deletes files no export job owns).
     pub backups: Arc<dyn FileStore>,
+    /// Where uploads wait for their import job (`crate::jobs::uploads`).
+    pub uploads: Arc<dyn FileStore>,
     /// One backup or restore at a time in this process.
     pub backup_lock: Arc<tokio::sync::Mutex<()>>,
 }

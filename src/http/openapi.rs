@@ -478,7 +478,7 @@ pub const ROUTES: &[RouteDoc] = &[
     route(
         "POST",
         "/api/driver-onboarding/import-leads",
-        "Import leads from an xlsx, csv or JSON lines file (multipart)",
+        "Import leads from an xlsx, csv or JSON lines file (multipart); 202 with an ImportJob above PULSE_IMPORT_JOB_THRESHOLD",
         Some(Import),
         Some("ImportForm"),
         "ImportReport",
@@ -486,10 +486,26 @@ pub const ROUTES: &[RouteDoc] = &[
     route(
         "GET",
         "/api/driver-onboarding/import-leads/{id}/report.csv",
-        "Download an import's row report as CSV",
+        "Download an import's row report as CSV (a synchronous import's or a done job's)",
         Some(Import),
         None,
         "File",
+    ),
+    route(
+        "GET",
+        "/api/driver-onboarding/import-leads/jobs/{id}",
+        "One import job (uploads above PULSE_IMPORT_JOB_THRESHOLD): status, rows read, counts",
+        Some(Import),
+        None,
+        "ImportJob",
+    ),
+    route(
+        "DELETE",
+        "/api/driver-onboarding/import-leads/jobs/{id}",
+        "Cancel a queued or running import job (nothing is written)",
+        Some(Import),
+        None,
+        "ImportJob",
     ),
     route(
         "POST",
@@ -910,6 +926,26 @@ fn schemas() -> Value {
                 "duplicate_action",
                 json!({"type": "string", "enum": ["skip", "replace", "preview"]}),
             ),
+        ]),
+    );
+    m.insert(
+        "ImportJob".into(),
+        object(&[
+            ("mode", s()),
+            ("id", s()),
+            ("import_id", s()),
+            ("status", s()),
+            ("file_name", s()),
+            ("bytes", n()),
+            ("sha256", s()),
+            ("duplicate_action", s()),
+            ("committed", json!({"type": "boolean"})),
+            ("rows_done", n()),
+            ("result", json!({"type": "object"})),
+            ("error", s()),
+            ("attempts", n()),
+            ("url", s()),
+            ("report_url", s()),
         ]),
     );
     m.insert(

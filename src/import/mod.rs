@@ -29,6 +29,12 @@ use std::path::Path;
 use serde::Serialize;
 
 pub use detect::Format;
+
+/// Where synchronous imports keep their reports (`PULSE_DATA_DIR/import-reports`;
+/// deleted after `PULSE_EXPORT_RETENTION` by the jobs' clean-up).
+pub fn reports_dir(config: &crate::config::Config) -> std::path::PathBuf {
+    config.data_dir.join("import-reports")
+}
 use mapping::{ColumnUse, Field, Mapping, Present, map_headers};
 use row::{RowDefaults, lead_from_cells};
 use values::Cell;

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
@@ -21,7 +22,7 @@ use crate::store::{BulkBatch, DuplicatePolicy, Store};
 const BATCH: usize = 1024;
 
 /// What to do with a row whose phone (or id) is already stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     /// Keep the stored lead; within the file the first row wins.
@@ -67,6 +68,31 @@ pub struct ImportRequest {
     pub actor: String,
     /// Where the report CSV goes.
     pub report_path: PathBuf,
+    /// Progress and stop signal, when a job worker runs the import.
+    pub watch: Option<ImportWatch>,
+}
+
+/// What a job worker sees of an import it runs: rows read so far, and a
+/// flag that stops it (the import then fails and writes nothing).
+#[derive(Clone, Debug, Default)]
+pub struct ImportWatch {
+    /// Rows (leads and rejected rows) read by the main pass so far.
+    pub rows: Arc<AtomicU64>,
+    /// Non-zero: stop at the next row.
+    pub stop: Arc<AtomicU8>,
+}
+
+impl ImportWatch {
+    /// Fails when the import was told to stop.
+    fn check(&self) -> Result<(), ImportError> {
+        if self.stop.load(Ordering::Relaxed) != 0 {
+            return Err(ImportError::Io(std::io::Error::new(
+                std::io::ErrorKind::Interrupted,
+                "the import was stopped",
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// What an import did.
@@ -129,6 +155,7 @@ pub async fn import_file(
     // last row of a phone wins, so a first pass finds it.
     let last: Option<HashMap<u64, (u64, u64)>> = if req.action != Action::Skip {
         let shared = shared.clone();
+        let watch = req.watch.clone();
         Some(
             tokio::task::spawn_blocking(move || -> Result<_, ImportError> {
                 let (path, defaults, users) = &*shared;
@@ -136,6 +163,9 @@ pub async fn import_file(
                 let mut last = HashMap::new();
                 let mut seq = 0u64;
                 parse_file(path, format, &cx, &mut |item| {
+                    if let Some(w) = &watch {
+                        w.check()?;
+                    }
                     if let Item::Lead { row, lead, .. } = item {
                         last.insert(phone_key(&lead.phone_number), (seq, row));
                         seq += 1;
@@ -154,11 +184,16 @@ pub async fn import_file(
     let (tx, mut rx) = mpsc::channel::<Vec<Item>>(4);
     let parser = {
         let shared = shared.clone();
+        let watch = req.watch.clone();
         tokio::task::spawn_blocking(move || -> Result<FileInfo, ImportError> {
             let (path, defaults, users) = &*shared;
             let cx = ParseContext { defaults, users };
             let mut batch = Vec::with_capacity(BATCH);
             let info = parse_file(path, format, &cx, &mut |item| {
+                if let Some(w) = &watch {
+                    w.check()?;
+                    w.rows.fetch_add(1, Ordering::Relaxed);
+                }
                 batch.push(item);
                 if batch.len() == BATCH {
                     let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));

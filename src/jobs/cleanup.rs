@@ -30,6 +30,9 @@ pub async fn run(ctx: JobContext, mut shutdown: watch::Receiver<bool>) {
                 expire(&ctx).await;
                 remove_orphans(&ctx).await;
                 remove_backup_leftovers(&ctx).await;
+                let min_age = (ctx.config.job_lease * 2).max(Duration::from_secs(10));
+                super::import_job::remove_stale_uploads(&ctx, min_age).await;
+                remove_old_reports(&ctx).await;
             }
             () = signalled(&mut shutdown) => break,
         }
@@ -144,6 +147,33 @@ pub async fn remove_backup_leftovers(ctx: &JobContext) {
             }
             Err(e) => {
                 tracing::warn!(key = %f.key, error = %e, "deleting a left-over partial backup failed")
+            }
+        }
+    }
+}
+
+/// Reports of synchronous imports (`PULSE_DATA_DIR/import-reports`) are
+/// kept as long as export files (`PULSE_EXPORT_RETENTION`); import jobs'
+/// reports are their jobs' files and expire with them.
+pub async fn remove_old_reports(ctx: &JobContext) {
+    let dir = crate::import::reports_dir(&ctx.config);
+    let retention = ctx.config.export_retention;
+    let Ok(mut entries) = tokio::fs::read_dir(&dir).await else {
+        return;
+    };
+    while let Ok(Some(e)) = entries.next_entry().await {
+        let old = match e.metadata().await.and_then(|m| m.modified()) {
+            Ok(t) => t.elapsed().is_ok_and(|age| age > retention),
+            Err(_) => false,
+        };
+        if old {
+            match tokio::fs::remove_file(e.path()).await {
+                Ok(()) => {
+                    tracing::info!(file = %e.path().display(), "expired import report deleted")
+                }
+                Err(err) => {
+                    tracing::warn!(file = %e.path().display(), error = %err, "deleting an expired import report failed")
+                }
             }
         }
     }

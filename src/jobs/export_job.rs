@@ -63,6 +63,7 @@ pub(super) async fn run(run: &Claimed<'_>, shutdown: watch::Receiver<bool>) {
         sha256: sha256.clone(),
         file_key: key,
         retention: Some(ctx.config.export_retention),
+        result: None,
     };
     match publish_and_complete(run, &ctx.files, written, &done).await {
         Ok(true) => {

@@ -18,6 +18,7 @@ mod backup_job;
 pub mod cleanup;
 mod export_job;
 pub mod files;
+pub mod import_job;
 pub mod s3;
 pub mod worker;
 
@@ -44,6 +45,8 @@ pub struct JobContext {
     pub files: Arc<dyn FileStore>,
     /// Where backups go (`crate::backup::files`).
     pub backups: Arc<dyn FileStore>,
+    /// Where uploads wait for their import job ([`uploads`]).
+    pub uploads: Arc<dyn FileStore>,
     /// Lease, attempts, retention, …
     pub config: Arc<Config>,
     /// Woken when this process queues a job, so an idle worker here starts
@@ -56,6 +59,14 @@ pub struct JobContext {
 /// Call inside the runtime.
 pub fn local_files(config: &Config) -> Arc<dyn FileStore> {
     file_store(config, "exports")
+}
+
+/// Where uploads above `PULSE_IMPORT_JOB_THRESHOLD` wait for their import
+/// job: `PULSE_DATA_DIR/imports` or `imports/` in object storage, so a
+/// worker of any instance can read them. Not the exports' store: its
+/// clean-up deletes every file no export job has published.
+pub fn uploads(config: &Config) -> Arc<dyn FileStore> {
+    file_store(config, "imports")
 }
 
 /// The file store `area` (`exports`, `backups`) of a configuration.

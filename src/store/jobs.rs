@@ -80,17 +80,21 @@ pub enum JobKind {
     Export,
     /// A full backup of the leads (`POST …/backups`).
     Backup,
+    /// An uploaded file above `PULSE_IMPORT_JOB_THRESHOLD` imported in the
+    /// background (`POST …/import-leads`); its file is the report.
+    Import,
 }
 
 impl JobKind {
     /// Every kind this build runs.
-    pub const ALL: [JobKind; 2] = [JobKind::Export, JobKind::Backup];
+    pub const ALL: [JobKind; 3] = [JobKind::Export, JobKind::Backup, JobKind::Import];
 
     /// The name stored and shown.
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::Export => "export",
             JobKind::Backup => "backup",
+            JobKind::Import => "import",
         }
     }
 
@@ -99,6 +103,7 @@ impl JobKind {
         Some(match s {
             "export" => JobKind::Export,
             "backup" => JobKind::Backup,
+            "import" => JobKind::Import,
             _ => return None,
         })
     }
@@ -158,6 +163,8 @@ pub struct ExportJob {
     /// The id of the HTTP request that created it (joins the worker's log
     /// lines to the request's).
     pub request_id: Option<String>,
+    /// What the finished job reports beyond its file (an import's counts).
+    pub result: Option<serde_json::Value>,
 }
 
 /// A job to queue.
@@ -211,6 +218,8 @@ pub struct Completion {
     pub file_key: String,
     /// How long the file is kept (`None`: until deleted by hand, as backups).
     pub retention: Option<Duration>,
+    /// What the job reports beyond its file (an import's counts).
+    pub result: Option<serde_json::Value>,
 }
 
 /// A job that holds (or may hold) files: for the clean-up of orphans.

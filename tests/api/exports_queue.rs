@@ -45,6 +45,7 @@ fn completion(key: &str) -> Completion {
         sha256: "ab".repeat(32),
         file_key: key.into(),
         retention: Some(Duration::from_secs(60)),
+        result: None,
     }
 }
 

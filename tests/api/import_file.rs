@@ -257,6 +257,7 @@ async fn mongoexport_imports_as_the_original_jsonl(app: TestApp) {
             action: pulse::import::run::Action::Skip,
             actor: "test".into(),
             report_path: dir.path().join("report.csv"),
+            watch: None,
         },
     )
     .await
@@ -542,6 +543,101 @@ async fn a_database_failure_leaves_nothing_half_imported(app: TestApp) {
     assert_eq!(leads.len(), 1);
 }
 
+/// Makes the database itself refuse one lead (`name = 'Lead 2500'`) with a
+/// trigger: a real database error in the middle of the stream.
+async fn refuse_lead_in_database(app: &TestApp, name: &str) {
+    match app.backend {
+        crate::helpers::Backend::Sqlite => {
+            let path = app.database_url.trim_start_matches("sqlite://").to_owned();
+            let c = rusqlite::Connection::open(path).unwrap();
+            c.execute_batch(&format!(
+                "CREATE TRIGGER test_refuse BEFORE INSERT ON leads WHEN NEW.name = '{name}'
+                 BEGIN SELECT RAISE(ABORT, 'forced failure for the test'); END;"
+            ))
+            .unwrap();
+        }
+        crate::helpers::Backend::Postgres => {
+            let (c, conn) = tokio_postgres::connect(&app.database_url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            c.batch_execute(&format!(
+                "CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+                 BEGIN RAISE EXCEPTION 'forced failure for the test'; END $$;
+                 CREATE TRIGGER test_refuse BEFORE INSERT ON leads FOR EACH ROW
+                 WHEN (NEW.name = '{name}') EXECUTE FUNCTION test_refuse();"
+            ))
+            .await
+            .unwrap();
+        }
+    }
+}
+
+async fn a_database_error_mid_import_leaves_the_database_as_it_was(app: TestApp) {
+    let token = app.admin_token().await;
+    let (status, body, _) = upload(
+        &app,
+        &token,
+        &[],
+        "one.csv",
+        b"name,phone
+First,9876500000
+",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let before = stored_leads(&app).await;
+    let (_, summary_before) = status_json(
+        app.get("/api/driver-onboarding/status-summary", &token)
+            .await,
+    )
+    .await;
+    refuse_lead_in_database(&app, "Lead 2500").await;
+    // 3,000 good rows; the database refuses the 2,501st after two batches
+    // were written into the open transaction.
+    let mut csv = b"name,phone\n".to_vec();
+    for i in 0..3000u64 {
+        csv.extend(format!("Lead {i},{}\n", 7_000_000_000 + i).as_bytes());
+    }
+    let (status, body, _) = upload(&app, &token, &[], "many.csv", &csv).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    assert_eq!(stored_leads(&app).await, before);
+    // Derived data (counters, the name search) is as it was too.
+    let (_, summary_after) = status_json(
+        app.get("/api/driver-onboarding/status-summary", &token)
+            .await,
+    )
+    .await;
+    assert_eq!(summary_after, summary_before);
+    let (_, found) = status_json(
+        app.get("/api/driver-onboarding/leads?search=Lead", &token)
+            .await,
+    )
+    .await;
+    assert_eq!(found["total"], 0, "{found}");
+    // The failure is audited; the database still works for the next import.
+    let (_, audit) = status_json(app.get("/api/audit?action=import", &token).await).await;
+    assert!(
+        audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["details"]["outcome"] == "failed" && e["details"]["file_name"] == "many.csv"),
+        "{audit}"
+    );
+    let (status, body, _) = upload(
+        &app,
+        &token,
+        &[],
+        "two.csv",
+        b"name,phone\nSecond,9876500001\n",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["inserted"], 1);
+    assert_eq!(stored_leads(&app).await.len(), before.len() + 1);
+}
+
 async fn csv_encodings_and_source_rules(app: TestApp) {
     let token = app.admin_token().await;
     let text = "Name;Phone;Current Location;Source\nJosé Müller;9876543210;Chennai – Café;Portal\n";
@@ -604,4 +700,5 @@ dual_backend_tests!(
     xlsx_edited_in_openpyxl_updates_exactly_those_leads,
     xlsx_with_dates_numbers_and_a_title_row,
     a_database_failure_leaves_nothing_half_imported,
+    a_database_error_mid_import_leaves_the_database_as_it_was,
 );

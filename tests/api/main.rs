@@ -15,6 +15,7 @@ mod http_basics;
 mod import_file;
 mod import_fixtures;
 mod import_hostile;
+mod import_jobs;
 mod import_support;
 mod leads;
 mod leads_bulk;

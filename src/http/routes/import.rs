@@ -1,14 +1,17 @@
 //! `POST /api/driver-onboarding/import-leads` (multipart upload of an xlsx,
-//! CSV or JSON lines file) and `GET …/import-leads/{id}/report.csv`. Thin:
-//! stream the upload to a temporary file (hashing it on the way), parse the
-//! form's options, hand the file to `import::run`, audit, answer.
+//! CSV or JSON lines file), `GET …/import-leads/jobs/{id}` and
+//! `GET …/import-leads/{id}/report.csv`. Thin: stream the upload to a
+//! temporary file (hashing it on the way), parse the form's options, then
+//! either hand the file to `import::run` and answer with the outcome, or —
+//! above `PULSE_IMPORT_JOB_THRESHOLD` — keep it in the uploads' file store,
+//! queue an import job (`jobs::import_job`) and answer 202.
 
 use std::path::{Path, PathBuf};
 
 use axum::body::Body;
 use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
 use axum::extract::{DefaultBodyLimit, Multipart, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -25,10 +28,13 @@ use crate::http::audit::audit;
 use crate::http::error::{AppError, AppResult};
 use crate::http::extract::{ApiPath, CurrentUser};
 use crate::http::permissions::require;
+use crate::http::request_id;
 use crate::import::ImportError;
 use crate::import::row::RowDefaults;
 use crate::import::run::{Action, ImportRequest, import_file};
 use crate::import::values::{Cell, parse_date};
+use crate::jobs::import_job::{ImportParams, upload_key};
+use crate::store::{Admission, ExportJob, JobKind, JobStatus, NewExportJob};
 
 /// The path of the upload route (also given its own body limit).
 pub const IMPORT_PATH: &str = "/api/driver-onboarding/import-leads";
@@ -49,6 +55,10 @@ pub fn routes(limit: u64) -> Router<AppState> {
         .route(
             "/api/driver-onboarding/import-leads/{id}/report.csv",
             get(report_csv),
+        )
+        .route(
+            "/api/driver-onboarding/import-leads/jobs/{id}",
+            get(one_job).delete(cancel_job),
         )
 }
 
@@ -82,7 +92,7 @@ impl Drop for TempFile {
 }
 
 fn reports_dir(state: &AppState) -> PathBuf {
-    state.config.data_dir.join("import-reports")
+    crate::import::reports_dir(&state.config)
 }
 
 /// What is kept beside a report, for the permission check of its download.
@@ -160,7 +170,7 @@ async fn import_leads(
     State(state): State<AppState>,
     current: CurrentUser,
     multipart: Result<Multipart, MultipartRejection>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Response> {
     require(&current, Capability::Import)?;
     let mut multipart = multipart.map_err(|e| {
         AppError::UnsupportedMediaType(format!(
@@ -236,17 +246,22 @@ async fn import_leads(
             upload.name
         )));
     }
+    let now = Utc::now();
     let threshold = state.config.import_job_threshold;
     if threshold > 0 && upload.bytes > threshold {
-        // Hook for the background-job path (PULSE_IMPORT_JOB_THRESHOLD):
-        // the job machinery is not there yet, so large uploads still run here.
-        tracing::info!(
-            bytes = upload.bytes,
-            threshold,
-            "large import runs synchronously (no job queue yet)"
-        );
+        let params = ImportParams {
+            upload_key: String::new(),
+            file_name: upload.name.clone(),
+            bytes: upload.bytes,
+            sha256: upload.sha256.clone(),
+            lead_source,
+            lead_date: lead_date.unwrap_or_else(|| today_ist(now)),
+            read_source_from_file: from_file,
+            action,
+            users,
+        };
+        return queue_job(&state, &current, upload, params).await;
     }
-    let now = Utc::now();
     let id = Uuid::new_v4();
     let report_path = dir.join(format!("{id}.csv"));
     let request = ImportRequest {
@@ -264,6 +279,7 @@ async fn import_leads(
         action,
         actor: current.user.email.clone(),
         report_path: report_path.clone(),
+        watch: None,
     };
     let started = std::time::Instant::now();
     let result = import_file(state.store.clone(), request).await;
@@ -328,7 +344,176 @@ async fn import_leads(
             "lines": outcome.report_lines,
             "rows": outcome.shown,
         },
-    })))
+    }))
+    .into_response())
+}
+
+/// Keeps the upload in the uploads' file store and queues its import job
+/// (admission as export jobs: per user and queue-wide, per kind). 202 with
+/// the job; its progress at `…/import-leads/jobs/{id}`.
+async fn queue_job(
+    state: &AppState,
+    current: &CurrentUser,
+    upload: Upload,
+    mut params: ImportParams,
+) -> AppResult<Response> {
+    let id = Uuid::new_v4();
+    params.upload_key = upload_key(id);
+    let (files, from, key) = (
+        state.uploads.clone(),
+        upload.file.0.clone(),
+        params.upload_key.clone(),
+    );
+    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        let mut out = files.create(&key)?;
+        std::io::copy(&mut std::fs::File::open(&from)?, &mut out)?;
+        out.publish()
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?
+    .map_err(|e| {
+        AppError::Internal(anyhow::anyhow!(
+            "keeping the upload for its import job: {e}"
+        ))
+    })?;
+    let new = NewExportJob {
+        id,
+        kind: JobKind::Import,
+        params: serde_json::to_value(&params).map_err(anyhow::Error::from)?,
+        owner_id: current.user.id,
+        owner_email: current.user.email.clone(),
+        filters: json!({}),
+        columns: Vec::new(),
+        format: "csv".into(),
+        mask_pii: false,
+        max_attempts: i32::try_from(state.config.job_max_attempts).unwrap_or(i32::MAX),
+        request_id: Some(request_id::current()),
+    };
+    let per_user = state.config.export_jobs_per_user;
+    let queue_max = state.config.export_queue_max;
+    let admitted = state
+        .store
+        .create_export_job(&new, per_user, queue_max)
+        .await;
+    let job = match admitted {
+        Ok(Admission::Queued(job)) => job,
+        other => {
+            let _ = state.uploads.delete(&params.upload_key).await;
+            return Err(match other? {
+                Admission::UserLimit(n) => AppError::TooManyRequests {
+                    message: format!(
+                        "you have {n} import jobs queued or running (the limit is {per_user}); \
+                         try again when one has finished"
+                    ),
+                    retry_after: std::time::Duration::from_secs(10),
+                },
+                _ => AppError::Unavailable {
+                    message: format!(
+                        "the import queue is full ({queue_max} jobs); try again shortly"
+                    ),
+                    retry_after: std::time::Duration::from_secs(30),
+                },
+            });
+        }
+    };
+    state.job_wake.notify_one();
+    audit(
+        state,
+        current,
+        "import_job.create",
+        json!({ "job_id": job.id, "file_name": params.file_name, "sha256": params.sha256,
+                "bytes": params.bytes, "duplicate_action": params.action }),
+    )
+    .await;
+    let mut response = (StatusCode::ACCEPTED, Json(job_view(&job))).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("{IMPORT_PATH}/jobs/{}", job.id)) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(response)
+}
+
+/// An import job as the API shows it.
+fn job_view(job: &ExportJob) -> Value {
+    let done = job.status == JobStatus::Done;
+    json!({
+        "mode": "job",
+        "id": job.id,
+        "import_id": job.id,
+        "kind": job.kind,
+        "status": job.status,
+        "file_name": job.params.get("file_name"),
+        "bytes": job.params.get("bytes"),
+        "sha256": job.params.get("sha256"),
+        "duplicate_action": job.params.get("action"),
+        "committed": done && job.params.get("action") != Some(&json!("preview")),
+        "rows_done": job.rows_done,
+        "result": job.result,
+        "error": job.error,
+        "attempts": job.attempts,
+        "max_attempts": job.max_attempts,
+        "created_at": job.created_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+        "expires_at": job.expires_at,
+        "url": format!("{IMPORT_PATH}/jobs/{}", job.id),
+        "report_url": done.then(|| format!("{IMPORT_PATH}/{}/report.csv", job.id)),
+    })
+}
+
+/// An import job of `current`'s (or anyone's, for admins).
+async fn visible_job(state: &AppState, current: &CurrentUser, id: Uuid) -> AppResult<ExportJob> {
+    let privileged = matches!(
+        current.role(),
+        AccountType::MasterAdmin | AccountType::Admin
+    );
+    match state.store.get_export_job(id).await? {
+        Some(j) if j.kind == JobKind::Import && (j.owner_id == current.user.id || privileged) => {
+            Ok(j)
+        }
+        _ => Err(AppError::NotFound("no such import job".into())),
+    }
+}
+
+async fn one_job(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<Json<Value>> {
+    require(&current, Capability::Import)?;
+    Ok(Json(job_view(&visible_job(&state, &current, id).await?)))
+}
+
+/// Cancels a queued or running import job: a running one stops at its next
+/// heartbeat and its transaction is rolled back (nothing is written).
+async fn cancel_job(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<Json<Value>> {
+    require(&current, Capability::Import)?;
+    let job = visible_job(&state, &current, id).await?;
+    if job.status.is_final() {
+        return Err(AppError::Conflict(format!(
+            "the import job is already {}",
+            job.status.as_str()
+        )));
+    }
+    let job = state
+        .store
+        .cancel_export_job(id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such import job".into()))?;
+    if job.status == JobStatus::Cancelled {
+        let _ = state.uploads.delete(&upload_key(id)).await;
+    }
+    audit(
+        &state,
+        &current,
+        "import_job.cancel",
+        json!({ "job_id": id }),
+    )
+    .await;
+    Ok(Json(job_view(&job)))
 }
 
 async fn report_csv(
@@ -340,9 +525,9 @@ async fn report_csv(
     let missing = || AppError::NotFound("no such import report".into());
     let id: Uuid = id.parse().map_err(|_| missing())?;
     let dir = reports_dir(&state);
-    let meta = tokio::fs::read(dir.join(format!("{id}.json")))
-        .await
-        .map_err(|_| missing())?;
+    let Ok(meta) = tokio::fs::read(dir.join(format!("{id}.json"))).await else {
+        return job_report(&state, &current, id).await;
+    };
     let meta: ReportMeta = serde_json::from_slice(&meta).map_err(|_| missing())?;
     let privileged = matches!(
         current.role(),
@@ -366,7 +551,44 @@ async fn report_csv(
             Err(e) => Some((Err(e), f)),
         }
     });
-    let mut response = Body::from_stream(stream).into_response();
+    Ok(report_response(Body::from_stream(stream), id))
+}
+
+/// The report of an import job: its file in the exports' store.
+async fn job_report(state: &AppState, current: &CurrentUser, id: Uuid) -> AppResult<Response> {
+    let job = visible_job(state, current, id)
+        .await
+        .map_err(|_| AppError::NotFound("no such import report".into()))?;
+    let key = match (job.status, &job.file_key) {
+        (JobStatus::Done, Some(key)) => key.clone(),
+        (JobStatus::Expired, _) => {
+            return Err(AppError::Gone(
+                "the import report has expired (PULSE_EXPORT_RETENTION)".into(),
+            ));
+        }
+        _ => {
+            return Err(AppError::Conflict(format!(
+                "the import job is {}; its report is there once it is done",
+                job.status.as_str()
+            )));
+        }
+    };
+    let size = state
+        .files
+        .size(&key)
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+        .ok_or_else(|| AppError::Gone("the import report has expired".into()))?;
+    let stream = state
+        .files
+        .read(&key, 0, size)
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(report_response(Body::from_stream(stream), id))
+}
+
+fn report_response(body: Body, id: Uuid) -> Response {
+    let mut response = body.into_response();
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -377,5 +599,5 @@ async fn report_csv(
     {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
-    Ok(response)
+    response
 }

@@ -18,7 +18,7 @@ use crate::store::{
 
 const COLUMNS: &str = "id, owner_id, owner_email, status, filters, columns, format, mask_pii, \
      rows_done, rows_total, bytes, sha256, file_key, error, attempts, max_attempts, worker, \
-     created_at, started_at, finished_at, expires_at, request_id, kind, params";
+     created_at, started_at, finished_at, expires_at, request_id, kind, params, result";
 
 /// Any fixed number: serialises admission checks across instances.
 const ADMISSION_LOCK: i64 = 0x5075_6c73_654a;
@@ -55,6 +55,7 @@ fn job_from_row(r: &Row) -> StoreResult<ExportJob> {
         finished_at: r.get(19),
         expires_at: r.get(20),
         request_id: r.get(21),
+        result: r.get(24),
     })
 }
 
@@ -239,7 +240,7 @@ impl JobStore for PgStore {
             .execute(
                 "UPDATE export_jobs SET status = 'done', rows_done = $3, rows_total = $3,
                     bytes = $4, sha256 = $5, file_key = $6, error = NULL, finished_at = now(),
-                    expires_at = now() + $7::float8 * interval '1 second',
+                    expires_at = now() + $7::float8 * interval '1 second', result = $8,
                     lease_token = NULL, lease_until = NULL
                  WHERE id = $1 AND lease_token = $2 AND status = 'running'",
                 &[
@@ -250,6 +251,7 @@ impl JobStore for PgStore {
                     &done.sha256,
                     &done.file_key,
                     &done.retention.map(secs),
+                    &done.result,
                 ],
             )
             .await?;

@@ -19,7 +19,7 @@ use crate::store::{
 
 const COLUMNS: &str = "id, owner_id, owner_email, status, filters, columns, format, mask_pii, \
      rows_done, rows_total, bytes, sha256, file_key, error, attempts, max_attempts, worker, \
-     created_at, started_at, finished_at, expires_at, request_id, kind, params";
+     created_at, started_at, finished_at, expires_at, request_id, kind, params, result";
 
 fn job_from_row(r: &Row<'_>) -> rusqlite::Result<ExportJob> {
     let text = |i: usize| -> rusqlite::Result<String> { r.get(i) };
@@ -58,6 +58,10 @@ fn job_from_row(r: &Row<'_>) -> rusqlite::Result<ExportJob> {
         finished_at: opt_ms(19)?,
         expires_at: opt_ms(20)?,
         request_id: r.get(21)?,
+        result: match r.get::<_, Option<String>>(24)? {
+            Some(t) => Some(serde_json::from_str(&t).map_err(|_| bad(24, "result"))?),
+            None => None,
+        },
     })
 }
 
@@ -282,7 +286,7 @@ impl JobStore for SqliteStore {
                 let n = conn.execute(
                     "UPDATE export_jobs SET status = 'done', rows_done = ?3, rows_total = ?3,
                         bytes = ?4, sha256 = ?5, file_key = ?6, error = NULL,
-                        finished_at = ?7, expires_at = ?7 + ?8,
+                        finished_at = ?7, expires_at = ?7 + ?8, result = ?9,
                         lease_token = NULL, lease_until = NULL
                      WHERE id = ?1 AND lease_token = ?2 AND status = 'running'",
                     params![
@@ -293,7 +297,8 @@ impl JobStore for SqliteStore {
                         done.sha256,
                         done.file_key,
                         now,
-                        done.retention.map(ms)
+                        done.retention.map(ms),
+                        done.result.as_ref().map(|v| v.to_string())
                     ],
                 )?;
                 Ok(n == 1)

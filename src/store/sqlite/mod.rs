@@ -40,6 +40,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0007_job_kind",
         include_str!("migrations/0007_job_kind.sql"),
     ),
+    (
+        "0008_job_result",
+        include_str!("migrations/0008_job_result.sql"),
+    ),
 ];
 
 /// Pulse's data in one SQLite file.
