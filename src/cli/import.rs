@@ -515,13 +515,17 @@ async fn run_file(store: std::sync::Arc<dyn Store>, args: ImportArgs) -> anyhow:
         })
         .await?;
     println!(
-        "{} rows: {} inserted, {} updated, {} unchanged, {} skipped (duplicate), {} rejected in {:.1} s{}",
+        "{} rows: {} inserted, {} updated, {} unchanged, {} skipped (duplicate), {} rejected{} in {:.1} s{}",
         c.rows_read,
         c.inserted,
         c.updated,
         c.unchanged,
         c.skipped_duplicates,
         c.rejected,
+        match c.conflicts {
+            0 => String::new(),
+            n => format!(", {n} not updated (changed meanwhile: see the report)"),
+        },
         started.elapsed().as_secs_f64(),
         if args.preview {
             " (preview: nothing written)"

@@ -963,6 +963,7 @@ fn schemas() -> Value {
             ("unchanged", n()),
             ("skipped_duplicates", n()),
             ("rejected", n()),
+            ("conflicts", n()),
             (
                 "columns",
                 json!({"type": "array", "items": {"type": "object"}}),

@@ -47,6 +47,10 @@ pub struct Counts {
     pub skipped_duplicates: u64,
     /// Rows refused by validation.
     pub rejected: u64,
+    /// Rows not written because someone changed the stored lead they
+    /// update while the import ran (`replace`; reported, never overwritten).
+    #[serde(default)]
+    pub conflicts: u64,
 }
 
 /// Writes report lines to `path` and keeps the first [`SHOWN`].

@@ -322,6 +322,9 @@ pub async fn import_file(
             .collect();
         let by_id: HashMap<Uuid, &Lead> = stored.iter().map(|l| (l.id, l)).collect();
         let mut out = Vec::with_capacity(cands.len());
+        // The versions merged leads were read at: the store replaces a lead
+        // only if it is still at that version (see `BulkBatch::Versions`).
+        let mut versions = Vec::new();
         for (sheet, row, lead, present) in cands {
             // A file with ids (Pulse's exports) names its leads by id, so an
             // edited phone number updates that lead; otherwise the phone does.
@@ -383,10 +386,16 @@ pub async fn import_file(
                         reason: "the file's values differ from the stored lead".into(),
                         lead_id: Some(stored.id),
                     })?;
+                    versions.push((stored.id, stored.updated_at));
                     out.push(merged);
                     sent.push((sheet, row as u32));
                 }
             }
+        }
+        if !preview && !versions.is_empty() {
+            btx.send(BulkBatch::Versions(versions))
+                .await
+                .map_err(|_| writer_stopped())?;
         }
         if !preview && !out.is_empty() {
             let t = std::time::Instant::now();
@@ -462,6 +471,20 @@ pub async fn import_file(
                 lead_id: Some(holder),
             })?;
         }
+        for (idx, holder) in outcome.conflicts {
+            counts.conflicts += 1;
+            let (sheet, row) = sent.get(idx as usize).copied().unwrap_or((0, 0));
+            report.push(ReportRow {
+                sheet,
+                row: u64::from(row),
+                outcome: "conflict".into(),
+                field: "updated_at".into(),
+                reason: format!(
+                    "not updated: lead {holder} was changed by someone else while the file was imported; import it again to apply this row"
+                ),
+                lead_id: Some(holder),
+            })?;
+        }
         // Committed: the rows' outcomes count (a preview writes nothing).
         for (outcome, n) in [
             ("inserted", counts.inserted),
@@ -469,6 +492,7 @@ pub async fn import_file(
             ("unchanged", counts.unchanged),
             ("skipped_duplicate", counts.skipped_duplicates),
             ("rejected", counts.rejected),
+            ("conflict", counts.conflicts),
         ] {
             crate::metrics::import_rows(outcome, n);
         }

@@ -242,6 +242,7 @@ pub fn result_json(o: &ImportOutcome) -> serde_json::Value {
         "unchanged": c.unchanged,
         "skipped_duplicates": c.skipped_duplicates,
         "rejected": c.rejected,
+        "conflicts": c.conflicts,
         "columns": o.info.columns,
         "sheets": o.info.sheets,
         "report_lines": o.report_lines,

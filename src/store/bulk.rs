@@ -39,6 +39,12 @@ impl std::str::FromStr for DuplicatePolicy {
 pub enum BulkBatch {
     /// More leads, in stream order.
     Leads(Vec<Lead>),
+    /// The stored versions (`updated_at`) that leads of later batches were
+    /// merged from, by stored id: such a lead replaces the stored one only
+    /// if it is still at that version — else it is a conflict (someone
+    /// changed the lead between the importer's read and this write) and
+    /// the stored lead is left as it is. Only the file importer sends these.
+    Versions(Vec<(Uuid, chrono::DateTime<chrono::Utc>)>),
     /// Everything was sent: commit. A stream that ends without this (the
     /// sender failed, was dropped or panicked) is rolled back.
     Commit,
@@ -56,6 +62,10 @@ pub struct BatchOutcome {
     /// position in the stream, id of the lead that holds the phone or id).
     /// Leads of one stream never replace each other: the first one wins.
     pub skipped_duplicates: Vec<(u64, Uuid)>,
+    /// Leads not written because the stored lead they replace is no longer
+    /// at the version given by [`BulkBatch::Versions`]: (0-based position
+    /// in the stream, id of the stored lead).
+    pub conflicts: Vec<(u64, Uuid)>,
 }
 
 /// Bulk writes of already validated leads (phones normalised, statuses

@@ -310,7 +310,62 @@ async fn reads_standard_input_sized_chunks(app: TestApp) {
     assert_eq!(report.inserted, 50);
 }
 
+/// The file importer's `replace` reads stored leads, merges the file into
+/// them and sends the versions it read: a lead someone changed in between
+/// is a conflict and keeps the other writer's change.
+async fn replace_refuses_a_lead_changed_since_it_was_read(app: TestApp) {
+    let leads: Vec<Lead> = pulse::seed::DemoLeads::new(5).take(2).collect();
+    store(&app)
+        .insert_leads_batch(leads.clone(), DuplicatePolicy::Skip)
+        .await
+        .unwrap();
+    let (stored, _) = store(&app)
+        .list_leads(&LeadFilter::default(), 1, 10)
+        .await
+        .unwrap();
+    let by_id = |id| stored.iter().find(|l| l.id == id).unwrap().clone();
+    let (s1, s2) = (by_id(leads[0].id), by_id(leads[1].id));
+    // Someone edits the first lead after the importer read it.
+    let mut edited = s1.clone();
+    edited.name = "Edited meanwhile".into();
+    edited.updated_at = s1.updated_at + chrono::Duration::seconds(1);
+    store(&app)
+        .insert_leads_batch(vec![edited], DuplicatePolicy::Replace)
+        .await
+        .unwrap();
+    // The importer's merged leads, with the versions it read.
+    let (mut m1, mut m2) = (s1.clone(), s2.clone());
+    m1.name = "From the file".into();
+    m2.name = "From the file too".into();
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tx.send(BulkBatch::Versions(vec![
+        (s1.id, s1.updated_at),
+        (s2.id, s2.updated_at),
+    ]))
+    .await
+    .unwrap();
+    tx.send(BulkBatch::Leads(vec![m1, m2])).await.unwrap();
+    tx.send(BulkBatch::Commit).await.unwrap();
+    drop(tx);
+    let out = store(&app)
+        .bulk_import(rx, DuplicatePolicy::Replace)
+        .await
+        .unwrap();
+    assert_eq!(out.updated, 1, "{out:?}");
+    assert_eq!(out.inserted, 0, "{out:?}");
+    assert_eq!(out.conflicts, vec![(0, s1.id)], "{out:?}");
+    let (now, total) = store(&app)
+        .list_leads(&LeadFilter::default(), 1, 10)
+        .await
+        .unwrap();
+    assert_eq!(total, 2);
+    let name = |id| now.iter().find(|l| l.id == id).unwrap().name.clone();
+    assert_eq!(name(s1.id), "Edited meanwhile");
+    assert_eq!(name(s2.id), "From the file too");
+}
+
 dual_backend_tests!(
+    replace_refuses_a_lead_changed_since_it_was_read,
     imports_a_generated_file_lead_by_lead,
     bad_lines_are_reported_by_line_and_never_written,
     a_failure_half_way_writes_nothing,

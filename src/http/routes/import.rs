@@ -337,6 +337,7 @@ async fn import_leads(
         "unchanged": c.unchanged,
         "skipped_duplicates": c.skipped_duplicates,
         "rejected": c.rejected,
+        "conflicts": c.conflicts,
         "columns": outcome.info.columns,
         "sheets": outcome.info.sheets,
         "report": {

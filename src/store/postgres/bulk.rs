@@ -90,9 +90,16 @@ impl BulkStore for PgStore {
         types.extend(COLUMNS.iter().map(|(_, t)| t.clone()));
         let mut writer = pin!(BinaryCopyInWriter::new(sink, &types));
         let mut index: i64 = 0;
+        // Kept until the COPY ends (no other statement can run during it):
+        // 24 bytes a merged lead.
+        let mut versions: Vec<(Uuid, chrono::DateTime<chrono::Utc>)> = Vec::new();
         let committed = loop {
             let leads = match batches.recv().await {
                 Some(BulkBatch::Leads(leads)) => leads,
+                Some(BulkBatch::Versions(v)) => {
+                    versions.extend(v);
+                    continue;
+                }
                 Some(BulkBatch::Commit) => break true,
                 None => break false,
             };
@@ -112,6 +119,21 @@ impl BulkStore for PgStore {
         }
         writer.finish().await?;
         tx.batch_execute("ANALYZE pulse_import").await?;
+        tx.batch_execute(
+            "CREATE TEMP TABLE pulse_import_version (id UUID PRIMARY KEY, updated_at TIMESTAMPTZ NOT NULL)
+                 ON COMMIT DROP",
+        )
+        .await?;
+        for chunk in versions.chunks(10_000) {
+            let (ids, ats): (Vec<Uuid>, Vec<chrono::DateTime<chrono::Utc>>) =
+                chunk.iter().copied().unzip();
+            tx.execute(
+                "INSERT INTO pulse_import_version
+                 SELECT * FROM unnest($1::uuid[], $2::timestamptz[]) ON CONFLICT (id) DO NOTHING",
+                &[&ids, &ats],
+            )
+            .await?;
+        }
 
         // 2. Within the stream the first lead with a phone (then an id) wins.
         for key in ["phone_number", "id"] {
@@ -133,6 +155,7 @@ impl BulkStore for PgStore {
                     LEFT JOIN leads i ON i.id = s.id
                     WHERE p.id IS NOT NULL OR i.id IS NOT NULL";
         let mut updated = 0;
+        let mut conflicts = Vec::new();
         match on_duplicate {
             DuplicatePolicy::Skip => {
                 tx.batch_execute(&format!(
@@ -142,10 +165,31 @@ impl BulkStore for PgStore {
                 .await?;
             }
             DuplicatePolicy::Replace => {
+                // The stored leads to replace are locked, then those changed
+                // since the importer read them (`Versions`) are conflicts and
+                // stay as they are: nobody can change them before the commit.
                 tx.batch_execute(&format!(
-                    "CREATE TEMP TABLE pulse_import_hit ON COMMIT DROP AS {hits}"
+                    "CREATE TEMP TABLE pulse_import_hit ON COMMIT DROP AS {hits};
+                     SELECT 1 FROM leads l JOIN pulse_import_hit h ON l.id = h.holder
+                         ORDER BY l.id FOR UPDATE OF l;
+                     CREATE TEMP TABLE pulse_import_conflict ON COMMIT DROP AS
+                         SELECT h.idx, h.holder FROM pulse_import_hit h
+                         JOIN pulse_import_version v ON v.id = h.holder
+                         JOIN leads l ON l.id = h.holder
+                         WHERE l.updated_at IS DISTINCT FROM v.updated_at;
+                     DELETE FROM pulse_import_hit h USING pulse_import_conflict c WHERE h.idx = c.idx;
+                     DELETE FROM pulse_import s USING pulse_import_conflict c WHERE s.idx = c.idx;"
                 ))
                 .await?;
+                conflicts = tx
+                    .query(
+                        "SELECT idx, holder FROM pulse_import_conflict ORDER BY idx",
+                        &[],
+                    )
+                    .await?
+                    .iter()
+                    .map(|r| (r.get::<_, i64>(0) as u64, r.get::<_, Uuid>(1)))
+                    .collect();
                 let sets = COLUMNS
                     .iter()
                     .skip(1)
@@ -190,6 +234,7 @@ impl BulkStore for PgStore {
             inserted,
             updated,
             skipped_duplicates: skipped,
+            conflicts,
         })
     }
 

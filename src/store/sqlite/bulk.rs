@@ -261,8 +261,11 @@ fn session(
         // The preparing thread formats each batch (histories to JSON,
         // dates) while this one inserts the previous, and drops the
         // batches this one is done with (freeing 1M leads costs ~1 s).
-        let (ready_tx, ready) =
-            std::sync::mpsc::sync_channel::<Option<StoreResult<Vec<Prepared>>>>(2);
+        let (ready_tx, ready) = std::sync::mpsc::sync_channel::<Ready>(2);
+        // Stored id → the version (`updated_at`, ms) the importer merged
+        // from ([`BulkBatch::Versions`]).
+        let mut expect: std::collections::HashMap<String, i64> = Default::default();
+        let mut version = tx.prepare("SELECT updated_at FROM leads WHERE id = ?1")?;
         let (done, done_rx) = std::sync::mpsc::channel::<Vec<Prepared>>();
         let committed = std::thread::scope(|scope| -> StoreResult<bool> {
             // Owned by this closure, so that it is dropped as soon as this
@@ -272,19 +275,20 @@ fn session(
             scope.spawn(move || {
                 loop {
                     let msg = match batches.blocking_recv() {
-                        Some(BulkBatch::Leads(leads)) => Some(
+                        Some(BulkBatch::Leads(leads)) => Ready::Batch(
                             leads
                                 .into_iter()
                                 .map(prepare)
                                 .collect::<StoreResult<Vec<_>>>(),
                         ),
-                        Some(BulkBatch::Commit) => None,
+                        Some(BulkBatch::Versions(v)) => Ready::Versions(v),
+                        Some(BulkBatch::Commit) => Ready::Commit,
                         None => return, // not committed: the SQLite thread sees the hang-up
                     };
                     while let Ok(old) = done_rx.try_recv() {
                         drop(old);
                     }
-                    let last = msg.is_none();
+                    let last = matches!(msg, Ready::Commit);
                     if ready_tx.send(msg).is_err() || last {
                         return;
                     }
@@ -292,8 +296,14 @@ fn session(
             });
             loop {
                 let batch = match ready.recv() {
-                    Ok(Some(batch)) => batch?,
-                    Ok(None) => break Ok(true),
+                    Ok(Ready::Batch(batch)) => batch?,
+                    Ok(Ready::Versions(v)) => {
+                        for (id, at) in v {
+                            expect.insert(id.to_string(), to_ms(at));
+                        }
+                        continue;
+                    }
+                    Ok(Ready::Commit) => break Ok(true),
                     Err(_) => break Ok(false),
                 };
                 for p in &batch {
@@ -311,9 +321,13 @@ fn session(
                             {
                                 let holder: String =
                                     id_by_row.query_row([holder_row], |r| r.get(0))?;
-                                bind(&mut update, &holder, p)?;
-                                out.updated += 1;
-                                replaced.insert(holder_row);
+                                if still_at(&mut version, &expect, &holder)? {
+                                    bind(&mut update, &holder, p)?;
+                                    out.updated += 1;
+                                    replaced.insert(holder_row);
+                                } else {
+                                    out.conflicts.push((index, parse_id(holder)?));
+                                }
                             } else {
                                 let holder: String =
                                     id_by_row.query_row([holder_row], |r| r.get(0))?;
@@ -332,11 +346,15 @@ fn session(
                             if on_duplicate == DuplicatePolicy::Replace
                                 && !ours_row(holder_row, &replaced)
                             {
-                                bind(&mut update, &holder, p)?;
-                                out.updated += 1;
-                                replaced.insert(holder_row);
-                                phones.remove(&old_phone);
-                                phones.insert(&lead.phone_number, holder_row);
+                                if still_at(&mut version, &expect, &holder)? {
+                                    bind(&mut update, &holder, p)?;
+                                    out.updated += 1;
+                                    replaced.insert(holder_row);
+                                    phones.remove(&old_phone);
+                                    phones.insert(&lead.phone_number, holder_row);
+                                } else {
+                                    out.conflicts.push((index, parse_id(holder)?));
+                                }
                             } else {
                                 out.skipped_duplicates.push((index, parse_id(holder)?));
                             }
@@ -362,9 +380,13 @@ fn session(
                             None => by_id.query_row([id], |r| r.get(0))?,
                         };
                         if on_duplicate == DuplicatePolicy::Replace && !ours.contains(&holder) {
-                            bind(&mut update, &holder, p)?;
-                            out.updated += 1;
-                            ours.insert(holder);
+                            if still_at(&mut version, &expect, &holder)? {
+                                bind(&mut update, &holder, p)?;
+                                out.updated += 1;
+                                ours.insert(holder);
+                            } else {
+                                out.conflicts.push((index, parse_id(holder)?));
+                            }
                         } else {
                             out.skipped_duplicates.push((index, parse_id(holder)?));
                         }
@@ -414,6 +436,31 @@ fn session(
         "sqlite bulk session committed"
     );
     Ok(out)
+}
+
+/// What the preparing thread hands the SQLite thread, in stream order.
+enum Ready {
+    Batch(StoreResult<Vec<Prepared>>),
+    Versions(Vec<(Uuid, chrono::DateTime<chrono::Utc>)>),
+    Commit,
+}
+
+/// Whether the stored lead `holder` may be replaced: it is still at the
+/// version the importer merged from (when it gave one). Inside the
+/// session's write transaction nobody else can change it between this
+/// check and the update.
+fn still_at(
+    version: &mut Statement<'_>,
+    expect: &std::collections::HashMap<String, i64>,
+    holder: &str,
+) -> StoreResult<bool> {
+    match expect.get(holder) {
+        Some(v) => Ok(version
+            .query_row([holder], |r| r.get::<_, i64>(0))
+            .optional()?
+            == Some(*v)),
+        None => Ok(true),
+    }
 }
 
 /// Every phone stored in `leads` → its rowid, while the unique phone index
