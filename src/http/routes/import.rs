@@ -320,33 +320,29 @@ async fn import_leads(
     details["format"] = json!(outcome.info.format);
     details["counts"] = json!(c);
     audit(&state, &current, "import", details).await;
-    Ok(Json(json!({
-        "import_id": id,
-        "file_name": upload.name,
-        "sha256": upload.sha256,
-        "bytes": upload.bytes,
-        "format": outcome.info.format,
-        "encoding": outcome.info.encoding,
-        "duplicate_action": action,
-        "committed": action != Action::Preview,
-        "mode": "synchronous",
-        "seconds": started.elapsed().as_secs_f64(),
-        "rows_read": c.rows_read,
-        "inserted": c.inserted,
-        "updated": c.updated,
-        "unchanged": c.unchanged,
-        "skipped_duplicates": c.skipped_duplicates,
-        "rejected": c.rejected,
-        "conflicts": c.conflicts,
-        "columns": outcome.info.columns,
-        "sheets": outcome.info.sheets,
-        "report": {
-            "url": format!("{IMPORT_PATH}/{id}/report.csv"),
-            "lines": outcome.report_lines,
-            "rows": outcome.shown,
-        },
-    }))
-    .into_response())
+    // The counts and the file's shape, as an import job's `result` has them.
+    let mut body = crate::jobs::import_job::result_json(&outcome);
+    for (k, v) in [
+        ("import_id", json!(id)),
+        ("file_name", json!(upload.name)),
+        ("sha256", json!(upload.sha256)),
+        ("bytes", json!(upload.bytes)),
+        ("duplicate_action", json!(action)),
+        ("committed", json!(action != Action::Preview)),
+        ("mode", json!("synchronous")),
+        ("seconds", json!(started.elapsed().as_secs_f64())),
+        (
+            "report",
+            json!({
+                "url": format!("{IMPORT_PATH}/{id}/report.csv"),
+                "lines": outcome.report_lines,
+                "rows": outcome.shown,
+            }),
+        ),
+    ] {
+        body[k] = v;
+    }
+    Ok(Json(body).into_response())
 }
 
 /// Keeps the upload in the uploads' file store and queues its import job
