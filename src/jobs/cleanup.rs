@@ -32,6 +32,7 @@ pub async fn run(ctx: JobContext, mut shutdown: watch::Receiver<bool>) {
                 remove_backup_leftovers(&ctx).await;
                 let min_age = (ctx.config.job_lease * 2).max(Duration::from_secs(10));
                 super::import_job::remove_stale_uploads(&ctx, min_age).await;
+                super::import_job::remove_stale_work_files(&ctx, min_age).await;
                 remove_old_reports(&ctx).await;
             }
             () = signalled(&mut shutdown) => break,

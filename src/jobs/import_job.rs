@@ -63,7 +63,13 @@ pub fn job_of_upload(key: &str) -> Option<uuid::Uuid> {
     key.strip_suffix(".upload")?.parse().ok()
 }
 
-/// Local working files of one attempt, deleted however the attempt ends.
+/// Where attempts keep their local copy of the upload and their report.
+fn work_dir(config: &crate::config::Config) -> PathBuf {
+    config.data_dir.join("import-work")
+}
+
+/// Local working files of one attempt, deleted however the attempt ends
+/// (but a killed process: [`remove_stale_work_files`] sweeps those).
 struct WorkFiles {
     upload: PathBuf,
     report: PathBuf,
@@ -114,7 +120,7 @@ pub(super) async fn run(run: &Claimed<'_>, shutdown: watch::Receiver<bool>) {
             return;
         }
     };
-    let dir = ctx.config.data_dir.join("import-work");
+    let dir = work_dir(&ctx.config);
     if let Err(e) = tokio::fs::create_dir_all(&dir).await {
         let err = RunError::retry(format!("creating {} failed: {e}", dir.display()));
         failed(run, &params, err).await;
@@ -317,6 +323,49 @@ pub async fn remove_stale_uploads(ctx: &super::JobContext, min_age: std::time::D
             Ok(()) => tracing::info!(key = %f.key, "stale import upload deleted"),
             Err(e) => {
                 tracing::warn!(key = %f.key, error = %e, "deleting a stale import upload failed")
+            }
+        }
+    }
+}
+
+/// Deletes local working files (`<job>-<attempt>.upload`, `….report.csv`)
+/// older than `min_age` whose attempt is not running here or anywhere: left
+/// by a process that was killed during an import. Run by the clean-up.
+pub async fn remove_stale_work_files(ctx: &super::JobContext, min_age: std::time::Duration) {
+    let dir = work_dir(&ctx.config);
+    let Ok(mut entries) = tokio::fs::read_dir(&dir).await else {
+        return;
+    };
+    while let Ok(Some(e)) = entries.next_entry().await {
+        let young = match e.metadata().await.and_then(|m| m.modified()) {
+            Ok(t) => t.elapsed().map_or(true, |age| age < min_age),
+            Err(_) => true,
+        };
+        if young {
+            continue;
+        }
+        let name = e.file_name().to_string_lossy().into_owned();
+        let attempt_of = |name: &str| -> Option<(uuid::Uuid, i32)> {
+            let (job, rest) = name.split_once('-')?;
+            let attempt = rest.split('.').next()?.parse().ok()?;
+            Some((job.parse().ok()?, attempt))
+        };
+        let live = match attempt_of(&name) {
+            Some((id, attempt)) => match ctx.store.get_export_job(id).await {
+                Ok(Some(j)) => j.status == JobStatus::Running && j.attempts == attempt,
+                Ok(None) => false,
+                Err(_) => continue,
+            },
+            None => false,
+        };
+        if !live {
+            match tokio::fs::remove_file(e.path()).await {
+                Ok(()) => {
+                    tracing::info!(file = %e.path().display(), "stale import work file deleted")
+                }
+                Err(err) => {
+                    tracing::warn!(file = %e.path().display(), error = %err, "deleting a stale import work file failed")
+                }
             }
         }
     }

@@ -205,6 +205,20 @@ async fn import_jobs_are_private_and_cancellable(app: TestApp) {
     assert!(stored_leads(&app).await.is_empty());
 }
 
+async fn stale_work_files_of_a_killed_import_are_swept(app: TestApp) {
+    let ctx = pulse::app::job_context(&app.state);
+    let dir = app.state.config.data_dir.join("import-work");
+    std::fs::create_dir_all(&dir).unwrap();
+    let left = dir.join(format!("{}-1.upload", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&left, b"name,phone\n").unwrap();
+    // Young files stay (an attempt may be starting).
+    pulse::jobs::import_job::remove_stale_work_files(&ctx, Duration::from_secs(3600)).await;
+    assert!(left.exists());
+    // Old ones whose job is not running are deleted.
+    pulse::jobs::import_job::remove_stale_work_files(&ctx, Duration::ZERO).await;
+    assert!(!left.exists());
+}
+
 dual_backend_tests!(
     mod jobs with &[("PULSE_IMPORT_JOB_THRESHOLD", "1")];
     a_large_upload_runs_as_a_job,
@@ -214,4 +228,5 @@ dual_backend_tests!(
 dual_backend_tests!(
     mod queued with &[("PULSE_IMPORT_JOB_THRESHOLD", "1"), ("PULSE_WORKERS", "0")];
     import_jobs_are_private_and_cancellable,
+    stale_work_files_of_a_killed_import_are_swept,
 );
