@@ -102,29 +102,7 @@ impl BackupStore for PgStore {
                 return;
             }
             let sql = format!("SELECT {LEAD_COLUMNS} FROM leads ORDER BY id");
-            let portal = match txn.bind(&sql, &[]).await {
-                Ok(p) => p,
-                Err(e) => {
-                    let _ = tx.send(Err(e.into())).await;
-                    return;
-                }
-            };
-            loop {
-                match txn.query_portal(&portal, FETCH).await {
-                    Ok(batch) if batch.is_empty() => break,
-                    Ok(batch) => {
-                        // The writer stopped: stop reading.
-                        if tx.send(Ok(batch)).await.is_err() {
-                            return;
-                        }
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Err(e.into())).await;
-                        return;
-                    }
-                }
-            }
-            let _ = txn.commit().await;
+            super::export::stream_portal(txn, &sql, &[], FETCH, &tx).await;
         });
         let total = count_rx
             .await

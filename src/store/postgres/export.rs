@@ -69,6 +69,43 @@ fn boxed(p: &SqlParam) -> Box<dyn ToSql + Sync + Send> {
     }
 }
 
+/// Sends the rows of `sql` read through a portal in `txn`, `fetch` at a
+/// time, into `tx` (bounded: backpressure reaches the server), then ends
+/// the read-only transaction. A read error is sent after the rows before
+/// it; a receiver that is gone (the writer stopped) stops the reading.
+pub(super) async fn stream_portal(
+    txn: deadpool_postgres::Transaction<'_>,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+    fetch: i32,
+    tx: &mpsc::Sender<StoreResult<Vec<Row>>>,
+) {
+    let portal = match txn.bind(sql, params).await {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = tx.send(Err(e.into())).await;
+            return;
+        }
+    };
+    loop {
+        match txn.query_portal(&portal, fetch).await {
+            Ok(batch) if batch.is_empty() => break,
+            Ok(batch) => {
+                if tx.send(Ok(batch)).await.is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                let _ = tx.send(Err(e.into())).await;
+                return;
+            }
+        }
+    }
+    // Read-only: commit and rollback are the same; end it cleanly so the
+    // pooled connection comes back idle.
+    let _ = txn.commit().await;
+}
+
 #[async_trait]
 impl ExportStore for PgStore {
     async fn export_snapshot(&self, filter: &LeadFilter) -> StoreResult<ExportSnapshot> {
@@ -107,31 +144,7 @@ impl ExportStore for PgStore {
             if count_tx.send(Ok(total.max(0) as u64)).is_err() {
                 return;
             }
-            let portal = match txn.bind(&rows, &refs).await {
-                Ok(p) => p,
-                Err(e) => {
-                    let _ = tx.send(Err(e.into())).await;
-                    return;
-                }
-            };
-            loop {
-                match txn.query_portal(&portal, BATCH).await {
-                    Ok(batch) if batch.is_empty() => break,
-                    Ok(batch) => {
-                        // The writer is gone (client left): stop reading.
-                        if tx.send(Ok(batch)).await.is_err() {
-                            return;
-                        }
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Err(e.into())).await;
-                        return;
-                    }
-                }
-            }
-            // Read-only: commit and rollback are the same; end it cleanly so
-            // the pooled connection comes back idle.
-            let _ = txn.commit().await;
+            stream_portal(txn, &rows, &refs, BATCH, &tx).await;
         });
         let total = count_rx
             .await
