@@ -69,7 +69,7 @@ pub struct BatchOutcome {
 }
 
 /// Bulk writes of already validated leads (phones normalised, statuses
-/// canonical, no NUL: see `crate::cli::import::validate`).
+/// canonical, no NUL: see `crate::domain::validate_lead`).
 #[async_trait]
 pub trait BulkStore {
     /// Writes `leads` in one transaction.
