@@ -165,7 +165,39 @@ pub struct Config {
     pub backup_keep: usize,
     /// Object storage for export files and backups (`PULSE_STORAGE_URL=s3://…`);
     /// `None`: the local disk under `data_dir`.
-    pub storage: Option<crate::jobs::s3::S3Config>,
+    pub storage: Option<S3Config>,
+}
+
+/// Where and how to reach the bucket of `PULSE_STORAGE_URL=s3://…`
+/// (read by [`crate::storage::s3::S3Files`]).
+#[derive(Clone)]
+pub struct S3Config {
+    /// `http(s)://host:port`, no trailing slash.
+    pub endpoint: String,
+    /// The region signed for (`us-east-1` for most non-AWS servers).
+    pub region: String,
+    /// The bucket.
+    pub bucket: String,
+    /// Key prefix (no leading or trailing `/`; may be empty).
+    pub prefix: String,
+    /// Access key id.
+    pub access_key: String,
+    /// Secret access key.
+    pub secret_key: String,
+    /// PEM certificate(s) of a private CA to trust for an `https://` endpoint
+    /// (`PULSE_S3_CA_FILE`), besides the public roots built in.
+    pub ca_pem: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Config")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("bucket", &self.bucket)
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The file/env layer: every field optional, later layers override earlier ones.
@@ -699,7 +731,7 @@ impl Config {
 }
 
 /// `PULSE_STORAGE_URL` and the `PULSE_S3_*` settings.
-fn storage_from(l: &Layer) -> Result<Option<crate::jobs::s3::S3Config>, String> {
+fn storage_from(l: &Layer) -> Result<Option<S3Config>, String> {
     let Some(url) = l
         .storage_url
         .as_deref()
@@ -751,7 +783,7 @@ fn storage_from(l: &Layer) -> Result<Option<crate::jobs::s3::S3Config>, String> 
             }
         }
     };
-    Ok(Some(crate::jobs::s3::S3Config {
+    Ok(Some(S3Config {
         endpoint: endpoint.trim_end_matches('/').to_string(),
         region,
         bucket: bucket.to_string(),

@@ -15,5 +15,6 @@ pub mod import;
 pub mod jobs;
 pub mod metrics;
 pub mod seed;
+pub mod storage;
 pub mod store;
 pub mod telemetry;

@@ -20,7 +20,7 @@ use axum::response::IntoResponse;
 use crate::auth::password::Hasher;
 use crate::auth::throttle::LoginThrottle;
 use crate::config::Config;
-use crate::jobs::files::FileStore;
+use crate::storage::files::FileStore;
 use crate::store::Store;
 use error::AppError;
 

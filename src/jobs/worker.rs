@@ -15,9 +15,9 @@ use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use super::files::{FileStore, PendingFile};
 use super::{JobContext, backoff, signalled};
 use crate::export::engine::ExportError;
+use crate::storage::files::{FileStore, PendingFile};
 use crate::store::{Completion, ExportJob, JobKind, JobStatus, NewAuditEntry};
 
 /// How often an idle worker looks for work queued by other processes.
