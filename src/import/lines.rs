@@ -150,7 +150,7 @@ fn read_lines<R: BufRead>(
         if batch.len() == BATCH {
             send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))?;
         }
-        if progress && number % 200_000 == 0 {
+        if progress && number.is_multiple_of(200_000) {
             eprintln!("  {number} lines read");
         }
     }
