@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::StoreResult;
+use super::error::StoreResult;
 use crate::domain::Lead;
 
 /// What to do with a lead whose phone number (or id) is already stored.

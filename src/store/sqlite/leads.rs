@@ -11,10 +11,10 @@ use uuid::Uuid;
 
 use super::{SqliteStore, from_ms, to_ms};
 use crate::domain::{Lead, Stage};
+use crate::store::error::{StoreError, StoreResult};
 use crate::store::filter::{Dialect, LEAD_COLUMNS, LeadFilter, ORDER_BY, SqlParam, and_where};
-use crate::store::{
-    BulkOutcome, DeleteOutcome, InsertOutcome, LeadEdit, LeadStore, StatusCount, StoreError,
-    StoreResult,
+use crate::store::leads::{
+    BulkOutcome, DeleteOutcome, InsertOutcome, LeadEdit, LeadStore, StatusCount,
 };
 
 impl ToSql for SqlParam {
