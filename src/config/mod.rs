@@ -6,9 +6,9 @@
 //!
 //! Each setting is written once, as a row of the table below: its file key
 //! and type, its variable and how it is read, its field of [`Config`] with
-//! default and checks, and its `pulse config` line ([`layer`] turns the rows
-//! into code). The pieces: [`secret`], [`duration`], [`net`] (CIDR),
-//! [`storage`] (object storage), [`render`] (`pulse config`).
+//! default and checks, and its `pulse config` line (`layer.rs` turns the rows
+//! into code). The pieces: `secret.rs`, `duration.rs`, `net.rs` (CIDR),
+//! `storage.rs` (object storage), `render.rs` (`pulse config`).
 
 mod duration;
 mod layer;

@@ -136,13 +136,13 @@ fn changed_fields(a: &Lead, b: &Lead) -> String {
 /// one row — reading the file, the database — returns an error and leaves
 /// the database exactly as it was.
 ///
-/// The phases: the format ([`detect_format`]); for `replace` and `preview`
-/// a first pass that finds the last row of each phone ([`last_rows`]); the
-/// main parse on a blocking thread ([`spawn_parser`]); the store's writer
-/// ([`spawn_writer`]); per batch, the duplicate resolution against the file
-/// and the database ([`Resolver`]); then the commit with what the store
-/// reports ([`commit`]), or the roll-back with the first cause
-/// ([`rolled_back`]).
+/// The phases: the format (`detect_format`); for `replace` and `preview`
+/// a first pass that finds the last row of each phone (`last_rows`); the
+/// main parse on a blocking thread (`spawn_parser`); the store's writer
+/// (`spawn_writer`); per batch, the duplicate resolution against the file
+/// and the database (`Resolver`); then the commit with what the store
+/// reports (`commit`), or the roll-back with the first cause
+/// (`rolled_back`).
 pub async fn import_file(
     store: Arc<dyn Store>,
     req: ImportRequest,

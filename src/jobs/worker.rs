@@ -1,6 +1,6 @@
 //! One worker: claim a job of a kind this build knows and run it by its
 //! kind ([`super::export_job`], [`super::backup_job`],
-//! [`super::import_job`]); what the kinds share is in [`super::kit`].
+//! [`super::import_job`]); what the kinds share is in `kit.rs`.
 
 use std::time::{Duration, Instant};
 
