@@ -14,6 +14,8 @@ pub mod http;
 pub mod import;
 pub mod jobs;
 pub mod metrics;
+pub mod router;
 pub mod seed;
+pub mod service;
 pub mod store;
 pub mod telemetry;
