@@ -7,10 +7,9 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
-use chrono::Utc;
 
-use super::AppState;
 use super::error::AppError;
+use super::state::AppState;
 use crate::auth::token;
 use crate::config::IpNet;
 use crate::domain::{AccountType, Actor};
@@ -199,26 +198,7 @@ impl FromRequestParts<AppState> for CurrentUser {
             ));
         }
         let token_hash = token::hash(token);
-        let (session, user) = state
-            .store
-            .find_session(&token_hash)
-            .await?
-            .ok_or_else(unauthorized)?;
-        let now = Utc::now();
-        let idle = chrono::Duration::from_std(state.config.session_idle).unwrap_or_default();
-        if now >= session.expires_at || now - session.last_seen_at >= idle {
-            state.store.delete_session(&token_hash).await?;
-            return Err(AppError::Unauthorized(
-                "session expired; sign in again".into(),
-            ));
-        }
-        if user.status != crate::domain::AccountStatus::Active {
-            return Err(unauthorized());
-        }
-        // Move the idle clock at most once a minute: one write per user-minute, not per request.
-        if now - session.last_seen_at >= chrono::Duration::minutes(1) {
-            state.store.touch_session(&token_hash, now).await?;
-        }
+        let user = crate::service::auth::authenticate(state, &token_hash).await?;
         if let Some(slot) = parts.extensions.get::<LoggedUser>() {
             let _ = slot.0.set(user.id);
         }
