@@ -77,7 +77,7 @@ pub enum Imported {
     /// Done, now.
     Now(ImportDone),
     /// Queued as an import job.
-    Queued(ExportJob),
+    Queued(Box<ExportJob>),
 }
 
 /// What is kept beside a report, for the permission check of its download.
@@ -128,9 +128,9 @@ pub async fn import(svc: &Services, actor: &Actor, form: ImportForm) -> ServiceR
             action: form.action,
             users: form.users,
         };
-        return Ok(Imported::Queued(
+        return Ok(Imported::Queued(Box::new(
             queue(svc, actor, &form.upload, params).await?,
-        ));
+        )));
     }
     let dir = work_dir(svc).await?;
     let id = Uuid::new_v4();
