@@ -661,7 +661,8 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_parameter() {
-        let cases: [(fn(&mut FilterQuery), &str); 6] = [
+        type Case = (fn(&mut FilterQuery), &'static str);
+        let cases: [Case; 6] = [
             (
                 |q| q.search = Some("a\0b".into()),
                 "search: must not contain the NUL",
