@@ -151,6 +151,31 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+/// Sets (or, with `None`, clears) the session cookie on `response` (a
+/// sign-in or sign-out, from the API or a page).
+pub fn with_session_cookie(
+    state: &AppState,
+    mut response: axum::response::Response,
+    token: Option<&str>,
+) -> axum::response::Response {
+    let secure = if state.config.cookie_secure {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = match token {
+        Some(t) => format!(
+            "{SESSION_COOKIE}={t}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+            state.config.session_absolute.as_secs()
+        ),
+        None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"),
+    };
+    if let Ok(v) = axum::http::HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
 /// The session cookie's value, if sent.
 pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
     headers

@@ -1,7 +1,7 @@
 //! `/api/auth/*`: login, register, me, logout, change password.
 
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing::get, routing::post};
 use serde::Deserialize;
@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::domain::Actor;
 use crate::http::error::AppResult;
-use crate::http::extract::{ApiJson, ClientIp, CurrentUser, SESSION_COOKIE};
+use crate::http::extract::{ApiJson, ClientIp, CurrentUser, with_session_cookie};
 use crate::http::state::AppState;
 use crate::service::auth::{self, Registration};
 use crate::store::User;
@@ -44,26 +44,6 @@ async fn login(
         (StatusCode::OK, Json(body)).into_response(),
         Some(&token),
     ))
-}
-
-/// Sets (or, with `None`, clears) the session cookie.
-fn with_session_cookie(state: &AppState, mut response: Response, token: Option<&str>) -> Response {
-    let secure = if state.config.cookie_secure {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = match token {
-        Some(t) => format!(
-            "{SESSION_COOKIE}={t}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-            state.config.session_absolute.as_secs()
-        ),
-        None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"),
-    };
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().append(header::SET_COOKIE, v);
-    }
-    response
 }
 
 #[derive(Deserialize)]

@@ -160,6 +160,43 @@ async fn import_leads(
     })
 }
 
+/// The form's short options.
+struct Options {
+    lead_source: Option<String>,
+    lead_date: Option<chrono::NaiveDate>,
+    from_file: bool,
+    action: Action,
+}
+
+impl Options {
+    const NAMES: [&'static str; 4] = [
+        "lead_source",
+        "lead_date",
+        "read_source_from_file",
+        "duplicate_action",
+    ];
+
+    fn set(&mut self, name: &str, v: String) -> AppResult<()> {
+        match name {
+            "lead_source" => {
+                if v.contains('\0') {
+                    return Err(AppError::Unprocessable(
+                        "lead_source: must not contain the NUL character (U+0000)".into(),
+                    ));
+                }
+                self.lead_source = Some(v.trim().to_owned()).filter(|s| !s.is_empty());
+            }
+            "lead_date" => {
+                self.lead_date = parse_date(&Cell::Text(v))
+                    .map_err(|e| AppError::Unprocessable(format!("lead_date: {e}")))?;
+            }
+            "read_source_from_file" => self.from_file = parse_bool(name, &v)?,
+            _ => self.action = v.parse().map_err(AppError::Unprocessable)?,
+        }
+        Ok(())
+    }
+}
+
 /// Reads the form: the file (and the optional `users` file) onto local
 /// disk, the options as text.
 async fn read_form(
@@ -171,50 +208,31 @@ async fn read_form(
     let mut files = Vec::new();
     let mut upload: Option<imports::Upload> = None;
     let mut users = std::collections::HashMap::new();
-    let (mut lead_source, mut lead_date, mut from_file, mut action) =
-        (None, None, true, Action::Skip);
+    let mut opts = Options {
+        lead_source: None,
+        lead_date: None,
+        from_file: true,
+        action: Action::Skip,
+    };
     while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
         let name = field.name().unwrap_or_default().to_owned();
         match name.as_str() {
-            "file" => {
-                if upload.is_some() {
-                    return Err(AppError::Unprocessable(
-                        "file: give one file per import".into(),
-                    ));
-                }
+            "file" if upload.is_some() => {
+                return Err(AppError::Unprocessable(
+                    "file: give one file per import".into(),
+                ));
+            }
+            "file" | "users" => {
                 let (u, guard) = receive_file(field, dir, limit).await?;
                 files.push(guard);
-                upload = Some(u);
-            }
-            "users" => {
-                // A mongoexport of the original `users`: telecaller ids → logins.
-                let (u, guard) = receive_file(field, dir, limit).await?;
-                files.push(guard);
-                users = imports::read_users(&u.path).await?;
-            }
-            "lead_source" => {
-                let v = short_text(field, &name).await?;
-                if v.contains('\0') {
-                    return Err(AppError::Unprocessable(
-                        "lead_source: must not contain the NUL character (U+0000)".into(),
-                    ));
+                if name == "file" {
+                    upload = Some(u);
+                } else {
+                    // A mongoexport of the original `users`: telecaller ids → logins.
+                    users = imports::read_users(&u.path).await?;
                 }
-                lead_source = Some(v.trim().to_owned()).filter(|s| !s.is_empty());
             }
-            "lead_date" => {
-                let v = short_text(field, &name).await?;
-                lead_date = parse_date(&Cell::Text(v.clone()))
-                    .map_err(|e| AppError::Unprocessable(format!("lead_date: {e}")))?;
-            }
-            "read_source_from_file" => {
-                from_file = parse_bool(&name, &short_text(field, &name).await?)?
-            }
-            "duplicate_action" => {
-                action = short_text(field, &name)
-                    .await?
-                    .parse()
-                    .map_err(AppError::Unprocessable)?;
-            }
+            n if Options::NAMES.contains(&n) => opts.set(n, short_text(field, n).await?)?,
             other => {
                 return Err(AppError::Unprocessable(format!(
                     "unknown form field {other:?}: expected file, users, lead_source, lead_date, read_source_from_file, duplicate_action"
@@ -226,10 +244,10 @@ async fn read_form(
     let form = ImportForm {
         upload,
         users,
-        lead_source,
-        lead_date,
-        read_source_from_file: from_file,
-        action,
+        lead_source: opts.lead_source,
+        lead_date: opts.lead_date,
+        read_source_from_file: opts.from_file,
+        action: opts.action,
     };
     Ok((form, files))
 }
