@@ -4,8 +4,13 @@
 //! phone numbers ([`phone`]), the pipeline ([`pipeline`]), the lead and its
 //! create/patch inputs ([`lead`], [`lead_input`], [`lead_patch`]), the
 //! write-path rules of a whole lead ([`lead_rules`]), PII
-//! masking ([`pii`]), roles ([`role`]) and IST dates ([`mod@ist`]).
+//! masking ([`pii`]), roles ([`role`]), the acting account ([`actor`]),
+//! assignment rules ([`assignment`]), account fields ([`account`]) and IST
+//! dates ([`mod@ist`]).
 
+pub mod account;
+pub mod actor;
+pub mod assignment;
 pub mod error;
 pub mod ist;
 pub mod lead;
@@ -17,6 +22,9 @@ pub mod pii;
 pub mod pipeline;
 pub mod role;
 
+pub use account::{AccountError, parse_email, parse_name};
+pub use actor::Actor;
+pub use assignment::Reassigned;
 pub use error::DomainError;
 pub use ist::{IST, ist, ist_today, to_ist, today_ist};
 pub use lead::{Lead, RemarkEntry, StatusEntry};

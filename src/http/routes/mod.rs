@@ -1,15 +1,18 @@
-//! Route handlers, one file per area of the API.
+//! Route handlers, one file per area of the API. Each handler parses the
+//! request, calls one use-case of [`crate::service`] and shapes the answer.
 
+pub mod audit;
 pub mod auth;
 pub mod backups;
 pub mod export;
-mod exports_download;
+pub mod exports_download;
 pub mod exports_jobs;
 pub mod health;
 pub mod import;
 pub mod leads;
-mod leads_bulk;
-mod leads_notes;
-mod leads_summary;
+pub mod leads_bulk;
+pub mod leads_notes;
+pub mod leads_summary;
 pub mod metrics;
+pub mod openapi;
 pub mod users;

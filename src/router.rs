@@ -1,0 +1,27 @@
+//! The whole application's router: the JSON API (`http::api`) — and, beside
+//! it, the pages (`web::routes()`, coming) — under one set of layers: the
+//! body limits, the request id and the request log.
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+
+use crate::http::{self, AppState, BodyLimits};
+
+/// The router of everything this process serves.
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.config.max_body_bytes;
+    let limits = BodyLimits {
+        body: body_limit as u64,
+        import: state.config.import_max_bytes,
+    };
+    Router::new()
+        .merge(http::api(&state))
+        .fallback(http::no_such_endpoint)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            limits,
+            http::refuse_oversized,
+        ))
+        .layer(axum::middleware::from_fn(http::log_requests))
+        .with_state(state)
+}
