@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+use crate::auth::device::DeviceKeys;
 use crate::auth::password::{self, Hasher};
 use crate::auth::throttle::LoginThrottle;
 use crate::config::Config;
@@ -16,6 +17,16 @@ use crate::domain::{AccountStatus, AccountType};
 use crate::http::{AppState, router};
 use crate::jobs::{self, JobContext};
 use crate::store::{self, NewUser, Store};
+
+/// The device-cookie key kept in the data directory (a per-process one if it cannot be).
+fn device_keys(config: &Config) -> DeviceKeys {
+    let path = config.data_dir.join("device-key");
+    DeviceKeys::load_or_create(&path).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, path = %path.display(),
+            "cannot keep the device-cookie key; known devices are forgotten at restart");
+        DeviceKeys::random()
+    })
+}
 
 /// A bound, ready-to-run server.
 pub struct Application {
@@ -46,7 +57,7 @@ impl Application {
         let state = AppState {
             store,
             hasher: Hasher::new(config.hash_concurrency),
-            throttle: Arc::new(LoginThrottle::default()),
+            throttle: Arc::new(LoginThrottle::new(device_keys(&config))),
             export_permits: Arc::new(tokio::sync::Semaphore::new(config.export_concurrency)),
             files: jobs::local_files(&config),
             job_wake: Arc::new(tokio::sync::Notify::new()),

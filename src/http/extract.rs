@@ -101,11 +101,30 @@ impl FromRequestParts<AppState> for ClientIp {
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip())
             .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+        warn_untrusted_forwarding(peer, &parts.headers, &state.config.trusted_proxies);
         Ok(ClientIp(client_ip(
             peer,
             &parts.headers,
             &state.config.trusted_proxies,
         )))
+    }
+}
+
+/// Logs once per process when a loopback peer (a local reverse proxy) sends forwarded
+/// headers that are ignored because it is not trusted: every client then looks like that
+/// proxy to the login throttle and the logs.
+fn warn_untrusted_forwarding(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if peer.is_loopback()
+        && !trusted.iter().any(|n| n.contains(peer))
+        && (headers.contains_key("x-forwarded-for") || headers.contains_key("x-forwarded-proto"))
+        && !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
+        tracing::warn!(
+            peer = %peer,
+            "X-Forwarded-For from a loopback peer that is not trusted is ignored: set \
+             PULSE_TRUSTED_PROXIES (e.g. 127.0.0.1/32,::1/128) when Pulse runs behind a local proxy"
+        );
     }
 }
 
@@ -135,16 +154,21 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-/// The session cookie's value, if sent.
-pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+/// The value of the cookie `name`, if sent.
+pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value)
+}
+
+/// The session cookie's value, if sent.
+pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    cookie(headers, SESSION_COOKIE)
 }
 
 /// Cookie-authenticated requests that change state must come from our own

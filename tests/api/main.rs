@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod auth_throttle;
 mod backups;
 mod caddy;
 mod export;

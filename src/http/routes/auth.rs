@@ -8,11 +8,12 @@ use chrono::Utc;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::{password, token};
+use crate::auth::throttle::AccountKey;
+use crate::auth::{device, password, token};
 use crate::domain::{AccountStatus, AccountType};
 use crate::http::AppState;
 use crate::http::error::{AppError, AppResult};
-use crate::http::extract::{ApiJson, ClientIp, CurrentUser, SESSION_COOKIE};
+use crate::http::extract::{ApiJson, ClientIp, CurrentUser, SESSION_COOKIE, cookie};
 use crate::store::{NewSession, NewUser, User, UserChange};
 
 /// The routes under `/api/auth`.
@@ -34,39 +35,58 @@ struct LoginRequest {
 
 /// The same answer for an unknown login and a wrong password.
 const BAD_CREDENTIALS: &str = "Incorrect email or password";
+/// Longer logins cannot name an account (e-mails are at most 254 bytes).
+const MAX_LOGIN_BYTES: usize = 320;
+/// Longer passwords cannot be right (the policy allows 256 bytes).
+const MAX_PASSWORD_BYTES: usize = 1024;
 
 async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    headers: axum::http::HeaderMap,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> AppResult<Response> {
     let login = req.email.trim();
-    if let Some(wait) = state.throttle.check(login, ip) {
-        crate::metrics::login_failure("throttled");
-        return Err(AppError::TooManyRequests {
-            message: "too many failed sign-in attempts; try again later".into(),
-            retry_after: wait,
-        });
+    // Bound the work an attacker can make us do: nothing this long can match, so it is
+    // refused before the throttle, the database or the hasher see it.
+    if login.is_empty() || login.len() > MAX_LOGIN_BYTES || req.password.len() > MAX_PASSWORD_BYTES
+    {
+        crate::metrics::login_failure("credentials");
+        return Err(AppError::Unauthorized(BAD_CREDENTIALS.into()));
     }
-    // Bound the work an attacker can make us do before hashing.
-    let found = if login.is_empty() || login.len() > 320 || req.password.len() > 1024 {
-        None
-    } else {
-        state.store.find_login(login).await?
+    let found = state.store.find_login(login).await?;
+    let (account, device) = match &found {
+        Some(f) => (
+            AccountKey::user(f.user.id),
+            cookie(&headers, &device::cookie_name(f.user.id))
+                .and_then(|v| state.throttle.device_keys().verify(f.user.id, v)),
+        ),
+        None => (AccountKey::login(login), None),
     };
+    let attempt = state
+        .throttle
+        .reserve(account, ip, device)
+        .map_err(|wait| {
+            crate::metrics::login_failure("throttled");
+            AppError::TooManyRequests {
+                message: "too many failed sign-in attempts; try again later".into(),
+                retry_after: wait,
+            }
+        })?;
     let ok = state
         .hasher
         .verify(
             &req.password,
             found.as_ref().map(|f| f.password_hash.as_str()),
         )
-        .await;
+        .await?;
     let Some(found) = found.filter(|_| ok) else {
-        state.throttle.fail(login, ip);
+        attempt.failed();
         crate::metrics::login_failure("credentials");
         tracing::info!(target: "pulse::auth", event = "login_failed", "sign-in failed");
         return Err(AppError::Unauthorized(BAD_CREDENTIALS.into()));
     };
+    attempt.succeeded();
     let user = found.user;
     match user.status {
         AccountStatus::Pending => {
@@ -81,15 +101,29 @@ async fn login(
         }
         AccountStatus::Active => {}
     }
-    state.throttle.succeed(login);
     let token = start_session(&state, &user).await?;
     tracing::info!(target: "pulse::auth", event = "login", user_id = %user.id, "signed in");
     let body = json!({ "message": "Login successful", "token": token, "user": user });
-    Ok(with_session_cookie(
+    let mut response = with_session_cookie(
         &state,
         (StatusCode::OK, Json(body)).into_response(),
         Some(&token),
-    ))
+    );
+    let device_cookie = format!(
+        "{}={}; Path=/api/auth; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        device::cookie_name(user.id),
+        state.throttle.device_keys().issue(user.id),
+        device::DEVICE_COOKIE_MAX_AGE,
+        if state.config.cookie_secure {
+            "; Secure"
+        } else {
+            ""
+        },
+    );
+    if let Ok(v) = HeaderValue::from_str(&device_cookie) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(response)
 }
 
 /// Creates a session for `user` and returns its token.
@@ -189,7 +223,7 @@ async fn register(
         ));
     }
     password::check_policy(&req.password).map_err(AppError::Unprocessable)?;
-    let password_hash = state.hasher.hash(&req.password).await;
+    let password_hash = state.hasher.hash(&req.password).await?;
     let user = state
         .store
         .create_user(&NewUser {
@@ -245,14 +279,14 @@ async fn change_password(
             &req.old_password,
             found.as_ref().map(|f| f.password_hash.as_str()),
         )
-        .await;
+        .await?;
     if !ok {
         return Err(AppError::Unprocessable(
             "old_password is not correct".into(),
         ));
     }
     password::check_policy(&req.new_password).map_err(AppError::Unprocessable)?;
-    let hash = state.hasher.hash(&req.new_password).await;
+    let hash = state.hasher.hash(&req.new_password).await?;
     let change = UserChange {
         password_hash: Some(hash),
         ..Default::default()

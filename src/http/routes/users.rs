@@ -99,7 +99,7 @@ async fn create(
             last_name: check_name("last_name", &req.last_name)?,
             account_type,
             status: AccountStatus::Active,
-            password_hash: state.hasher.hash(&password).await,
+            password_hash: state.hasher.hash(&password).await?,
         })
         .await
         .map_err(|e| match e {
@@ -233,7 +233,7 @@ async fn reset_password(
     require(&current, Capability::ManageUsers)?;
     let temporary = password::generate();
     let change = UserChange {
-        password_hash: Some(state.hasher.hash(&temporary).await),
+        password_hash: Some(state.hasher.hash(&temporary).await?),
         ..Default::default()
     };
     let user = change_user(&state, &current, id, change, "user.reset_password").await?;
