@@ -15,13 +15,13 @@ pub mod pii;
 pub mod pipeline;
 pub mod role;
 
-pub use error::DomainError;
+pub use error::{DomainError, Refusal};
 pub use ist::{IST, ist, ist_today, to_ist, today_ist};
 pub use lead::{Lead, RemarkEntry, StatusEntry};
 pub use lead_input::{LeadInput, NewLead};
 pub use lead_patch::{LeadPatch, ValidPatch};
 pub use phone::{PhoneError, PhoneNumber, looks_like_phone};
-pub use pii::{PII_FIELDS, mask_document};
+pub use pii::{DocumentWrite, PII_FIELDS, document_write, looks_masked, mask_document};
 pub use pipeline::{
     Stage, StageError, Status, StatusChange, StatusError, apply_status, match_status,
 };

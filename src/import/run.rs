@@ -252,7 +252,8 @@ pub async fn import_file(
                              report: &mut ReportWriter,
                              counts: &mut Counts|
            -> Result<(), ImportError> {
-        let mut cands: Vec<(u32, u64, Box<Lead>, Present)> = Vec::with_capacity(items.len());
+        let mut cands: Vec<(u32, u64, Box<Lead>, Present, Present)> =
+            Vec::with_capacity(items.len());
         for item in items {
             match item {
                 Item::Rejected {
@@ -276,6 +277,7 @@ pub async fn import_file(
                     row,
                     lead,
                     present,
+                    masked,
                 } => {
                     let key = phone_key(&lead.phone_number);
                     let earlier = match &last {
@@ -303,7 +305,7 @@ pub async fn import_file(
                         })?;
                         continue;
                     }
-                    cands.push((sheet, row, lead, present));
+                    cands.push((sheet, row, lead, present, masked));
                 }
             }
         }
@@ -325,7 +327,7 @@ pub async fn import_file(
         // The versions merged leads were read at: the store replaces a lead
         // only if it is still at that version (see `BulkBatch::Versions`).
         let mut versions = Vec::new();
-        for (sheet, row, lead, present) in cands {
+        for (sheet, row, lead, present, masked) in cands {
             // A file with ids (Pulse's exports) names its leads by id, so an
             // edited phone number updates that lead; otherwise the phone does.
             let (by_key, by_other) = (
@@ -338,6 +340,16 @@ pub async fn import_file(
                 by_key.or(by_other)
             };
             let Some(stored) = holder else {
+                if masked != Present::default() {
+                    report.push(ReportRow {
+                        sheet,
+                        row,
+                        outcome: "inserted".into(),
+                        field: super::row::field_names(masked),
+                        reason: "a masked-looking document number (mask characters and the last 4) is not a number: left empty".into(),
+                        lead_id: Some(lead.id),
+                    })?;
+                }
                 counts.inserted += 1;
                 out.push(*lead);
                 sent.push((sheet, row as u32));

@@ -20,6 +20,7 @@ mod import_jobs;
 mod import_support;
 mod leads;
 mod leads_bulk;
+mod leads_masked;
 mod leads_openapi;
 mod leads_permissions;
 mod metrics;

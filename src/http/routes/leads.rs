@@ -333,17 +333,21 @@ async fn update(
     }
     let actor = current.user.email.clone();
     let at = now();
+    let refusal = crate::domain::Refusal::default();
+    let refused = refusal.clone();
     let outcome = state
         .store
         .update_leads(
             &[id],
             own.as_deref(),
             Box::new(move |lead| {
-                valid.clone().apply(lead, &actor, at);
-                true
+                refused
+                    .keep(valid.clone().apply(lead, &actor, at))
+                    .is_some()
             }),
         )
         .await?;
+    refusal.check()?;
     let lead = outcome.changed.into_iter().next().ok_or_else(not_found)?;
     Ok(Json(present(&current, lead)))
 }

@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::leads::{not_found, now, present, scope};
-use crate::domain::error::reject_nul;
 use crate::domain::{Capability, DomainError, Lead};
 use crate::http::AppState;
 use crate::http::error::AppResult;
@@ -75,20 +74,32 @@ async fn add_remark(
     ApiJson(body): ApiJson<RemarkBody>,
 ) -> AppResult<Json<Value>> {
     require(&current, Capability::EditLeads)?;
-    reject_nul("remark", &body.remark)?;
+    crate::domain::error::check_text(
+        "remark",
+        &body.remark,
+        crate::domain::error::MAX_REMARK_CHARS,
+    )?;
     if body.remark.trim().is_empty() {
         return Err(DomainError::Empty { field: "remark" }.into());
     }
     let actor = current.user.email.clone();
     let at = now();
+    let refusal = crate::domain::Refusal::default();
+    let refused = refusal.clone();
     let lead = edit_one(
         &state,
         &current,
         id,
-        // the NUL was rejected above, so add_remark cannot fail here
-        Box::new(move |lead: &mut Lead| lead.add_remark(&body.remark, &actor, at).is_ok()),
+        // a full remarks history refuses (422), it is not a missing lead
+        Box::new(move |lead: &mut Lead| {
+            refused
+                .keep(lead.add_remark(&body.remark, &actor, at))
+                .is_some()
+        }),
     )
-    .await?;
+    .await;
+    refusal.check()?;
+    let lead = lead?;
     Ok(Json(json!({
         "remarks": lead.remarks,
         "remarks_history": lead.remarks_history,
