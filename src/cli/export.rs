@@ -67,7 +67,7 @@ pub async fn run(config: Config, args: ExportArgs) -> anyhow::Result<()> {
     };
     let mut filter = LeadFilter::default();
     if let Some(s) = &args.search {
-        filter.add_search(s);
+        filter.add_search(s)?;
     }
     if let Some(s) = &args.stage {
         filter.stage = Some(

@@ -75,6 +75,12 @@ impl From<crate::auth::password::Busy> for AppError {
     }
 }
 
+impl From<crate::store::filter::TooManyTerms> for AppError {
+    fn from(e: crate::store::filter::TooManyTerms) -> Self {
+        AppError::Unprocessable(e.to_string())
+    }
+}
+
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {

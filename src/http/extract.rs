@@ -16,8 +16,11 @@ use crate::config::IpNet;
 use crate::domain::AccountType;
 use crate::store::User;
 
-/// Name of the session cookie.
+/// Name of the session cookie over plain HTTP (tests, `scripts/run`).
 pub const SESSION_COOKIE: &str = "pulse_session";
+/// Its name behind HTTPS: the `__Host-` prefix makes browsers insist on `Secure`,
+/// `Path=/` and no `Domain`, so a sibling subdomain cannot set or shadow it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-pulse_session";
 
 /// `axum::Json` whose rejections answer `{"detail"}` with 400/413/415/422.
 #[derive(FromRequest)]
@@ -166,9 +169,40 @@ pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
         .map(|(_, value)| value)
 }
 
-/// The session cookie's value, if sent.
+/// The session cookie's value, if sent (under either name).
 pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
-    cookie(headers, SESSION_COOKIE)
+    cookie(headers, SECURE_SESSION_COOKIE).or_else(|| cookie(headers, SESSION_COOKIE))
+}
+
+/// Whether the client reached us over HTTPS: `PULSE_COOKIE_SECURE`, or
+/// `X-Forwarded-Proto: https` from a trusted proxy (Caddy terminates TLS).
+#[derive(Clone, Copy, Debug)]
+pub struct Https(pub bool);
+
+impl FromRequestParts<AppState> for Https {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        if state.config.cookie_secure {
+            return Ok(Https(true));
+        }
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+        let trusted = state
+            .config
+            .trusted_proxies
+            .iter()
+            .any(|n| n.contains(peer));
+        let forwarded = parts
+            .headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"));
+        Ok(Https(trusted && forwarded))
+    }
 }
 
 /// Cookie-authenticated requests that change state must come from our own
@@ -214,7 +248,9 @@ impl FromRequestParts<AppState> for CurrentUser {
         let now = Utc::now();
         let idle = chrono::Duration::from_std(state.config.session_idle).unwrap_or_default();
         if now >= session.expires_at || now - session.last_seen_at >= idle {
-            state.store.delete_session(&token_hash).await?;
+            if let Err(e) = state.store.delete_session(&token_hash).await {
+                tracing::warn!(error = %e, "could not delete an expired session");
+            }
             return Err(AppError::Unauthorized(
                 "session expired; sign in again".into(),
             ));
@@ -223,8 +259,17 @@ impl FromRequestParts<AppState> for CurrentUser {
             return Err(unauthorized());
         }
         // Move the idle clock at most once a minute: one write per user-minute, not per request.
+        // In the background and best-effort: a read must never wait for, or fail on, the
+        // write lock a long import or restore holds (review H4); a missed touch only
+        // moves the idle clock a minute later.
         if now - session.last_seen_at >= chrono::Duration::minutes(1) {
-            state.store.touch_session(&token_hash, now).await?;
+            let store = state.store.clone();
+            let hash = token_hash.clone();
+            tokio::spawn(async move {
+                if let Err(e) = store.touch_session(&hash, now).await {
+                    tracing::debug!(error = %e, "session touch skipped");
+                }
+            });
         }
         if let Some(slot) = parts.extensions.get::<LoggedUser>() {
             let _ = slot.0.set(user.id);

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod error;
 pub mod extract;
+pub mod headers;
 mod log;
 pub mod openapi;
 pub mod permissions;
@@ -76,6 +77,7 @@ pub fn router(state: AppState) -> Router {
             limits,
             refuse_oversized,
         ))
+        .layer(axum::middleware::from_fn(headers::security_headers))
         .layer(axum::middleware::from_fn(log::log_requests))
         .with_state(state)
 }

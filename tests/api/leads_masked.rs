@@ -14,6 +14,7 @@ dual_backend_tests!(
     other_masked_values_are_refused_naming_the_field,
     imports_never_write_masked_numbers,
     text_fields_and_remarks_have_limits,
+    too_many_search_terms_are_refused,
 );
 
 const AADHAAR: &str = "811408719012";
@@ -246,4 +247,32 @@ async fn text_fields_and_remarks_have_limits(app: TestApp) {
     let (status, body) = status_json(r).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body["detail"].as_str().unwrap().contains("remarks_history"));
+}
+
+/// M10: more than 500 search terms is a 422 on every path that builds a filter.
+async fn too_many_search_terms_are_refused(app: TestApp) {
+    let token = app.admin_token().await;
+    let terms: Vec<String> = (0..1001).map(|i| format!("t{i:03}")).collect();
+    let search = terms.join(",");
+    let r = app
+        .get(&format!("{API}/leads?search={search}"), &token)
+        .await;
+    let (status, body) = status_json(r).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("search"));
+    let r = app
+        .post(
+            &format!("{API}/bulk-export"),
+            &token,
+            json!({ "search": search, "format": "csv" }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .get(
+            &format!("{API}/leads?search={}", &terms[..500].join(",")),
+            &token,
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
 }

@@ -12,6 +12,7 @@ mod export_caddy;
 mod export_support;
 mod exports_jobs;
 mod exports_queue;
+mod hardening;
 mod http_basics;
 mod import_file;
 mod import_fixtures;

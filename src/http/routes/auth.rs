@@ -13,7 +13,9 @@ use crate::auth::{device, password, token};
 use crate::domain::{AccountStatus, AccountType};
 use crate::http::AppState;
 use crate::http::error::{AppError, AppResult};
-use crate::http::extract::{ApiJson, ClientIp, CurrentUser, SESSION_COOKIE, cookie};
+use crate::http::extract::{
+    ApiJson, ClientIp, CurrentUser, Https, SECURE_SESSION_COOKIE, SESSION_COOKIE, cookie,
+};
 use crate::store::{NewSession, NewUser, User, UserChange};
 
 /// The routes under `/api/auth`.
@@ -43,6 +45,7 @@ const MAX_PASSWORD_BYTES: usize = 1024;
 async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    Https(https): Https,
     headers: axum::http::HeaderMap,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> AppResult<Response> {
@@ -106,6 +109,7 @@ async fn login(
     let body = json!({ "message": "Login successful", "token": token, "user": user });
     let mut response = with_session_cookie(
         &state,
+        https,
         (StatusCode::OK, Json(body)).into_response(),
         Some(&token),
     );
@@ -143,19 +147,25 @@ async fn start_session(state: &AppState, user: &User) -> AppResult<String> {
     Ok(token)
 }
 
-/// Sets (or, with `None`, clears) the session cookie.
-fn with_session_cookie(state: &AppState, mut response: Response, token: Option<&str>) -> Response {
-    let secure = if state.config.cookie_secure {
-        "; Secure"
+/// Sets (or, with `None`, clears) the session cookie: `__Host-pulse_session; Secure`
+/// behind HTTPS, `pulse_session` over plain HTTP.
+fn with_session_cookie(
+    state: &AppState,
+    https: bool,
+    mut response: Response,
+    token: Option<&str>,
+) -> Response {
+    let (name, secure) = if https {
+        (SECURE_SESSION_COOKIE, "; Secure")
     } else {
-        ""
+        (SESSION_COOKIE, "")
     };
     let cookie = match token {
         Some(t) => format!(
-            "{SESSION_COOKIE}={t}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+            "{name}={t}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
             state.config.session_absolute.as_secs()
         ),
-        None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"),
+        None => format!("{name}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"),
     };
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, v);
@@ -253,10 +263,14 @@ async fn me(current: CurrentUser) -> Json<User> {
     Json(current.user)
 }
 
-async fn logout(State(state): State<AppState>, current: CurrentUser) -> AppResult<Response> {
+async fn logout(
+    State(state): State<AppState>,
+    Https(https): Https,
+    current: CurrentUser,
+) -> AppResult<Response> {
     state.store.delete_session(&current.token_hash).await?;
     let response = Json(json!({ "message": "Logged out" })).into_response();
-    Ok(with_session_cookie(&state, response, None))
+    Ok(with_session_cookie(&state, https, response, None))
 }
 
 #[derive(Deserialize)]
@@ -269,6 +283,7 @@ struct ChangePasswordRequest {
 /// starts a fresh one, returned like a login.
 async fn change_password(
     State(state): State<AppState>,
+    Https(https): Https,
     current: CurrentUser,
     ApiJson(req): ApiJson<ChangePasswordRequest>,
 ) -> AppResult<Response> {
@@ -301,6 +316,7 @@ async fn change_password(
         json!({ "message": "Password changed; other sessions were signed out", "token": token });
     Ok(with_session_cookie(
         &state,
+        https,
         Json(body).into_response(),
         Some(&token),
     ))

@@ -1,0 +1,168 @@
+//! Security headers and cookies (M4, M17) and SQLite under a long write (H4).
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::dual_backend_tests;
+use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, Backend, TestApp};
+use crate::leads::{API, create};
+
+dual_backend_tests!(every_response_carries_the_security_headers);
+dual_backend_tests!(
+    mod behind_https_proxy with &[("PULSE_TRUSTED_PROXIES", "127.0.0.1/32")];
+    behind_https_the_session_cookie_is_host_prefixed_and_secure,
+);
+
+async fn every_response_carries_the_security_headers(app: TestApp) {
+    let token = app.admin_token().await;
+    let lead = create(
+        &app,
+        &token,
+        json!({ "name": "R", "phone_number": "9876500100" }),
+    )
+    .await;
+    let id = lead["id"].as_str().unwrap();
+    let paths = [
+        format!("{API}/leads/{id}"),
+        format!("{API}/leads"),
+        "/api/no-such-endpoint".to_string(),
+        "/healthz".to_string(),
+        "/nothing-here".to_string(),
+    ];
+    for path in &paths {
+        let r = app.get(path, &token).await;
+        let h = r.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'self'"),
+            "{path}"
+        );
+        assert!(!csp.contains("unsafe-inline"), "{path}");
+        if path.starts_with("/api/") {
+            assert_eq!(h["cache-control"], "no-store", "{path}");
+        }
+    }
+    // errors too
+    let r = app.login(ADMIN_EMAIL, "wrong").await;
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    // plain HTTP: the cookie keeps its name and is not Secure; the token stays in the body
+    let r = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let cookies: Vec<String> = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("pulse_session="))
+        .expect("pulse_session");
+    assert!(!session.contains("Secure"));
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert!(body["token"].is_string());
+}
+
+async fn behind_https_the_session_cookie_is_host_prefixed_and_secure(app: TestApp) {
+    let r = app
+        .client
+        .post(app.url("/api/auth/login"))
+        .header("x-forwarded-proto", "https")
+        .header("x-forwarded-for", "203.0.113.5")
+        .json(&json!({ "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("__Host-pulse_session="))
+        .expect("__Host-pulse_session");
+    assert!(
+        cookie.contains("; Secure") && cookie.contains("Path=/;"),
+        "{cookie}"
+    );
+    assert!(!cookie.contains("Domain"));
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert!(body["token"].is_string(), "API clients keep the token");
+    // it authenticates
+    let pair = cookie.split(';').next().unwrap().to_string();
+    let me = app
+        .client
+        .get(app.url("/api/auth/me"))
+        .header("cookie", pair)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+}
+
+/// H4: another connection holds SQLite's write lock (as an import or restore does). A
+/// read by a user idle for 2 minutes answers 200 at once; a write answers 503 +
+/// Retry-After within a few seconds, never 500.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_reads_do_not_wait_for_a_long_write_and_writes_get_503() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let token = app.admin_token().await;
+    let lead = create(
+        &app,
+        &token,
+        json!({ "name": "R", "phone_number": "9876500101" }),
+    )
+    .await;
+    let id = lead["id"].as_str().unwrap().to_string();
+    let path = app.dir.path().join("pulse.sqlite");
+    let aged = chrono::Utc::now().timestamp_millis() - 120_000;
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute("UPDATE sessions SET last_seen_at = ?1", [aged])
+            .unwrap();
+        conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+        locked_tx.send(()).unwrap();
+        let _ = release_rx.recv_timeout(Duration::from_secs(30));
+        conn.execute_batch("ROLLBACK").unwrap();
+    });
+    locked_rx.recv().unwrap();
+    let started = Instant::now();
+    let r = app.get(&format!("{API}/leads"), &token).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "read took {:?}",
+        started.elapsed()
+    );
+    let started = Instant::now();
+    let r = app
+        .patch(
+            &format!("{API}/leads/{id}"),
+            &token,
+            json!({ "name": "Changed" }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(r.headers().get("retry-after").is_some());
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "write took {:?}",
+        started.elapsed()
+    );
+    release_tx.send(()).unwrap();
+    holder.join().unwrap();
+    let r = app
+        .patch(
+            &format!("{API}/leads/{id}"),
+            &token,
+            json!({ "name": "Changed" }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+}
