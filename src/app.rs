@@ -54,11 +54,16 @@ impl Application {
             ),
             None => None,
         };
+        let export_permits = Arc::new(tokio::sync::Semaphore::new(config.export_concurrency));
         let state = AppState {
             store,
             hasher: Hasher::new(config.hash_concurrency),
             throttle: Arc::new(LoginThrottle::new(device_keys(&config))),
-            export_permits: Arc::new(tokio::sync::Semaphore::new(config.export_concurrency)),
+            export_permits: export_permits.clone(),
+            export_admission: Arc::new(crate::export::admission::ExportAdmission::new(
+                export_permits,
+                config.export_per_user,
+            )),
             files: jobs::local_files(&config),
             job_wake: Arc::new(tokio::sync::Notify::new()),
             backups: crate::backup::files(&config),

@@ -130,8 +130,10 @@ pub struct Config {
     pub import_job_threshold: u64,
     /// Password hashes computed at once (each takes ~19 MiB for ~35 ms).
     pub hash_concurrency: usize,
-    /// Exports streaming at once; the excess is answered 503 at once.
+    /// Exports streaming at once; the excess waits up to 2 s, then 503.
     pub export_concurrency: usize,
+    /// Exports one user may stream at once; more → 429.
+    pub export_per_user: usize,
     /// How long SIGTERM waits for in-flight requests before exiting.
     pub shutdown_grace: Duration,
     /// Mark the session cookie `Secure` (set when Pulse is served over HTTPS).
@@ -185,6 +187,7 @@ struct Layer {
     import_job_threshold: Option<u64>,
     hash_concurrency: Option<usize>,
     export_concurrency: Option<usize>,
+    export_per_user: Option<usize>,
     shutdown_grace_seconds: Option<u64>,
     cookie_secure: Option<bool>,
     log_format: Option<String>,
@@ -271,6 +274,7 @@ pub const VARIABLES: &[&str] = &[
     "PULSE_IMPORT_JOB_THRESHOLD",
     "PULSE_HASH_CONCURRENCY",
     "PULSE_EXPORT_CONCURRENCY",
+    "PULSE_EXPORT_PER_USER",
     "PULSE_SHUTDOWN_GRACE_SECONDS",
     "PULSE_COOKIE_SECURE",
     "PULSE_LOG_FORMAT",
@@ -333,6 +337,7 @@ impl Layer {
             import_job_threshold: num(get, "PULSE_IMPORT_JOB_THRESHOLD")?,
             hash_concurrency: num(get, "PULSE_HASH_CONCURRENCY")?,
             export_concurrency: num(get, "PULSE_EXPORT_CONCURRENCY")?,
+            export_per_user: num(get, "PULSE_EXPORT_PER_USER")?,
             shutdown_grace_seconds: num(get, "PULSE_SHUTDOWN_GRACE_SECONDS")?,
             cookie_secure,
             log_format: get("PULSE_LOG_FORMAT"),
@@ -372,6 +377,7 @@ impl Layer {
             import_job_threshold: over.import_job_threshold.or(self.import_job_threshold),
             hash_concurrency: over.hash_concurrency.or(self.hash_concurrency),
             export_concurrency: over.export_concurrency.or(self.export_concurrency),
+            export_per_user: over.export_per_user.or(self.export_per_user),
             shutdown_grace_seconds: over.shutdown_grace_seconds.or(self.shutdown_grace_seconds),
             cookie_secure: over.cookie_secure.or(self.cookie_secure),
             log_format: over.log_format.or(self.log_format),
@@ -471,6 +477,10 @@ impl Config {
         if export_concurrency == 0 {
             return Err("PULSE_EXPORT_CONCURRENCY must be at least 1".into());
         }
+        let export_per_user = l.export_per_user.unwrap_or(4);
+        if export_per_user == 0 {
+            return Err("PULSE_EXPORT_PER_USER must be at least 1".into());
+        }
         let export_retention = match &l.export_retention {
             Some(h) => h.resolve("PULSE_EXPORT_RETENTION")?,
             None => Duration::from_secs(24 * 3600),
@@ -550,6 +560,7 @@ impl Config {
             import_job_threshold: l.import_job_threshold.unwrap_or(0),
             hash_concurrency,
             export_concurrency,
+            export_per_user,
             shutdown_grace: Duration::from_secs(l.shutdown_grace_seconds.unwrap_or(30)),
             cookie_secure: l.cookie_secure.unwrap_or(false),
             log_format,
@@ -600,6 +611,7 @@ impl Config {
                 "PULSE_EXPORT_CONCURRENCY",
                 self.export_concurrency.to_string(),
             ),
+            ("PULSE_EXPORT_PER_USER", self.export_per_user.to_string()),
             (
                 "PULSE_SHUTDOWN_GRACE_SECONDS",
                 self.shutdown_grace.as_secs().to_string(),

@@ -223,7 +223,8 @@ impl ValidPatch {
             status,
         } = self;
         {
-            let docs: [(&'static str, &mut Option<Option<String>>, Option<&str>); 6] = [
+            type Doc<'a> = (&'static str, &'a mut Option<Option<String>>, Option<&'a str>);
+            let docs: [Doc<'_>; 6] = [
                 ("dl_no", &mut p.dl_no, lead.dl_no.as_deref()),
                 ("badge_no", &mut p.badge_no, lead.badge_no.as_deref()),
                 (

@@ -21,6 +21,7 @@ use std::io::{self, Write};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+pub mod admission;
 #[cfg(test)]
 mod check_tests;
 pub mod csv;

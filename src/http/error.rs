@@ -81,6 +81,27 @@ impl From<crate::store::filter::TooManyTerms> for AppError {
     }
 }
 
+impl From<crate::export::admission::Refused> for AppError {
+    fn from(e: crate::export::admission::Refused) -> Self {
+        use crate::export::admission::Refused;
+        let status = match e {
+            Refused::PerUser(_) => 429,
+            Refused::Busy => 503,
+        };
+        crate::metrics::export_rejected("stream", status);
+        match e {
+            Refused::PerUser(_) => AppError::TooManyRequests {
+                message: e.to_string(),
+                retry_after: Duration::from_secs(5),
+            },
+            Refused::Busy => AppError::Unavailable {
+                message: e.to_string(),
+                retry_after: Duration::from_secs(2),
+            },
+        }
+    }
+}
+
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {

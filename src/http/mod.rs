@@ -39,6 +39,8 @@ pub struct AppState {
     /// Admission of streaming exports (`PULSE_EXPORT_CONCURRENCY` permits,
     /// each held until the export's last byte).
     pub export_permits: Arc<tokio::sync::Semaphore>,
+    /// Admission over those permits: a per-user cap and a short bounded wait.
+    pub export_admission: Arc<crate::export::admission::ExportAdmission>,
     /// Where export jobs' files are kept.
     pub files: Arc<dyn FileStore>,
     /// Wakes this process's idle export workers when a job is queued here.

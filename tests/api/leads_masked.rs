@@ -264,10 +264,15 @@ async fn too_many_search_terms_are_refused(app: TestApp) {
         .post(
             &format!("{API}/bulk-export"),
             &token,
-            json!({ "search": search, "format": "csv" }),
+            json!({ "filters": { "search": search }, "format": "csv" }),
         )
         .await;
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, body) = status_json(r).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("at most 500"),
+        "{body}"
+    );
     let r = app
         .get(
             &format!("{API}/leads?search={}", &terms[..500].join(",")),

@@ -3,8 +3,6 @@
 //! take an admission permit, open the snapshot, hand it to the engine, and
 //! audit the outcome when the last byte has gone (or the client has).
 
-use std::time::Duration;
-
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -170,16 +168,10 @@ async fn start(
     let columns = select_columns(columns.as_deref()).map_err(AppError::Unprocessable)?;
     let mask_pii = !current.role().can(Capability::SeeUnmaskedPii);
     let permit = state
-        .export_permits
-        .clone()
-        .try_acquire_owned()
-        .map_err(|_| {
-            crate::metrics::export_rejected("stream", 503);
-            AppError::Unavailable {
-                message: "too many exports running; try again shortly".into(),
-                retry_after: Duration::from_secs(5),
-            }
-        })?;
+        .export_admission
+        .admit(current.user.id)
+        .await
+        .map_err(AppError::from)?;
     let snapshot = state.store.export_snapshot(&filter).await?;
     let mut spec = ExportSpec::new(columns, format, mask_pii);
     // A second deflate thread only pays while this export has the cores to
