@@ -134,6 +134,8 @@ pub struct Config {
     pub export_concurrency: usize,
     /// Exports one user may stream at once; more → 429.
     pub export_per_user: usize,
+    /// A streaming export's client that reads nothing for this long is treated as gone.
+    pub export_stall: Duration,
     /// How long SIGTERM waits for in-flight requests before exiting.
     pub shutdown_grace: Duration,
     /// Mark the session cookie `Secure` (set when Pulse is served over HTTPS).
@@ -188,6 +190,7 @@ struct Layer {
     hash_concurrency: Option<usize>,
     export_concurrency: Option<usize>,
     export_per_user: Option<usize>,
+    export_stall_seconds: Option<u64>,
     shutdown_grace_seconds: Option<u64>,
     cookie_secure: Option<bool>,
     log_format: Option<String>,
@@ -275,6 +278,7 @@ pub const VARIABLES: &[&str] = &[
     "PULSE_HASH_CONCURRENCY",
     "PULSE_EXPORT_CONCURRENCY",
     "PULSE_EXPORT_PER_USER",
+    "PULSE_EXPORT_STALL_SECONDS",
     "PULSE_SHUTDOWN_GRACE_SECONDS",
     "PULSE_COOKIE_SECURE",
     "PULSE_LOG_FORMAT",
@@ -338,6 +342,7 @@ impl Layer {
             hash_concurrency: num(get, "PULSE_HASH_CONCURRENCY")?,
             export_concurrency: num(get, "PULSE_EXPORT_CONCURRENCY")?,
             export_per_user: num(get, "PULSE_EXPORT_PER_USER")?,
+            export_stall_seconds: num(get, "PULSE_EXPORT_STALL_SECONDS")?,
             shutdown_grace_seconds: num(get, "PULSE_SHUTDOWN_GRACE_SECONDS")?,
             cookie_secure,
             log_format: get("PULSE_LOG_FORMAT"),
@@ -378,6 +383,7 @@ impl Layer {
             hash_concurrency: over.hash_concurrency.or(self.hash_concurrency),
             export_concurrency: over.export_concurrency.or(self.export_concurrency),
             export_per_user: over.export_per_user.or(self.export_per_user),
+            export_stall_seconds: over.export_stall_seconds.or(self.export_stall_seconds),
             shutdown_grace_seconds: over.shutdown_grace_seconds.or(self.shutdown_grace_seconds),
             cookie_secure: over.cookie_secure.or(self.cookie_secure),
             log_format: over.log_format.or(self.log_format),
@@ -477,6 +483,10 @@ impl Config {
         if export_concurrency == 0 {
             return Err("PULSE_EXPORT_CONCURRENCY must be at least 1".into());
         }
+        let export_stall = Duration::from_secs(l.export_stall_seconds.unwrap_or(120));
+        if export_stall.is_zero() {
+            return Err("PULSE_EXPORT_STALL_SECONDS must be at least 1".into());
+        }
         let export_per_user = l.export_per_user.unwrap_or(4);
         if export_per_user == 0 {
             return Err("PULSE_EXPORT_PER_USER must be at least 1".into());
@@ -561,6 +571,7 @@ impl Config {
             hash_concurrency,
             export_concurrency,
             export_per_user,
+            export_stall,
             shutdown_grace: Duration::from_secs(l.shutdown_grace_seconds.unwrap_or(30)),
             cookie_secure: l.cookie_secure.unwrap_or(false),
             log_format,
@@ -612,6 +623,10 @@ impl Config {
                 self.export_concurrency.to_string(),
             ),
             ("PULSE_EXPORT_PER_USER", self.export_per_user.to_string()),
+            (
+                "PULSE_EXPORT_STALL_SECONDS",
+                self.export_stall.as_secs().to_string(),
+            ),
             (
                 "PULSE_SHUTDOWN_GRACE_SECONDS",
                 self.shutdown_grace.as_secs().to_string(),

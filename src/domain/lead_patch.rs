@@ -223,7 +223,11 @@ impl ValidPatch {
             status,
         } = self;
         {
-            type Doc<'a> = (&'static str, &'a mut Option<Option<String>>, Option<&'a str>);
+            type Doc<'a> = (
+                &'static str,
+                &'a mut Option<Option<String>>,
+                Option<&'a str>,
+            );
             let docs: [Doc<'_>; 6] = [
                 ("dl_no", &mut p.dl_no, lead.dl_no.as_deref()),
                 ("badge_no", &mut p.badge_no, lead.badge_no.as_deref()),

@@ -235,3 +235,45 @@ async fn a_burst_of_exports_from_several_users_all_succeeds() {
         assert!(*len > 10_000, "{results:?}");
     }
 }
+
+/// H5: a client that stops reading (a zero receive window, the connection kept open)
+/// frees its export permit once the stall limit passes; another user's export then runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_frees_its_export_permit() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn_with(
+        Backend::Sqlite,
+        &[
+            ("PULSE_EXPORT_CONCURRENCY", "1"),
+            ("PULSE_EXPORT_STALL_SECONDS", "1"),
+        ],
+    )
+    .await;
+    crate::export_support::seed_synthetic(&app, 200_000).await;
+    let root = app.admin_token().await;
+    let (_, other) = app
+        .user_with_role(&root, "ops@pulse.test", "ops_team")
+        .await;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut stalled = socket.connect(app.addr).await.unwrap();
+    let request = format!(
+        "GET {API}/bulk-export?format=csv HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {root}\r\n\r\n",
+        app.addr
+    );
+    stalled.write_all(request.as_bytes()).await.unwrap();
+    let mut head = [0u8; 512];
+    let n = stalled.read(&mut head).await.unwrap();
+    assert!(String::from_utf8_lossy(&head[..n]).starts_with("HTTP/1.1 200"));
+    // stop reading, keep the connection open
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let r = app
+        .client
+        .get(app.url(&format!("{API}/bulk-export?format=csv")))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    drop(stalled);
+}

@@ -174,6 +174,7 @@ async fn start(
         .map_err(AppError::from)?;
     let snapshot = state.store.export_snapshot(&filter).await?;
     let mut spec = ExportSpec::new(columns, format, mask_pii);
+    spec.stall = state.config.export_stall;
     // A second deflate thread only pays while this export has the cores to
     // itself, and only then does it run at normal priority (`export::priority`); with others running it adds ~4 MiB of chunks in flight per
     // export (8 at once peaked at 142 MB) and no speed.
