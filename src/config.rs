@@ -136,6 +136,10 @@ pub struct Config {
     pub export_per_user: usize,
     /// A streaming export's client that reads nothing for this long is treated as gone.
     pub export_stall: Duration,
+    /// A request's head (and an idle keep-alive connection's next one) must arrive within this.
+    pub header_timeout: Duration,
+    /// HTTP connections served at once.
+    pub max_connections: usize,
     /// How long SIGTERM waits for in-flight requests before exiting.
     pub shutdown_grace: Duration,
     /// Mark the session cookie `Secure` (set when Pulse is served over HTTPS).
@@ -191,6 +195,8 @@ struct Layer {
     export_concurrency: Option<usize>,
     export_per_user: Option<usize>,
     export_stall_seconds: Option<u64>,
+    header_timeout_seconds: Option<u64>,
+    max_connections: Option<usize>,
     shutdown_grace_seconds: Option<u64>,
     cookie_secure: Option<bool>,
     log_format: Option<String>,
@@ -279,6 +285,8 @@ pub const VARIABLES: &[&str] = &[
     "PULSE_EXPORT_CONCURRENCY",
     "PULSE_EXPORT_PER_USER",
     "PULSE_EXPORT_STALL_SECONDS",
+    "PULSE_HEADER_TIMEOUT_SECONDS",
+    "PULSE_MAX_CONNECTIONS",
     "PULSE_SHUTDOWN_GRACE_SECONDS",
     "PULSE_COOKIE_SECURE",
     "PULSE_LOG_FORMAT",
@@ -343,6 +351,8 @@ impl Layer {
             export_concurrency: num(get, "PULSE_EXPORT_CONCURRENCY")?,
             export_per_user: num(get, "PULSE_EXPORT_PER_USER")?,
             export_stall_seconds: num(get, "PULSE_EXPORT_STALL_SECONDS")?,
+            header_timeout_seconds: num(get, "PULSE_HEADER_TIMEOUT_SECONDS")?,
+            max_connections: num(get, "PULSE_MAX_CONNECTIONS")?,
             shutdown_grace_seconds: num(get, "PULSE_SHUTDOWN_GRACE_SECONDS")?,
             cookie_secure,
             log_format: get("PULSE_LOG_FORMAT"),
@@ -384,6 +394,8 @@ impl Layer {
             export_concurrency: over.export_concurrency.or(self.export_concurrency),
             export_per_user: over.export_per_user.or(self.export_per_user),
             export_stall_seconds: over.export_stall_seconds.or(self.export_stall_seconds),
+            header_timeout_seconds: over.header_timeout_seconds.or(self.header_timeout_seconds),
+            max_connections: over.max_connections.or(self.max_connections),
             shutdown_grace_seconds: over.shutdown_grace_seconds.or(self.shutdown_grace_seconds),
             cookie_secure: over.cookie_secure.or(self.cookie_secure),
             log_format: over.log_format.or(self.log_format),
@@ -487,6 +499,15 @@ impl Config {
         if export_stall.is_zero() {
             return Err("PULSE_EXPORT_STALL_SECONDS must be at least 1".into());
         }
+        let header_timeout = Duration::from_secs(l.header_timeout_seconds.unwrap_or(15));
+        if header_timeout.is_zero() {
+            return Err("PULSE_HEADER_TIMEOUT_SECONDS must be at least 1".into());
+        }
+        // Below the unit's LimitNOFILE (65536) with room for the database, exports and files.
+        let max_connections = l.max_connections.unwrap_or(4096);
+        if max_connections == 0 {
+            return Err("PULSE_MAX_CONNECTIONS must be at least 1".into());
+        }
         let export_per_user = l.export_per_user.unwrap_or(4);
         if export_per_user == 0 {
             return Err("PULSE_EXPORT_PER_USER must be at least 1".into());
@@ -572,6 +593,8 @@ impl Config {
             export_concurrency,
             export_per_user,
             export_stall,
+            header_timeout,
+            max_connections,
             shutdown_grace: Duration::from_secs(l.shutdown_grace_seconds.unwrap_or(30)),
             cookie_secure: l.cookie_secure.unwrap_or(false),
             log_format,
@@ -627,6 +650,11 @@ impl Config {
                 "PULSE_EXPORT_STALL_SECONDS",
                 self.export_stall.as_secs().to_string(),
             ),
+            (
+                "PULSE_HEADER_TIMEOUT_SECONDS",
+                self.header_timeout.as_secs().to_string(),
+            ),
+            ("PULSE_MAX_CONNECTIONS", self.max_connections.to_string()),
             (
                 "PULSE_SHUTDOWN_GRACE_SECONDS",
                 self.shutdown_grace.as_secs().to_string(),

@@ -277,3 +277,41 @@ async fn a_client_that_stops_reading_frees_its_export_permit() {
     assert_eq!(r.status(), StatusCode::OK);
     drop(stalled);
 }
+
+/// M12: a client that sends half a request line and then nothing is dropped within the
+/// header timeout; the server keeps answering others meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_half_sent_request_is_dropped_within_the_header_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn_with(Backend::Sqlite, &[("PULSE_HEADER_TIMEOUT_SECONDS", "1")]).await;
+    let mut slow = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    slow.write_all(b"GET /heal").await.unwrap();
+    let started = Instant::now();
+    let r = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(20), slow.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "still open after 20 s");
+    assert!(
+        buf.is_empty() || buf.starts_with(b"HTTP/1.1 408"),
+        "{}",
+        String::from_utf8_lossy(&buf)
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    // an idle keep-alive connection is closed too
+    let mut idle = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(20), idle.read_to_end(&mut buf)).await;
+    assert!(
+        read.is_ok(),
+        "idle keep-alive connection still open after 20 s"
+    );
+    assert!(buf.starts_with(b"HTTP/1.1 200"));
+}
