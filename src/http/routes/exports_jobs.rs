@@ -97,6 +97,7 @@ pub(super) async fn visible_job(
         // The queue holds other kinds too (backups): not export jobs.
         Some(j)
             if j.kind == JobKind::Export
+                && current.role().may_read_export(j.mask_pii)
                 && (j.owner_id == current.user.id
                     || current.role().can(Capability::SeeOthersExports)) =>
         {
@@ -191,9 +192,9 @@ async fn list(
         .store
         .list_export_jobs(JobKind::Export, owner, limit)
         .await?;
-    Ok(Json(
-        json!({ "jobs": jobs.iter().map(view).collect::<Vec<_>>() }),
-    ))
+    let role = current.role();
+    let jobs = jobs.iter().filter(|j| role.may_read_export(j.mask_pii));
+    Ok(Json(json!({ "jobs": jobs.map(view).collect::<Vec<_>>() })))
 }
 
 async fn one(
