@@ -125,6 +125,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Largest lead-import upload accepted (its own limit: files are large).
     pub import_max_bytes: u64,
+    /// Rows one import may hold; more → 413 (a few MiB of xlsx can describe a billion).
+    pub import_max_rows: u64,
     /// Uploads above this many bytes are meant for a background job once the
     /// job machinery exists; until then they run synchronously too. 0 = never.
     pub import_job_threshold: u64,
@@ -190,6 +192,7 @@ struct Layer {
     session_absolute_hours: Option<u64>,
     max_body_bytes: Option<usize>,
     import_max_bytes: Option<u64>,
+    import_max_rows: Option<u64>,
     import_job_threshold: Option<u64>,
     hash_concurrency: Option<usize>,
     export_concurrency: Option<usize>,
@@ -280,6 +283,7 @@ pub const VARIABLES: &[&str] = &[
     "PULSE_SESSION_ABSOLUTE_HOURS",
     "PULSE_MAX_BODY_BYTES",
     "PULSE_IMPORT_MAX_BYTES",
+    "PULSE_IMPORT_MAX_ROWS",
     "PULSE_IMPORT_JOB_THRESHOLD",
     "PULSE_HASH_CONCURRENCY",
     "PULSE_EXPORT_CONCURRENCY",
@@ -346,6 +350,7 @@ impl Layer {
             session_absolute_hours: num(get, "PULSE_SESSION_ABSOLUTE_HOURS")?,
             max_body_bytes: num(get, "PULSE_MAX_BODY_BYTES")?,
             import_max_bytes: num(get, "PULSE_IMPORT_MAX_BYTES")?,
+            import_max_rows: num(get, "PULSE_IMPORT_MAX_ROWS")?,
             import_job_threshold: num(get, "PULSE_IMPORT_JOB_THRESHOLD")?,
             hash_concurrency: num(get, "PULSE_HASH_CONCURRENCY")?,
             export_concurrency: num(get, "PULSE_EXPORT_CONCURRENCY")?,
@@ -389,6 +394,7 @@ impl Layer {
             session_absolute_hours: over.session_absolute_hours.or(self.session_absolute_hours),
             max_body_bytes: over.max_body_bytes.or(self.max_body_bytes),
             import_max_bytes: over.import_max_bytes.or(self.import_max_bytes),
+            import_max_rows: over.import_max_rows.or(self.import_max_rows),
             import_job_threshold: over.import_job_threshold.or(self.import_job_threshold),
             hash_concurrency: over.hash_concurrency.or(self.hash_concurrency),
             export_concurrency: over.export_concurrency.or(self.export_concurrency),
@@ -588,6 +594,10 @@ impl Config {
             ),
             max_body_bytes: l.max_body_bytes.unwrap_or(1024 * 1024),
             import_max_bytes: l.import_max_bytes.unwrap_or(256 << 20),
+            import_max_rows: match l.import_max_rows.unwrap_or(2_000_000) {
+                0 => return Err("PULSE_IMPORT_MAX_ROWS must be at least 1".into()),
+                n => n,
+            },
             import_job_threshold: l.import_job_threshold.unwrap_or(0),
             hash_concurrency,
             export_concurrency,
@@ -636,6 +646,7 @@ impl Config {
             ),
             ("PULSE_MAX_BODY_BYTES", self.max_body_bytes.to_string()),
             ("PULSE_IMPORT_MAX_BYTES", self.import_max_bytes.to_string()),
+            ("PULSE_IMPORT_MAX_ROWS", self.import_max_rows.to_string()),
             (
                 "PULSE_IMPORT_JOB_THRESHOLD",
                 self.import_job_threshold.to_string(),

@@ -52,6 +52,8 @@ impl std::str::FromStr for Action {
 
 /// One import's input.
 pub struct ImportRequest {
+    /// Rows one import may hold (`PULSE_IMPORT_MAX_ROWS`); more → 413, nothing written.
+    pub max_rows: u64,
     /// The file (an upload already on disk).
     pub path: PathBuf,
     /// Its name as uploaded (for messages).
@@ -113,6 +115,12 @@ fn phone_key(p: &str) -> u64 {
     p.parse().unwrap_or(0)
 }
 
+fn too_many_rows(max: u64) -> ImportError {
+    ImportError::TooLarge(format!(
+        "the file holds more than {max} rows (PULSE_IMPORT_MAX_ROWS); split it"
+    ))
+}
+
 fn writer_stopped() -> ImportError {
     ImportError::Io(std::io::Error::other("the database writer stopped"))
 }
@@ -156,15 +164,21 @@ pub async fn import_file(
     let last: Option<HashMap<u64, (u64, u64)>> = if req.action != Action::Skip {
         let shared = shared.clone();
         let watch = req.watch.clone();
+        let max_rows = req.max_rows;
         Some(
             tokio::task::spawn_blocking(move || -> Result<_, ImportError> {
                 let (path, defaults, users) = &*shared;
                 let cx = ParseContext { defaults, users };
                 let mut last = HashMap::new();
                 let mut seq = 0u64;
+                let mut rows = 0u64;
                 parse_file(path, format, &cx, &mut |item| {
                     if let Some(w) = &watch {
                         w.check()?;
+                    }
+                    rows += 1;
+                    if rows > max_rows {
+                        return Err(too_many_rows(max_rows));
                     }
                     if let Item::Lead { row, lead, .. } = item {
                         last.insert(phone_key(&lead.phone_number), (seq, row));
@@ -185,14 +199,20 @@ pub async fn import_file(
     let parser = {
         let shared = shared.clone();
         let watch = req.watch.clone();
+        let max_rows = req.max_rows;
         tokio::task::spawn_blocking(move || -> Result<FileInfo, ImportError> {
             let (path, defaults, users) = &*shared;
             let cx = ParseContext { defaults, users };
             let mut batch = Vec::with_capacity(BATCH);
+            let mut rows = 0u64;
             let info = parse_file(path, format, &cx, &mut |item| {
                 if let Some(w) = &watch {
                     w.check()?;
                     w.rows.fetch_add(1, Ordering::Relaxed);
+                }
+                rows += 1;
+                if rows > max_rows {
+                    return Err(too_many_rows(max_rows));
                 }
                 batch.push(item);
                 if batch.len() == BATCH {

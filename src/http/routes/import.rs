@@ -265,6 +265,7 @@ async fn import_leads(
     let id = Uuid::new_v4();
     let report_path = dir.join(format!("{id}.csv"));
     let request = ImportRequest {
+        max_rows: state.config.import_max_rows,
         path: upload.file.0.clone(),
         file_name: upload.name.clone(),
         format: None,
