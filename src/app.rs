@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+use crate::auth::device::DeviceKeys;
 use crate::auth::password::{self, Hasher};
 use crate::auth::throttle::LoginThrottle;
 use crate::config::Config;
@@ -18,6 +19,89 @@ use crate::jobs::{self, JobContext};
 use crate::router::router;
 use crate::service::Services;
 use crate::store::{self, NewUser, Store};
+
+/// The device-cookie key kept in the data directory (a per-process one if it cannot be).
+fn device_keys(config: &Config) -> DeviceKeys {
+    let path = config.data_dir.join("device-key");
+    DeviceKeys::load_or_create(&path).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, path = %path.display(),
+            "cannot keep the device-cookie key; known devices are forgotten at restart");
+        DeviceKeys::random()
+    })
+}
+
+/// Limits of the HTTP server (review M12).
+#[derive(Clone, Copy, Debug)]
+pub struct ServeLimits {
+    /// A request's head must arrive within this; it also bounds an idle keep-alive
+    /// connection's wait for its next request (hyper starts the timer whenever it waits
+    /// for a head). A client sending half a request line is dropped after it.
+    pub header_timeout: Duration,
+    /// Connections served at once; further ones wait in the kernel's accept queue.
+    pub max_connections: usize,
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then waits for open
+/// connections to finish (the caller bounds that wait). HTTP/1.1 with a timer, so
+/// hyper enforces the header-read timeout, which `axum::serve` (no timer) never did.
+pub async fn serve(
+    listener: TcpListener,
+    app: axum::Router,
+    limits: ServeLimits,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use axum::extract::ConnectInfo;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt as _;
+
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .keep_alive(true);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            s = slots.clone().acquire_owned() => s.expect("the connection semaphore never closes"),
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // EMFILE and friends: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = app.clone().map_request(
+            move |mut req: axum::extract::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(ConnectInfo(peer));
+                req
+            },
+        );
+        let conn = builder.serve_connection(
+            TokioIo::new(stream),
+            hyper_util::service::TowerToHyperService::new(service),
+        );
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
 
 /// A bound, ready-to-run server.
 pub struct Application {
@@ -45,11 +129,16 @@ impl Application {
             ),
             None => None,
         };
+        let export_permits = Arc::new(tokio::sync::Semaphore::new(config.export_concurrency));
         let state = AppState::new(Services {
             store,
             hasher: Hasher::new(config.hash_concurrency),
-            throttle: Arc::new(LoginThrottle::default()),
-            export_permits: Arc::new(tokio::sync::Semaphore::new(config.export_concurrency)),
+            throttle: Arc::new(LoginThrottle::new(device_keys(&config))),
+            export_permits: export_permits.clone(),
+            export_admission: Arc::new(crate::export::admission::ExportAdmission::new(
+                export_permits,
+                config.export_per_user,
+            )),
             files: crate::storage::local_files(&config),
             job_wake: Arc::new(tokio::sync::Notify::new()),
             backups: crate::backup::files(&config),
@@ -122,9 +211,13 @@ impl Application {
                 }
             });
         }
-        let app = router(self.state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let app = router(self.state.clone());
         let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
-        let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
+        let limits = ServeLimits {
+            header_timeout: self.state.config.header_timeout,
+            max_connections: self.state.config.max_connections,
+        };
+        let server = serve(self.listener, app, limits, async move {
             shutdown.await;
             tracing::info!(
                 grace_s = grace.as_secs(),

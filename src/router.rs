@@ -22,6 +22,7 @@ pub fn router(state: AppState) -> Router {
             limits,
             http::refuse_oversized,
         ))
+        .layer(axum::middleware::from_fn(http::headers::security_headers))
         .layer(axum::middleware::from_fn(http::log_requests))
         .with_state(state)
 }

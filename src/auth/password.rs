@@ -2,7 +2,9 @@
 //!
 //! Each hash takes 19 MiB and ~35 ms (release), so a login storm could
 //! exhaust memory and both cores; a semaphore bounds how many run at once
-//! and the rest wait their turn.
+//! and the rest wait their turn — in a bounded queue ([`QUEUE_PER_PERMIT`]
+//! waiters per permit, each for at most [`WAIT_BUDGET`]); beyond that the
+//! caller gets [`Busy`] (503 + Retry-After) instead of holding memory.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,10 +20,22 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
+/// Callers allowed to wait per hashing permit.
+pub const QUEUE_PER_PERMIT: usize = 8;
+/// The longest a caller waits for a permit.
+pub const WAIT_BUDGET: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Every permit is taken and the queue is full (or the wait ran out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("password hashing is busy; try again shortly")]
+pub struct Busy;
+
 /// Hashes and verifies passwords, at most `limit` at a time.
 #[derive(Clone)]
 pub struct Hasher {
     permits: Arc<Semaphore>,
+    waiting: Arc<AtomicUsize>,
+    max_waiting: usize,
     running: Arc<AtomicUsize>,
     peak: Arc<AtomicUsize>,
     /// A hash of a random password, verified against when the login is
@@ -35,6 +49,8 @@ impl Hasher {
         let dummy = hash_now(&hex::encode(rand::random::<[u8; 16]>()));
         Self {
             permits: Arc::new(Semaphore::new(limit.max(1))),
+            waiting: Arc::new(AtomicUsize::new(0)),
+            max_waiting: limit.max(1) * QUEUE_PER_PERMIT,
             running: Arc::new(AtomicUsize::new(0)),
             peak: Arc::new(AtomicUsize::new(0)),
             dummy: Arc::new(dummy),
@@ -42,14 +58,14 @@ impl Hasher {
     }
 
     /// The PHC string of `password`.
-    pub async fn hash(&self, password: &str) -> String {
+    pub async fn hash(&self, password: &str) -> Result<String, Busy> {
         let password = password.to_string();
         self.bounded(move || hash_now(&password)).await
     }
 
     /// Whether `password` matches the PHC string `hash`. With `None`
     /// (unknown user) it checks against a dummy hash and returns false.
-    pub async fn verify(&self, password: &str, hash: Option<&str>) -> bool {
+    pub async fn verify(&self, password: &str, hash: Option<&str>) -> Result<bool, Busy> {
         let password = password.to_string();
         let (hash, real) = match hash {
             Some(h) => (h.to_string(), true),
@@ -65,8 +81,8 @@ impl Hasher {
                     })
                     .unwrap_or(false)
             })
-            .await;
-        ok && real
+            .await?;
+        Ok(ok && real)
     }
 
     /// The most hashes that ever ran at once (tests check the bound).
@@ -74,17 +90,39 @@ impl Hasher {
         self.peak.load(Ordering::SeqCst)
     }
 
-    async fn bounded<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .expect("hasher semaphore never closes");
+    async fn bounded<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Busy> {
+        let _permit = match self.permits.try_acquire() {
+            Ok(p) => p,
+            Err(_) => {
+                // Counted while waiting; the guard uncounts on every exit (and on drop of a
+                // cancelled request).
+                if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
+                    self.waiting.fetch_sub(1, Ordering::SeqCst);
+                    return Err(Busy);
+                }
+                let _queued = Uncount(&self.waiting);
+                match tokio::time::timeout(WAIT_BUDGET, self.permits.acquire()).await {
+                    Ok(p) => p.expect("hasher semaphore never closes"),
+                    Err(_) => return Err(Busy),
+                }
+            }
+        };
         let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
         self.peak.fetch_max(now, Ordering::SeqCst);
         let result = tokio::task::spawn_blocking(f).await;
         self.running.fetch_sub(1, Ordering::SeqCst);
-        result.expect("password hashing panicked")
+        Ok(result.expect("password hashing panicked"))
+    }
+}
+
+struct Uncount<'a>(&'a AtomicUsize);
+
+impl Drop for Uncount<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -130,12 +168,23 @@ mod tests {
     #[tokio::test]
     async fn hash_and_verify() {
         let hasher = Hasher::new(2);
-        let h = hasher.hash("correct horse").await;
+        let h = hasher.hash("correct horse").await.unwrap();
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
-        assert!(hasher.verify("correct horse", Some(&h)).await);
-        assert!(!hasher.verify("wrong horse", Some(&h)).await);
-        assert!(!hasher.verify("correct horse", None).await);
-        assert!(!hasher.verify("x", Some("not a phc string")).await);
+        assert!(hasher.verify("correct horse", Some(&h)).await.unwrap());
+        assert!(!hasher.verify("wrong horse", Some(&h)).await.unwrap());
+        assert!(!hasher.verify("correct horse", None).await.unwrap());
+        assert!(!hasher.verify("x", Some("not a phc string")).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn the_wait_queue_is_bounded() {
+        let hasher = Hasher::new(1);
+        let n = 1 + QUEUE_PER_PERMIT + 5;
+        let all = (0..n).map(|_| hasher.verify("guess", None));
+        let results = futures_util::future::join_all(all).await;
+        let busy = results.iter().filter(|r| r.is_err()).count();
+        assert!(busy >= 5, "{busy} of {n} refused");
+        assert_eq!(hasher.peak_concurrency(), 1);
     }
 
     #[test]

@@ -192,7 +192,7 @@ async fn main() -> anyhow::Result<()> {
     println!("-- search --");
     for term in ["kumar", "Senthil", "முருகன்", "9876543210", "zzzz-no-match"] {
         let mut filter = LeadFilter::default();
-        filter.add_search(term);
+        filter.add_search(term).expect("a few terms");
         let s = store.clone();
         time(&format!("search={term}"), runs, || {
             let s = s.clone();

@@ -58,7 +58,7 @@ pub async fn run(config: Config, args: ImportArgs) -> anyhow::Result<()> {
         );
     if args.mongoexport || spreadsheet || args.preview {
         anyhow::ensure!(is_file, "--mongoexport needs a file, not standard input");
-        return run_file(store, args).await;
+        return run_file(store, args, config.import_max_rows).await;
     }
     let input: Box<dyn BufRead + Send> = if args.file.as_os_str() == "-" {
         Box::new(BufReader::with_capacity(1 << 20, std::io::stdin()))
@@ -127,7 +127,11 @@ fn print_report(r: &ImportReport, secs: f64) {
 
 /// `pulse import` of an xlsx, CSV or mongoexport file: the same importer as
 /// `POST /api/driver-onboarding/import-leads`.
-async fn run_file(store: std::sync::Arc<dyn Store>, args: ImportArgs) -> anyhow::Result<()> {
+async fn run_file(
+    store: std::sync::Arc<dyn Store>,
+    args: ImportArgs,
+    max_rows: u64,
+) -> anyhow::Result<()> {
     use crate::import::run::{Action, ImportRequest, import_file};
     let users = match &args.users {
         Some(p) => crate::import::jsonl::read_users(BufReader::new(
@@ -151,6 +155,7 @@ async fn run_file(store: std::sync::Arc<dyn Store>, args: ImportArgs) -> anyhow:
     let outcome = import_file(
         store.clone(),
         ImportRequest {
+            max_rows,
             path: args.file.clone(),
             file_name: args.file.display().to_string(),
             format: args.mongoexport.then_some(crate::import::Format::Jsonl),

@@ -110,6 +110,13 @@ layer::settings! {
         /// Largest lead-import upload accepted (its own limit: files are large).
         => import_max_bytes: u64 = |l| Ok(l.import_max_bytes.unwrap_or(256 << 20)),
         render |c| c.import_max_bytes.to_string();
+    import_max_rows: u64 = "PULSE_IMPORT_MAX_ROWS", read::num,
+        /// Rows one import may hold; more → 413 (a few MiB of xlsx can describe a billion).
+        => import_max_rows: u64 = |l| match l.import_max_rows.unwrap_or(2_000_000) {
+            0 => Err("PULSE_IMPORT_MAX_ROWS must be at least 1".into()),
+            n => Ok(n),
+        },
+        render |c| c.import_max_rows.to_string();
     import_job_threshold: u64 = "PULSE_IMPORT_JOB_THRESHOLD", read::num,
         /// Uploads above this many bytes are meant for a background job once the
         /// job machinery exists; until then they run synchronously too. 0 = never.
@@ -128,7 +135,7 @@ layer::settings! {
         },
         render |c| c.hash_concurrency.to_string();
     export_concurrency: usize = "PULSE_EXPORT_CONCURRENCY", read::num,
-        /// Exports streaming at once; the excess is answered 503 at once.
+        /// Exports streaming at once; the excess waits up to 2 s, then 503.
         => export_concurrency: usize = |l| {
             let n = l.export_concurrency.unwrap_or(8);
             if n == 0 {
@@ -137,6 +144,35 @@ layer::settings! {
             Ok(n)
         },
         render |c| c.export_concurrency.to_string();
+    export_per_user: usize = "PULSE_EXPORT_PER_USER", read::num,
+        /// Exports one user may stream at once; more → 429.
+        => export_per_user: usize = |l| match l.export_per_user.unwrap_or(4) {
+            0 => Err("PULSE_EXPORT_PER_USER must be at least 1".into()),
+            n => Ok(n),
+        },
+        render |c| c.export_per_user.to_string();
+    export_stall_seconds: u64 = "PULSE_EXPORT_STALL_SECONDS", read::num,
+        /// A streaming export's client that reads nothing for this long is treated as gone.
+        => export_stall: Duration = |l| match l.export_stall_seconds.unwrap_or(120) {
+            0 => Err("PULSE_EXPORT_STALL_SECONDS must be at least 1".into()),
+            n => Ok(Duration::from_secs(n)),
+        },
+        render |c| c.export_stall.as_secs().to_string();
+    header_timeout_seconds: u64 = "PULSE_HEADER_TIMEOUT_SECONDS", read::num,
+        /// A request's head (and an idle keep-alive connection's next one) must arrive within this.
+        => header_timeout: Duration = |l| match l.header_timeout_seconds.unwrap_or(15) {
+            0 => Err("PULSE_HEADER_TIMEOUT_SECONDS must be at least 1".into()),
+            n => Ok(Duration::from_secs(n)),
+        },
+        render |c| c.header_timeout.as_secs().to_string();
+    max_connections: usize = "PULSE_MAX_CONNECTIONS", read::num,
+        /// HTTP connections served at once (below the unit's LimitNOFILE of 65536, with room
+        /// for the database, exports and files).
+        => max_connections: usize = |l| match l.max_connections.unwrap_or(4096) {
+            0 => Err("PULSE_MAX_CONNECTIONS must be at least 1".into()),
+            n => Ok(n),
+        },
+        render |c| c.max_connections.to_string();
     shutdown_grace_seconds: u64 = "PULSE_SHUTDOWN_GRACE_SECONDS", read::num,
         /// How long SIGTERM waits for in-flight requests before exiting.
         => shutdown_grace: Duration = |l| {

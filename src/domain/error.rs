@@ -29,6 +29,32 @@ pub enum DomainError {
         /// The empty field.
         field: &'static str,
     },
+    /// A text field is longer than its limit (see [`MAX_TEXT_CHARS`], [`MAX_REMARK_CHARS`]).
+    #[error("{field}: must be at most {max} characters")]
+    TooLong {
+        /// The field.
+        field: &'static str,
+        /// Its limit, in characters.
+        max: usize,
+    },
+    /// A lead already holds the most entries a history may have.
+    #[error("{field}: a lead keeps at most {max} entries")]
+    TooMany {
+        /// The history, e.g. `remarks_history`.
+        field: &'static str,
+        /// Its limit.
+        max: usize,
+    },
+    /// A document number that is all mask characters but the last four (as shown to roles
+    /// that see PII masked) and is not the stored number's own mask: writing it would
+    /// destroy the real number.
+    #[error(
+        "{field}: looks like a masked value (mask characters and the last 4); send the full number, or leave the field out to keep it"
+    )]
+    Masked {
+        /// The document field.
+        field: &'static str,
+    },
     /// `stage` named no stage.
     #[error("stage: {0}")]
     Stage(#[from] StageError),
@@ -43,9 +69,39 @@ impl DomainError {
         match self {
             DomainError::Phone { field, .. }
             | DomainError::NulCharacter { field }
-            | DomainError::Empty { field } => field,
+            | DomainError::Empty { field }
+            | DomainError::TooLong { field, .. }
+            | DomainError::TooMany { field, .. }
+            | DomainError::Masked { field } => field,
             DomainError::Stage(_) => "stage",
             DomainError::Status(_) => "status",
+        }
+    }
+}
+
+/// Carries a [`DomainError`] out of a store edit closure (which can only answer
+/// "changed or not"): the edit records the refusal and answers false, and the caller
+/// turns it into the error after the store call.
+#[derive(Clone, Debug, Default)]
+pub struct Refusal(std::sync::Arc<std::sync::Mutex<Option<DomainError>>>);
+
+impl Refusal {
+    /// `Ok(v)` is passed on; `Err` is recorded and becomes `None`.
+    pub fn keep<T>(&self, r: Result<T, DomainError>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                None
+            }
+        }
+    }
+
+    /// The recorded refusal, as an error.
+    pub fn check(&self) -> Result<(), DomainError> {
+        match self.0.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            Some(e) => Err(e),
+            None => Ok(()),
         }
     }
 }
@@ -56,6 +112,33 @@ pub fn reject_nul(field: &'static str, value: &str) -> Result<(), DomainError> {
         Err(DomainError::NulCharacter { field })
     } else {
         Ok(())
+    }
+}
+
+/// The longest value of a lead's text field (name, e-mail, documents, …), in characters.
+/// Bounds every list page, export and backup row (review M9).
+pub const MAX_TEXT_CHARS: usize = 1_000;
+/// The longest remark, in characters.
+pub const MAX_REMARK_CHARS: usize = 10_000;
+/// The most entries `remarks_history` (and `status_history`) may hold.
+pub const MAX_HISTORY: usize = 1_000;
+
+/// Rejects a NUL, or more than `max` characters, naming `field`.
+pub fn check_text(field: &'static str, value: &str, max: usize) -> Result<(), DomainError> {
+    reject_nul(field, value)?;
+    // bytes >= chars: most values skip the count
+    if value.len() > max && value.chars().count() > max {
+        return Err(DomainError::TooLong { field, max });
+    }
+    Ok(())
+}
+
+/// The limit of `field`: remarks are longer than the other fields.
+pub fn max_chars(field: &str) -> usize {
+    if field == "remarks" || field == "remark" {
+        MAX_REMARK_CHARS
+    } else {
+        MAX_TEXT_CHARS
     }
 }
 

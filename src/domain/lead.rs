@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::error::{DomainError, reject_nul};
+use super::error::{DomainError, MAX_HISTORY, MAX_REMARK_CHARS, check_text};
 use super::ist::today_ist;
 use super::pii::mask_document;
 use super::pipeline::{Stage, Status, StatusChange, apply_status};
@@ -196,7 +196,13 @@ impl Lead {
         actor: &str,
         now: DateTime<Utc>,
     ) -> Result<(), DomainError> {
-        reject_nul("remarks", remark)?;
+        check_text("remarks", remark, MAX_REMARK_CHARS)?;
+        if self.remarks_history.len() >= MAX_HISTORY {
+            return Err(DomainError::TooMany {
+                field: "remarks_history",
+                max: MAX_HISTORY,
+            });
+        }
         self.remarks = Some(remark.to_owned());
         self.remarks_history.push(RemarkEntry {
             remark: remark.to_owned(),

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::error::{DomainError, reject_nul};
+use super::error::{DomainError, check_text, max_chars};
 use super::ist::today_ist;
 use super::lead::{Lead, RemarkEntry, StatusEntry};
 use super::phone::PhoneNumber;
@@ -127,7 +127,11 @@ impl LeadInput {
     pub fn validate(self) -> Result<NewLead, DomainError> {
         for (field, value) in self.text_fields() {
             if let Some(v) = value {
-                reject_nul(field, v)?;
+                check_text(field, v, max_chars(field))?;
+                if super::pii::PII_FIELDS.contains(&field) && super::pii::looks_masked(v) {
+                    // a new lead has no number of its own to keep
+                    return Err(DomainError::Masked { field });
+                }
             }
         }
         if self.name.trim().is_empty() {

@@ -3,9 +3,10 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Deserializer};
 
-use super::error::{DomainError, reject_nul};
+use super::error::{DomainError, MAX_HISTORY, check_text, max_chars};
 use super::lead::Lead;
 use super::phone::PhoneNumber;
+use super::pii::{DocumentWrite, document_write};
 use super::pipeline::{Stage, Status, StatusChange};
 
 /// `Some(None)` for an explicit `null`, `None` (via `default`) when absent,
@@ -153,7 +154,7 @@ impl LeadPatch {
     pub fn validate(self) -> Result<ValidPatch, DomainError> {
         for (field, value) in self.text_fields() {
             if let Some(v) = value {
-                reject_nul(field, v)?;
+                check_text(field, v, max_chars(field))?;
             }
         }
         if self.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
@@ -205,12 +206,60 @@ impl ValidPatch {
     /// set, a status goes through [`Lead::set_status`] (pipeline rules and
     /// history), a remark replaces `remarks` and is appended to
     /// `remarks_history`; `updated_at` becomes `now`. Returns the status change, if there was one.
-    pub fn apply(self, lead: &mut Lead, actor: &str, now: DateTime<Utc>) -> Option<StatusChange> {
+    ///
+    /// A document number that looks masked is never written: the stored number's own mask
+    /// (a whole lead sent back as it was shown) leaves it as it is, any other is refused
+    /// ([`DomainError::Masked`]), as is a remark beyond [`MAX_HISTORY`]. On an error `lead`
+    /// is unchanged.
+    pub fn apply(
+        self,
+        lead: &mut Lead,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<StatusChange>, DomainError> {
         let ValidPatch {
-            patch: p,
+            patch: mut p,
             phone,
             status,
         } = self;
+        {
+            type Doc<'a> = (
+                &'static str,
+                &'a mut Option<Option<String>>,
+                Option<&'a str>,
+            );
+            let docs: [Doc<'_>; 6] = [
+                ("dl_no", &mut p.dl_no, lead.dl_no.as_deref()),
+                ("badge_no", &mut p.badge_no, lead.badge_no.as_deref()),
+                (
+                    "aadhar_card",
+                    &mut p.aadhar_card,
+                    lead.aadhar_card.as_deref(),
+                ),
+                ("pan_card", &mut p.pan_card, lead.pan_card.as_deref()),
+                ("gas_bill", &mut p.gas_bill, lead.gas_bill.as_deref()),
+                (
+                    "bank_passbook",
+                    &mut p.bank_passbook,
+                    lead.bank_passbook.as_deref(),
+                ),
+            ];
+            for (field, sent, stored) in docs {
+                if let Some(Some(v)) = sent.as_ref() {
+                    match document_write(v, stored) {
+                        DocumentWrite::Write => {}
+                        DocumentWrite::Keep => *sent = None,
+                        DocumentWrite::Refuse => return Err(DomainError::Masked { field }),
+                    }
+                }
+            }
+        }
+        if matches!(p.remarks, Some(Some(_))) && lead.remarks_history.len() >= MAX_HISTORY {
+            return Err(DomainError::TooMany {
+                field: "remarks_history",
+                max: MAX_HISTORY,
+            });
+        }
         if let Some(name) = p.name {
             lead.name = name;
         }
@@ -261,7 +310,7 @@ impl ValidPatch {
             None => {}
         }
         lead.updated_at = now;
-        change
+        Ok(change)
     }
 }
 

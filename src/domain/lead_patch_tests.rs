@@ -33,7 +33,7 @@ fn absent_null_and_value_differ() {
     assert_eq!(p.email, Some(None));
     assert_eq!(p.experience, None);
     let mut l = lead();
-    p.validate().unwrap().apply(&mut l, "tc", now());
+    p.validate().unwrap().apply(&mut l, "tc", now()).unwrap();
     assert_eq!(l.vehicle.as_deref(), Some("e-auto"));
     assert_eq!(l.email, None, "null clears");
     assert_eq!(l.name, "Ravi", "absent leaves alone");
@@ -47,6 +47,7 @@ fn status_goes_through_the_pipeline() {
         .validate()
         .unwrap()
         .apply(&mut l, "tc", now())
+        .unwrap()
         .unwrap();
     assert_eq!(
         (change.stage, change.status),
@@ -62,7 +63,8 @@ fn status_goes_through_the_pipeline() {
     patch(r#"{"stage": "S3"}"#)
         .validate()
         .unwrap()
-        .apply(&mut l, "tc", now());
+        .apply(&mut l, "tc", now())
+        .unwrap();
     assert_eq!(
         (l.stage, l.status.as_str()),
         (Stage::S3, "Schedule Pending")
@@ -72,12 +74,14 @@ fn status_goes_through_the_pipeline() {
     patch(r#"{"status": "call back 1d"}"#)
         .validate()
         .unwrap()
-        .apply(&mut l, "tc", now());
+        .apply(&mut l, "tc", now())
+        .unwrap();
     assert_eq!(l.callback_date, Some("2026-03-10".parse().unwrap()));
     patch(r#"{"status": "call back 1d", "callback_date": "2026-04-01"}"#)
         .validate()
         .unwrap()
-        .apply(&mut l, "tc", now());
+        .apply(&mut l, "tc", now())
+        .unwrap();
     assert_eq!(l.callback_date, Some("2026-04-01".parse().unwrap()));
 }
 
@@ -88,14 +92,15 @@ fn phone_and_remarks() {
         .validate()
         .unwrap();
     assert_eq!(v.phone().map(|p| p.as_str()), Some("7000000001"));
-    v.apply(&mut l, "tc", now());
+    v.apply(&mut l, "tc", now()).unwrap();
     assert_eq!(l.phone_number, "7000000001");
     assert_eq!(l.remarks.as_deref(), Some("Voicemail"));
     assert_eq!(l.remarks_history.len(), 1);
     patch(r#"{"remarks": null}"#)
         .validate()
         .unwrap()
-        .apply(&mut l, "tc", now());
+        .apply(&mut l, "tc", now())
+        .unwrap();
     assert_eq!(l.remarks, None);
     assert_eq!(l.remarks_history.len(), 1, "history is kept");
 }
@@ -119,4 +124,69 @@ fn errors_name_the_field() {
         assert_eq!(err.field(), field, "{json}: {err}");
     }
     assert!(patch("{}").validate().is_ok());
+}
+
+#[test]
+fn masked_documents_are_never_written_back() {
+    let mut l = lead();
+    l.aadhar_card = Some("811408714072".into());
+    // the whole lead sent back as a masked role saw it: the number stays
+    patch(r#"{"aadhar_card": "XXXXXXXX4072", "remarks": "called"}"#)
+        .validate()
+        .unwrap()
+        .apply(&mut l, "tc", now())
+        .unwrap();
+    assert_eq!(l.aadhar_card.as_deref(), Some("811408714072"));
+    assert_eq!(l.remarks.as_deref(), Some("called"));
+    // any other masked-looking value is refused, naming the field, and changes nothing
+    let before = l.clone();
+    let err = patch(r#"{"aadhar_card": "XXXXXXXX9999", "name": "Other"}"#)
+        .validate()
+        .unwrap()
+        .apply(&mut l, "tc", now())
+        .unwrap_err();
+    assert_eq!(err.field(), "aadhar_card");
+    assert_eq!(l, before);
+    let err = patch(r#"{"dl_no": "XXXX"}"#)
+        .validate()
+        .unwrap()
+        .apply(&mut l, "tc", now())
+        .unwrap_err();
+    assert_eq!(err.field(), "dl_no");
+    // a real value is written
+    patch(r#"{"aadhar_card": "811408719999"}"#)
+        .validate()
+        .unwrap()
+        .apply(&mut l, "tc", now())
+        .unwrap();
+    assert_eq!(l.aadhar_card.as_deref(), Some("811408719999"));
+}
+
+#[test]
+fn text_fields_and_remarks_have_length_limits() {
+    let long = "a".repeat(crate::domain::error::MAX_TEXT_CHARS + 1);
+    let err = patch(&format!(r#"{{"current_location": "{long}"}}"#))
+        .validate()
+        .unwrap_err();
+    assert_eq!(err.field(), "current_location");
+    let remark = "r".repeat(crate::domain::error::MAX_REMARK_CHARS + 1);
+    let err = patch(&format!(r#"{{"remarks": "{remark}"}}"#))
+        .validate()
+        .unwrap_err();
+    assert_eq!(err.field(), "remarks");
+    patch(&format!(r#"{{"remarks": "{long}"}}"#))
+        .validate()
+        .unwrap();
+    let mut l = lead();
+    for i in 0..crate::domain::error::MAX_HISTORY {
+        l.add_remark(&format!("note {i}"), "tc", now()).unwrap();
+    }
+    let err = l.add_remark("one more", "tc", now()).unwrap_err();
+    assert_eq!(err.field(), "remarks_history");
+    let err = patch(r#"{"remarks": "one more"}"#)
+        .validate()
+        .unwrap()
+        .apply(&mut l, "tc", now())
+        .unwrap_err();
+    assert_eq!(err.field(), "remarks_history");
 }

@@ -25,14 +25,14 @@ pub mod role;
 pub use account::{AccountError, parse_email, parse_name};
 pub use actor::Actor;
 pub use assignment::Reassigned;
-pub use error::DomainError;
+pub use error::{DomainError, Refusal};
 pub use ist::{IST, ist, ist_today, to_ist, today_ist};
 pub use lead::{Lead, RemarkEntry, StatusEntry};
 pub use lead_input::{LeadInput, NewLead};
 pub use lead_patch::{LeadPatch, ValidPatch};
 pub use lead_rules::validate_lead;
 pub use phone::{PhoneError, PhoneNumber, looks_like_phone};
-pub use pii::{PII_FIELDS, mask_document};
+pub use pii::{DocumentWrite, PII_FIELDS, document_write, looks_masked, mask_document};
 pub use pipeline::{
     Stage, StageError, Status, StatusChange, StatusError, apply_status, match_status,
 };

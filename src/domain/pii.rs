@@ -55,6 +55,50 @@ pub fn mask_document(value: &str) -> String {
     if out == value { build(ALT_MASK) } else { out }
 }
 
+/// Characters a masked document number may start with: ours (`X`, `*`) and what
+/// spreadsheets and other tools use.
+const MASK_CHARS: [char; 6] = ['X', 'x', '*', '#', '•', '●'];
+
+/// True for a value shaped like a masked document number: at least 4 characters, and
+/// all but the last four are mask characters (`XXXXXXXX4950`, `****1234`, `XXXX`).
+/// Such a value is what a role without `SeeUnmaskedPii` was shown, never a number.
+pub fn looks_masked(value: &str) -> bool {
+    let chars: Vec<char> = value.trim().chars().collect();
+    if chars.len() < VISIBLE {
+        return false;
+    }
+    let head = &chars[..chars.len() - VISIBLE];
+    let all_mask = |cs: &[char]| cs.iter().all(|c| MASK_CHARS.contains(c));
+    if head.is_empty() {
+        all_mask(&chars)
+    } else {
+        all_mask(head)
+    }
+}
+
+/// What to do with a document number sent for a stored lead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocumentWrite {
+    /// A real value: write it.
+    Write,
+    /// The stored number's own mask (a whole lead sent back as it was shown): keep the
+    /// stored number.
+    Keep,
+    /// Another masked-looking value: refuse.
+    Refuse,
+}
+
+/// Decides whether `sent` may replace `stored` (masked values are never written back).
+pub fn document_write(sent: &str, stored: Option<&str>) -> DocumentWrite {
+    if !looks_masked(sent) {
+        return DocumentWrite::Write;
+    }
+    match stored {
+        Some(s) if !s.is_empty() && (mask_document(s) == sent || s == sent) => DocumentWrite::Keep,
+        _ => DocumentWrite::Refuse,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,6 +142,32 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn masked_values_are_recognised_and_never_written_back() {
+        for v in [
+            "XXXXXXXX4950",
+            "XXXX",
+            "****1234",
+            "xxxx1234",
+            "##1234",
+            "X2345",
+        ] {
+            assert!(looks_masked(v), "{v}");
+        }
+        for v in ["TN0120074787142", "AB12345", "123", "", "MPSPD8111Y"] {
+            assert!(!looks_masked(v), "{v}");
+        }
+        let stored = Some("811408714072");
+        assert_eq!(document_write("XXXXXXXX4072", stored), DocumentWrite::Keep);
+        assert_eq!(
+            document_write("XXXXXXXX9999", stored),
+            DocumentWrite::Refuse
+        );
+        assert_eq!(document_write("XXXX", stored), DocumentWrite::Refuse);
+        assert_eq!(document_write("XXXXXXXX4072", None), DocumentWrite::Refuse);
+        assert_eq!(document_write("811408719999", stored), DocumentWrite::Write);
     }
 
     #[test]

@@ -71,6 +71,13 @@ pub enum LeadScope {
 }
 
 impl AccountType {
+    /// Whether this role may read an export file written with `mask_pii` as it was
+    /// (the masking was decided by its creator's role at creation): an unmasked file is
+    /// for roles that see PII unmasked *now*, so a demoted owner loses it (review M2).
+    pub fn may_read_export(self, mask_pii: bool) -> bool {
+        mask_pii || self.can(Capability::SeeUnmaskedPii)
+    }
+
     /// Every account type, most powerful first.
     pub const ALL: [AccountType; 5] = [
         AccountType::MasterAdmin,

@@ -44,6 +44,9 @@ pub struct ExportSpec {
     /// Run the export's threads at lowered CPU priority (`export::priority`):
     /// for background jobs and for a streaming export that is not alone.
     pub lower_priority: bool,
+    /// A streaming client that takes nothing for this long is treated as gone
+    /// (`PULSE_EXPORT_STALL_SECONDS`; unused by jobs, which write to a file).
+    pub stall: std::time::Duration,
 }
 
 impl ExportSpec {
@@ -55,6 +58,7 @@ impl ExportSpec {
             mask_pii,
             deflate_threads: DEFLATE_THREADS,
             lower_priority: false,
+            stall: super::engine_stream::STALL_TIMEOUT,
         }
     }
 }

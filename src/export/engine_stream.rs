@@ -5,10 +5,17 @@
 //! blocks the writer in `blocking_send`. Cancellation: when the body is
 //! dropped (the client went away) `blocking_send` fails, the writer's next
 //! write returns an error and the export stops, reading no further rows.
+//!
+//! A stalled client (nothing read for [`ExportSpec::stall`]) is treated as gone: the
+//! writer stops *and releases the admission guard at once* — the body, which hyper keeps
+//! for as long as the connection is open, no longer holds the permit (review H5). A body
+//! whose writer failed always ends with an error after the queued chunks, never with a
+//! clean end (M1): the client sees a broken transfer, not a truncated file.
 
 use std::io::{self, Write};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -29,6 +36,29 @@ pub const STALL_TIMEOUT: Duration = Duration::from_secs(120);
 
 type Chunk = Result<Bytes, io::Error>;
 
+type Guard = Box<dyn Send + Sync>;
+
+/// What the writer's sink and the body share.
+#[derive(Default)]
+struct Shared {
+    /// The writer did not deliver the whole file.
+    failed: AtomicBool,
+    /// The admission guard: released when the body goes or the writer gives up.
+    guard: Mutex<Option<Guard>>,
+}
+
+impl Shared {
+    fn fail(&self) {
+        self.failed.store(true, Ordering::SeqCst);
+        self.release();
+    }
+
+    fn release(&self) {
+        let guard = self.guard.lock().unwrap_or_else(|e| e.into_inner()).take();
+        drop(guard);
+    }
+}
+
 /// A [`Write`] that sends what it gets as [`Bytes`] chunks into a bounded
 /// channel, and hashes and counts every byte it manages to send.
 pub struct ChannelSink {
@@ -37,18 +67,26 @@ pub struct ChannelSink {
     buf: BytesMut,
     sha: Sha256,
     sent: u64,
+    shared: Arc<Shared>,
+    stall: Duration,
 }
 
 impl ChannelSink {
     /// A sink feeding `tx`; call from a thread inside the runtime (a blocking
     /// thread, or one that entered its handle as `export::priority::spawn` does).
     pub fn new(tx: mpsc::Sender<Chunk>) -> Self {
+        Self::shared(tx, Arc::default(), STALL_TIMEOUT)
+    }
+
+    fn shared(tx: mpsc::Sender<Chunk>, shared: Arc<Shared>, stall: Duration) -> Self {
         Self {
             tx,
             rt: tokio::runtime::Handle::current(),
             buf: BytesMut::with_capacity(CHUNK_BYTES),
             sha: Sha256::new(),
             sent: 0,
+            shared,
+            stall,
         }
     }
 
@@ -63,19 +101,26 @@ impl ChannelSink {
         // the body was dropped (client gone).
         let sent = self
             .rt
-            .block_on(tokio::time::timeout(STALL_TIMEOUT, self.tx.send(Ok(chunk))));
+            .block_on(tokio::time::timeout(self.stall, self.tx.send(Ok(chunk))));
         match sent {
             Ok(Ok(())) => {}
             Ok(Err(_)) => {
+                self.shared.fail();
                 return Err(io::Error::new(
                     io::ErrorKind::BrokenPipe,
                     "client went away",
                 ));
             }
             Err(_) => {
+                // Free the permit now: hyper may keep the body for as long as the
+                // client keeps the connection open.
+                self.shared.fail();
                 return Err(io::Error::new(
                     io::ErrorKind::TimedOut,
-                    "client stalled: nothing read for 120 s",
+                    format!(
+                        "client stalled: nothing read for {} s",
+                        self.stall.as_secs()
+                    ),
                 ));
             }
         }
@@ -86,13 +131,18 @@ impl ChannelSink {
 
     /// Bytes handed to the channel, and the SHA-256 (hex) of them.
     pub fn finish(mut self) -> (u64, String) {
-        let _ = self.send();
+        if self.send().is_err() {
+            self.shared.fail();
+        }
         (self.sent, hex::encode(self.sha.finalize()))
     }
 
     /// Ends the body with an error, so the client's download fails visibly
     /// instead of ending cleanly with a truncated file.
     pub fn fail(self, why: String) -> (u64, String) {
+        // Flagged first: when the marker cannot be queued (a stalled client's channel is
+        // full) the body still ends with an error after the queued chunks.
+        self.shared.fail();
         let marker = self.tx.send(Err(io::Error::other(why)));
         let _ = self
             .rt
@@ -156,16 +206,30 @@ pub struct ExportOutcome {
 pub struct ExportBody {
     rx: mpsc::Receiver<Chunk>,
     ended: bool,
+    errored: bool,
     delivered: Option<oneshot::Sender<bool>>,
-    _guard: Option<Box<dyn Send + Sync>>,
+    shared: Arc<Shared>,
 }
 
 impl futures_util::Stream for ExportBody {
     type Item = Result<Bytes, io::Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.errored {
+            return Poll::Ready(None);
+        }
         match self.rx.poll_recv(cx) {
+            Poll::Ready(Some(Err(e))) => {
+                self.errored = true;
+                Poll::Ready(Some(Err(e)))
+            }
             Poll::Ready(Some(c)) => Poll::Ready(Some(c)),
+            Poll::Ready(None) if self.shared.failed.load(Ordering::SeqCst) => {
+                self.errored = true;
+                Poll::Ready(Some(Err(io::Error::other(
+                    "the export stopped before its end; the file is incomplete",
+                ))))
+            }
             Poll::Ready(None) => {
                 self.ended = true;
                 Poll::Ready(None)
@@ -177,6 +241,7 @@ impl futures_util::Stream for ExportBody {
 
 impl Drop for ExportBody {
     fn drop(&mut self) {
+        self.shared.release();
         if let Some(tx) = self.delivered.take() {
             let _ = tx.send(self.ended);
         }
@@ -264,12 +329,17 @@ pub fn stream(
     let ExportSnapshot { total, mut rows } = snapshot;
     let (tx, rx) = mpsc::channel(QUEUED_CHUNKS);
     let (delivered_tx, delivered_rx) = oneshot::channel();
+    let shared = Arc::new(Shared {
+        failed: AtomicBool::new(false),
+        guard: Mutex::new(guard),
+    });
+    let sink_shared = shared.clone();
     // A thread of its own at export priority, not tokio's blocking pool
     // (`export::priority`).
     let lower = spec.lower_priority;
     let writer = super::priority::spawn("pulse-export", lower, move || {
         let started = Instant::now();
-        let mut sink = ChannelSink::new(tx);
+        let mut sink = ChannelSink::shared(tx, sink_shared, spec.stall);
         let progress = AtomicU64::new(0);
         let result = match shape {
             Shape::File => write_export(rows.as_mut(), &spec, &mut sink, &progress),
@@ -300,13 +370,77 @@ pub fn stream(
         body: ExportBody {
             rx,
             ended: false,
+            errored: false,
             delivered: Some(delivered_tx),
-            _guard: guard,
+            shared,
         },
         end: ExportEnd {
             total,
             writer,
             delivered: delivered_rx,
         },
+    }
+}
+
+#[cfg(test)]
+mod stall_tests {
+    use super::*;
+    use futures_util::StreamExt;
+
+    /// M1 + H5: a client that reads nothing past the stall limit, then drains what was
+    /// queued, gets an error at the end, not a clean end; the guard went at the stall.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_stalled_body_ends_with_an_error_and_frees_its_guard() {
+        let (tx, rx) = mpsc::channel(QUEUED_CHUNKS);
+        let guard = Arc::new(());
+        let shared = Arc::new(Shared {
+            failed: AtomicBool::new(false),
+            guard: Mutex::new(Some(Box::new(guard.clone()))),
+        });
+        let (delivered, _) = oneshot::channel();
+        let mut body = ExportBody {
+            rx,
+            ended: false,
+            errored: false,
+            delivered: Some(delivered),
+            shared: shared.clone(),
+        };
+        let mut sink = ChannelSink::shared(tx, shared, Duration::from_millis(200));
+        let handle = tokio::runtime::Handle::current();
+        let writer = std::thread::spawn(move || {
+            let _enter = handle.enter();
+            let chunk = vec![b'x'; CHUNK_BYTES];
+            let mut result = Ok(());
+            for _ in 0..QUEUED_CHUNKS + 4 {
+                result = sink.write_all(&chunk);
+                if result.is_err() {
+                    break;
+                }
+            }
+            match result {
+                Ok(()) => sink.finish(),
+                Err(e) => sink.fail(e.to_string()),
+            }
+        });
+        // read nothing until the writer gave up
+        let (sent, _) = tokio::task::spawn_blocking(move || writer.join().unwrap())
+            .await
+            .unwrap();
+        assert!(sent > 0);
+        assert_eq!(
+            Arc::strong_count(&guard),
+            1,
+            "the guard is released at the stall"
+        );
+        let mut got = Vec::new();
+        while let Some(item) = body.next().await {
+            got.push(item.is_ok());
+        }
+        assert_eq!(
+            got.last(),
+            Some(&false),
+            "the body ends with an error: {got:?}"
+        );
+        assert!(got[..got.len() - 1].iter().all(|ok| *ok));
     }
 }

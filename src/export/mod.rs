@@ -16,6 +16,7 @@
 //!   export; [`engine_stream`] feeds it to an HTTP body; [`read_ahead`]
 //!   reads the store's rows on a second thread meanwhile.
 
+pub mod admission;
 #[cfg(test)]
 mod check_tests;
 pub mod csv;

@@ -69,10 +69,32 @@ pub enum AppError {
     Internal(#[from] anyhow::Error),
 }
 
+impl From<crate::auth::password::Busy> for AppError {
+    fn from(e: crate::auth::password::Busy) -> Self {
+        ServiceError::from(e).into()
+    }
+}
+
+impl From<crate::store::filter::TooManyTerms> for AppError {
+    fn from(e: crate::store::filter::TooManyTerms) -> Self {
+        ServiceError::from(e).into()
+    }
+}
+
+impl From<crate::export::admission::Refused> for AppError {
+    fn from(e: crate::export::admission::Refused) -> Self {
+        ServiceError::from(e).into()
+    }
+}
+
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict(what) => AppError::Conflict(format!("already exists ({what})")),
+            StoreError::Busy => AppError::Unavailable {
+                message: "the database is busy with a long write (an import or restore); try again shortly".into(),
+                retry_after: Duration::from_secs(2),
+            },
             other => AppError::Internal(other.into()),
         }
     }

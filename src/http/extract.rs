@@ -15,8 +15,11 @@ use crate::config::IpNet;
 use crate::domain::{AccountType, Actor};
 use crate::store::User;
 
-/// Name of the session cookie.
+/// Name of the session cookie over plain HTTP (tests, `scripts/run`).
 pub const SESSION_COOKIE: &str = "pulse_session";
+/// Its name behind HTTPS: the `__Host-` prefix makes browsers insist on `Secure`,
+/// `Path=/` and no `Domain`, so a sibling subdomain cannot set or shadow it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-pulse_session";
 
 /// `axum::Json` whose rejections answer `{"detail"}` with 400/413/415/422.
 #[derive(FromRequest)]
@@ -100,11 +103,30 @@ impl FromRequestParts<AppState> for ClientIp {
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip())
             .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+        warn_untrusted_forwarding(peer, &parts.headers, &state.config.trusted_proxies);
         Ok(ClientIp(client_ip(
             peer,
             &parts.headers,
             &state.config.trusted_proxies,
         )))
+    }
+}
+
+/// Logs once per process when a loopback peer (a local reverse proxy) sends forwarded
+/// headers that are ignored because it is not trusted: every client then looks like that
+/// proxy to the login throttle and the logs.
+fn warn_untrusted_forwarding(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if peer.is_loopback()
+        && !trusted.iter().any(|n| n.contains(peer))
+        && (headers.contains_key("x-forwarded-for") || headers.contains_key("x-forwarded-proto"))
+        && !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
+        tracing::warn!(
+            peer = %peer,
+            "X-Forwarded-For from a loopback peer that is not trusted is ignored: set \
+             PULSE_TRUSTED_PROXIES (e.g. 127.0.0.1/32,::1/128) when Pulse runs behind a local proxy"
+        );
     }
 }
 
@@ -152,23 +174,25 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// Sets (or, with `None`, clears) the session cookie on `response` (a
-/// sign-in or sign-out, from the API or a page).
+/// sign-in or sign-out, from the API or a page). Behind HTTPS (`https`) it is
+/// `__Host-pulse_session; Secure`, over plain HTTP `pulse_session`.
 pub fn with_session_cookie(
     state: &AppState,
+    https: bool,
     mut response: axum::response::Response,
     token: Option<&str>,
 ) -> axum::response::Response {
-    let secure = if state.config.cookie_secure {
-        "; Secure"
+    let (name, secure) = if https {
+        (SECURE_SESSION_COOKIE, "; Secure")
     } else {
-        ""
+        (SESSION_COOKIE, "")
     };
     let cookie = match token {
         Some(t) => format!(
-            "{SESSION_COOKIE}={t}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+            "{name}={t}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
             state.config.session_absolute.as_secs()
         ),
-        None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"),
+        None => format!("{name}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"),
     };
     if let Ok(v) = axum::http::HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, v);
@@ -176,16 +200,70 @@ pub fn with_session_cookie(
     response
 }
 
-/// The session cookie's value, if sent.
-pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+/// Sets the device cookie of a sign-in (`name`, `value`): sent back on later
+/// sign-ins so this browser gets in past the account-wide failure ceiling.
+pub fn with_device_cookie(
+    https: bool,
+    mut response: axum::response::Response,
+    (name, value): &(String, String),
+) -> axum::response::Response {
+    let secure = if https { "; Secure" } else { "" };
+    let cookie = format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        crate::auth::device::DEVICE_COOKIE_MAX_AGE
+    );
+    if let Ok(v) = axum::http::HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+/// The value of the cookie `name`, if sent.
+pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value)
+}
+
+/// The session cookie's value, if sent (under either name).
+pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    cookie(headers, SECURE_SESSION_COOKIE).or_else(|| cookie(headers, SESSION_COOKIE))
+}
+
+/// Whether the client reached us over HTTPS: `PULSE_COOKIE_SECURE`, or
+/// `X-Forwarded-Proto: https` from a trusted proxy (Caddy terminates TLS).
+#[derive(Clone, Copy, Debug)]
+pub struct Https(pub bool);
+
+impl FromRequestParts<AppState> for Https {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        if state.config.cookie_secure {
+            return Ok(Https(true));
+        }
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+        let trusted = state
+            .config
+            .trusted_proxies
+            .iter()
+            .any(|n| n.contains(peer));
+        let forwarded = parts
+            .headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"));
+        Ok(Https(trusted && forwarded))
+    }
 }
 
 /// Cookie-authenticated requests that change state must come from our own

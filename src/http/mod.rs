@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod extract;
+pub mod headers;
 mod log;
 pub mod openapi;
 pub mod request_id;

@@ -76,6 +76,8 @@ pub enum Item {
         lead: Box<Lead>,
         /// Which fields the file had for it.
         present: Present,
+        /// Document fields left empty because the file held a masked-looking value.
+        masked: Present,
     },
     /// A row that failed validation.
     Rejected {
@@ -159,9 +161,10 @@ pub fn parse_file(
                 }
                 info.rows_read += 1;
                 emit(match jsonl::lead_from_line(line, cx.defaults, cx.users) {
-                    Ok((lead, present)) => Item::Lead {
+                    Ok((mut lead, mut present)) => Item::Lead {
                         sheet: 1,
                         row: number,
+                        masked: row::drop_masked_documents(&mut lead, &mut present),
                         lead: Box::new(lead),
                         present,
                     },
@@ -272,9 +275,10 @@ fn tabular(
         }
         info.rows_read += 1;
         emit(match lead_from_cells(&m, &mut cells, d) {
-            Ok((lead, present)) => Item::Lead {
+            Ok((mut lead, mut present)) => Item::Lead {
                 sheet,
                 row,
+                masked: row::drop_masked_documents(&mut lead, &mut present),
                 lead: Box::new(lead),
                 present,
             },

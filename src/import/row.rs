@@ -198,16 +198,6 @@ pub fn lead_from_cells(
         // OS for every id, a system call per row.
         lead.id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
     }
-    // Masked document numbers are not data: a new lead gets none, a stored
-    // one keeps its own.
-    for f in FIELDS.iter().copied().filter(|f| f.is_document()) {
-        if let Some(slot) = text_slot(&mut lead, f)
-            && slot.as_deref().is_some_and(is_masked)
-        {
-            *slot = None;
-            present = remove(present, f);
-        }
-    }
     lead.status = match (status, stage) {
         (Some(s), _) => s,
         (None, Some(st)) => Status::first_of(st).name().to_owned(),
@@ -230,6 +220,33 @@ pub fn lead_from_cells(
 /// `read_source_from_file`: a source in the file wins over `lead_source`;
 /// otherwise `lead_source` wins and the file's column does not count as
 /// present (so `replace` does not write it).
+/// Masked document numbers are not data: a new lead gets none, a stored one keeps its
+/// own (the field is taken out of `present`). Returns the fields so emptied, for the
+/// report. Every row of every format goes through this.
+pub fn drop_masked_documents(lead: &mut Lead, present: &mut Present) -> Present {
+    let mut dropped = Present::default();
+    for f in FIELDS.iter().copied().filter(|f| f.is_document()) {
+        if let Some(slot) = text_slot(lead, f)
+            && slot.as_deref().is_some_and(is_masked)
+        {
+            *slot = None;
+            *present = remove(*present, f);
+            dropped.insert(f);
+        }
+    }
+    dropped
+}
+
+/// The names of the fields in `set`, comma-separated.
+pub fn field_names(set: Present) -> String {
+    FIELDS
+        .iter()
+        .filter(|f| set.contains(**f))
+        .map(|f| f.name())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 pub fn apply_source(lead: &mut Lead, file: Option<String>, present: &mut Present, d: &RowDefaults) {
     let from_file = file.filter(|s| !s.trim().is_empty());
     lead.source = match (from_file, &d.lead_source) {

@@ -52,6 +52,8 @@ impl std::str::FromStr for Action {
 
 /// One import's input.
 pub struct ImportRequest {
+    /// Rows one import may hold (`PULSE_IMPORT_MAX_ROWS`); more → 413, nothing written.
+    pub max_rows: u64,
     /// The file (an upload already on disk).
     pub path: PathBuf,
     /// Its name as uploaded (for messages).
@@ -113,6 +115,12 @@ fn phone_key(p: &str) -> u64 {
     p.parse().unwrap_or(0)
 }
 
+fn too_many_rows(max: u64) -> ImportError {
+    ImportError::TooLarge(format!(
+        "the file holds more than {max} rows (PULSE_IMPORT_MAX_ROWS); split it"
+    ))
+}
+
 fn writer_stopped() -> ImportError {
     ImportError::Io(std::io::Error::other("the database writer stopped"))
 }
@@ -158,13 +166,13 @@ pub async fn import_file(
     // `replace` (and `preview`, which shows what replace would do): the
     // last row of a phone wins, so a first pass finds it.
     let last = if req.action != Action::Skip {
-        Some(last_rows(source.clone(), req.watch.clone()).await?)
+        Some(last_rows(source.clone(), req.watch.clone(), req.max_rows).await?)
     } else {
         None
     };
 
     let (tx, mut rx) = mpsc::channel::<Vec<Item>>(4);
-    let parser = spawn_parser(source, req.watch.clone(), tx);
+    let parser = spawn_parser(source, req.watch.clone(), req.max_rows, tx);
 
     // Into an empty table (the first load of a deployment, the benchmark)
     // no row can match a stored lead: skip the per-batch lookups. A lead
@@ -278,13 +286,19 @@ async fn detect_format(req: &ImportRequest) -> Result<Format, ImportError> {
 async fn last_rows(
     source: Arc<Source>,
     watch: Option<ImportWatch>,
+    max_rows: u64,
 ) -> Result<HashMap<u64, (u64, u64)>, ImportError> {
     tokio::task::spawn_blocking(move || -> Result<_, ImportError> {
         let mut last = HashMap::new();
         let mut seq = 0u64;
+        let mut rows = 0u64;
         source.parse(&mut |item| {
             if let Some(w) = &watch {
                 w.check()?;
+            }
+            rows += 1;
+            if rows > max_rows {
+                return Err(too_many_rows(max_rows));
             }
             if let Item::Lead { row, lead, .. } = item {
                 last.insert(phone_key(&lead.phone_number), (seq, row));
@@ -302,14 +316,20 @@ async fn last_rows(
 fn spawn_parser(
     source: Arc<Source>,
     watch: Option<ImportWatch>,
+    max_rows: u64,
     tx: mpsc::Sender<Vec<Item>>,
 ) -> tokio::task::JoinHandle<Result<FileInfo, ImportError>> {
     tokio::task::spawn_blocking(move || -> Result<FileInfo, ImportError> {
         let mut batch = Vec::with_capacity(BATCH);
+        let mut rows = 0u64;
         let info = source.parse(&mut |item| {
             if let Some(w) = &watch {
                 w.check()?;
                 w.rows.fetch_add(1, Ordering::Relaxed);
+            }
+            rows += 1;
+            if rows > max_rows {
+                return Err(too_many_rows(max_rows));
             }
             batch.push(item);
             if batch.len() == BATCH {
@@ -356,7 +376,8 @@ fn spawn_writer(
 type Versions = Vec<(Uuid, DateTime<Utc>)>;
 
 /// A lead of the file that passed the duplicate check within the file.
-type Candidate = (u32, u64, Box<Lead>, Present);
+/// sheet, row, the lead, the fields the file has, the fields it held masked-looking.
+type Candidate = (u32, u64, Box<Lead>, Present, Present);
 
 /// Resolves the file's rows a batch at a time: duplicates within the file,
 /// then against the stored leads (looked up by phone and id), merged or
@@ -433,6 +454,7 @@ impl Resolver<'_> {
                     row,
                     lead,
                     present,
+                    masked,
                 } => {
                     let key = phone_key(&lead.phone_number);
                     let earlier = match &self.last {
@@ -460,7 +482,7 @@ impl Resolver<'_> {
                         })?;
                         continue;
                     }
-                    cands.push((sheet, row, lead, present));
+                    cands.push((sheet, row, lead, present, masked));
                 }
             }
         }
@@ -489,7 +511,7 @@ impl Resolver<'_> {
         // The versions merged leads were read at: the store replaces a lead
         // only if it is still at that version (see `BulkBatch::Versions`).
         let mut versions = Vec::new();
-        for (sheet, row, lead, present) in cands {
+        for (sheet, row, lead, present, masked) in cands {
             // A file with ids (Pulse's exports) names its leads by id, so an
             // edited phone number updates that lead; otherwise the phone does.
             let (by_key, by_other) = (
@@ -502,6 +524,16 @@ impl Resolver<'_> {
                 by_key.or(by_other)
             };
             let Some(stored) = holder else {
+                if masked != Present::default() {
+                    self.report.push(ReportRow {
+                        sheet,
+                        row,
+                        outcome: "inserted".into(),
+                        field: super::row::field_names(masked),
+                        reason: "a masked-looking document number (mask characters and the last 4) is not a number: left empty".into(),
+                        lead_id: Some(lead.id),
+                    })?;
+                }
                 self.counts.inserted += 1;
                 out.push(*lead);
                 self.sent.push((sheet, row as u32));

@@ -252,19 +252,10 @@ pub fn parse_instant(cell: &Cell, zone: Zone) -> Result<Option<DateTime<Utc>>, S
     }
 }
 
-/// True for a document number as Pulse's exports mask it (`XXXXXXXX4950`,
-/// `****1234`, `XXXX`): all mask characters but the last four.
+/// True for a document number as Pulse's exports (or another tool) mask it
+/// (`XXXXXXXX4950`, `****1234`, `XXXX`): all mask characters but the last four.
 pub fn is_masked(s: &str) -> bool {
-    let chars: Vec<char> = s.chars().collect();
-    if chars.len() < 4 {
-        return false;
-    }
-    let head = &chars[..chars.len() - 4];
-    let all_mask = |cs: &[char]| cs.iter().all(|c| *c == 'X' || *c == '*');
-    if head.is_empty() {
-        return all_mask(&chars);
-    }
-    all_mask(head)
+    crate::domain::looks_masked(s)
 }
 
 /// True for text Pulse's xlsx export cut at Excel's cell limit.

@@ -160,6 +160,16 @@ impl Workbook {
                 Some(abs) => abs.to_owned(),
                 None => format!("xl/{target}"),
             };
+            // Several sheets naming one part would re-read it once each (a few MiB
+            // describing a billion rows, review H6): refused.
+            if sheets
+                .iter()
+                .any(|(_, p): &(String, String)| p.eq_ignore_ascii_case(&path))
+            {
+                return Err(ImportError::Invalid(format!(
+                    "not a valid xlsx file: two sheets are the same part {path}"
+                )));
+            }
             if archive.find(&path).is_some() {
                 sheets.push((name, path));
             }

@@ -20,6 +20,10 @@ const MAX_ENTRIES: usize = 10_000;
 const MAX_RATIO: u64 = 100;
 /// Inflated bytes always allowed (small parts compress extremely well).
 const SLACK: u64 = 8 << 20;
+/// Inflated bytes allowed for the whole archive (every entry opened, as often as it is
+/// opened), beyond [`MAX_RATIO`] × its size: the per-entry slack alone would allow 10,000
+/// entries × 8 MiB (review H6).
+const ARCHIVE_SLACK: u64 = 64 << 20;
 
 /// One entry of the central directory.
 #[derive(Debug, Clone)]
@@ -35,6 +39,8 @@ pub struct Entry {
 pub struct Archive {
     file: File,
     len: u64,
+    /// Bytes inflated from all entries so far.
+    inflated: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// Entries in central-directory order.
     pub entries: Vec<Entry>,
 }
@@ -154,7 +160,31 @@ impl Archive {
             });
             p = end;
         }
-        Ok(Archive { file, len, entries })
+        // Entries must not share bytes: overlapping entries (one deflate stream named
+        // many times) multiply what a small file inflates to. The local header takes at
+        // least 30 bytes, so this bound never refuses a well-formed archive.
+        let mut spans: Vec<(u64, u64, &str)> = entries
+            .iter()
+            .map(|e| {
+                (
+                    e.local_offset,
+                    e.local_offset + 30 + e.compressed,
+                    e.name.as_str(),
+                )
+            })
+            .collect();
+        spans.sort_unstable();
+        for w in spans.windows(2) {
+            if w[0].1 > w[1].0 {
+                return Err(bad(format!("entries {} and {} overlap", w[0].2, w[1].2)));
+            }
+        }
+        Ok(Archive {
+            file,
+            len,
+            inflated: Default::default(),
+            entries,
+        })
     }
 
     /// The entry named `name` (ASCII case-insensitive, as Excel is).
@@ -197,6 +227,8 @@ impl Archive {
             inner,
             produced: 0,
             name: entry.name.clone(),
+            archive_total: self.inflated.clone(),
+            archive_cap: ARCHIVE_SLACK + self.len.saturating_mul(MAX_RATIO),
         })
     }
 }
@@ -236,6 +268,8 @@ pub struct EntryReader {
     inner: Inner,
     produced: u64,
     name: String,
+    archive_total: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    archive_cap: u64,
 }
 
 /// The error [`EntryReader`] returns for an entry that inflates too far.
@@ -253,6 +287,16 @@ impl Read for EntryReader {
             }
         };
         self.produced += n as u64;
+        let total = self
+            .archive_total
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed)
+            + n as u64;
+        if total > self.archive_cap {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("the archive {BOMB}"),
+            ));
+        }
         if let Some(c) = consumed
             && self.produced > SLACK + c.saturating_mul(MAX_RATIO)
         {
@@ -262,5 +306,124 @@ impl Read for EntryReader {
             ));
         }
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::zip::ZipWriter;
+
+    fn archive(bytes: &[u8]) -> Result<Archive, ImportError> {
+        let mut f = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut f, bytes).unwrap();
+        Archive::open(f)
+    }
+
+    fn zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut z = ZipWriter::new(Vec::new());
+        for (name, data) in entries {
+            z.add_entry(name, data).unwrap();
+        }
+        z.finish().unwrap().0
+    }
+
+    /// Entries deflated at the best level (≈1000:1 for zeros), as a bomb's maker would.
+    fn zip_best(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        use flate2::{Compression, write::DeflateEncoder};
+        use std::io::Write as _;
+        let (mut out, mut central) = (Vec::new(), Vec::new());
+        for (name, data) in entries {
+            let mut enc = DeflateEncoder::new(Vec::new(), Compression::best());
+            enc.write_all(data).unwrap();
+            let packed = enc.finish().unwrap();
+            let offset = out.len() as u32;
+            let mut fixed = Vec::new();
+            for v in [20u16, 0, 8] {
+                fixed.extend_from_slice(&v.to_le_bytes());
+            }
+            for v in [0u32, 0, packed.len() as u32, data.len() as u32] {
+                fixed.extend_from_slice(&v.to_le_bytes());
+            }
+            fixed.extend_from_slice(&(name.len() as u16).to_le_bytes());
+            fixed.extend_from_slice(&0u16.to_le_bytes());
+            out.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
+            out.extend_from_slice(&fixed);
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(&packed);
+            central.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
+            central.extend_from_slice(&20u16.to_le_bytes());
+            central.extend_from_slice(&fixed);
+            central.extend_from_slice(&[0u8; 10]);
+            central.extend_from_slice(&offset.to_le_bytes());
+            central.extend_from_slice(name.as_bytes());
+        }
+        let cd = out.len() as u32;
+        out.extend_from_slice(&central);
+        out.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
+        out.extend_from_slice(&[0u8; 4]);
+        let n = (entries.len() as u16).to_le_bytes();
+        out.extend_from_slice(&n);
+        out.extend_from_slice(&n);
+        out.extend_from_slice(&(central.len() as u32).to_le_bytes());
+        out.extend_from_slice(&cd.to_le_bytes());
+        out.extend_from_slice(&[0u8; 2]);
+        out
+    }
+
+    /// The central-directory records: (start, local offset field position).
+    fn records(b: &[u8]) -> Vec<usize> {
+        let eocd = (0..b.len() - 21)
+            .rev()
+            .find(|&i| u32le(b, i) == 0x0605_4b50)
+            .unwrap();
+        let mut p = u32le(b, eocd + 16) as usize;
+        let mut out = Vec::new();
+        while p + 46 <= b.len() && u32le(b, p) == 0x0201_4b50 {
+            out.push(p);
+            p += 46
+                + usize::from(u16le(b, p + 28))
+                + usize::from(u16le(b, p + 30))
+                + usize::from(u16le(b, p + 32));
+        }
+        out
+    }
+
+    #[test]
+    fn overlapping_entries_are_refused() {
+        let mut b = zip(&[("a.xml", b"<a/>"), ("b.xml", b"<b/>")]);
+        assert!(archive(&b).is_ok());
+        let r = records(&b);
+        let first = b[r[0] + 42..r[0] + 46].to_vec();
+        b[r[1] + 42..r[1] + 46].copy_from_slice(&first);
+        match archive(&b) {
+            Err(ImportError::Invalid(m)) => assert!(m.contains("overlap"), "{m}"),
+            Err(e) => panic!("{e}"),
+            Ok(_) => panic!("two entries sharing their bytes were accepted"),
+        }
+    }
+
+    #[test]
+    fn the_whole_archive_has_an_inflation_cap() {
+        // Each entry stays within its own slack (8 MiB); all of them together do not.
+        let zeros = vec![0u8; 7 << 20];
+        let names: Vec<String> = (0..40).map(|i| format!("part{i}.xml")).collect();
+        let entries: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &zeros[..])).collect();
+        let a = archive(&zip_best(&entries)).unwrap();
+        let mut total = 0u64;
+        let mut failed = None;
+        for e in &a.entries {
+            let mut r = a.open_entry(e).unwrap();
+            match io::copy(&mut r, &mut io::sink()) {
+                Ok(n) => total += n,
+                Err(err) => {
+                    failed = Some(err);
+                    break;
+                }
+            }
+        }
+        let err = failed.unwrap_or_else(|| panic!("{total} bytes inflated without a refusal"));
+        assert!(err.to_string().contains(BOMB), "{err}");
+        assert!(total <= ARCHIVE_SLACK + a.len * MAX_RATIO);
     }
 }

@@ -136,6 +136,7 @@ pub(super) async fn run(run: &Claimed<'_>, shutdown: watch::Receiver<bool>) {
         return;
     }
     let request = ImportRequest {
+        max_rows: ctx.config.import_max_rows,
         path: work.upload.clone(),
         file_name: params.file_name.clone(),
         format: None,

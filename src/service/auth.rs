@@ -6,7 +6,8 @@ use std::net::IpAddr;
 use chrono::Utc;
 
 use super::{ServiceError, ServiceResult, Services};
-use crate::auth::{password, token};
+use crate::auth::throttle::AccountKey;
+use crate::auth::{device, password, token};
 use crate::domain::{AccountStatus, AccountType, Actor, Capability, parse_email, parse_name};
 use crate::store::{NewSession, NewUser, StoreError, User, UserChange};
 
@@ -20,40 +21,67 @@ pub struct SignedIn {
     pub token: String,
     /// Who signed in.
     pub user: User,
+    /// The device cookie to set (name, value): it lets this browser in past
+    /// the account-wide failure ceiling later (review H2).
+    pub device_cookie: (String, String),
 }
 
+/// Longer logins cannot name an account (e-mails are at most 254 bytes).
+const MAX_LOGIN_BYTES: usize = 320;
+/// Longer passwords cannot be right (the policy allows 256 bytes).
+const MAX_PASSWORD_BYTES: usize = 1024;
+
 /// Signs in with an e-mail or user name (`login`) and a password from
-/// `ip`; too many failures for the login or the address are throttled.
+/// `ip`. `cookie` reads a cookie of the request by name (the device cookie
+/// of the account). The attempt is reserved with the throttle before the
+/// password is hashed, so parallel guesses cannot pass it (review H1).
 pub async fn login(
     svc: &Services,
     login: &str,
     password: &str,
     ip: IpAddr,
+    cookie: impl Fn(&str) -> Option<String>,
 ) -> ServiceResult<SignedIn> {
     let login = login.trim();
-    if let Some(wait) = svc.throttle.check(login, ip) {
-        crate::metrics::login_failure("throttled");
-        return Err(ServiceError::Throttled {
-            message: "too many failed sign-in attempts; try again later".into(),
-            retry_after: wait,
-        });
+    // Bound the work an attacker can make us do: nothing this long can match, so it is
+    // refused before the throttle, the database or the hasher see it.
+    if login.is_empty() || login.len() > MAX_LOGIN_BYTES || password.len() > MAX_PASSWORD_BYTES {
+        crate::metrics::login_failure("credentials");
+        return Err(ServiceError::Unauthenticated(BAD_CREDENTIALS.into()));
     }
-    // Bound the work an attacker can make us do before hashing.
-    let found = if login.is_empty() || login.len() > 320 || password.len() > 1024 {
-        None
-    } else {
-        svc.store.find_login(login).await?
+    let found = svc.store.find_login(login).await?;
+    let (account, device) = match &found {
+        Some(f) => {
+            let value = cookie(&device::cookie_name(f.user.id));
+            let known = value
+                .as_deref()
+                .and_then(|v| svc.throttle.device_keys().verify(f.user.id, v))
+                .map(str::to_string);
+            (AccountKey::user(f.user.id), known)
+        }
+        None => (AccountKey::login(login), None),
     };
+    let attempt = svc
+        .throttle
+        .reserve(account, ip, device.as_deref())
+        .map_err(|wait| {
+            crate::metrics::login_failure("throttled");
+            ServiceError::Throttled {
+                message: "too many failed sign-in attempts; try again later".into(),
+                retry_after: wait,
+            }
+        })?;
     let ok = svc
         .hasher
         .verify(password, found.as_ref().map(|f| f.password_hash.as_str()))
-        .await;
+        .await?;
     let Some(found) = found.filter(|_| ok) else {
-        svc.throttle.fail(login, ip);
+        attempt.failed();
         crate::metrics::login_failure("credentials");
         tracing::info!(target: "pulse::auth", event = "login_failed", "sign-in failed");
         return Err(ServiceError::Unauthenticated(BAD_CREDENTIALS.into()));
     };
+    attempt.succeeded();
     let user = found.user;
     match user.status {
         AccountStatus::Pending => {
@@ -68,10 +96,17 @@ pub async fn login(
         }
         AccountStatus::Active => {}
     }
-    svc.throttle.succeed(login);
     let token = start_session(svc, &user).await?;
     tracing::info!(target: "pulse::auth", event = "login", user_id = %user.id, "signed in");
-    Ok(SignedIn { token, user })
+    let device_cookie = (
+        device::cookie_name(user.id),
+        svc.throttle.device_keys().issue(user.id),
+    );
+    Ok(SignedIn {
+        token,
+        user,
+        device_cookie,
+    })
 }
 
 /// Creates a session for `user` and returns its token.
@@ -102,7 +137,9 @@ pub async fn authenticate(svc: &Services, token_hash: &str) -> ServiceResult<Use
     let now = Utc::now();
     let idle = chrono::Duration::from_std(svc.config.session_idle).unwrap_or_default();
     if now >= session.expires_at || now - session.last_seen_at >= idle {
-        svc.store.delete_session(token_hash).await?;
+        if let Err(e) = svc.store.delete_session(token_hash).await {
+            tracing::warn!(error = %e, "could not delete an expired session");
+        }
         return Err(ServiceError::Unauthenticated(
             "session expired; sign in again".into(),
         ));
@@ -111,8 +148,17 @@ pub async fn authenticate(svc: &Services, token_hash: &str) -> ServiceResult<Use
         return Err(unauthenticated());
     }
     // Move the idle clock at most once a minute: one write per user-minute, not per request.
+    // In the background and best-effort: a read must never wait for, or fail on, the
+    // write lock a long import or restore holds (review H4); a missed touch only
+    // moves the idle clock a minute later.
     if now - session.last_seen_at >= chrono::Duration::minutes(1) {
-        svc.store.touch_session(token_hash, now).await?;
+        let store = svc.store.clone();
+        let hash = token_hash.to_string();
+        tokio::spawn(async move {
+            if let Err(e) = store.touch_session(&hash, now).await {
+                tracing::debug!(error = %e, "session touch skipped");
+            }
+        });
     }
     Ok(user)
 }
@@ -174,7 +220,7 @@ pub async fn register(svc: &Services, r: Registration) -> ServiceResult<User> {
         ));
     }
     check_password(&r.password)?;
-    let password_hash = svc.hasher.hash(&r.password).await;
+    let password_hash = svc.hasher.hash(&r.password).await?;
     svc.store
         .create_user(&NewUser {
             email,
@@ -204,12 +250,12 @@ pub async fn change_password(
             old_password,
             found.as_ref().map(|f| f.password_hash.as_str()),
         )
-        .await;
+        .await?;
     if !ok {
         return Err(ServiceError::Invalid("old_password is not correct".into()));
     }
     check_password(new_password)?;
-    let hash = svc.hasher.hash(new_password).await;
+    let hash = svc.hasher.hash(new_password).await?;
     let change = UserChange {
         password_hash: Some(hash),
         ..Default::default()

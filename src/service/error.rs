@@ -79,6 +79,43 @@ impl From<ImportError> for ServiceError {
     }
 }
 
+impl From<crate::auth::password::Busy> for ServiceError {
+    fn from(e: crate::auth::password::Busy) -> Self {
+        ServiceError::Busy {
+            message: e.to_string(),
+            retry_after: Duration::from_secs(1),
+        }
+    }
+}
+
+impl From<crate::store::filter::TooManyTerms> for ServiceError {
+    fn from(e: crate::store::filter::TooManyTerms) -> Self {
+        ServiceError::Invalid(e.to_string())
+    }
+}
+
+impl From<crate::export::admission::Refused> for ServiceError {
+    fn from(e: crate::export::admission::Refused) -> Self {
+        use crate::export::admission::Refused;
+        match e {
+            Refused::PerUser(_) => {
+                crate::metrics::export_rejected("stream", 429);
+                ServiceError::Throttled {
+                    message: e.to_string(),
+                    retry_after: Duration::from_secs(5),
+                }
+            }
+            Refused::Busy => {
+                crate::metrics::export_rejected("stream", 503);
+                ServiceError::Busy {
+                    message: e.to_string(),
+                    retry_after: Duration::from_secs(2),
+                }
+            }
+        }
+    }
+}
+
 impl ServiceError {
     /// An internal error from anything that can be one.
     pub fn internal(e: impl Into<anyhow::Error>) -> Self {

@@ -2,8 +2,6 @@
 //! engine, the audit entry when the last byte has gone or the client has),
 //! export jobs (create, cancel) and a done job's file.
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
@@ -87,19 +85,10 @@ pub async fn start(
     let filter = req.filters.into_filter(actor)?;
     let columns = select_columns(req.columns.as_deref()).map_err(ServiceError::Invalid)?;
     let mask_pii = actor.masks_pii();
-    let permit = svc
-        .export_permits
-        .clone()
-        .try_acquire_owned()
-        .map_err(|_| {
-            crate::metrics::export_rejected("stream", 503);
-            ServiceError::Busy {
-                message: "too many exports running; try again shortly".into(),
-                retry_after: Duration::from_secs(5),
-            }
-        })?;
+    let permit = svc.export_admission.admit(actor.id).await?;
     let snapshot = svc.store.export_snapshot(&filter).await?;
     let mut spec = ExportSpec::new(columns, format, mask_pii);
+    spec.stall = svc.config.export_stall;
     // A second deflate thread only pays while this export has the cores to
     // itself, and only then does it run at normal priority (`export::priority`); with others running it adds ~4 MiB of chunks in flight per
     // export (8 at once peaked at 142 MB) and no speed.

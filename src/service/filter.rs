@@ -126,7 +126,7 @@ impl FilterQuery {
             }
         }
         if let Some(s) = given(&self.search) {
-            f.add_search(s);
+            f.add_search(s)?;
         }
         f.stage = selected(&self.stage)
             .map(str::parse::<Stage>)

@@ -137,6 +137,7 @@ pub async fn import(svc: &Services, actor: &Actor, form: ImportForm) -> ServiceR
     let report_path = dir.join(format!("{id}.csv"));
     let action = form.action;
     let request = ImportRequest {
+        max_rows: svc.config.import_max_rows,
         path: upload.path.clone(),
         file_name: upload.name.clone(),
         format: None,

@@ -54,12 +54,14 @@ pub fn shown_status(job: &ExportJob) -> JobStatus {
 }
 
 /// Whether `actor` may see `job` of `kind` (its owner, or a role that sees
-/// others' jobs of the kind).
+/// others' jobs of the kind). An unmasked export file is only for roles that
+/// see PII unmasked now, so an owner demoted since loses it (review M2).
 pub fn may_see(actor: &Actor, kind: JobKind, job: &ExportJob) -> bool {
     let r = rules(kind);
     job.kind == kind
         && actor.can(r.use_cap)
         && (job.owner_id == actor.id || actor.can(r.see_others))
+        && (kind != JobKind::Export || actor.role.may_read_export(job.mask_pii))
 }
 
 /// The job `id` of `kind` if `actor` may see it; not found otherwise (ids
@@ -90,7 +92,11 @@ pub async fn list(
     require(actor, r.use_cap)?;
     let owner = (!actor.can(r.see_others)).then_some(actor.id);
     let limit = limit.unwrap_or(50).clamp(1, 500);
-    Ok(svc.store.list_export_jobs(kind, owner, limit).await?)
+    let jobs = svc.store.list_export_jobs(kind, owner, limit).await?;
+    Ok(jobs
+        .into_iter()
+        .filter(|j| may_see(actor, kind, j))
+        .collect())
 }
 
 /// What a new job is to do; who asks and the admission come from the

@@ -175,11 +175,17 @@ pub async fn update(
     }
     let login = actor.login.clone();
     let at = now();
+    // A masked-looking document number that is not the stored one's mask is
+    // refused (422) inside the edit, where the stored value is known.
+    let refusal = crate::domain::Refusal::default();
+    let refused = refusal.clone();
     let edit: LeadEdit = Box::new(move |lead| {
-        valid.clone().apply(lead, &login, at);
-        true
+        refused
+            .keep(valid.clone().apply(lead, &login, at))
+            .is_some()
     });
     let outcome = svc.store.update_leads(&[id], own.as_deref(), edit).await?;
+    refusal.check()?;
     let lead = outcome
         .changed
         .into_iter()
@@ -230,15 +236,20 @@ pub async fn add_remark(
     remark: String,
 ) -> ServiceResult<Lead> {
     require(actor, Capability::EditLeads)?;
-    reject_nul("remark", &remark)?;
+    crate::domain::error::check_text("remark", &remark, crate::domain::error::MAX_REMARK_CHARS)?;
     if remark.trim().is_empty() {
         return Err(DomainError::Empty { field: "remark" }.into());
     }
     let login = actor.login.clone();
     let at = now();
-    // the NUL was rejected above, so add_remark cannot fail here
-    let edit: LeadEdit = Box::new(move |lead| lead.add_remark(&remark, &login, at).is_ok());
-    let lead = edit_own(svc, actor, id, edit).await?;
+    // a full remarks history refuses (422), it is not a missing lead
+    let refusal = crate::domain::Refusal::default();
+    let refused = refusal.clone();
+    let edit: LeadEdit =
+        Box::new(move |lead| refused.keep(lead.add_remark(&remark, &login, at)).is_some());
+    let lead = edit_own(svc, actor, id, edit).await;
+    refusal.check()?;
+    let lead = lead?;
     Ok(present(actor, lead))
 }
 

@@ -57,6 +57,8 @@ pub struct Services {
     /// Admission of streaming exports (`PULSE_EXPORT_CONCURRENCY` permits,
     /// each held until the export's last byte).
     pub export_permits: Arc<tokio::sync::Semaphore>,
+    /// Admission over those permits: a per-user cap and a short bounded wait.
+    pub export_admission: Arc<crate::export::admission::ExportAdmission>,
     /// Where export jobs' files are kept.
     pub files: Arc<dyn FileStore>,
     /// Wakes this process's idle export workers when a job is queued here.
@@ -64,7 +66,7 @@ pub struct Services {
     /// Where backups are kept (not the exports' store: its clean-up
     /// deletes files no export job owns).
     pub backups: Arc<dyn FileStore>,
-    /// Where uploads wait for their import job (`crate::jobs::uploads`).
+    /// Where uploads wait for their import job (`crate::storage::uploads`).
     pub uploads: Arc<dyn FileStore>,
     /// One backup or restore at a time in this process.
     pub backup_lock: Arc<tokio::sync::Mutex<()>>,

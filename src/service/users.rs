@@ -86,7 +86,7 @@ pub async fn create(
             last_name,
             account_type,
             status: AccountStatus::Active,
-            password_hash: svc.hasher.hash(&password).await,
+            password_hash: svc.hasher.hash(&password).await?,
         })
         .await
         .map_err(email_taken)?;
@@ -206,7 +206,7 @@ pub async fn reset_password(
     require(actor, Capability::ManageUsers)?;
     let temporary = password::generate();
     let change = UserChange {
-        password_hash: Some(svc.hasher.hash(&temporary).await),
+        password_hash: Some(svc.hasher.hash(&temporary).await?),
         ..Default::default()
     };
     let user = change_user(svc, actor, id, change, "user.reset_password").await?;

@@ -7,6 +7,10 @@ pub enum StoreError {
     /// A unique constraint refused the write; the text names what clashed.
     #[error("already exists: {0}")]
     Conflict(String),
+    /// The database could not take the write lock in time (SQLite: another
+    /// connection holds it for a long write); retry shortly. HTTP: 503.
+    #[error("database busy")]
+    Busy,
     /// Anything else: connection, I/O, a bug.
     #[error("database error: {0}")]
     Backend(String),
@@ -20,6 +24,14 @@ impl From<rusqlite::Error> for StoreError {
                     && msg.as_deref().is_some_and(|m| m.contains("UNIQUE")) =>
             {
                 StoreError::Conflict(msg.clone().unwrap_or_default())
+            }
+            rusqlite::Error::SqliteFailure(f, _)
+                if matches!(
+                    f.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) =>
+            {
+                StoreError::Busy
             }
             _ => StoreError::Backend(e.to_string()),
         }

@@ -85,16 +85,39 @@ pub struct LeadFilter {
     pub callback_before: Option<NaiveDate>,
 }
 
+/// The most distinct search terms one filter may hold. Each is an OR arm (and an FTS
+/// subquery) in the SQL: 1,001 went past SQLite's expression depth and answered 500
+/// (review M10); 500 is far beyond any search a person types or pastes.
+pub const MAX_SEARCH_TERMS: usize = 500;
+
+/// A search with more than [`MAX_SEARCH_TERMS`] distinct terms.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("search: at most {MAX_SEARCH_TERMS} comma-separated terms (got {0})")]
+pub struct TooManyTerms(pub usize);
+
 impl LeadFilter {
     /// Splits a comma-separated `search` into phone numbers (anything that
-    /// normalises to a valid mobile) and name fragments.
-    pub fn add_search(&mut self, search: &str) {
+    /// normalises to a valid mobile) and name fragments; repeated terms count once.
+    /// More than [`MAX_SEARCH_TERMS`] in all is refused (the filter is left unchanged).
+    pub fn add_search(&mut self, search: &str) -> Result<(), TooManyTerms> {
+        let mut phones = self.phones.clone();
+        let mut names = self.names.clone();
         for term in search.split(',').map(str::trim).filter(|t| !t.is_empty()) {
-            match PhoneNumber::parse(term) {
-                Ok(p) => self.phones.push(p.as_str().to_string()),
-                Err(_) => self.names.push(term.to_string()),
+            let (list, value) = match PhoneNumber::parse(term) {
+                Ok(p) => (&mut phones, p.as_str().to_string()),
+                Err(_) => (&mut names, term.to_string()),
+            };
+            if !list.contains(&value) {
+                list.push(value);
+            }
+            if phones.len() + names.len() > MAX_SEARCH_TERMS {
+                let total = search.split(',').filter(|t| !t.trim().is_empty()).count();
+                return Err(TooManyTerms(total));
             }
         }
+        self.phones = phones;
+        self.names = names;
+        Ok(())
     }
 }
 

@@ -26,7 +26,7 @@ fn every_field_in_both_dialects() {
         own_only: Some("me@x".into()),
         ..Default::default()
     };
-    f.add_search("ra_j%, +91 98765-43210");
+    f.add_search("ra_j%, +91 98765-43210").unwrap();
     let (sql, params) = f.to_sql(Dialect::Sqlite, 1);
     assert_eq!(
         sql,
@@ -83,7 +83,7 @@ fn desk_fields() {
 #[test]
 fn search_splits_names_and_phones() {
     let mut f = LeadFilter::default();
-    f.add_search(" Priya , 09876543210,, 12345 ");
+    f.add_search(" Priya , 09876543210,, 12345 ").unwrap();
     assert_eq!(f.names, ["Priya", "12345"]);
     assert_eq!(f.phones, ["9876543210"]);
 }
@@ -161,7 +161,7 @@ proptest! {
 #[test]
 fn name_fragments_by_length() {
     let mut f = LeadFilter::default();
-    f.add_search("kumar,ab,a_\"b");
+    f.add_search("kumar,ab,a_\"b").unwrap();
     let (sql, params) = f.to_sql(Dialect::Sqlite, 1);
     assert_eq!(
         sql,
@@ -202,4 +202,18 @@ fn counted_columns() {
         ..Default::default()
     };
     assert!(!desk.only_counted_columns());
+}
+
+#[test]
+fn at_most_500_distinct_search_terms() {
+    let mut f = LeadFilter::default();
+    let terms: Vec<String> = (0..500).map(|i| format!("n{i}")).collect();
+    f.add_search(&format!("{},n1,n2", terms.join(","))).unwrap();
+    assert_eq!(f.names.len(), 500);
+    let mut g = LeadFilter::default();
+    let err = g
+        .add_search(&format!("{},extra", terms.join(",")))
+        .unwrap_err();
+    assert_eq!(err.0, 501);
+    assert!(g.names.is_empty());
 }

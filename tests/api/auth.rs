@@ -351,7 +351,7 @@ async fn failed_logins_are_throttled_per_account(app: TestApp) {
     assert_eq!(
         r.status(),
         StatusCode::TOO_MANY_REQUESTS,
-        "even the right password waits"
+        "the client that failed waits, even with the right password"
     );
     assert!(r.headers().get("retry-after").is_some());
 }

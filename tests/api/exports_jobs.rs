@@ -521,3 +521,45 @@ dual_backend_tests!(
     ];
     finished_files_expire,
 );
+
+dual_backend_tests!(mod demotion with &[]; unmasked_files_are_not_served_to_a_demoted_owner);
+
+/// M2: a master_admin's job file is unmasked; once its owner is demoted the file (and
+/// the job) is gone for them, while the master_admin who demoted them still sees it.
+async fn unmasked_files_are_not_served_to_a_demoted_owner(app: TestApp) {
+    seed_synthetic(&app, 50).await;
+    let m1 = app.admin_token().await;
+    let r = app
+        .post(
+            "/api/users",
+            &m1,
+            json!({ "email": "m2@pulse.test", "password": "user-password-1",
+                    "account_type": "master_admin", "first_name": "M", "last_name": "Two" }),
+        )
+        .await;
+    let (s, body) = status_json(r).await;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let m2_id = body["user"]["id"].as_str().unwrap().to_string();
+    let m2 = app.token("m2@pulse.test", "user-password-1").await;
+    let job = create_job(&app, &m2, json!({ "format": "csv" })).await;
+    let id = id_of(&job);
+    let done = wait_status(&app, &m2, &id, "done").await;
+    assert_eq!(done["masked"], false);
+    let r = app
+        .patch(
+            &format!("/api/users/{m2_id}"),
+            &m1,
+            json!({ "account_type": "admin" }),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let m2 = app.token("m2@pulse.test", "user-password-1").await;
+    let r = app.get(&format!("/api/exports/{id}"), &m2).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = app.get(&format!("/api/exports/{id}/download"), &m2).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let (_, list) = status_json(app.get("/api/exports", &m2).await).await;
+    assert!(list["jobs"].as_array().unwrap().is_empty(), "{list}");
+    let r = app.get(&format!("/api/exports/{id}/download"), &m1).await;
+    assert_eq!(r.status(), StatusCode::OK);
+}

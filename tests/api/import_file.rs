@@ -243,6 +243,7 @@ async fn mongoexport_imports_as_the_original_jsonl(app: TestApp) {
     let outcome = pulse::import::run::import_file(
         store,
         pulse::import::run::ImportRequest {
+            max_rows: app.state.config.import_max_rows,
             path: mongo.clone(),
             file_name: "gen.mongoexport.jsonl".into(),
             format: Some(pulse::import::Format::Jsonl),

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod auth_throttle;
 mod backups;
 mod caddy;
 mod export;
@@ -11,6 +12,7 @@ mod export_caddy;
 mod export_support;
 mod exports_jobs;
 mod exports_queue;
+mod hardening;
 mod http_basics;
 mod import_file;
 mod import_fixtures;
@@ -20,6 +22,7 @@ mod import_support;
 mod layering;
 mod leads;
 mod leads_bulk;
+mod leads_masked;
 mod leads_openapi;
 mod leads_permissions;
 mod metrics;

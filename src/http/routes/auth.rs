@@ -9,7 +9,9 @@ use serde_json::json;
 
 use crate::domain::Actor;
 use crate::http::error::AppResult;
-use crate::http::extract::{ApiJson, ClientIp, CurrentUser, with_session_cookie};
+use crate::http::extract::{
+    ApiJson, ClientIp, CurrentUser, Https, cookie, with_device_cookie, with_session_cookie,
+};
 use crate::http::state::AppState;
 use crate::service::auth::{self, Registration};
 use crate::store::User;
@@ -34,15 +36,22 @@ struct LoginRequest {
 async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    Https(https): Https,
+    headers: axum::http::HeaderMap,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> AppResult<Response> {
-    let signed_in = auth::login(&state, &req.email, &req.password, ip).await?;
-    let token = signed_in.token;
+    let signed_in = auth::login(&state, &req.email, &req.password, ip, |name| {
+        cookie(&headers, name).map(str::to_string)
+    })
+    .await?;
+    let token = &signed_in.token;
     let body = json!({ "message": "Login successful", "token": token, "user": signed_in.user });
-    Ok(with_session_cookie(
-        &state,
-        (StatusCode::OK, Json(body)).into_response(),
-        Some(&token),
+    let response = (StatusCode::OK, Json(body)).into_response();
+    let response = with_session_cookie(&state, https, response, Some(token));
+    Ok(with_device_cookie(
+        https,
+        response,
+        &signed_in.device_cookie,
     ))
 }
 
@@ -78,10 +87,14 @@ async fn me(current: CurrentUser) -> Json<User> {
     Json(current.user)
 }
 
-async fn logout(State(state): State<AppState>, current: CurrentUser) -> AppResult<Response> {
+async fn logout(
+    State(state): State<AppState>,
+    Https(https): Https,
+    current: CurrentUser,
+) -> AppResult<Response> {
     auth::logout(&state, &current.token_hash).await?;
     let response = Json(json!({ "message": "Logged out" })).into_response();
-    Ok(with_session_cookie(&state, response, None))
+    Ok(with_session_cookie(&state, https, response, None))
 }
 
 #[derive(Deserialize)]
@@ -94,6 +107,7 @@ struct ChangePasswordRequest {
 /// starts a fresh one, returned like a login.
 async fn change_password(
     State(state): State<AppState>,
+    Https(https): Https,
     actor: Actor,
     ApiJson(req): ApiJson<ChangePasswordRequest>,
 ) -> AppResult<Response> {
@@ -102,6 +116,7 @@ async fn change_password(
         json!({ "message": "Password changed; other sessions were signed out", "token": token });
     Ok(with_session_cookie(
         &state,
+        https,
         Json(body).into_response(),
         Some(&token),
     ))

@@ -75,6 +75,10 @@ impl Pool {
 }
 
 /// Opens the database with the settings every connection needs.
+///
+/// `busy_timeout` is 2 s: a writer that cannot get the lock by then (an import or restore
+/// holds it) fails with `SQLITE_BUSY`, which is `StoreError::Busy` and a 503 with
+/// `Retry-After` — not a 10-second stall and a 500 (review H4).
 pub fn open_connection(path: &PathBuf) -> StoreResult<Connection> {
     let conn = Connection::open(path)
         .map_err(|e| StoreError::Backend(format!("cannot open {}: {e}", path.display())))?;
@@ -82,7 +86,7 @@ pub fn open_connection(path: &PathBuf) -> StoreResult<Connection> {
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;
-         PRAGMA busy_timeout = 10000;
+         PRAGMA busy_timeout = 2000;
          PRAGMA temp_store = MEMORY;",
     )?;
     Ok(conn)
