@@ -17,3 +17,4 @@ pub mod metrics;
 pub mod seed;
 pub mod store;
 pub mod telemetry;
+pub mod web;

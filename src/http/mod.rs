@@ -70,6 +70,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::import::routes(state.config.import_max_bytes))
         .merge(routes::metrics::routes())
         .merge(routes::backups::routes())
+        .merge(crate::web::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(
@@ -112,9 +113,15 @@ async fn refuse_oversized(
     next.run(req).await
 }
 
-async fn not_found() -> impl IntoResponse {
-    (
-        StatusCode::NOT_FOUND,
-        AppError::NotFound("no such endpoint".into()),
-    )
+/// `/api/…` answers JSON; any other unknown path is a page: HTML 404.
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    if uri.path() == "/api" || uri.path().starts_with("/api/") {
+        (
+            StatusCode::NOT_FOUND,
+            AppError::NotFound("no such endpoint".into()),
+        )
+            .into_response()
+    } else {
+        crate::web::not_found().await
+    }
 }

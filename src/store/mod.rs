@@ -147,6 +147,7 @@ pub trait Store:
     + LeadStore
     + JobStore
     + BackupStore
+    + PrefsStore
     + Send
     + Sync
 {
@@ -161,6 +162,7 @@ impl<
         + LeadStore
         + JobStore
         + BackupStore
+        + PrefsStore
         + Send
         + Sync,
 > Store for T

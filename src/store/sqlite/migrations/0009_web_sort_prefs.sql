@@ -1,0 +1,16 @@
+-- The leads workspace (issue 15) sorts by name, import date and last change
+-- besides the list's own order (last_called, leads_order). One index per
+-- sort key, ending in id like the order itself, so any page of an
+-- unfiltered sorted list is an index walk (a late page is read from the
+-- other end, see store::filter::LeadOrder).
+CREATE INDEX leads_sort_name ON leads (name, id);
+CREATE INDEX leads_sort_import_date ON leads (import_date, id);
+CREATE INDEX leads_sort_updated ON leads (updated_at, id);
+
+-- What a user chose in the pages (columns, density), as a JSON object: read
+-- and written whole, never queried into.
+CREATE TABLE user_prefs (
+    user_id TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    prefs TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+);
