@@ -28,7 +28,12 @@ fn free_port() -> u16 {
 }
 
 /// One HTTP request to `addr`; the status and the body as JSON.
-fn http(addr: &str, method: &str, path: &str, body: Option<&Value>) -> std::io::Result<(u16, Value)> {
+fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> std::io::Result<(u16, Value)> {
     let mut s = TcpStream::connect(addr)?;
     s.set_read_timeout(Some(Duration::from_secs(120)))?;
     let body = body.map(|b| b.to_string()).unwrap_or_default();
@@ -37,18 +42,56 @@ fn http(addr: &str, method: &str, path: &str, body: Option<&Value>) -> std::io::
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )?;
+    // chromedriver keeps connections alive whatever we ask: read the head,
+    // then exactly the body it announces
     let mut raw = Vec::new();
-    s.read_to_end(&mut raw)?;
-    let text = String::from_utf8_lossy(&raw);
-    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut buf = [0u8; 16384];
+    let head_end = loop {
+        if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        let n = s.read(&mut buf)?;
+        if n == 0 {
+            break raw.len();
+        }
+        raw.extend_from_slice(&buf[..n]);
+    };
+    let head = String::from_utf8_lossy(&raw[..head_end]).to_ascii_lowercase();
     let status = head
         .split_whitespace()
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
-    let chunked = head.to_ascii_lowercase().contains("transfer-encoding: chunked");
-    let payload = if chunked { dechunk(rest) } else { rest.to_string() };
-    Ok((status, serde_json::from_str(&payload).unwrap_or(Value::Null)))
+    let mut body_bytes = raw.get(head_end + 4..).unwrap_or_default().to_vec();
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    if let Some(len) = length {
+        while body_bytes.len() < len {
+            let n = s.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            body_bytes.extend_from_slice(&buf[..n]);
+        }
+    } else if head.contains("transfer-encoding: chunked") {
+        while !body_bytes.ends_with(b"0\r\n\r\n") {
+            let n = s.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            body_bytes.extend_from_slice(&buf[..n]);
+        }
+        let text = dechunk(&String::from_utf8_lossy(&body_bytes));
+        return Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)));
+    } else {
+        s.read_to_end(&mut body_bytes)?;
+    }
+    Ok((
+        status,
+        serde_json::from_slice(&body_bytes).unwrap_or(Value::Null),
+    ))
 }
 
 fn dechunk(mut rest: &str) -> String {
@@ -157,14 +200,25 @@ impl Browser {
 
     /// Makes the viewport exactly `width`×`height` CSS px.
     pub fn resize(&mut self, width: u32, height: u32) {
-        self.cmd("POST", "/window/rect", Some(json!({"width": width, "height": height})));
+        self.cmd(
+            "POST",
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        );
         // the window includes no browser chrome in headless mode, but make sure
         let inner = self.exec("return [window.innerWidth, window.innerHeight]", json!([]));
-        let (iw, ih) = (inner[0].as_u64().unwrap_or(0), inner[1].as_u64().unwrap_or(0));
+        let (iw, ih) = (
+            inner[0].as_u64().unwrap_or(0),
+            inner[1].as_u64().unwrap_or(0),
+        );
         if (iw, ih) != (u64::from(width), u64::from(height)) {
             let w = i64::from(width) + (i64::from(width) - iw as i64);
             let h = i64::from(height) + (i64::from(height) - ih as i64);
-            self.cmd("POST", "/window/rect", Some(json!({"width": w, "height": h})));
+            self.cmd(
+                "POST",
+                "/window/rect",
+                Some(json!({"width": w, "height": h})),
+            );
         }
     }
 
@@ -190,21 +244,35 @@ impl Browser {
 
     /// The address bar.
     pub fn url(&self) -> String {
-        self.cmd("GET", "/url", None).as_str().unwrap_or_default().to_string()
+        self.cmd("GET", "/url", None)
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     /// The address bar without the site, e.g. `/leads?stage=S2`.
     pub fn path(&self) -> String {
-        self.url().strip_prefix(&self.base).unwrap_or_default().to_string()
+        self.url()
+            .strip_prefix(&self.base)
+            .unwrap_or_default()
+            .to_string()
     }
 
     /// Runs `script` (a function body) with `args`; its return value.
     pub fn exec(&self, script: &str, args: Value) -> Value {
-        self.cmd("POST", "/execute/sync", Some(json!({ "script": script, "args": args })))
+        self.cmd(
+            "POST",
+            "/execute/sync",
+            Some(json!({ "script": script, "args": args })),
+        )
     }
 
     fn find_now(&self, css: &str) -> Option<Element> {
-        let v = self.try_cmd("POST", "/element", Some(json!({"using": "css selector", "value": css})))?;
+        let v = self.try_cmd(
+            "POST",
+            "/element",
+            Some(json!({"using": "css selector", "value": css})),
+        )?;
         v.as_object()?
             .values()
             .next()
@@ -219,11 +287,21 @@ impl Browser {
 
     /// Every element matching `css` now.
     pub fn find_all(&self, css: &str) -> Vec<Element> {
-        let v = self.cmd("POST", "/elements", Some(json!({"using": "css selector", "value": css})));
+        let v = self.cmd(
+            "POST",
+            "/elements",
+            Some(json!({"using": "css selector", "value": css})),
+        );
         v.as_array()
             .into_iter()
             .flatten()
-            .filter_map(|e| e.as_object()?.values().next()?.as_str().map(|s| Element(s.into())))
+            .filter_map(|e| {
+                e.as_object()?
+                    .values()
+                    .next()?
+                    .as_str()
+                    .map(|s| Element(s.into()))
+            })
             .collect()
     }
 
@@ -247,7 +325,11 @@ impl Browser {
                 panic!(
                     "waited in vain for {what}; at {}; the page says:\n{}",
                     self.url(),
-                    body.as_str().unwrap_or_default().chars().take(3000).collect::<String>()
+                    body.as_str()
+                        .unwrap_or_default()
+                        .chars()
+                        .take(3000)
+                        .collect::<String>()
                 );
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -323,7 +405,11 @@ impl Browser {
 
     /// Types `text` into `e` (`\u{E007}` is Enter).
     pub fn type_into(&self, e: &Element, text: &str) {
-        self.cmd("POST", &format!("/element/{}/value", e.0), Some(json!({ "text": text })));
+        self.cmd(
+            "POST",
+            &format!("/element/{}/value", e.0),
+            Some(json!({ "text": text })),
+        );
     }
 
     /// Replaces the value of the input `css` with `text`.
@@ -339,7 +425,10 @@ impl Browser {
             .chars()
             .flat_map(|c| {
                 let k = c.to_string();
-                [json!({"type": "keyDown", "value": k}), json!({"type": "keyUp", "value": k})]
+                [
+                    json!({"type": "keyDown", "value": k}),
+                    json!({"type": "keyUp", "value": k}),
+                ]
             })
             .collect();
         self.cmd(
@@ -391,7 +480,12 @@ impl Browser {
 impl Drop for Browser {
     fn drop(&mut self) {
         // ends Chromium; then chromedriver
-        let _ = http(&self.addr, "DELETE", &format!("/session/{}", self.session), None);
+        let _ = http(
+            &self.addr,
+            "DELETE",
+            &format!("/session/{}", self.session),
+            None,
+        );
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
