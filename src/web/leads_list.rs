@@ -403,12 +403,14 @@ fn stage_tabs(q: &LeadsQuery, filter: &LeadFilter, summary: &[StatusCount]) -> V
     tabs
 }
 
-/// The statuses of the chosen stage (of every stage when none is chosen)
-/// that hold leads, in pipeline order, with their counts.
+/// The statuses of the chosen stage that hold leads, in pipeline order, with their counts.
 fn status_chips(q: &LeadsQuery, filter: &LeadFilter, summary: &[StatusCount]) -> Vec<Chip> {
-    let stages: Vec<Stage> = match filter.stage {
-        Some(s) => vec![s],
-        None => Stage::all().to_vec(),
+    // all 35 statuses at once are noise: the chips follow the chosen stage
+    // (and a chosen status, so it can be taken off)
+    let stages: Vec<Stage> = match (filter.stage, &filter.status) {
+        (Some(s), _) => vec![s],
+        (None, Some(status)) => Status::parse(status).map(|s| vec![s.stage()]).unwrap_or_default(),
+        (None, None) => Vec::new(),
     };
     let mut chips = Vec::new();
     for stage in stages {
