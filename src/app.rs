@@ -13,8 +13,10 @@ use crate::auth::password::{self, Hasher};
 use crate::auth::throttle::LoginThrottle;
 use crate::config::Config;
 use crate::domain::{AccountStatus, AccountType};
-use crate::http::{AppState, router};
+use crate::http::AppState;
 use crate::jobs::{self, JobContext};
+use crate::router::router;
+use crate::service::Services;
 use crate::store::{self, NewUser, Store};
 
 /// A bound, ready-to-run server.
@@ -43,7 +45,7 @@ impl Application {
             ),
             None => None,
         };
-        let state = AppState {
+        let state = AppState::new(Services {
             store,
             hasher: Hasher::new(config.hash_concurrency),
             throttle: Arc::new(LoginThrottle::default()),
@@ -54,7 +56,7 @@ impl Application {
             uploads: crate::jobs::uploads(&config),
             backup_lock: Arc::new(tokio::sync::Mutex::new(())),
             config: Arc::new(config),
-        };
+        });
         Ok(Self {
             listener,
             metrics_listener,

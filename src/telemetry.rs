@@ -2,6 +2,8 @@
 //! terminal), level from `RUST_LOG` (default `info`). Never log personal
 //! data: log ids.
 
+pub mod request_id;
+
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;

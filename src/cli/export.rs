@@ -8,14 +8,12 @@ use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use chrono::NaiveDate;
 use clap::Args;
 
 use crate::config::Config;
-use crate::domain::{Stage, match_status};
 use crate::export::Format;
 use crate::export::engine::{ExportSpec, select_columns, write_export};
-use crate::store::filter::LeadFilter;
+use crate::service::leads::FilterQuery;
 
 /// Export leads to an xlsx or csv file.
 #[derive(Args, Debug)]
@@ -29,10 +27,10 @@ pub struct ExportArgs {
     /// Names (partial) and phone numbers, comma-separated.
     #[arg(long)]
     search: Option<String>,
-    /// Stage (S1…S4 or its name).
+    /// Stage (S1…S4 or its name; `all` for any).
     #[arg(long)]
     stage: Option<String>,
-    /// Status name.
+    /// Status name (`all` for any).
     #[arg(long)]
     status: Option<String>,
     /// Lead source, exact.
@@ -43,10 +41,10 @@ pub struct ExportArgs {
     telecaller: Option<String>,
     /// Import date on or after (YYYY-MM-DD).
     #[arg(long)]
-    start_date: Option<NaiveDate>,
+    start_date: Option<String>,
     /// Import date on or before (YYYY-MM-DD).
     #[arg(long)]
-    end_date: Option<NaiveDate>,
+    end_date: Option<String>,
     /// Only leads with no telecaller.
     #[arg(long)]
     unassigned_only: bool,
@@ -65,25 +63,20 @@ pub async fn run(config: Config, args: ExportArgs) -> anyhow::Result<()> {
         "csv" => Format::Csv,
         other => bail!("--format must be xlsx or csv, not {other:?}"),
     };
-    let mut filter = LeadFilter::default();
-    if let Some(s) = &args.search {
-        filter.add_search(s);
+    // The API's one filter parse (NUL check, `all`, the status names), with
+    // no one's scope: the CLI runs with the database's own rights.
+    let filter = FilterQuery {
+        search: args.search.clone(),
+        stage: args.stage.clone(),
+        status: args.status.clone(),
+        source: args.source.clone(),
+        telecaller: args.telecaller.clone(),
+        start_date: args.start_date.clone(),
+        end_date: args.end_date.clone(),
+        unassigned_only: Some(args.unassigned_only.to_string()),
     }
-    if let Some(s) = &args.stage {
-        filter.stage = Some(
-            s.parse::<Stage>()
-                .map_err(|_| anyhow::anyhow!("unknown stage {s:?}"))?,
-        );
-    }
-    if let Some(s) = &args.status {
-        let (_, name) = match_status(s).with_context(|| format!("unknown status {s:?}"))?;
-        filter.status = Some(name.to_string());
-    }
-    filter.source = args.source.clone();
-    filter.telecaller = args.telecaller.clone();
-    filter.start_date = args.start_date;
-    filter.end_date = args.end_date;
-    filter.unassigned_only = args.unassigned_only;
+    .parse()
+    .context("the filter options")?;
     let columns = select_columns(Some(&args.columns)).map_err(anyhow::Error::msg)?;
     let store = crate::app::open_store(&config).await?;
     let started = Instant::now();

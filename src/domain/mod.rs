@@ -3,8 +3,13 @@
 //! Everything here is parsed at the edge and unit-tested without a server:
 //! phone numbers ([`phone`]), the pipeline ([`pipeline`]), the lead and its
 //! create/patch inputs ([`lead`], [`lead_input`], [`lead_patch`]), PII
-//! masking ([`pii`]), roles ([`role`]) and IST dates ([`mod@ist`]).
+//! masking ([`pii`]), roles ([`role`]), the acting account ([`actor`]),
+//! assignment rules ([`assignment`]), account fields ([`account`]) and IST
+//! dates ([`mod@ist`]).
 
+pub mod account;
+pub mod actor;
+pub mod assignment;
 pub mod error;
 pub mod ist;
 pub mod lead;
@@ -15,6 +20,9 @@ pub mod pii;
 pub mod pipeline;
 pub mod role;
 
+pub use account::{AccountError, parse_email, parse_name};
+pub use actor::Actor;
+pub use assignment::Reassigned;
 pub use error::DomainError;
 pub use ist::{IST, ist, ist_today, to_ist, today_ist};
 pub use lead::{Lead, RemarkEntry, StatusEntry};

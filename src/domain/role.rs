@@ -47,6 +47,8 @@ pub enum Capability {
     SeeUnmaskedPii,
     /// See and download other users' export jobs and files.
     SeeOthersExports,
+    /// See and cancel other users' import jobs and read their import reports.
+    SeeOthersImports,
     /// Open the telecaller desk and summary.
     TelecallerDesk,
     /// List, create, approve, disable users, change roles, reset passwords.
@@ -101,7 +103,9 @@ impl AccountType {
                 matches!(self, MasterAdmin | Admin | OpsTeam | Telecaller)
             }
             AssignLeads | Import | Export => matches!(self, MasterAdmin | Admin | OpsTeam),
-            DeleteLeads | MergeSources | ManageUsers => matches!(self, MasterAdmin | Admin),
+            DeleteLeads | MergeSources | ManageUsers | SeeOthersImports => {
+                matches!(self, MasterAdmin | Admin)
+            }
             SeeUnmaskedPii | SeeOthersExports | Backups | ReadAudit => self == MasterAdmin,
         }
     }
@@ -230,6 +234,7 @@ mod tests {
         (Export, [true, true, true, false, false]),
         (SeeUnmaskedPii, [true, false, false, false, false]),
         (SeeOthersExports, [true, false, false, false, false]),
+        (SeeOthersImports, [true, true, false, false, false]),
         (TelecallerDesk, [true, true, true, true, false]),
         (ManageUsers, [true, true, false, false, false]),
         (Backups, [true, false, false, false, false]),
@@ -238,7 +243,7 @@ mod tests {
 
     #[test]
     fn capability_table_matches_design() {
-        assert_eq!(TABLE.len(), 13, "one row per capability");
+        assert_eq!(TABLE.len(), 14, "one row per capability");
         for (cap, row) in TABLE {
             for (role, want) in AccountType::ALL.into_iter().zip(row) {
                 assert_eq!(role.can(*cap), *want, "{role} {cap:?}");

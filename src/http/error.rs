@@ -13,6 +13,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::request_id;
+use crate::domain::DomainError;
+use crate::import::ImportError;
+use crate::service::ServiceError;
 use crate::store::StoreError;
 
 /// Everything a handler can fail with.
@@ -72,6 +75,54 @@ impl From<StoreError> for AppError {
             StoreError::Conflict(what) => AppError::Conflict(format!("already exists ({what})")),
             other => AppError::Internal(other.into()),
         }
+    }
+}
+
+/// The one mapping of a use-case's failure to an answer.
+impl From<ServiceError> for AppError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Unauthenticated(m) => AppError::Unauthorized(m),
+            ServiceError::Forbidden(m) => AppError::Forbidden(m),
+            ServiceError::NotFound(m) => AppError::NotFound(m),
+            ServiceError::Conflict(m) => AppError::Conflict(m),
+            ServiceError::Gone(m) => AppError::Gone(m),
+            ServiceError::Invalid(m) => AppError::Unprocessable(m),
+            ServiceError::Malformed(m) => AppError::BadRequest(m),
+            ServiceError::TooLarge(m) => AppError::PayloadTooLarge(m),
+            ServiceError::Unsupported(m) => AppError::UnsupportedMediaType(m),
+            ServiceError::Throttled {
+                message,
+                retry_after,
+            } => AppError::TooManyRequests {
+                message,
+                retry_after,
+            },
+            ServiceError::Busy {
+                message,
+                retry_after,
+            } => AppError::Unavailable {
+                message,
+                retry_after,
+            },
+            // the messages start with the field name (DESIGN §3)
+            ServiceError::Domain(e) => AppError::Unprocessable(e.to_string()),
+            ServiceError::Account(e) => AppError::Unprocessable(e.to_string()),
+            ServiceError::Store(e) => e.into(),
+            ServiceError::Internal(e) => AppError::Internal(e),
+        }
+    }
+}
+
+impl From<DomainError> for AppError {
+    fn from(e: DomainError) -> Self {
+        ServiceError::from(e).into()
+    }
+}
+
+impl From<ImportError> for AppError {
+    fn from(e: ImportError) -> Self {
+        ServiceError::from(e).into()
     }
 }
 

@@ -13,7 +13,7 @@ use super::AppState;
 use super::error::AppError;
 use crate::auth::token;
 use crate::config::IpNet;
-use crate::domain::AccountType;
+use crate::domain::{AccountType, Actor};
 use crate::store::User;
 
 /// Name of the session cookie.
@@ -122,6 +122,23 @@ impl CurrentUser {
     /// The user's role.
     pub fn role(&self) -> AccountType {
         self.user.account_type
+    }
+
+    /// The user as the use-cases see them.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            id: self.user.id,
+            login: self.user.email.clone(),
+            role: self.user.account_type,
+        }
+    }
+}
+
+/// The signed-in account, for handlers that need no more than who acts.
+impl FromRequestParts<AppState> for Actor {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        Ok(CurrentUser::from_request_parts(parts, state).await?.actor())
     }
 }
 

@@ -5,11 +5,8 @@
 //! is listed), so the document cannot drift from the code. A table instead
 //! of `utoipa`: no proc-macro dependency, and one place to read the API.
 
-use axum::routing::get;
-use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 
-use super::AppState;
 use crate::domain::Capability;
 use crate::store::filter::LEAD_COLUMNS;
 
@@ -564,15 +561,6 @@ pub const ROUTES: &[RouteDoc] = &[
         "Restored",
     ),
 ];
-
-/// `GET /api/openapi.json`.
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/openapi.json", get(serve))
-}
-
-async fn serve() -> Json<Value> {
-    Json(document())
-}
 
 fn schema_ref(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })

@@ -1,24 +1,11 @@
 //! The request id: taken from a sane incoming `x-request-id` (a proxy's) or
 //! made here, echoed on every response, put in every log line and in every
-//! 500 body, so a user's report can be matched to the log.
+//! 500 body, so a user's report can be matched to the log. The task-local
+//! itself is `telemetry::request_id` (the service layer reads it too).
 
 use axum::http::HeaderMap;
 
-tokio::task_local! {
-    static REQUEST_ID: String;
-}
-
-/// The id of the request being handled, or `-` outside one.
-pub fn current() -> String {
-    REQUEST_ID
-        .try_with(Clone::clone)
-        .unwrap_or_else(|_| "-".into())
-}
-
-/// Runs `f` with `id` as the current request id.
-pub async fn scope<F: std::future::Future>(id: String, f: F) -> F::Output {
-    REQUEST_ID.scope(id, f).await
-}
+pub use crate::telemetry::request_id::{current, scope};
 
 /// The incoming id when it is short and plain, else a fresh one.
 pub fn from_headers(headers: &HeaderMap) -> String {

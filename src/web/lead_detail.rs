@@ -11,6 +11,7 @@ use super::data;
 use super::page::{Layout, PageError, PageResult, PageUser, render, see_other};
 use crate::domain::{Capability, Lead, to_ist};
 use crate::http::AppState;
+use crate::service::ServiceError;
 
 /// A lead id from the path; anything else is an unknown page.
 pub(super) fn lead_id(text: &str) -> Result<Uuid, PageError> {
@@ -195,7 +196,7 @@ pub(super) async fn page(
     Query(q): Query<DetailQuery>,
 ) -> PageResult {
     let id = lead_id(&id)?;
-    let lead = data::get(&state, &user.0, id)
+    let lead = data::get(&state, &user.actor(), id)
         .await?
         .ok_or(PageError::NotFound)?;
     let notice = match q.done.as_deref() {
@@ -233,21 +234,22 @@ pub(super) async fn add_remark(
 ) -> PageResult {
     require_edit(&user)?;
     let id = lead_id(&id)?;
-    match data::add_remark(&state, &user.0, id, f.remark.clone()).await? {
-        Ok(Some(_)) => Ok(see_other(&format!("/leads/{id}?done=remark#timeline"))),
-        Ok(None) => Err(PageError::NotFound),
-        Err(e) => {
-            let lead = data::get(&state, &user.0, id)
+    let actor = user.actor();
+    match crate::service::leads::add_remark(&state, &actor, id, f.remark.clone()).await {
+        Ok(_) => Ok(see_other(&format!("/leads/{id}?done=remark#timeline"))),
+        Err(ServiceError::Domain(e)) => {
+            let lead = data::get(&state, &actor, id)
                 .await?
                 .ok_or(PageError::NotFound)?;
             let mut view = show(&user, lead, None);
             view.remark = f.remark;
             view.remark_error = Some(match e {
                 crate::domain::DomainError::Empty { .. } => "Write a remark first.".into(),
-                other => other.to_string(),
+                other => super::page::capitalise(&other.to_string()),
             });
             Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &view))
         }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -259,8 +261,6 @@ pub(super) async fn call_done(
 ) -> PageResult {
     require_edit(&user)?;
     let id = lead_id(&id)?;
-    data::call_done(&state, &user.0, id)
-        .await?
-        .ok_or(PageError::NotFound)?;
+    crate::service::leads::call_done(&state, &user.actor(), id).await?;
     Ok(see_other(&format!("/leads/{id}?done=called")))
 }

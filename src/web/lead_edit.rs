@@ -252,7 +252,7 @@ pub(super) async fn form(
 ) -> PageResult {
     require_edit(&user)?;
     let id = lead_id(&id)?;
-    let lead = data::get(&state, &user.0, id)
+    let lead = data::get(&state, &user.actor(), id)
         .await?
         .ok_or(PageError::NotFound)?;
     Ok(render(
@@ -368,19 +368,28 @@ pub(super) async fn submit(
 ) -> PageResult {
     require_edit(&user)?;
     let id = lead_id(&id)?;
-    let lead = data::get(&state, &user.0, id)
+    let lead = data::get(&state, &user.actor(), id)
         .await?
         .ok_or(PageError::NotFound)?;
     let form: HashMap<String, String> = fields.into_iter().collect();
     let (patch, mut errors) = patch_from_form(&user, &lead, &form);
     if errors.is_empty() {
-        match patch.validate() {
+        match patch.clone().validate() {
             Err(e) => {
                 errors.insert(e.field(), (capitalise(&e.to_string()), None));
             }
-            Ok(valid) => match data::patch(&state, &user.0, id, valid).await? {
+            Ok(_) => match data::patch(&state, &user.actor(), id, patch).await? {
                 PatchOutcome::Saved => return Ok(see_other(&format!("/leads/{id}?done=saved"))),
                 PatchOutcome::NotFound => return Err(PageError::NotFound),
+                PatchOutcome::Invalid(m) => {
+                    let field = m.split(':').next().unwrap_or("name");
+                    let key = GROUPS
+                        .iter()
+                        .flat_map(|(_, specs)| specs.iter())
+                        .find(|s| s.key == field)
+                        .map_or("name", |s| s.key);
+                    errors.insert(key, (capitalise(&m), None));
+                }
                 PatchOutcome::DuplicatePhone(other) => {
                     errors.insert(
                         "phone_number",

@@ -7,7 +7,6 @@ use std::time::Instant;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode};
-use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::columns::{self, COLUMNS, TablePrefs};
@@ -18,7 +17,8 @@ use super::page::{
 };
 use crate::domain::{Stage, Status};
 use crate::http::AppState;
-use crate::store::StatusCount;
+use crate::service::desk::StatusSummary;
+use crate::service::leads::FilterQuery;
 use crate::store::filter::{LeadFilter, LeadOrder, LeadSortKey};
 
 /// Page sizes offered; the first is the default.
@@ -89,64 +89,29 @@ impl LeadsQuery {
     }
 }
 
-// TODO(service): move to service/ once it lands (leads filter parse with scope).
-/// The filter the query asks for within the user's scope, and a message
-/// for each value that could not be read (that filter is then left out).
-fn parse_filter(q: &LeadsQuery, user: &PageUser) -> (LeadFilter, Vec<String>) {
-    let mut f = LeadFilter::default();
-    let mut errors = Vec::new();
-    let no_nul = |field: &str, v: &str, errors: &mut Vec<String>| {
-        if v.contains('\0') {
-            errors.push(format!("{field}: must not contain the NUL character"));
-            false
-        } else {
-            true
-        }
-    };
-    if let Some(s) = given(&q.search)
-        && no_nul("Search", s, &mut errors)
-    {
-        f.add_search(s);
-    }
-    if let Some(s) = given(&q.stage) {
-        match s.parse::<Stage>() {
-            Ok(stage) => f.stage = Some(stage),
-            Err(_) => errors.push(format!("Stage: there is no stage {s:?}")),
+impl LeadsQuery {
+    /// The filters as the service reads them (a telecaller's scope is the
+    /// service's; the telecaller filters are not offered to them).
+    fn filters(&self, scoped: bool) -> FilterQuery {
+        FilterQuery {
+            search: self.search.clone(),
+            stage: self.stage.clone(),
+            status: self.status.clone(),
+            source: self.source.clone(),
+            telecaller: if scoped {
+                None
+            } else {
+                self.telecaller.clone()
+            },
+            start_date: self.start_date.clone(),
+            end_date: self.end_date.clone(),
+            unassigned_only: if scoped {
+                None
+            } else {
+                self.unassigned_only.clone()
+            },
         }
     }
-    if let Some(s) = given(&q.status) {
-        match Status::parse(s) {
-            Ok(status) => f.status = Some(status.name().to_string()),
-            Err(_) => errors.push(format!("Status: there is no status {s:?}")),
-        }
-    }
-    if let Some(s) = given(&q.source)
-        && no_nul("Source", s, &mut errors)
-    {
-        f.source = Some(s.to_string());
-    }
-    let own = data::scope(&user.0);
-    if own.is_none() {
-        if let Some(s) = given(&q.telecaller)
-            && no_nul("Telecaller", s, &mut errors)
-        {
-            f.telecaller = Some(s.to_string());
-        }
-        f.unassigned_only = given(&q.unassigned_only).is_some_and(|v| v != "0" && v != "false");
-    }
-    for (label, value, slot) in [
-        ("Imported from", &q.start_date, &mut f.start_date),
-        ("Imported to", &q.end_date, &mut f.end_date),
-    ] {
-        if let Some(v) = given(value) {
-            match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-                Ok(d) => *slot = Some(d),
-                Err(_) => errors.push(format!("{label}: {v:?} is not a date (YYYY-MM-DD)")),
-            }
-        }
-    }
-    f.own_only = own;
-    (f, errors)
 }
 
 /// The key's natural first direction: names A→Z, dates newest first, the
@@ -259,7 +224,9 @@ pub(super) async fn page(
     Query(q): Query<LeadsQuery>,
 ) -> PageResult {
     let started = Instant::now();
-    let (filter, errors) = parse_filter(&q, &user);
+    let actor = user.actor();
+    let scoped = actor.lead_scope().is_some();
+    let (good, filter, errors) = data::filter(&actor, &q.filters(scoped));
     let order = parse_order(&q);
     let limit = given(&q.limit)
         .and_then(|v| v.parse::<u32>().ok())
@@ -270,13 +237,15 @@ pub(super) async fn page(
         .filter(|n| *n >= 1)
         .unwrap_or(1);
     // the tabs count every stage under the other filters
-    let mut tab_filter = filter.clone();
-    tab_filter.stage = None;
-    tab_filter.status = None;
+    let tab_filters = FilterQuery {
+        stage: None,
+        status: None,
+        ..good
+    };
     let (listed, summary, prefs) = tokio::join!(
-        data::list(&state, &user.0, &filter, order, page, limit),
-        data::summary(&state, &tab_filter),
-        state.store.get_prefs(user.0.user.id),
+        data::list(&state, &actor, &filter, order, page, limit),
+        crate::service::desk::status_summary(&state, &actor, tab_filters),
+        state.store.get_prefs(actor.id),
     );
     let (mut leads, total) = listed?;
     let pages = u32::try_from((total + i64::from(limit) - 1) / i64::from(limit))
@@ -285,7 +254,7 @@ pub(super) async fn page(
     if page > pages {
         // a link to a page that no longer exists: show the last one
         page = pages;
-        leads = data::list(&state, &user.0, &filter, order, page, limit)
+        leads = data::list(&state, &actor, &filter, order, page, limit)
             .await?
             .0;
     }
@@ -379,8 +348,8 @@ pub(super) async fn page(
     Ok(r)
 }
 
-fn stage_tabs(q: &LeadsQuery, filter: &LeadFilter, summary: &[StatusCount]) -> Vec<Tab> {
-    let all: i64 = summary.iter().map(|c| c.count).sum();
+fn stage_tabs(q: &LeadsQuery, filter: &LeadFilter, summary: &StatusSummary) -> Vec<Tab> {
+    let all = summary.total_leads;
     let mut tabs = vec![Tab {
         label: "All stages".into(),
         count: thousands(all),
@@ -388,11 +357,7 @@ fn stage_tabs(q: &LeadsQuery, filter: &LeadFilter, summary: &[StatusCount]) -> V
         current: filter.stage.is_none(),
     }];
     for s in Stage::all() {
-        let n: i64 = summary
-            .iter()
-            .filter(|c| c.stage == s)
-            .map(|c| c.count)
-            .sum();
+        let n = summary.stage_totals.get(s.code()).copied().unwrap_or(0);
         tabs.push(Tab {
             label: format!("{} {}", s.code(), s.label()),
             count: thousands(n),
@@ -404,22 +369,25 @@ fn stage_tabs(q: &LeadsQuery, filter: &LeadFilter, summary: &[StatusCount]) -> V
 }
 
 /// The statuses of the chosen stage that hold leads, in pipeline order, with their counts.
-fn status_chips(q: &LeadsQuery, filter: &LeadFilter, summary: &[StatusCount]) -> Vec<Chip> {
+fn status_chips(q: &LeadsQuery, filter: &LeadFilter, summary: &StatusSummary) -> Vec<Chip> {
     // all 35 statuses at once are noise: the chips follow the chosen stage
     // (and a chosen status, so it can be taken off)
     let stages: Vec<Stage> = match (filter.stage, &filter.status) {
         (Some(s), _) => vec![s],
-        (None, Some(status)) => Status::parse(status).map(|s| vec![s.stage()]).unwrap_or_default(),
+        (None, Some(status)) => Status::parse(status)
+            .map(|s| vec![s.stage()])
+            .unwrap_or_default(),
         (None, None) => Vec::new(),
     };
     let mut chips = Vec::new();
     for stage in stages {
         for name in stage.statuses() {
-            let n: i64 = summary
-                .iter()
-                .filter(|c| c.stage == stage && c.status == *name)
-                .map(|c| c.count)
-                .sum();
+            let n = summary
+                .summary
+                .get(stage.code())
+                .and_then(|m| m.get(*name))
+                .copied()
+                .unwrap_or(0);
             if n == 0 && filter.status.as_deref() != Some(name) {
                 continue;
             }
@@ -486,6 +454,7 @@ pub(super) async fn save_prefs(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let prefs = TablePrefs::from_form(&fields);
+    // TODO(service): move to service/ once it lands (per-user page preferences)
     state
         .store
         .set_prefs(user.0.user.id, &prefs.to_json())

@@ -22,6 +22,11 @@ impl PageUser {
     pub fn can(&self, cap: Capability) -> bool {
         self.0.role().can(cap)
     }
+
+    /// Who acts, for the service layer.
+    pub fn actor(&self) -> crate::domain::Actor {
+        self.0.actor()
+    }
 }
 
 /// True for a request htmx sent (a boosted link or form).
@@ -232,6 +237,28 @@ pub enum PageError {
 impl From<StoreError> for PageError {
     fn from(e: StoreError) -> Self {
         PageError::Internal(e.into())
+    }
+}
+
+impl From<crate::service::ServiceError> for PageError {
+    fn from(e: crate::service::ServiceError) -> Self {
+        use crate::service::ServiceError as E;
+        match e {
+            E::NotFound(_) => PageError::NotFound,
+            E::Forbidden(m) => PageError::Forbidden(capitalise(&m)),
+            E::Internal(e) => PageError::Internal(e),
+            other => PageError::Internal(anyhow::anyhow!("{other}")),
+        }
+    }
+}
+
+/// `text` with its first letter in capitals (service messages are
+/// sentence fragments).
+pub fn capitalise(text: &str) -> String {
+    let mut c = text.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
     }
 }
 

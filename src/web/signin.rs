@@ -6,11 +6,12 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::data::{self, SignInError};
-use super::page::{Layout, PageResult, render, safe_next, see_other};
+use super::data;
+use super::page::{Layout, PageResult, capitalise, render, safe_next, see_other};
 use crate::auth::token;
 use crate::http::AppState;
 use crate::http::extract::{ClientIp, session_cookie};
+use crate::service::ServiceError;
 
 #[derive(askama::Template)]
 #[template(path = "login.html")]
@@ -81,47 +82,44 @@ pub(super) async fn submit(
         };
         Ok(render(status, &page))
     };
-    match data::sign_in(&state, &f.login, &f.password, ip).await {
-        Ok((_user, token)) => {
+    match crate::service::auth::login(&state, &f.login, &f.password, ip).await {
+        Ok(signed_in) => {
             let mut r = see_other(&next);
-            if let Ok(v) = HeaderValue::from_str(&data::session_cookie(&state, Some(&token))) {
+            let cookie = data::session_cookie(&state, Some(&signed_in.token));
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
                 r.headers_mut().append(header::SET_COOKIE, v);
             }
             Ok(r)
         }
-        Err(SignInError::Credentials) => failed(
+        Err(ServiceError::Unauthenticated(_)) => failed(
             StatusCode::UNAUTHORIZED,
             "The e-mail, user name or password is not right. Check them and try again.".into(),
         ),
-        Err(SignInError::Pending) => failed(
-            StatusCode::FORBIDDEN,
-            "This account is waiting for approval by an administrator.".into(),
-        ),
-        Err(SignInError::Disabled) => failed(
-            StatusCode::FORBIDDEN,
-            "This account is disabled. Ask an administrator to enable it.".into(),
-        ),
-        Err(SignInError::Throttled(wait)) => {
+        // pending or disabled, told only to someone who knows the password
+        Err(ServiceError::Forbidden(m)) => {
+            failed(StatusCode::FORBIDDEN, format!("{}.", capitalise(&m)))
+        }
+        Err(ServiceError::Throttled { retry_after, .. }) => {
             let mut r = failed(
                 StatusCode::TOO_MANY_REQUESTS,
                 format!(
                     "Too many failed sign-in attempts. Try again in {}.",
-                    wait_text(wait)
+                    wait_text(retry_after)
                 ),
             )?;
-            if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+            if let Ok(v) = HeaderValue::from_str(&retry_after.as_secs().max(1).to_string()) {
                 r.headers_mut().insert(header::RETRY_AFTER, v);
             }
             Ok(r)
         }
-        Err(SignInError::Store(e)) => Err(e.into()),
+        Err(e) => Err(e.into()),
     }
 }
 
 /// `POST /logout`: ends this session (if any is left) and clears the cookie.
 pub(super) async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
     if let Some(t) = session_cookie(&headers) {
-        state.store.delete_session(&token::hash(t)).await?;
+        crate::service::auth::logout(&state, &token::hash(t)).await?;
     }
     let mut r = see_other("/login?signed_out=1");
     if let Ok(v) = HeaderValue::from_str(&data::session_cookie(&state, None)) {

@@ -393,7 +393,7 @@ async fn web_workspace_filters_sort_and_prefs(app: TestApp) {
     // a bad filter value is reported, not a failure
     let (status, body) = page(&app, &cookie, "/leads?start_date=tomorrow").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(body.contains("is not a date"), "{body}");
+    assert!(body.contains("start_date: invalid date"), "{body}");
     // the column chooser is remembered per user
     let r = post_form(
         &app,

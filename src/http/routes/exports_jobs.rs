@@ -27,7 +27,6 @@ use super::exports_download::download;
 use crate::domain::Capability;
 use crate::export::engine::select_columns;
 use crate::http::AppState;
-use crate::http::audit::audit;
 use crate::http::error::{AppError, AppResult};
 use crate::http::extract::{ApiPath, ApiQuery, CurrentUser};
 use crate::http::permissions::require;
@@ -116,7 +115,7 @@ async fn create(
     let format = parse_format(req.format.as_deref())?;
     // Telecallers (the only role whose filter is narrowed to their own
     // leads, which the stored JSON would not keep) cannot export at all.
-    let filter = req.filters.into_filter(&current)?;
+    let filter = req.filters.into_filter(&current.actor())?;
     let columns = select_columns(req.columns.as_deref()).map_err(AppError::Unprocessable)?;
     let new = NewExportJob {
         id: Uuid::new_v4(),
@@ -300,4 +299,9 @@ async fn events(
         }
     });
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// Audits through the service (until this file's use-cases move there).
+async fn audit(state: &AppState, current: &CurrentUser, action: &str, details: serde_json::Value) {
+    crate::service::audit::record(state, &current.actor(), action, details).await
 }

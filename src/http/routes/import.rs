@@ -24,7 +24,6 @@ use uuid::Uuid;
 
 use crate::domain::{AccountType, Capability, today_ist};
 use crate::http::AppState;
-use crate::http::audit::audit;
 use crate::http::error::{AppError, AppResult};
 use crate::http::extract::{ApiPath, CurrentUser};
 use crate::http::permissions::require;
@@ -60,18 +59,6 @@ pub fn routes(limit: u64) -> Router<AppState> {
             "/api/driver-onboarding/import-leads/jobs/{id}",
             get(one_job).delete(cancel_job),
         )
-}
-
-impl From<ImportError> for AppError {
-    fn from(e: ImportError) -> Self {
-        match e {
-            ImportError::Invalid(m) => AppError::Unprocessable(m),
-            ImportError::TooLarge(m) => AppError::PayloadTooLarge(m),
-            ImportError::Unsupported(m) => AppError::UnsupportedMediaType(m),
-            ImportError::Io(e) => AppError::Internal(e.into()),
-            ImportError::Store(e) => e.into(),
-        }
-    }
 }
 
 fn multipart_error(e: MultipartError) -> AppError {
@@ -597,4 +584,9 @@ fn report_response(body: Body, id: Uuid) -> Response {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     response
+}
+
+/// Audits through the service (until this file's use-cases move there).
+async fn audit(state: &AppState, current: &CurrentUser, action: &str, details: serde_json::Value) {
+    crate::service::audit::record(state, &current.actor(), action, details).await
 }

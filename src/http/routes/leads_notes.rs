@@ -7,14 +7,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::leads::{not_found, now, present, scope};
-use crate::domain::error::reject_nul;
-use crate::domain::{Capability, DomainError, Lead};
+use crate::domain::{Actor, Lead};
 use crate::http::AppState;
 use crate::http::error::AppResult;
-use crate::http::extract::{ApiJson, ApiPath, CurrentUser};
-use crate::http::permissions::require;
-use crate::store::LeadEdit;
+use crate::http::extract::{ApiJson, ApiPath};
+use crate::service::leads;
 
 /// The call-note routes.
 pub fn routes() -> Router<AppState> {
@@ -29,38 +26,12 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-async fn edit_one(
-    state: &AppState,
-    current: &CurrentUser,
-    id: Uuid,
-    edit: LeadEdit,
-) -> AppResult<Lead> {
-    let out = state
-        .store
-        .update_leads(&[id], scope(current).as_deref(), edit)
-        .await?;
-    out.changed.into_iter().next().ok_or_else(not_found)
-}
-
 async fn call_done(
     State(state): State<AppState>,
-    current: CurrentUser,
+    actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<Json<Lead>> {
-    require(&current, Capability::EditLeads)?;
-    let at = now();
-    let lead = edit_one(
-        &state,
-        &current,
-        id,
-        Box::new(move |lead: &mut Lead| {
-            lead.last_called = Some(at);
-            lead.updated_at = at;
-            true
-        }),
-    )
-    .await?;
-    Ok(Json(present(&current, lead)))
+    Ok(Json(leads::call_done(&state, &actor, id).await?))
 }
 
 #[derive(Deserialize)]
@@ -70,25 +41,11 @@ struct RemarkBody {
 
 async fn add_remark(
     State(state): State<AppState>,
-    current: CurrentUser,
+    actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<RemarkBody>,
 ) -> AppResult<Json<Value>> {
-    require(&current, Capability::EditLeads)?;
-    reject_nul("remark", &body.remark)?;
-    if body.remark.trim().is_empty() {
-        return Err(DomainError::Empty { field: "remark" }.into());
-    }
-    let actor = current.user.email.clone();
-    let at = now();
-    let lead = edit_one(
-        &state,
-        &current,
-        id,
-        // the NUL was rejected above, so add_remark cannot fail here
-        Box::new(move |lead: &mut Lead| lead.add_remark(&body.remark, &actor, at).is_ok()),
-    )
-    .await?;
+    let lead = leads::add_remark(&state, &actor, id, body.remark).await?;
     Ok(Json(json!({
         "remarks": lead.remarks,
         "remarks_history": lead.remarks_history,
@@ -97,15 +54,10 @@ async fn add_remark(
 
 async fn remarks(
     State(state): State<AppState>,
-    current: CurrentUser,
+    actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<Json<Value>> {
-    require(&current, Capability::ReadLeads)?;
-    let lead = state
-        .store
-        .get_lead(id, scope(&current).as_deref())
-        .await?
-        .ok_or_else(not_found)?;
+    let lead = leads::get(&state, &actor, id).await?;
     Ok(Json(json!({
         "id": lead.id,
         "remarks": lead.remarks,

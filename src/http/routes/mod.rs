@@ -1,5 +1,7 @@
-//! Route handlers, one file per area of the API.
+//! Route handlers, one file per area of the API. Each handler parses the
+//! request, calls one use-case of [`crate::service`] and shapes the answer.
 
+pub mod audit;
 pub mod auth;
 pub mod backups;
 pub mod export;
@@ -12,4 +14,5 @@ mod leads_bulk;
 mod leads_notes;
 mod leads_summary;
 pub mod metrics;
+pub mod openapi;
 pub mod users;

@@ -15,7 +15,6 @@ use super::auth::{check_email, check_name, parse_account_type};
 use crate::auth::password;
 use crate::domain::{AccountStatus, AccountType, Capability};
 use crate::http::AppState;
-use crate::http::audit::audit;
 use crate::http::error::{AppError, AppResult};
 use crate::http::extract::{ApiJson, ApiPath, CurrentUser};
 use crate::http::permissions::require;
@@ -242,4 +241,9 @@ async fn reset_password(
         "user": user,
         "temporary_password": temporary,
     })))
+}
+
+/// Audits through the service (until this file's use-cases move there).
+async fn audit(state: &AppState, current: &CurrentUser, action: &str, details: serde_json::Value) {
+    crate::service::audit::record(state, &current.actor(), action, details).await
 }

@@ -1,0 +1,17 @@
+//! `GET /api/openapi.json`: the document built by [`crate::http::openapi`].
+
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::Value;
+
+use crate::http::AppState;
+use crate::http::openapi::document;
+
+/// The document's route.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/openapi.json", get(serve))
+}
+
+async fn serve() -> Json<Value> {
+    Json(document())
+}

@@ -1,0 +1,131 @@
+//! Backups (master_admin only, DESIGN §2 and §6): create (a background job
+//! of kind `backup`), list, read, delete, restore (synchronous: one
+//! transaction, after the automatic backup). The work is in
+//! [`crate::backup`] and `jobs/backup_job.rs`; each change is audited.
+
+use serde_json::json;
+use uuid::Uuid;
+
+use super::jobs::{self, JobSpec};
+use super::{ServiceError, ServiceResult, Services, audit, require};
+use crate::backup::{self, BackupInfo, RestoreError, Restored};
+use crate::domain::{Actor, Capability};
+use crate::jobs::files::ByteStream;
+use crate::store::{ExportJob, JobKind};
+
+/// Where the API serves backups (named in the answer to a second backup).
+pub const BASE: &str = "/api/driver-onboarding/backups";
+
+/// Queues a backup job: at most one is queued or running in the whole
+/// queue, a second is a conflict naming the one there is.
+pub async fn create(svc: &Services, actor: &Actor) -> ServiceResult<ExportJob> {
+    require(actor, Capability::Backups)?;
+    let job = jobs::enqueue(svc, actor, JobSpec::new(JobKind::Backup, "jsonl.gz")).await?;
+    audit::record(
+        svc,
+        actor,
+        "backup.create",
+        json!({ "job_id": job.id, "backup_id": job.id }),
+    )
+    .await;
+    Ok(job)
+}
+
+/// The latest backup jobs.
+pub async fn jobs(
+    svc: &Services,
+    actor: &Actor,
+    limit: Option<i64>,
+) -> ServiceResult<Vec<ExportJob>> {
+    jobs::list(svc, actor, JobKind::Backup, limit).await
+}
+
+/// One backup job.
+pub async fn job(svc: &Services, actor: &Actor, id: Uuid) -> ServiceResult<ExportJob> {
+    jobs::visible(svc, actor, JobKind::Backup, id).await
+}
+
+/// Every backup kept, newest first.
+pub async fn list(svc: &Services, actor: &Actor) -> ServiceResult<Vec<BackupInfo>> {
+    require(actor, Capability::Backups)?;
+    Ok(backup::list(&svc.backups)
+        .await
+        .map_err(anyhow::Error::from)?)
+}
+
+async fn found(svc: &Services, id: Uuid) -> ServiceResult<BackupInfo> {
+    backup::find(&svc.backups, id)
+        .await
+        .map_err(anyhow::Error::from)?
+        .ok_or_else(|| ServiceError::NotFound("no such backup".into()))
+}
+
+/// A backup's file, whole (audited).
+pub async fn download(
+    svc: &Services,
+    actor: &Actor,
+    id: Uuid,
+) -> ServiceResult<(BackupInfo, ByteStream)> {
+    require(actor, Capability::Backups)?;
+    let b = found(svc, id).await?;
+    let stream = svc
+        .backups
+        .read(&b.key, 0, b.bytes)
+        .await
+        .map_err(anyhow::Error::from)?;
+    audit::record(svc, actor, "backup.download", json!({ "backup_id": b.id })).await;
+    Ok((b, stream))
+}
+
+/// Deletes a backup (audited).
+pub async fn delete(svc: &Services, actor: &Actor, id: Uuid) -> ServiceResult<BackupInfo> {
+    require(actor, Capability::Backups)?;
+    let b = found(svc, id).await?;
+    svc.backups
+        .delete(&b.key)
+        .await
+        .map_err(anyhow::Error::from)?;
+    audit::record(
+        svc,
+        actor,
+        "backup.delete",
+        json!({ "backup_id": b.id, "leads": b.leads }),
+    )
+    .await;
+    Ok(b)
+}
+
+/// Replaces every lead with the backup's, after an automatic backup; one
+/// restore at a time per process (two must not interleave, nor a restore
+/// with the automatic backup it takes first).
+pub async fn restore(svc: &Services, actor: &Actor, id: Uuid) -> ServiceResult<Restored> {
+    require(actor, Capability::Backups)?;
+    let b = found(svc, id).await?;
+    let _guard = svc.backup_lock.clone().try_lock_owned().map_err(|_| {
+        ServiceError::Conflict("a restore is already running; try again when it ends".into())
+    })?;
+    let open = backup::stored(&svc.backups, &b);
+    let (store, files) = (svc.store.clone(), svc.backups.clone());
+    // On a task of its own: a client that hangs up does not cut it short.
+    let done = tokio::spawn(async move { backup::restore(store.as_ref(), &files, id, open).await })
+        .await
+        .map_err(anyhow::Error::from)?;
+    let done = match done {
+        Ok(d) => d,
+        Err(RestoreError::Invalid(e)) => {
+            return Err(ServiceError::Invalid(format!(
+                "backup {id} cannot be restored: {e}"
+            )));
+        }
+        Err(RestoreError::Failed(e)) => return Err(ServiceError::Internal(e)),
+    };
+    audit::record(
+        svc,
+        actor,
+        "backup.restore",
+        json!({ "backup_id": id, "restored": done.restored, "replaced": done.replaced,
+                "pre_restore_backup": done.pre_restore_backup.id }),
+    )
+    .await;
+    Ok(done)
+}

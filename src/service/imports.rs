@@ -1,0 +1,351 @@
+//! Imports of uploaded files: above `PULSE_IMPORT_JOB_THRESHOLD` the upload
+//! is kept in the uploads' file store and an import job queued; below it
+//! the file is imported now (`import::run`), its report kept under
+//! `PULSE_DATA_DIR/import-reports` with a sidecar naming its owner. Import
+//! jobs: view, cancel; reports of both kinds.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::jobs::{self, JobSpec};
+use super::{ServiceError, ServiceResult, Services, audit, require};
+use crate::domain::{Actor, Capability, today_ist};
+use crate::import::ImportError;
+use crate::import::row::RowDefaults;
+use crate::import::run::{Action, ImportRequest, import_file};
+use crate::jobs::files::ByteStream;
+use crate::jobs::import_job::{ImportParams, upload_key};
+use crate::store::{ExportJob, JobKind, JobStatus};
+
+/// An uploaded file, on local disk (the caller deletes it afterwards).
+#[derive(Debug, Clone)]
+pub struct Upload {
+    /// Where it is.
+    pub path: PathBuf,
+    /// Its name as uploaded.
+    pub name: String,
+    /// Its size.
+    pub bytes: u64,
+    /// Its SHA-256, hex.
+    pub sha256: String,
+}
+
+/// An import as asked for.
+#[derive(Debug, Clone)]
+pub struct ImportForm {
+    /// The file.
+    pub upload: Upload,
+    /// Telecaller ids → logins (a mongoexport of the original `users`).
+    pub users: HashMap<String, String>,
+    /// The source of every lead, unless read from the file.
+    pub lead_source: Option<String>,
+    /// The import date of every lead (today in IST unless given).
+    pub lead_date: Option<NaiveDate>,
+    /// Read each lead's source from the file when it has one.
+    pub read_source_from_file: bool,
+    /// What to do with a lead whose phone number exists.
+    pub action: Action,
+}
+
+/// A synchronous import's result.
+#[derive(Debug)]
+pub struct ImportDone {
+    /// Its id (its report's).
+    pub id: Uuid,
+    /// The counts and the file's shape, as an import job's `result` has them.
+    pub result: Value,
+    /// How long it took.
+    pub seconds: f64,
+    /// All report lines.
+    pub report_lines: u64,
+    /// The first report lines.
+    pub shown: Value,
+}
+
+/// What an import became.
+#[derive(Debug)]
+pub enum Imported {
+    /// Done, now.
+    Now(ImportDone),
+    /// Queued as an import job.
+    Queued(ExportJob),
+}
+
+/// What is kept beside a report, for the permission check of its download.
+#[derive(Debug, Serialize, Deserialize)]
+struct ReportMeta {
+    owner: Uuid,
+    file_name: String,
+    created_at: chrono::DateTime<Utc>,
+}
+
+/// Refused unless `actor` may import (checked before an upload is read).
+pub fn may_import(actor: &Actor) -> ServiceResult<()> {
+    require(actor, Capability::Import)
+}
+
+/// Where uploads are received and synchronous reports kept (created).
+pub async fn work_dir(svc: &Services) -> ServiceResult<PathBuf> {
+    let dir = crate::import::reports_dir(&svc.config);
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .map_err(ServiceError::internal)?;
+    Ok(dir)
+}
+
+/// Imports the upload now, or queues it as a job when it is larger than
+/// `PULSE_IMPORT_JOB_THRESHOLD`; audited either way.
+pub async fn import(svc: &Services, actor: &Actor, form: ImportForm) -> ServiceResult<Imported> {
+    may_import(actor)?;
+    let upload = &form.upload;
+    if upload.bytes == 0 {
+        return Err(ServiceError::Invalid(format!(
+            "{}: the file is empty",
+            upload.name
+        )));
+    }
+    let now = Utc::now();
+    let lead_date = form.lead_date.unwrap_or_else(|| today_ist(now));
+    let threshold = svc.config.import_job_threshold;
+    if threshold > 0 && upload.bytes > threshold {
+        let params = ImportParams {
+            upload_key: String::new(),
+            file_name: upload.name.clone(),
+            bytes: upload.bytes,
+            sha256: upload.sha256.clone(),
+            lead_source: form.lead_source,
+            lead_date,
+            read_source_from_file: form.read_source_from_file,
+            action: form.action,
+            users: form.users,
+        };
+        return Ok(Imported::Queued(
+            queue(svc, actor, &form.upload, params).await?,
+        ));
+    }
+    let dir = work_dir(svc).await?;
+    let id = Uuid::new_v4();
+    let report_path = dir.join(format!("{id}.csv"));
+    let action = form.action;
+    let request = ImportRequest {
+        path: upload.path.clone(),
+        file_name: upload.name.clone(),
+        format: None,
+        defaults: RowDefaults {
+            lead_source: form.lead_source,
+            lead_date: Some(lead_date),
+            read_source_from_file: form.read_source_from_file,
+            now,
+            csv: false,
+        },
+        users: form.users,
+        action,
+        actor: actor.login.clone(),
+        report_path: report_path.clone(),
+        watch: None,
+    };
+    let started = std::time::Instant::now();
+    let result = import_file(svc.store.clone(), request).await;
+    let mut details = json!({
+        "via": "api", "import_id": id, "file_name": upload.name, "sha256": upload.sha256,
+        "bytes": upload.bytes, "duplicate_action": action,
+    });
+    let outcome = match result {
+        Ok(o) => o,
+        Err(e) => {
+            let _ = std::fs::remove_file(&report_path);
+            details["outcome"] = json!("failed");
+            details["error"] = json!(match &e {
+                ImportError::Io(_) | ImportError::Store(_) => "internal".to_owned(),
+                other => other.to_string(),
+            });
+            audit::record(svc, actor, "import", details).await;
+            return Err(e.into());
+        }
+    };
+    let meta = ReportMeta {
+        owner: actor.id,
+        file_name: upload.name.clone(),
+        created_at: now,
+    };
+    let meta_json = serde_json::to_vec(&meta).map_err(ServiceError::internal)?;
+    tokio::fs::write(dir.join(format!("{id}.json")), meta_json)
+        .await
+        .map_err(ServiceError::internal)?;
+    details["outcome"] = json!(if action == Action::Preview {
+        "preview"
+    } else {
+        "committed"
+    });
+    details["format"] = json!(outcome.info.format);
+    details["counts"] = json!(outcome.counts);
+    audit::record(svc, actor, "import", details).await;
+    Ok(Imported::Now(ImportDone {
+        id,
+        result: crate::jobs::import_job::result_json(&outcome),
+        seconds: started.elapsed().as_secs_f64(),
+        report_lines: outcome.report_lines,
+        shown: json!(outcome.shown),
+    }))
+}
+
+/// Keeps the upload in the uploads' file store and queues its import job
+/// (admission as export jobs: per user and queue-wide, per kind).
+async fn queue(
+    svc: &Services,
+    actor: &Actor,
+    upload: &Upload,
+    mut params: ImportParams,
+) -> ServiceResult<ExportJob> {
+    let id = Uuid::new_v4();
+    params.upload_key = upload_key(id);
+    let (files, from, key) = (
+        svc.uploads.clone(),
+        upload.path.clone(),
+        params.upload_key.clone(),
+    );
+    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        let mut out = files.create(&key)?;
+        std::io::copy(&mut std::fs::File::open(&from)?, &mut out)?;
+        out.publish()
+    })
+    .await
+    .map_err(ServiceError::internal)?
+    .map_err(|e| {
+        ServiceError::Internal(anyhow::anyhow!(
+            "keeping the upload for its import job: {e}"
+        ))
+    })?;
+    let spec = JobSpec {
+        id,
+        params: serde_json::to_value(&params).map_err(anyhow::Error::from)?,
+        ..JobSpec::new(JobKind::Import, "csv")
+    };
+    let job = match jobs::enqueue(svc, actor, spec).await {
+        Ok(job) => job,
+        Err(e) => {
+            let _ = svc.uploads.delete(&params.upload_key).await;
+            return Err(e);
+        }
+    };
+    audit::record(
+        svc,
+        actor,
+        "import_job.create",
+        json!({ "job_id": job.id, "file_name": params.file_name, "sha256": params.sha256,
+                "bytes": params.bytes, "duplicate_action": params.action }),
+    )
+    .await;
+    Ok(job)
+}
+
+/// One import job `actor` may see (their own, or anyone's with
+/// `SeeOthersImports`).
+pub async fn job(svc: &Services, actor: &Actor, id: Uuid) -> ServiceResult<ExportJob> {
+    jobs::visible(svc, actor, JobKind::Import, id).await
+}
+
+/// Cancels a queued or running import job: a running one stops at its next
+/// heartbeat and its transaction is rolled back (nothing is written).
+pub async fn cancel_job(svc: &Services, actor: &Actor, id: Uuid) -> ServiceResult<ExportJob> {
+    let job = job(svc, actor, id).await?;
+    if job.status.is_final() {
+        return Err(ServiceError::Conflict(format!(
+            "the import job is already {}",
+            job.status.as_str()
+        )));
+    }
+    let job = svc
+        .store
+        .cancel_export_job(id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound("no such import job".into()))?;
+    if job.status == JobStatus::Cancelled {
+        let _ = svc.uploads.delete(&upload_key(id)).await;
+    }
+    audit::record(svc, actor, "import_job.cancel", json!({ "job_id": id })).await;
+    Ok(job)
+}
+
+/// The report CSV of an import (`id` as given): a synchronous import's
+/// from the local directory, else an import job's from the exports' store.
+pub async fn report(svc: &Services, actor: &Actor, id: &str) -> ServiceResult<(Uuid, ByteStream)> {
+    may_import(actor)?;
+    let missing = || ServiceError::NotFound("no such import report".into());
+    let id: Uuid = id.parse().map_err(|_| missing())?;
+    let dir = crate::import::reports_dir(&svc.config);
+    let Ok(meta) = tokio::fs::read(dir.join(format!("{id}.json"))).await else {
+        return Ok((id, job_report(svc, actor, id).await?));
+    };
+    let meta: ReportMeta = serde_json::from_slice(&meta).map_err(|_| missing())?;
+    if meta.owner != actor.id && !actor.can(Capability::SeeOthersImports) {
+        return Err(missing());
+    }
+    let file = tokio::fs::File::open(dir.join(format!("{id}.csv")))
+        .await
+        .map_err(|_| missing())?;
+    Ok((id, file_stream(file)))
+}
+
+fn file_stream(file: tokio::fs::File) -> ByteStream {
+    Box::pin(futures_util::stream::unfold(file, |mut f| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0u8; 64 << 10];
+        match f.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(bytes::Bytes::from(buf)), f))
+            }
+            Err(e) => Some((Err(e), f)),
+        }
+    }))
+}
+
+/// The report of an import job: its file in the exports' store.
+async fn job_report(svc: &Services, actor: &Actor, id: Uuid) -> ServiceResult<ByteStream> {
+    let job = job(svc, actor, id)
+        .await
+        .map_err(|_| ServiceError::NotFound("no such import report".into()))?;
+    let key = match (job.status, &job.file_key) {
+        (JobStatus::Done, Some(key)) => key.clone(),
+        (JobStatus::Expired, _) => {
+            return Err(ServiceError::Gone(
+                "the import report has expired (PULSE_EXPORT_RETENTION)".into(),
+            ));
+        }
+        _ => {
+            return Err(ServiceError::Conflict(format!(
+                "the import job is {}; its report is there once it is done",
+                job.status.as_str()
+            )));
+        }
+    };
+    let size = svc
+        .files
+        .size(&key)
+        .await
+        .map_err(ServiceError::internal)?
+        .ok_or_else(|| ServiceError::Gone("the import report has expired".into()))?;
+    svc.files
+        .read(&key, 0, size)
+        .await
+        .map_err(ServiceError::internal)
+}
+
+/// Reads the `users` upload: telecaller ids → logins.
+pub async fn read_users(path: &Path) -> ServiceResult<HashMap<String, String>> {
+    let path = path.to_path_buf();
+    Ok(tokio::task::spawn_blocking(move || {
+        std::fs::File::open(&path)
+            .map_err(ImportError::from)
+            .and_then(|f| crate::import::jsonl::read_users(std::io::BufReader::new(f)))
+    })
+    .await
+    .map_err(ServiceError::internal)??)
+}

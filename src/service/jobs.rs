@@ -1,0 +1,210 @@
+//! The job queue as the use-cases see it: ONE way to create a job (with its
+//! admission), ONE visibility rule per kind (through capabilities), and
+//! the status a user is shown. The kinds' own use-cases (exports, imports,
+//! backups) call these.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use uuid::Uuid;
+
+use super::{ServiceError, ServiceResult, Services, require};
+use crate::domain::{Actor, Capability};
+use crate::store::{Admission, ExportJob, JobKind, JobStatus, NewExportJob};
+use crate::telemetry::request_id;
+
+/// Who may see which jobs of a kind.
+struct Rules {
+    /// Needed to see any job of the kind at all.
+    use_cap: Capability,
+    /// Needed to see other users' jobs of the kind.
+    see_others: Capability,
+    /// The answer for a job out of reach (or of another kind).
+    missing: &'static str,
+}
+
+fn rules(kind: JobKind) -> Rules {
+    match kind {
+        JobKind::Export => Rules {
+            use_cap: Capability::Export,
+            see_others: Capability::SeeOthersExports,
+            missing: "no such export job",
+        },
+        JobKind::Import => Rules {
+            use_cap: Capability::Import,
+            see_others: Capability::SeeOthersImports,
+            missing: "no such import job",
+        },
+        // Backups are the whole database's: whoever may take them sees all.
+        JobKind::Backup => Rules {
+            use_cap: Capability::Backups,
+            see_others: Capability::Backups,
+            missing: "no such backup job",
+        },
+    }
+}
+
+/// The status a user sees: a done job past its expiry is expired even
+/// before the clean-up has run.
+pub fn shown_status(job: &ExportJob) -> JobStatus {
+    match (job.status, job.expires_at) {
+        (JobStatus::Done, Some(t)) if t <= Utc::now() => JobStatus::Expired,
+        (s, _) => s,
+    }
+}
+
+/// Whether `actor` may see `job` of `kind` (its owner, or a role that sees
+/// others' jobs of the kind).
+pub fn may_see(actor: &Actor, kind: JobKind, job: &ExportJob) -> bool {
+    let r = rules(kind);
+    job.kind == kind
+        && actor.can(r.use_cap)
+        && (job.owner_id == actor.id || actor.can(r.see_others))
+}
+
+/// The job `id` of `kind` if `actor` may see it; not found otherwise (ids
+/// cannot be probed). Refused outright without the kind's capability.
+pub async fn visible(
+    svc: &Services,
+    actor: &Actor,
+    kind: JobKind,
+    id: Uuid,
+) -> ServiceResult<ExportJob> {
+    let r = rules(kind);
+    require(actor, r.use_cap)?;
+    match svc.store.get_export_job(id).await? {
+        Some(j) if may_see(actor, kind, &j) => Ok(j),
+        _ => Err(ServiceError::NotFound(r.missing.into())),
+    }
+}
+
+/// The latest jobs of `kind` that `actor` may see (at most 500; 50 unless
+/// asked).
+pub async fn list(
+    svc: &Services,
+    actor: &Actor,
+    kind: JobKind,
+    limit: Option<i64>,
+) -> ServiceResult<Vec<ExportJob>> {
+    let r = rules(kind);
+    require(actor, r.use_cap)?;
+    let owner = (!actor.can(r.see_others)).then_some(actor.id);
+    let limit = limit.unwrap_or(50).clamp(1, 500);
+    Ok(svc.store.list_export_jobs(kind, owner, limit).await?)
+}
+
+/// What a new job is to do; who asks and the admission come from the
+/// caller and the kind.
+#[derive(Debug, Clone)]
+pub struct JobSpec {
+    /// Its id (an import's upload is already keyed by it).
+    pub id: Uuid,
+    /// The kind.
+    pub kind: JobKind,
+    /// Kind-specific parameters (JSON object).
+    pub params: serde_json::Value,
+    /// The `LeadFilter` as JSON (exports).
+    pub filters: serde_json::Value,
+    /// Column keys (exports).
+    pub columns: Vec<String>,
+    /// The output's format.
+    pub format: String,
+    /// Whether document numbers are masked (decided by the creator's role).
+    pub mask_pii: bool,
+}
+
+impl JobSpec {
+    /// A job of `kind` with no export fields.
+    pub fn new(kind: JobKind, format: &str) -> Self {
+        JobSpec {
+            id: Uuid::new_v4(),
+            kind,
+            params: serde_json::json!({}),
+            filters: serde_json::json!({}),
+            columns: Vec::new(),
+            format: format.to_string(),
+            mask_pii: false,
+        }
+    }
+}
+
+/// Queues a job for `actor`, if admitted, and wakes this process's workers.
+/// Exports and imports: at most `PULSE_EXPORT_JOBS_PER_USER` queued or
+/// running per user and `PULSE_EXPORT_QUEUE_MAX` in the queue, per kind.
+/// Backups: one in the whole queue (every instance) — a second is a
+/// conflict naming the one there is; they neither take the exports' places
+/// nor wait behind them.
+pub async fn enqueue(svc: &Services, actor: &Actor, spec: JobSpec) -> ServiceResult<ExportJob> {
+    let new = NewExportJob {
+        id: spec.id,
+        kind: spec.kind,
+        params: spec.params,
+        owner_id: actor.id,
+        owner_email: actor.login.clone(),
+        filters: spec.filters,
+        columns: spec.columns,
+        format: spec.format,
+        mask_pii: spec.mask_pii,
+        max_attempts: i32::try_from(svc.config.job_max_attempts).unwrap_or(i32::MAX),
+        request_id: Some(request_id::current()),
+    };
+    let (per_user, queue_max) = match spec.kind {
+        JobKind::Backup => (1, 1),
+        _ => (svc.config.export_jobs_per_user, svc.config.export_queue_max),
+    };
+    let admission = svc
+        .store
+        .create_export_job(&new, per_user, queue_max)
+        .await?;
+    let job = match (spec.kind, admission) {
+        (_, Admission::Queued(job)) => *job,
+        (JobKind::Backup, _) => return Err(backup_running(svc).await?),
+        (kind, Admission::UserLimit(n)) => {
+            if kind == JobKind::Export {
+                crate::metrics::export_rejected("job", 429);
+            }
+            return Err(ServiceError::Throttled {
+                message: format!(
+                    "you have {n} {} jobs queued or running (the limit is {per_user}); \
+                     try again when one has finished",
+                    kind.as_str()
+                ),
+                retry_after: Duration::from_secs(10),
+            });
+        }
+        (kind, Admission::QueueFull(_)) => {
+            if kind == JobKind::Export {
+                crate::metrics::export_rejected("job", 503);
+            }
+            return Err(ServiceError::Busy {
+                message: format!(
+                    "the {} queue is full ({queue_max} jobs); try again shortly",
+                    kind.as_str()
+                ),
+                retry_after: Duration::from_secs(30),
+            });
+        }
+    };
+    svc.job_wake.notify_one();
+    Ok(job)
+}
+
+/// The conflict for a second backup job, naming the one there is.
+async fn backup_running(svc: &Services) -> ServiceResult<ServiceError> {
+    let running = svc
+        .store
+        .list_export_jobs(JobKind::Backup, None, 10)
+        .await?
+        .into_iter()
+        .find(|j| !j.status.is_final());
+    let base = super::backups::BASE;
+    Ok(ServiceError::Conflict(match running {
+        Some(j) => format!(
+            "a backup is already {} (job {}); poll {base}/jobs/{} and try again when it ends",
+            j.status.as_str(),
+            j.id,
+            j.id
+        ),
+        None => "a backup is already queued or running; try again when it ends".into(),
+    }))
+}

@@ -1,0 +1,81 @@
+//! The use-cases, free of any transport: the JSON API (`http/`), the pages
+//! (`web/`) and the CLI call these with an [`Actor`](crate::domain::Actor)
+//! and get domain values or a [`ServiceError`] back. Each use-case checks
+//! the capability it needs, applies the domain's rules, calls the store and
+//! writes the audit entry; the caller only parses its input and shapes its
+//! answer.
+//!
+//! - [`leads`]: the one filter parse (with scope), the one masking decision,
+//!   single and bulk lead edits, sources and their merge;
+//! - [`desk`]: the status summary, the telecaller summary and desk;
+//! - [`jobs`]: the one job-creation path (admission), and per kind one
+//!   view of visibility;
+//! - [`exports`]: starting a streaming export (permit, snapshot, audit);
+//! - [`imports`]: an upload's import, synchronous or as a job;
+//! - [`backups`]: create, list, read, delete, restore;
+//! - [`auth`] and [`users`]: sign-in, sessions, registration, passwords,
+//!   user administration;
+//! - [`audit`]: writing and reading the audit log.
+
+pub mod audit;
+pub mod auth;
+pub mod backups;
+pub mod desk;
+pub mod error;
+pub mod exports;
+pub mod imports;
+pub mod jobs;
+pub mod leads;
+pub mod users;
+
+use std::sync::Arc;
+
+use crate::auth::password::Hasher;
+use crate::auth::throttle::LoginThrottle;
+use crate::config::Config;
+use crate::domain::{Actor, Capability};
+use crate::jobs::files::FileStore;
+use crate::store::Store;
+
+pub use error::{ServiceError, ServiceResult};
+
+/// What the use-cases need: the store, the configuration and the
+/// process-wide resources (permits, file stores, throttle, job wake-up).
+#[derive(Clone)]
+pub struct Services {
+    /// The database.
+    pub store: Arc<dyn Store>,
+    /// The effective configuration.
+    pub config: Arc<Config>,
+    /// Password hashing under its concurrency bound.
+    pub hasher: Hasher,
+    /// Failed-login counters.
+    pub throttle: Arc<LoginThrottle>,
+    /// Admission of streaming exports (`PULSE_EXPORT_CONCURRENCY` permits,
+    /// each held until the export's last byte).
+    pub export_permits: Arc<tokio::sync::Semaphore>,
+    /// Where export jobs' files are kept.
+    pub files: Arc<dyn FileStore>,
+    /// Wakes this process's idle export workers when a job is queued here.
+    pub job_wake: Arc<tokio::sync::Notify>,
+    /// Where backups are kept (not the exports' store: its clean-up
+    /// deletes files no export job owns).
+    pub backups: Arc<dyn FileStore>,
+    /// Where uploads wait for their import job (`crate::jobs::uploads`).
+    pub uploads: Arc<dyn FileStore>,
+    /// One backup or restore at a time in this process.
+    pub backup_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// Refused unless the actor's role has `capability` at all (objects out of
+/// reach are refused as not found, where they are loaded).
+pub fn require(actor: &Actor, capability: Capability) -> ServiceResult<()> {
+    if actor.can(capability) {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden(format!(
+            "your role ({}) may not do this",
+            actor.role.as_str()
+        )))
+    }
+}

@@ -1,0 +1,214 @@
+//! Account administration for the roles that manage users. Who may manage
+//! whom is [`AccountType::can_manage`]: an admin can neither create, change
+//! nor reset a master_admin; nobody disables or demotes themselves, so the
+//! last master_admin cannot vanish.
+
+use serde_json::json;
+use uuid::Uuid;
+
+use super::auth::{check_password, email_taken, parse_account_type};
+use super::{ServiceError, ServiceResult, Services, audit, require};
+use crate::auth::password;
+use crate::domain::{AccountStatus, AccountType, Actor, Capability, parse_email, parse_name};
+use crate::store::{NewUser, User, UserChange};
+
+/// Every account.
+pub async fn list(svc: &Services, actor: &Actor) -> ServiceResult<Vec<User>> {
+    require(actor, Capability::ManageUsers)?;
+    Ok(svc.store.list_users().await?)
+}
+
+/// One account.
+pub async fn get(svc: &Services, actor: &Actor, id: Uuid) -> ServiceResult<User> {
+    require(actor, Capability::ManageUsers)?;
+    load(svc, id).await
+}
+
+async fn load(svc: &Services, id: Uuid) -> ServiceResult<User> {
+    svc.store
+        .get_user(id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound("user not found".into()))
+}
+
+/// Refused unless `actor` may manage accounts of type `target` (or grant it).
+fn may_manage(actor: &Actor, target: AccountType) -> ServiceResult<()> {
+    if actor.role.can_manage(target) {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden(
+            "only a master_admin can manage master_admin accounts".into(),
+        ))
+    }
+}
+
+/// A new account, as asked for.
+#[derive(Debug)]
+pub struct NewAccount {
+    /// Login e-mail.
+    pub email: String,
+    /// The password; a temporary one is generated when not given.
+    pub password: Option<String>,
+    /// Given name.
+    pub first_name: String,
+    /// Family name.
+    pub last_name: String,
+    /// The role.
+    pub account_type: String,
+}
+
+/// Creates an active account (audited); returns it and the generated
+/// temporary password, if one was.
+pub async fn create(
+    svc: &Services,
+    actor: &Actor,
+    new: NewAccount,
+) -> ServiceResult<(User, Option<String>)> {
+    require(actor, Capability::ManageUsers)?;
+    let account_type = parse_account_type(&new.account_type)?;
+    may_manage(actor, account_type)?;
+    let email = parse_email(&new.email)?;
+    let (password, generated) = match new.password {
+        Some(p) => {
+            check_password(&p)?;
+            (p, false)
+        }
+        None => (password::generate(), true),
+    };
+    let first_name = parse_name("first_name", &new.first_name)?;
+    let last_name = parse_name("last_name", &new.last_name)?;
+    let user = svc
+        .store
+        .create_user(&NewUser {
+            email,
+            username: None,
+            first_name,
+            last_name,
+            account_type,
+            status: AccountStatus::Active,
+            password_hash: svc.hasher.hash(&password).await,
+        })
+        .await
+        .map_err(email_taken)?;
+    audit::record(
+        svc,
+        actor,
+        "user.create",
+        json!({ "user_id": user.id, "account_type": account_type }),
+    )
+    .await;
+    Ok((user, generated.then_some(password)))
+}
+
+/// Applies `change` to the account `id` after the checks every change
+/// shares (audited as `action`).
+async fn change_user(
+    svc: &Services,
+    actor: &Actor,
+    id: Uuid,
+    change: UserChange,
+    action: &str,
+) -> ServiceResult<User> {
+    require(actor, Capability::ManageUsers)?;
+    let target = load(svc, id).await?;
+    may_manage(actor, target.account_type)?;
+    if let Some(new_type) = change.account_type {
+        may_manage(actor, new_type)?;
+    }
+    let self_lockout = change.status == Some(AccountStatus::Disabled)
+        || change
+            .account_type
+            .is_some_and(|t| t != target.account_type);
+    if target.id == actor.id && self_lockout {
+        return Err(ServiceError::Invalid(
+            "you cannot disable your own account or change your own role".into(),
+        ));
+    }
+    let user = svc
+        .store
+        .update_user(id, &change)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound("user not found".into()))?;
+    audit::record(
+        svc,
+        actor,
+        action,
+        json!({ "user_id": id, "account_type": change.account_type, "status": change.status }),
+    )
+    .await;
+    Ok(user)
+}
+
+/// Changes of an account's role and names, as asked for.
+#[derive(Debug, Default)]
+pub struct AccountEdit {
+    /// New role.
+    pub account_type: Option<String>,
+    /// New given name.
+    pub first_name: Option<String>,
+    /// New family name.
+    pub last_name: Option<String>,
+}
+
+/// Changes an account's role or names.
+pub async fn update(
+    svc: &Services,
+    actor: &Actor,
+    id: Uuid,
+    edit: AccountEdit,
+) -> ServiceResult<User> {
+    let change = UserChange {
+        account_type: edit
+            .account_type
+            .as_deref()
+            .map(parse_account_type)
+            .transpose()?,
+        first_name: edit
+            .first_name
+            .as_deref()
+            .map(|v| parse_name("first_name", v))
+            .transpose()?,
+        last_name: edit
+            .last_name
+            .as_deref()
+            .map(|v| parse_name("last_name", v))
+            .transpose()?,
+        ..Default::default()
+    };
+    change_user(svc, actor, id, change, "user.update").await
+}
+
+/// Approves (or re-enables) an account.
+pub async fn approve(svc: &Services, actor: &Actor, id: Uuid) -> ServiceResult<User> {
+    let change = UserChange {
+        status: Some(AccountStatus::Active),
+        ..Default::default()
+    };
+    change_user(svc, actor, id, change, "user.approve").await
+}
+
+/// Disables an account; its sessions end.
+pub async fn disable(svc: &Services, actor: &Actor, id: Uuid) -> ServiceResult<User> {
+    let change = UserChange {
+        status: Some(AccountStatus::Disabled),
+        ..Default::default()
+    };
+    change_user(svc, actor, id, change, "user.disable").await
+}
+
+/// Gives an account a generated temporary password (its sessions end);
+/// returns it with the password.
+pub async fn reset_password(
+    svc: &Services,
+    actor: &Actor,
+    id: Uuid,
+) -> ServiceResult<(User, String)> {
+    require(actor, Capability::ManageUsers)?;
+    let temporary = password::generate();
+    let change = UserChange {
+        password_hash: Some(svc.hasher.hash(&temporary).await),
+        ..Default::default()
+    };
+    let user = change_user(svc, actor, id, change, "user.reset_password").await?;
+    Ok((user, temporary))
+}
