@@ -13,7 +13,7 @@ use crate::auth::password::{self, Hasher};
 use crate::auth::throttle::LoginThrottle;
 use crate::config::Config;
 use crate::domain::{AccountStatus, AccountType};
-use crate::http::AppState;
+use crate::http::state::AppState;
 use crate::jobs::{self, JobContext};
 use crate::router::router;
 use crate::service::Services;

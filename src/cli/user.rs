@@ -3,13 +3,13 @@
 
 use std::io::BufRead;
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, anyhow};
 use clap::Subcommand;
 
 use crate::app::open_store;
 use crate::auth::password;
 use crate::config::Config;
-use crate::domain::{AccountStatus, AccountType};
+use crate::domain::{AccountStatus, AccountType, parse_email, parse_name};
 use crate::store::{NewUser, Store, StoreError, UserChange};
 
 /// `pulse user` subcommands.
@@ -101,9 +101,12 @@ pub async fn run(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
             last_name,
         } => {
             let account_type = account_type(&t)?;
-            if !email.contains('@') || email.chars().any(char::is_whitespace) {
-                bail!("--email: {email:?} is not an e-mail address");
-            }
+            // The API's rules: the same addresses and names are accepted.
+            let email = parse_email(&email).map_err(|e| anyhow!("--email: {e}"))?;
+            let first_name =
+                parse_name("first_name", &first_name).map_err(|e| anyhow!("--first-name: {e}"))?;
+            let last_name =
+                parse_name("last_name", &last_name).map_err(|e| anyhow!("--last-name: {e}"))?;
             let password = read_password(password)?;
             let password_hash =
                 tokio::task::spawn_blocking(move || password::hash_now(&password)).await?;

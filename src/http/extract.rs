@@ -7,10 +7,9 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
-use chrono::Utc;
 
-use super::AppState;
 use super::error::AppError;
+use super::state::AppState;
 use crate::auth::token;
 use crate::config::IpNet;
 use crate::domain::{AccountType, Actor};
@@ -152,6 +151,31 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+/// Sets (or, with `None`, clears) the session cookie on `response` (a
+/// sign-in or sign-out, from the API or a page).
+pub fn with_session_cookie(
+    state: &AppState,
+    mut response: axum::response::Response,
+    token: Option<&str>,
+) -> axum::response::Response {
+    let secure = if state.config.cookie_secure {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = match token {
+        Some(t) => format!(
+            "{SESSION_COOKIE}={t}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+            state.config.session_absolute.as_secs()
+        ),
+        None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"),
+    };
+    if let Ok(v) = axum::http::HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
 /// The session cookie's value, if sent.
 pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
     headers
@@ -199,26 +223,7 @@ impl FromRequestParts<AppState> for CurrentUser {
             ));
         }
         let token_hash = token::hash(token);
-        let (session, user) = state
-            .store
-            .find_session(&token_hash)
-            .await?
-            .ok_or_else(unauthorized)?;
-        let now = Utc::now();
-        let idle = chrono::Duration::from_std(state.config.session_idle).unwrap_or_default();
-        if now >= session.expires_at || now - session.last_seen_at >= idle {
-            state.store.delete_session(&token_hash).await?;
-            return Err(AppError::Unauthorized(
-                "session expired; sign in again".into(),
-            ));
-        }
-        if user.status != crate::domain::AccountStatus::Active {
-            return Err(unauthorized());
-        }
-        // Move the idle clock at most once a minute: one write per user-minute, not per request.
-        if now - session.last_seen_at >= chrono::Duration::minutes(1) {
-            state.store.touch_session(&token_hash, now).await?;
-        }
+        let user = crate::service::auth::authenticate(state, &token_hash).await?;
         if let Some(slot) = parts.extensions.get::<LoggedUser>() {
             let _ = slot.0.set(user.id);
         }

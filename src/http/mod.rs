@@ -6,7 +6,6 @@ pub mod error;
 pub mod extract;
 mod log;
 pub mod openapi;
-pub mod permissions;
 pub mod request_id;
 pub mod routes;
 pub mod state;
@@ -25,10 +24,14 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .merge(routes::auth::routes())
         .merge(routes::users::routes())
         .merge(routes::leads::routes())
+        .merge(routes::leads_bulk::routes())
+        .merge(routes::leads_notes::routes())
+        .merge(routes::leads_summary::routes())
         .merge(routes::openapi::routes())
         .merge(routes::audit::routes())
         .merge(routes::export::routes())
         .merge(routes::exports_jobs::routes())
+        .merge(routes::exports_download::routes())
         .merge(routes::import::routes(state.config.import_max_bytes))
         .merge(routes::metrics::routes())
         .merge(routes::backups::routes())

@@ -198,3 +198,69 @@ pub async fn telecaller_desk(
         lists,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_appears_and_counts_add_up() {
+        let counts = [
+            StatusCount {
+                stage: Stage::S1,
+                status: "New".into(),
+                count: 3,
+            },
+            StatusCount {
+                stage: Stage::S1,
+                status: "Junk".into(),
+                count: 2,
+            },
+        ];
+        let s = StatusSummary::from_counts(&counts);
+        assert_eq!(s.total_leads, 5);
+        assert_eq!(s.stage_totals["S1"], 5);
+        assert_eq!(s.stage_totals["S4"], 0);
+        assert_eq!(s.summary["S1"]["New"], 3);
+        for stage in Stage::all() {
+            for st in stage.statuses() {
+                assert!(s.summary[stage.code()].contains_key(*st), "{st}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_desk_means_today_due_and_overdue() {
+        let today = NaiveDate::from_ymd_opt(2026, 9, 10).unwrap();
+        let [(a, today_f), (b, due), (c, overdue)] = desk_filters("tc@x", today);
+        assert_eq!([a, b, c], DESK_LISTS);
+        assert_eq!(today_f.assigned_on, Some(today));
+        assert_eq!(due.callback_on, Some(today));
+        assert_eq!(overdue.callback_before, Some(today));
+        for f in [&today_f, &due, &overdue] {
+            assert_eq!(f.telecaller.as_deref(), Some("tc@x"));
+        }
+    }
+
+    #[test]
+    fn a_telecaller_has_only_their_own_desk() {
+        use crate::domain::AccountType;
+        let tc = Actor {
+            id: uuid::Uuid::nil(),
+            login: "tc@x".into(),
+            role: AccountType::Telecaller,
+        };
+        assert_eq!(whose(&tc, None).unwrap(), "tc@x");
+        assert_eq!(whose(&tc, Some(" TC@x ".into())).unwrap(), "tc@x");
+        assert!(matches!(
+            whose(&tc, Some("other@x".into())),
+            Err(ServiceError::NotFound(_))
+        ));
+        let admin = Actor {
+            role: AccountType::Admin,
+            ..tc
+        };
+        assert_eq!(whose(&admin, Some("other@x".into())).unwrap(), "other@x");
+        assert!(matches!(whose(&admin, None), Err(ServiceError::Invalid(_))));
+    }
+}

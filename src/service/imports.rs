@@ -57,6 +57,10 @@ pub struct ImportForm {
 pub struct ImportDone {
     /// Its id (its report's).
     pub id: Uuid,
+    /// The file as uploaded.
+    pub upload: Upload,
+    /// The duplicate policy it ran with.
+    pub action: Action,
     /// The counts and the file's shape, as an import job's `result` has them.
     pub result: Value,
     /// How long it took.
@@ -73,7 +77,7 @@ pub enum Imported {
     /// Done, now.
     Now(ImportDone),
     /// Queued as an import job.
-    Queued(ExportJob),
+    Queued(Box<ExportJob>),
 }
 
 /// What is kept beside a report, for the permission check of its download.
@@ -124,9 +128,9 @@ pub async fn import(svc: &Services, actor: &Actor, form: ImportForm) -> ServiceR
             action: form.action,
             users: form.users,
         };
-        return Ok(Imported::Queued(
+        return Ok(Imported::Queued(Box::new(
             queue(svc, actor, &form.upload, params).await?,
-        ));
+        )));
     }
     let dir = work_dir(svc).await?;
     let id = Uuid::new_v4();
@@ -187,6 +191,8 @@ pub async fn import(svc: &Services, actor: &Actor, form: ImportForm) -> ServiceR
     audit::record(svc, actor, "import", details).await;
     Ok(Imported::Now(ImportDone {
         id,
+        upload: form.upload.clone(),
+        action,
         result: crate::jobs::import_job::result_json(&outcome),
         seconds: started.elapsed().as_secs_f64(),
         report_lines: outcome.report_lines,

@@ -208,3 +208,93 @@ async fn backup_running(svc: &Services) -> ServiceResult<ServiceError> {
         None => "a backup is already queued or running; try again when it ends".into(),
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::AccountType::{self, *};
+
+    fn job(kind: JobKind, owner: Uuid) -> ExportJob {
+        ExportJob {
+            id: Uuid::new_v4(),
+            kind,
+            params: serde_json::json!({}),
+            owner_id: owner,
+            owner_email: "o@x".into(),
+            status: JobStatus::Queued,
+            filters: serde_json::json!({}),
+            columns: Vec::new(),
+            format: "csv".into(),
+            mask_pii: true,
+            rows_done: 0,
+            rows_total: None,
+            bytes: None,
+            sha256: None,
+            file_key: None,
+            error: None,
+            attempts: 0,
+            max_attempts: 3,
+            worker: None,
+            created_at: Utc::now(),
+            started_at: None,
+            finished_at: None,
+            expires_at: None,
+            request_id: None,
+            result: None,
+        }
+    }
+
+    fn actor(role: AccountType) -> Actor {
+        Actor {
+            id: Uuid::from_u128(7),
+            login: "me@x".into(),
+            role,
+        }
+    }
+
+    /// Whether each role sees its own and another user's job of each kind.
+    #[test]
+    fn visibility_per_kind_by_capability() {
+        let other = Uuid::from_u128(8);
+        let table: &[(JobKind, AccountType, bool, bool)] = &[
+            (JobKind::Export, MasterAdmin, true, true),
+            (JobKind::Export, Admin, true, false),
+            (JobKind::Export, OpsTeam, true, false),
+            (JobKind::Export, Telecaller, false, false),
+            (JobKind::Import, MasterAdmin, true, true),
+            (JobKind::Import, Admin, true, true),
+            (JobKind::Import, OpsTeam, true, false),
+            (JobKind::Import, Standard, false, false),
+            (JobKind::Backup, MasterAdmin, true, true),
+            (JobKind::Backup, Admin, false, false),
+        ];
+        for &(kind, role, own, others) in table {
+            let a = actor(role);
+            assert_eq!(
+                may_see(&a, kind, &job(kind, a.id)),
+                own,
+                "{kind:?} {role} own"
+            );
+            assert_eq!(
+                may_see(&a, kind, &job(kind, other)),
+                others,
+                "{kind:?} {role} other"
+            );
+        }
+        let a = actor(MasterAdmin);
+        assert!(
+            !may_see(&a, JobKind::Export, &job(JobKind::Import, a.id)),
+            "kinds do not mix"
+        );
+    }
+
+    #[test]
+    fn done_past_expiry_shows_expired() {
+        let mut j = job(JobKind::Export, Uuid::nil());
+        j.status = JobStatus::Done;
+        j.expires_at = Some(Utc::now() - chrono::Duration::seconds(1));
+        assert_eq!(shown_status(&j), JobStatus::Expired);
+        j.expires_at = Some(Utc::now() + chrono::Duration::hours(1));
+        assert_eq!(shown_status(&j), JobStatus::Done);
+    }
+}

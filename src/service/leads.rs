@@ -603,3 +603,113 @@ pub async fn merge_sources(
     .await;
     Ok((merged, to))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(role: AccountType) -> Actor {
+        Actor {
+            id: Uuid::nil(),
+            login: "tc@pulse.example".into(),
+            role,
+        }
+    }
+
+    fn q(f: impl FnOnce(&mut FilterQuery)) -> FilterQuery {
+        let mut q = FilterQuery::default();
+        f(&mut q);
+        q
+    }
+
+    #[test]
+    fn one_parse_for_every_caller() {
+        let f = q(|q| {
+            q.search = Some(" Asha, 9876543210 ".into());
+            q.stage = Some("S2".into());
+            q.status = Some("interested".into());
+            q.start_date = Some("2026-09-01".into());
+            q.unassigned_only = Some("yes".into());
+            q.source = Some("  ".into());
+        })
+        .parse()
+        .unwrap();
+        assert_eq!(f.names, ["Asha"]);
+        assert_eq!(f.phones, ["9876543210"]);
+        assert_eq!(f.stage, Some(Stage::S2));
+        assert_eq!(
+            f.status.as_deref(),
+            Some("Interested"),
+            "the status's own name"
+        );
+        assert_eq!(f.start_date, NaiveDate::from_ymd_opt(2026, 9, 1));
+        assert!(f.unassigned_only);
+        assert_eq!(f.source, None, "blank means not given");
+        assert_eq!(f.own_only, None, "parse alone is of no one's scope");
+    }
+
+    #[test]
+    fn all_means_no_filter() {
+        let f = q(|q| {
+            q.stage = Some("ALL".into());
+            q.status = Some("all".into());
+        })
+        .parse()
+        .unwrap();
+        assert_eq!((f.stage, f.status), (None, None));
+    }
+
+    #[test]
+    fn bad_values_name_their_parameter() {
+        type Case = (fn(&mut FilterQuery), &'static str);
+        let cases: [Case; 6] = [
+            (
+                |q| q.search = Some("a\0b".into()),
+                "search: must not contain the NUL",
+            ),
+            (
+                |q| q.telecaller = Some("\0".into()),
+                "telecaller: must not contain the NUL",
+            ),
+            (|q| q.stage = Some("S9".into()), "stage: "),
+            (
+                |q| q.status = Some("Maybe".into()),
+                "status: unknown status",
+            ),
+            (
+                |q| q.end_date = Some("01/09/2026".into()),
+                "end_date: invalid date",
+            ),
+            (
+                |q| q.unassigned_only = Some("perhaps".into()),
+                "unassigned_only: expected",
+            ),
+        ];
+        for (set, want) in cases {
+            let err = q(set).parse().unwrap_err().to_string();
+            assert!(err.starts_with(want), "{err:?} should start with {want:?}");
+        }
+    }
+
+    #[test]
+    fn scope_and_masking_come_from_the_actor() {
+        let tc = actor(AccountType::Telecaller);
+        let f = FilterQuery::default().into_filter(&tc).unwrap();
+        assert_eq!(f.own_only.as_deref(), Some("tc@pulse.example"));
+        let ops = actor(AccountType::OpsTeam);
+        assert_eq!(
+            FilterQuery::default().into_filter(&ops).unwrap().own_only,
+            None
+        );
+    }
+
+    #[test]
+    fn ids_are_bounded_and_malformed_ones_reported() {
+        assert!(parse_ids(&[]).is_err());
+        let too_many = vec![Uuid::nil().to_string(); MAX_IDS + 1];
+        assert!(parse_ids(&too_many).is_err());
+        let id = Uuid::new_v4();
+        let (good, bad) = parse_ids(&[format!(" {id} "), "nope".into()]).unwrap();
+        assert_eq!((good, bad), (vec![id], vec!["nope".to_string()]));
+    }
+}

@@ -5,9 +5,9 @@ use axum::{Json, Router, routing::get};
 use serde::Deserialize;
 
 use crate::domain::Actor;
-use crate::http::AppState;
 use crate::http::error::AppResult;
 use crate::http::extract::ApiQuery;
+use crate::http::state::AppState;
 use crate::service::audit;
 use crate::store::AuditEntry;
 

@@ -1,19 +1,18 @@
 //! `/api/auth/*`: login, register, me, logout, change password.
 
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing::get, routing::post};
-use chrono::Utc;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::{password, token};
-use crate::domain::{AccountStatus, AccountType};
-use crate::http::AppState;
-use crate::http::error::{AppError, AppResult};
-use crate::http::extract::{ApiJson, ClientIp, CurrentUser, SESSION_COOKIE};
-use crate::store::{NewSession, NewUser, User, UserChange};
+use crate::domain::Actor;
+use crate::http::error::AppResult;
+use crate::http::extract::{ApiJson, ClientIp, CurrentUser, with_session_cookie};
+use crate::http::state::AppState;
+use crate::service::auth::{self, Registration};
+use crate::store::User;
 
 /// The routes under `/api/auth`.
 pub fn routes() -> Router<AppState> {
@@ -32,101 +31,19 @@ struct LoginRequest {
     password: String,
 }
 
-/// The same answer for an unknown login and a wrong password.
-const BAD_CREDENTIALS: &str = "Incorrect email or password";
-
 async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> AppResult<Response> {
-    let login = req.email.trim();
-    if let Some(wait) = state.throttle.check(login, ip) {
-        crate::metrics::login_failure("throttled");
-        return Err(AppError::TooManyRequests {
-            message: "too many failed sign-in attempts; try again later".into(),
-            retry_after: wait,
-        });
-    }
-    // Bound the work an attacker can make us do before hashing.
-    let found = if login.is_empty() || login.len() > 320 || req.password.len() > 1024 {
-        None
-    } else {
-        state.store.find_login(login).await?
-    };
-    let ok = state
-        .hasher
-        .verify(
-            &req.password,
-            found.as_ref().map(|f| f.password_hash.as_str()),
-        )
-        .await;
-    let Some(found) = found.filter(|_| ok) else {
-        state.throttle.fail(login, ip);
-        crate::metrics::login_failure("credentials");
-        tracing::info!(target: "pulse::auth", event = "login_failed", "sign-in failed");
-        return Err(AppError::Unauthorized(BAD_CREDENTIALS.into()));
-    };
-    let user = found.user;
-    match user.status {
-        AccountStatus::Pending => {
-            return Err(AppError::Forbidden(
-                "this account is waiting for approval by an administrator".into(),
-            ));
-        }
-        AccountStatus::Disabled => {
-            return Err(AppError::Forbidden(
-                "this account is disabled; ask an administrator".into(),
-            ));
-        }
-        AccountStatus::Active => {}
-    }
-    state.throttle.succeed(login);
-    let token = start_session(&state, &user).await?;
-    tracing::info!(target: "pulse::auth", event = "login", user_id = %user.id, "signed in");
-    let body = json!({ "message": "Login successful", "token": token, "user": user });
+    let signed_in = auth::login(&state, &req.email, &req.password, ip).await?;
+    let token = signed_in.token;
+    let body = json!({ "message": "Login successful", "token": token, "user": signed_in.user });
     Ok(with_session_cookie(
         &state,
         (StatusCode::OK, Json(body)).into_response(),
         Some(&token),
     ))
-}
-
-/// Creates a session for `user` and returns its token.
-async fn start_session(state: &AppState, user: &User) -> AppResult<String> {
-    let token = token::generate();
-    let now = Utc::now();
-    let absolute = chrono::Duration::from_std(state.config.session_absolute).unwrap_or_default();
-    state
-        .store
-        .create_session(&NewSession {
-            token_hash: token::hash(&token),
-            user_id: user.id,
-            created_at: now,
-            expires_at: now + absolute,
-        })
-        .await?;
-    Ok(token)
-}
-
-/// Sets (or, with `None`, clears) the session cookie.
-fn with_session_cookie(state: &AppState, mut response: Response, token: Option<&str>) -> Response {
-    let secure = if state.config.cookie_secure {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = match token {
-        Some(t) => format!(
-            "{SESSION_COOKIE}={t}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-            state.config.session_absolute.as_secs()
-        ),
-        None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"),
-    };
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().append(header::SET_COOKIE, v);
-    }
-    response
 }
 
 #[derive(Deserialize)]
@@ -138,76 +55,18 @@ struct RegisterRequest {
     account_type: Option<String>,
 }
 
-/// Checks an e-mail address's shape (the mailbox is not contacted).
-pub fn check_email(email: &str) -> AppResult<String> {
-    let email = email.trim();
-    let valid = email.len() <= 254
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && !domain.is_empty() && !domain.contains('@')
-        });
-    if valid {
-        Ok(email.to_string())
-    } else {
-        Err(AppError::Unprocessable(format!(
-            "invalid e-mail address {email:?}"
-        )))
-    }
-}
-
-/// Checks a person's name field.
-pub fn check_name(field: &str, value: &str) -> AppResult<String> {
-    let value = value.trim();
-    if value.chars().count() > 100 || value.chars().any(char::is_control) {
-        return Err(AppError::Unprocessable(format!(
-            "{field} must be at most 100 characters without control characters"
-        )));
-    }
-    Ok(value.to_string())
-}
-
-/// Parses an account type named in a request.
-pub fn parse_account_type(text: &str) -> AppResult<AccountType> {
-    text.parse()
-        .map_err(|e: crate::domain::role::AccountTypeError| AppError::Unprocessable(e.to_string()))
-}
-
 async fn register(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> AppResult<Response> {
-    let email = check_email(&req.email)?;
-    let first_name = check_name("first_name", &req.first_name)?;
-    let last_name = check_name("last_name", &req.last_name)?;
-    let account_type = match req.account_type.as_deref() {
-        None | Some("") => AccountType::Standard,
-        Some(t) => parse_account_type(t)?,
+    let registration = Registration {
+        first_name: req.first_name,
+        last_name: req.last_name,
+        email: req.email,
+        password: req.password,
+        account_type: req.account_type,
     };
-    if matches!(account_type, AccountType::MasterAdmin | AccountType::Admin) {
-        return Err(AppError::Forbidden(
-            "admin accounts cannot be self-registered; ask an administrator".into(),
-        ));
-    }
-    password::check_policy(&req.password).map_err(AppError::Unprocessable)?;
-    let password_hash = state.hasher.hash(&req.password).await;
-    let user = state
-        .store
-        .create_user(&NewUser {
-            email,
-            username: None,
-            first_name,
-            last_name,
-            account_type,
-            status: AccountStatus::Pending,
-            password_hash,
-        })
-        .await
-        .map_err(|e| match e {
-            crate::store::StoreError::Conflict(_) => {
-                AppError::Conflict("an account with this e-mail already exists".into())
-            }
-            other => other.into(),
-        })?;
+    let user = auth::register(&state, registration).await?;
     let body = json!({
         "message": "Registration received; an administrator must approve the account before you can sign in",
         "user": user,
@@ -220,7 +79,7 @@ async fn me(current: CurrentUser) -> Json<User> {
 }
 
 async fn logout(State(state): State<AppState>, current: CurrentUser) -> AppResult<Response> {
-    state.store.delete_session(&current.token_hash).await?;
+    auth::logout(&state, &current.token_hash).await?;
     let response = Json(json!({ "message": "Logged out" })).into_response();
     Ok(with_session_cookie(&state, response, None))
 }
@@ -235,34 +94,10 @@ struct ChangePasswordRequest {
 /// starts a fresh one, returned like a login.
 async fn change_password(
     State(state): State<AppState>,
-    current: CurrentUser,
+    actor: Actor,
     ApiJson(req): ApiJson<ChangePasswordRequest>,
 ) -> AppResult<Response> {
-    let found = state.store.find_login(&current.user.email).await?;
-    let ok = state
-        .hasher
-        .verify(
-            &req.old_password,
-            found.as_ref().map(|f| f.password_hash.as_str()),
-        )
-        .await;
-    if !ok {
-        return Err(AppError::Unprocessable(
-            "old_password is not correct".into(),
-        ));
-    }
-    password::check_policy(&req.new_password).map_err(AppError::Unprocessable)?;
-    let hash = state.hasher.hash(&req.new_password).await;
-    let change = UserChange {
-        password_hash: Some(hash),
-        ..Default::default()
-    };
-    let user = state
-        .store
-        .update_user(current.user.id, &change)
-        .await?
-        .ok_or_else(|| AppError::Unauthorized("not authenticated".into()))?;
-    let token = start_session(&state, &user).await?;
+    let token = auth::change_password(&state, &actor, &req.old_password, &req.new_password).await?;
     let body =
         json!({ "message": "Password changed; other sessions were signed out", "token": token });
     Ok(with_session_cookie(

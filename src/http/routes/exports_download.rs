@@ -4,21 +4,26 @@
 //! range support (one range; `If-Range` with the ETag), so an interrupted
 //! download resumes where it stopped.
 
+use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use base64::Engine;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::exports_jobs::{shown_status, visible_job};
-use crate::domain::to_ist;
-use crate::http::AppState;
-use crate::http::error::{AppError, AppResult};
-use crate::http::extract::{ApiPath, CurrentUser};
-use crate::jobs::parse_format;
-use crate::store::JobStatus;
+use crate::domain::{Actor, to_ist};
+use crate::http::error::AppResult;
+use crate::http::extract::ApiPath;
+use crate::http::state::AppState;
+use crate::service::exports::{self, JobFile};
+
+/// The download route.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/exports/{id}/download", get(download))
+}
 
 /// What a `Range` header asks of a file of some size.
 #[derive(Debug, PartialEq, Eq)]
@@ -74,35 +79,14 @@ pub fn parse_range(value: &str, size: u64) -> RangeAsk {
 }
 
 /// The file of a done job.
-pub(super) async fn download(
+async fn download(
     State(state): State<AppState>,
-    current: CurrentUser,
+    actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
     headers: HeaderMap,
 ) -> AppResult<Response> {
-    let job = visible_job(&state, &current, id).await?;
-    match shown_status(&job) {
-        JobStatus::Done => {}
-        JobStatus::Expired => {
-            return Err(AppError::Gone("the export file has expired".into()));
-        }
-        other => {
-            return Err(AppError::Conflict(format!(
-                "the export job is {}; there is no file to download",
-                other.as_str()
-            )));
-        }
-    }
-    let (Some(key), Some(sha)) = (&job.file_key, &job.sha256) else {
-        return Err(AppError::Internal(anyhow::anyhow!(
-            "done export job {id} has no file"
-        )));
-    };
-    let Some(size) = state.files.size(key).await.map_err(anyhow::Error::from)? else {
-        // Deleted under us by the clean-up at its expiry.
-        return Err(AppError::Gone("the export file has expired".into()));
-    };
-    let etag = format!("\"{sha}\"");
+    let file = exports::job_file(&state, &actor, id).await?;
+    let etag = format!("\"{}\"", file.sha256);
     let range = headers
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok())
@@ -114,33 +98,41 @@ pub(super) async fn download(
                 .and_then(|v| v.to_str().ok())
                 .is_none_or(|v| v.trim() == etag)
         })
-        .map_or(RangeAsk::Whole, |v| parse_range(v, size));
+        .map_or(RangeAsk::Whole, |v| parse_range(v, file.size));
     let (status, start, end) = match range {
-        RangeAsk::Whole => (StatusCode::OK, 0, size),
+        RangeAsk::Whole => (StatusCode::OK, 0, file.size),
         RangeAsk::Part(s, e) => (StatusCode::PARTIAL_CONTENT, s, e),
-        RangeAsk::Unsatisfiable => {
-            let mut r = (
-                StatusCode::RANGE_NOT_SATISFIABLE,
-                axum::Json(
-                    json!({ "detail": format!("the range is outside the file ({size} bytes)") }),
-                ),
-            )
-                .into_response();
-            if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
-                r.headers_mut().insert(header::CONTENT_RANGE, v);
-            }
-            return Ok(r);
-        }
+        RangeAsk::Unsatisfiable => return Ok(unsatisfiable(file.size)),
     };
-    let body = state
-        .files
-        .read(key, start, end)
-        .await
-        .map_err(anyhow::Error::from)?;
+    let body = exports::read_file(&state, &file, start, end).await?;
     let mut response = Body::from_stream(body).into_response();
     *response.status_mut() = status;
-    let h = response.headers_mut();
-    let format = parse_format(&job.format).unwrap_or_default();
+    file_headers(response.headers_mut(), &file, etag, start, end);
+    if status == StatusCode::PARTIAL_CONTENT
+        && let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{}/{}", end - 1, file.size))
+    {
+        response.headers_mut().insert(header::CONTENT_RANGE, v);
+    }
+    Ok(response)
+}
+
+/// 416 naming the file's size.
+fn unsatisfiable(size: u64) -> Response {
+    let mut r = (
+        StatusCode::RANGE_NOT_SATISFIABLE,
+        axum::Json(json!({ "detail": format!("the range is outside the file ({size} bytes)") })),
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
+        r.headers_mut().insert(header::CONTENT_RANGE, v);
+    }
+    r
+}
+
+/// Type, length, ranges, caching, checksums and the file name of bytes
+/// `start..end` of `file`.
+fn file_headers(h: &mut HeaderMap, file: &JobFile, etag: String, start: u64, end: u64) {
+    let format = file.format;
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(format.content_type()),
@@ -151,18 +143,18 @@ pub(super) async fn download(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-store"),
     );
-    let digest = hex::decode(sha)
+    let digest = hex::decode(&file.sha256)
         .map(|raw| base64::engine::general_purpose::STANDARD.encode(raw))
         .unwrap_or_default();
     let pairs = [
-        (header::ETAG.as_str(), etag.clone()),
+        (header::ETAG.as_str(), etag),
         ("digest", format!("sha-256={digest}")),
         ("repr-digest", format!("sha-256=:{digest}:")),
         (
             header::CONTENT_DISPOSITION.as_str(),
             format!(
                 "attachment; filename=\"driver leads export {}.{}\"",
-                to_ist(job.created_at).format("%Y-%m-%d %H%M"),
+                to_ist(file.created_at).format("%Y-%m-%d %H%M"),
                 format.extension()
             ),
         ),
@@ -172,12 +164,6 @@ pub(super) async fn download(
             h.insert(name, v);
         }
     }
-    if status == StatusCode::PARTIAL_CONTENT
-        && let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{}/{size}", end - 1))
-    {
-        h.insert(header::CONTENT_RANGE, v);
-    }
-    Ok(response)
 }
 
 #[cfg(test)]

@@ -4,8 +4,8 @@ use axum::extract::State;
 use axum::{Json, Router, routing::get};
 use serde_json::{Value, json};
 
-use crate::http::AppState;
 use crate::http::error::{AppError, AppResult};
+use crate::http::state::AppState;
 
 /// The health routes.
 pub fn routes() -> Router<AppState> {

@@ -15,25 +15,19 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::Utc;
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
-use crate::domain::{AccountType, Capability, today_ist};
-use crate::http::AppState;
+use crate::domain::Actor;
 use crate::http::error::{AppError, AppResult};
-use crate::http::extract::{ApiPath, CurrentUser};
-use crate::http::permissions::require;
-use crate::http::request_id;
-use crate::import::ImportError;
-use crate::import::row::RowDefaults;
-use crate::import::run::{Action, ImportRequest, import_file};
+use crate::http::extract::ApiPath;
+use crate::http::state::AppState;
+use crate::import::run::Action;
 use crate::import::values::{Cell, parse_date};
-use crate::jobs::import_job::{ImportParams, upload_key};
-use crate::store::{Admission, ExportJob, JobKind, JobStatus, NewExportJob};
+use crate::service::imports::{self, ImportDone, ImportForm, Imported};
+use crate::store::{ExportJob, JobStatus};
 
 /// The path of the upload route (also given its own body limit).
 pub const IMPORT_PATH: &str = "/api/driver-onboarding/import-leads";
@@ -78,18 +72,6 @@ impl Drop for TempFile {
     }
 }
 
-fn reports_dir(state: &AppState) -> PathBuf {
-    crate::import::reports_dir(&state.config)
-}
-
-/// What is kept beside a report, for the permission check of its download.
-#[derive(Debug, Serialize, Deserialize)]
-struct ReportMeta {
-    owner: Uuid,
-    file_name: String,
-    created_at: chrono::DateTime<Utc>,
-}
-
 async fn short_text(mut field: Field<'_>, name: &str) -> AppResult<String> {
     let mut out = Vec::new();
     while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
@@ -113,14 +95,11 @@ fn parse_bool(name: &str, v: &str) -> AppResult<bool> {
     }
 }
 
-struct Upload {
-    file: TempFile,
-    name: String,
-    bytes: u64,
-    sha256: String,
-}
-
-async fn receive_file(mut field: Field<'_>, dir: &Path, limit: u64) -> AppResult<Upload> {
+async fn receive_file(
+    mut field: Field<'_>,
+    dir: &Path,
+    limit: u64,
+) -> AppResult<(imports::Upload, TempFile)> {
     let name = field.file_name().unwrap_or("upload").to_owned();
     let path = dir.join(format!("upload-{}.tmp", Uuid::new_v4()));
     let guard = TempFile(path.clone());
@@ -145,80 +124,115 @@ async fn receive_file(mut field: Field<'_>, dir: &Path, limit: u64) -> AppResult
     out.flush()
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
-    Ok(Upload {
-        file: guard,
+    let upload = imports::Upload {
+        path,
         name,
         bytes,
         sha256: hex::encode(hasher.finalize()),
-    })
+    };
+    Ok((upload, guard))
 }
 
 async fn import_leads(
     State(state): State<AppState>,
-    current: CurrentUser,
+    actor: Actor,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> AppResult<Response> {
-    require(&current, Capability::Import)?;
-    let mut multipart = multipart.map_err(|e| {
+    imports::may_import(&actor)?;
+    let multipart = multipart.map_err(|e| {
         AppError::UnsupportedMediaType(format!(
             "send the file as multipart/form-data with a `file` field ({})",
             e.body_text()
         ))
     })?;
-    let dir = reports_dir(&state);
-    tokio::fs::create_dir_all(&dir)
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
-    let mut upload: Option<Upload> = None;
-    let mut users = std::collections::HashMap::new();
-    let (mut lead_source, mut lead_date, mut from_file, mut action) =
-        (None, None, true, Action::Skip);
-    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
-        let name = field.name().unwrap_or_default().to_owned();
-        match name.as_str() {
-            "file" => {
-                if upload.is_some() {
-                    return Err(AppError::Unprocessable(
-                        "file: give one file per import".into(),
-                    ));
-                }
-                upload = Some(receive_file(field, &dir, state.config.import_max_bytes).await?);
+    let dir = imports::work_dir(&state).await?;
+    // The received files are deleted when the request ends (`TempFile`).
+    let (form, _files) = read_form(&state, multipart, &dir).await?;
+    Ok(match imports::import(&state, &actor, form).await? {
+        Imported::Now(done) => Json(sync_answer(done)).into_response(),
+        Imported::Queued(job) => {
+            let mut response = (StatusCode::ACCEPTED, Json(job_view(&job))).into_response();
+            if let Ok(v) = HeaderValue::from_str(&format!("{IMPORT_PATH}/jobs/{}", job.id)) {
+                response.headers_mut().insert(header::LOCATION, v);
             }
-            "users" => {
-                // A mongoexport of the original `users`: telecaller ids → logins.
-                let u = receive_file(field, &dir, state.config.import_max_bytes).await?;
-                let path = u.file.0.clone();
-                users = tokio::task::spawn_blocking(move || {
-                    std::fs::File::open(&path)
-                        .map_err(ImportError::from)
-                        .and_then(|f| crate::import::jsonl::read_users(std::io::BufReader::new(f)))
-                })
-                .await
-                .map_err(|e| AppError::Internal(e.into()))??;
-            }
+            response
+        }
+    })
+}
+
+/// The form's short options.
+struct Options {
+    lead_source: Option<String>,
+    lead_date: Option<chrono::NaiveDate>,
+    from_file: bool,
+    action: Action,
+}
+
+impl Options {
+    const NAMES: [&'static str; 4] = [
+        "lead_source",
+        "lead_date",
+        "read_source_from_file",
+        "duplicate_action",
+    ];
+
+    fn set(&mut self, name: &str, v: String) -> AppResult<()> {
+        match name {
             "lead_source" => {
-                let v = short_text(field, &name).await?;
                 if v.contains('\0') {
                     return Err(AppError::Unprocessable(
                         "lead_source: must not contain the NUL character (U+0000)".into(),
                     ));
                 }
-                lead_source = Some(v.trim().to_owned()).filter(|s| !s.is_empty());
+                self.lead_source = Some(v.trim().to_owned()).filter(|s| !s.is_empty());
             }
             "lead_date" => {
-                let v = short_text(field, &name).await?;
-                lead_date = parse_date(&Cell::Text(v.clone()))
+                self.lead_date = parse_date(&Cell::Text(v))
                     .map_err(|e| AppError::Unprocessable(format!("lead_date: {e}")))?;
             }
-            "read_source_from_file" => {
-                from_file = parse_bool(&name, &short_text(field, &name).await?)?
+            "read_source_from_file" => self.from_file = parse_bool(name, &v)?,
+            _ => self.action = v.parse().map_err(AppError::Unprocessable)?,
+        }
+        Ok(())
+    }
+}
+
+/// Reads the form: the file (and the optional `users` file) onto local
+/// disk, the options as text.
+async fn read_form(
+    state: &AppState,
+    mut multipart: Multipart,
+    dir: &Path,
+) -> AppResult<(ImportForm, Vec<TempFile>)> {
+    let limit = state.config.import_max_bytes;
+    let mut files = Vec::new();
+    let mut upload: Option<imports::Upload> = None;
+    let mut users = std::collections::HashMap::new();
+    let mut opts = Options {
+        lead_source: None,
+        lead_date: None,
+        from_file: true,
+        action: Action::Skip,
+    };
+    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        match name.as_str() {
+            "file" if upload.is_some() => {
+                return Err(AppError::Unprocessable(
+                    "file: give one file per import".into(),
+                ));
             }
-            "duplicate_action" => {
-                action = short_text(field, &name)
-                    .await?
-                    .parse()
-                    .map_err(AppError::Unprocessable)?;
+            "file" | "users" => {
+                let (u, guard) = receive_file(field, dir, limit).await?;
+                files.push(guard);
+                if name == "file" {
+                    upload = Some(u);
+                } else {
+                    // A mongoexport of the original `users`: telecaller ids → logins.
+                    users = imports::read_users(&u.path).await?;
+                }
             }
+            n if Options::NAMES.contains(&n) => opts.set(n, short_text(field, n).await?)?,
             other => {
                 return Err(AppError::Unprocessable(format!(
                     "unknown form field {other:?}: expected file, users, lead_source, lead_date, read_source_from_file, duplicate_action"
@@ -227,193 +241,42 @@ async fn import_leads(
         }
     }
     let upload = upload.ok_or_else(|| AppError::Unprocessable("file: required".into()))?;
-    if upload.bytes == 0 {
-        return Err(AppError::Unprocessable(format!(
-            "{}: the file is empty",
-            upload.name
-        )));
-    }
-    let now = Utc::now();
-    let threshold = state.config.import_job_threshold;
-    if threshold > 0 && upload.bytes > threshold {
-        let params = ImportParams {
-            upload_key: String::new(),
-            file_name: upload.name.clone(),
-            bytes: upload.bytes,
-            sha256: upload.sha256.clone(),
-            lead_source,
-            lead_date: lead_date.unwrap_or_else(|| today_ist(now)),
-            read_source_from_file: from_file,
-            action,
-            users,
-        };
-        return queue_job(&state, &current, upload, params).await;
-    }
-    let id = Uuid::new_v4();
-    let report_path = dir.join(format!("{id}.csv"));
-    let request = ImportRequest {
-        path: upload.file.0.clone(),
-        file_name: upload.name.clone(),
-        format: None,
-        defaults: RowDefaults {
-            lead_source,
-            lead_date: Some(lead_date.unwrap_or_else(|| today_ist(now))),
-            read_source_from_file: from_file,
-            now,
-            csv: false,
-        },
+    let form = ImportForm {
+        upload,
         users,
-        action,
-        actor: current.user.email.clone(),
-        report_path: report_path.clone(),
-        watch: None,
+        lead_source: opts.lead_source,
+        lead_date: opts.lead_date,
+        read_source_from_file: opts.from_file,
+        action: opts.action,
     };
-    let started = std::time::Instant::now();
-    let result = import_file(state.store.clone(), request).await;
-    let base = json!({
-        "via": "api", "import_id": id, "file_name": upload.name, "sha256": upload.sha256,
-        "bytes": upload.bytes, "duplicate_action": action,
-    });
-    let outcome = match result {
-        Ok(o) => o,
-        Err(e) => {
-            let _ = std::fs::remove_file(&report_path);
-            let mut details = base;
-            details["outcome"] = json!("failed");
-            details["error"] = json!(match &e {
-                ImportError::Io(_) | ImportError::Store(_) => "internal".to_owned(),
-                other => other.to_string(),
-            });
-            audit(&state, &current, "import", details).await;
-            return Err(e.into());
-        }
-    };
-    let meta = ReportMeta {
-        owner: current.user.id,
-        file_name: upload.name.clone(),
-        created_at: now,
-    };
-    let meta_json = serde_json::to_vec(&meta).map_err(|e| AppError::Internal(e.into()))?;
-    tokio::fs::write(dir.join(format!("{id}.json")), meta_json)
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
-    let c = &outcome.counts;
-    let mut details = base.clone();
-    details["outcome"] = json!(if action == Action::Preview {
-        "preview"
-    } else {
-        "committed"
-    });
-    details["format"] = json!(outcome.info.format);
-    details["counts"] = json!(c);
-    audit(&state, &current, "import", details).await;
-    // The counts and the file's shape, as an import job's `result` has them.
-    let mut body = crate::jobs::import_job::result_json(&outcome);
+    Ok((form, files))
+}
+
+/// The answer of a synchronous import: the counts and the file's shape, as
+/// an import job's `result` has them, and where its report is.
+fn sync_answer(done: ImportDone) -> Value {
+    let mut body = done.result;
     for (k, v) in [
-        ("import_id", json!(id)),
-        ("file_name", json!(upload.name)),
-        ("sha256", json!(upload.sha256)),
-        ("bytes", json!(upload.bytes)),
-        ("duplicate_action", json!(action)),
-        ("committed", json!(action != Action::Preview)),
+        ("import_id", json!(done.id)),
+        ("file_name", json!(done.upload.name)),
+        ("sha256", json!(done.upload.sha256)),
+        ("bytes", json!(done.upload.bytes)),
+        ("duplicate_action", json!(done.action)),
+        ("committed", json!(done.action != Action::Preview)),
         ("mode", json!("synchronous")),
-        ("seconds", json!(started.elapsed().as_secs_f64())),
+        ("seconds", json!(done.seconds)),
         (
             "report",
             json!({
-                "url": format!("{IMPORT_PATH}/{id}/report.csv"),
-                "lines": outcome.report_lines,
-                "rows": outcome.shown,
+                "url": format!("{IMPORT_PATH}/{}/report.csv", done.id),
+                "lines": done.report_lines,
+                "rows": done.shown,
             }),
         ),
     ] {
         body[k] = v;
     }
-    Ok(Json(body).into_response())
-}
-
-/// Keeps the upload in the uploads' file store and queues its import job
-/// (admission as export jobs: per user and queue-wide, per kind). 202 with
-/// the job; its progress at `…/import-leads/jobs/{id}`.
-async fn queue_job(
-    state: &AppState,
-    current: &CurrentUser,
-    upload: Upload,
-    mut params: ImportParams,
-) -> AppResult<Response> {
-    let id = Uuid::new_v4();
-    params.upload_key = upload_key(id);
-    let (files, from, key) = (
-        state.uploads.clone(),
-        upload.file.0.clone(),
-        params.upload_key.clone(),
-    );
-    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-        let mut out = files.create(&key)?;
-        std::io::copy(&mut std::fs::File::open(&from)?, &mut out)?;
-        out.publish()
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.into()))?
-    .map_err(|e| {
-        AppError::Internal(anyhow::anyhow!(
-            "keeping the upload for its import job: {e}"
-        ))
-    })?;
-    let new = NewExportJob {
-        id,
-        kind: JobKind::Import,
-        params: serde_json::to_value(&params).map_err(anyhow::Error::from)?,
-        owner_id: current.user.id,
-        owner_email: current.user.email.clone(),
-        filters: json!({}),
-        columns: Vec::new(),
-        format: "csv".into(),
-        mask_pii: false,
-        max_attempts: i32::try_from(state.config.job_max_attempts).unwrap_or(i32::MAX),
-        request_id: Some(request_id::current()),
-    };
-    let per_user = state.config.export_jobs_per_user;
-    let queue_max = state.config.export_queue_max;
-    let admitted = state
-        .store
-        .create_export_job(&new, per_user, queue_max)
-        .await;
-    let job = match admitted {
-        Ok(Admission::Queued(job)) => job,
-        other => {
-            let _ = state.uploads.delete(&params.upload_key).await;
-            return Err(match other? {
-                Admission::UserLimit(n) => AppError::TooManyRequests {
-                    message: format!(
-                        "you have {n} import jobs queued or running (the limit is {per_user}); \
-                         try again when one has finished"
-                    ),
-                    retry_after: std::time::Duration::from_secs(10),
-                },
-                _ => AppError::Unavailable {
-                    message: format!(
-                        "the import queue is full ({queue_max} jobs); try again shortly"
-                    ),
-                    retry_after: std::time::Duration::from_secs(30),
-                },
-            });
-        }
-    };
-    state.job_wake.notify_one();
-    audit(
-        state,
-        current,
-        "import_job.create",
-        json!({ "job_id": job.id, "file_name": params.file_name, "sha256": params.sha256,
-                "bytes": params.bytes, "duplicate_action": params.action }),
-    )
-    .await;
-    let mut response = (StatusCode::ACCEPTED, Json(job_view(&job))).into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!("{IMPORT_PATH}/jobs/{}", job.id)) {
-        response.headers_mut().insert(header::LOCATION, v);
-    }
-    Ok(response)
+    body
 }
 
 /// An import job as the API shows it.
@@ -444,135 +307,31 @@ fn job_view(job: &ExportJob) -> Value {
     })
 }
 
-/// An import job of `current`'s (or anyone's, for admins).
-async fn visible_job(state: &AppState, current: &CurrentUser, id: Uuid) -> AppResult<ExportJob> {
-    let privileged = matches!(
-        current.role(),
-        AccountType::MasterAdmin | AccountType::Admin
-    );
-    match state.store.get_export_job(id).await? {
-        Some(j) if j.kind == JobKind::Import && (j.owner_id == current.user.id || privileged) => {
-            Ok(j)
-        }
-        _ => Err(AppError::NotFound("no such import job".into())),
-    }
-}
-
 async fn one_job(
     State(state): State<AppState>,
-    current: CurrentUser,
+    actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<Json<Value>> {
-    require(&current, Capability::Import)?;
-    Ok(Json(job_view(&visible_job(&state, &current, id).await?)))
+    Ok(Json(job_view(&imports::job(&state, &actor, id).await?)))
 }
 
-/// Cancels a queued or running import job: a running one stops at its next
-/// heartbeat and its transaction is rolled back (nothing is written).
 async fn cancel_job(
     State(state): State<AppState>,
-    current: CurrentUser,
+    actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<Json<Value>> {
-    require(&current, Capability::Import)?;
-    let job = visible_job(&state, &current, id).await?;
-    if job.status.is_final() {
-        return Err(AppError::Conflict(format!(
-            "the import job is already {}",
-            job.status.as_str()
-        )));
-    }
-    let job = state
-        .store
-        .cancel_export_job(id)
-        .await?
-        .ok_or_else(|| AppError::NotFound("no such import job".into()))?;
-    if job.status == JobStatus::Cancelled {
-        let _ = state.uploads.delete(&upload_key(id)).await;
-    }
-    audit(
-        &state,
-        &current,
-        "import_job.cancel",
-        json!({ "job_id": id }),
-    )
-    .await;
-    Ok(Json(job_view(&job)))
+    Ok(Json(job_view(
+        &imports::cancel_job(&state, &actor, id).await?,
+    )))
 }
 
 async fn report_csv(
     State(state): State<AppState>,
-    current: CurrentUser,
+    actor: Actor,
     ApiPath(id): ApiPath<String>,
 ) -> AppResult<Response> {
-    require(&current, Capability::Import)?;
-    let missing = || AppError::NotFound("no such import report".into());
-    let id: Uuid = id.parse().map_err(|_| missing())?;
-    let dir = reports_dir(&state);
-    let Ok(meta) = tokio::fs::read(dir.join(format!("{id}.json"))).await else {
-        return job_report(&state, &current, id).await;
-    };
-    let meta: ReportMeta = serde_json::from_slice(&meta).map_err(|_| missing())?;
-    let privileged = matches!(
-        current.role(),
-        AccountType::MasterAdmin | AccountType::Admin
-    );
-    if meta.owner != current.user.id && !privileged {
-        return Err(missing());
-    }
-    let file = tokio::fs::File::open(dir.join(format!("{id}.csv")))
-        .await
-        .map_err(|_| missing())?;
-    let stream = futures_util::stream::unfold(file, |mut f| async move {
-        use tokio::io::AsyncReadExt;
-        let mut buf = vec![0u8; 64 << 10];
-        match f.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok::<_, std::io::Error>(bytes::Bytes::from(buf)), f))
-            }
-            Err(e) => Some((Err(e), f)),
-        }
-    });
-    Ok(report_response(Body::from_stream(stream), id))
-}
-
-/// The report of an import job: its file in the exports' store.
-async fn job_report(state: &AppState, current: &CurrentUser, id: Uuid) -> AppResult<Response> {
-    let job = visible_job(state, current, id)
-        .await
-        .map_err(|_| AppError::NotFound("no such import report".into()))?;
-    let key = match (job.status, &job.file_key) {
-        (JobStatus::Done, Some(key)) => key.clone(),
-        (JobStatus::Expired, _) => {
-            return Err(AppError::Gone(
-                "the import report has expired (PULSE_EXPORT_RETENTION)".into(),
-            ));
-        }
-        _ => {
-            return Err(AppError::Conflict(format!(
-                "the import job is {}; its report is there once it is done",
-                job.status.as_str()
-            )));
-        }
-    };
-    let size = state
-        .files
-        .size(&key)
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?
-        .ok_or_else(|| AppError::Gone("the import report has expired".into()))?;
-    let stream = state
-        .files
-        .read(&key, 0, size)
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
-    Ok(report_response(Body::from_stream(stream), id))
-}
-
-fn report_response(body: Body, id: Uuid) -> Response {
-    let mut response = body.into_response();
+    let (id, stream) = imports::report(&state, &actor, &id).await?;
+    let mut response = Body::from_stream(stream).into_response();
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -583,10 +342,5 @@ fn report_response(body: Body, id: Uuid) -> Response {
     {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
-    response
-}
-
-/// Audits through the service (until this file's use-cases move there).
-async fn audit(state: &AppState, current: &CurrentUser, action: &str, details: serde_json::Value) {
-    crate::service::audit::record(state, &current.actor(), action, details).await
+    Ok(response)
 }

@@ -10,17 +10,16 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::{leads_bulk, leads_notes, leads_summary};
 use crate::domain::{Actor, Lead, LeadInput, LeadPatch};
-use crate::http::AppState;
 use crate::http::error::AppResult;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::http::state::AppState;
 use crate::service::leads::{self, ListQuery};
 
 /// Prefix of every leads route (the original's paths).
 pub const PREFIX: &str = "/api/driver-onboarding";
 
-/// Every leads route.
+/// The single-lead routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/driver-onboarding/leads", get(list).post(create))
@@ -29,9 +28,6 @@ pub fn routes() -> Router<AppState> {
             "/api/driver-onboarding/leads/{id}",
             get(show).patch(update).delete(remove),
         )
-        .merge(leads_bulk::routes())
-        .merge(leads_notes::routes())
-        .merge(leads_summary::routes())
 }
 
 async fn list(

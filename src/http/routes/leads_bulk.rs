@@ -11,9 +11,9 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::domain::{Actor, Lead};
-use crate::http::AppState;
 use crate::http::error::AppResult;
 use crate::http::extract::{ApiJson, ApiPath};
+use crate::http::state::AppState;
 use crate::service::leads::{self, BulkReport};
 
 /// The bulk routes.

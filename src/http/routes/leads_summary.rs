@@ -8,9 +8,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::domain::Actor;
-use crate::http::AppState;
 use crate::http::error::AppResult;
 use crate::http::extract::{ApiJson, ApiQuery};
+use crate::http::state::AppState;
 use crate::service::desk::{self, StatusSummary};
 use crate::service::leads::{self, FilterQuery};
 

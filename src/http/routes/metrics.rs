@@ -12,8 +12,8 @@ use axum::response::{IntoResponse, Response};
 use axum::{Router, routing::get};
 use sha2::{Digest, Sha256};
 
-use crate::http::AppState;
 use crate::http::error::{AppError, AppResult};
+use crate::http::state::AppState;
 use crate::metrics::{self, Gauges};
 
 /// `/metrics` on the main listener, behind the token.

@@ -4,8 +4,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::Value;
 
-use crate::http::AppState;
 use crate::http::openapi::document;
+use crate::http::state::AppState;
 
 /// The document's route.
 pub fn routes() -> Router<AppState> {

@@ -1,0 +1,403 @@
+//! The named schemas of requests and answers (written by hand, mirroring
+//! the handlers' JSON; a later change derives them from typed answers).
+
+use serde_json::{Map, Value, json};
+
+use super::operation::schema_ref;
+use crate::store::filter::LEAD_COLUMNS;
+
+/// The `Lead` schema, from the column list every backend maps.
+fn lead_schema() -> Value {
+    const DATES: &[&str] = &["end_date", "assigned_date", "callback_date", "import_date"];
+    const INSTANTS: &[&str] = &["last_called", "created_at", "updated_at"];
+    let mut props = Map::new();
+    for col in LEAD_COLUMNS.split(',').map(str::trim) {
+        let schema = match col {
+            "id" => json!({"type": "string", "format": "uuid"}),
+            "remarks_history" | "status_history" => {
+                json!({"type": "array", "items": {"type": "object"}})
+            }
+            c if DATES.contains(&c) => {
+                json!({"type": "string", "format": "date", "nullable": true})
+            }
+            c if INSTANTS.contains(&c) => {
+                json!({"type": "string", "format": "date-time", "nullable": c == "last_called"})
+            }
+            "name" | "phone_number" | "stage" | "status" => json!({"type": "string"}),
+            _ => json!({"type": "string", "nullable": true}),
+        };
+        props.insert(col.to_string(), schema);
+    }
+    json!({ "type": "object", "properties": props })
+}
+
+fn object(fields: &[(&str, Value)]) -> Value {
+    let props: Map<String, Value> = fields
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    json!({ "type": "object", "properties": props })
+}
+
+/// Every named schema.
+pub(super) fn schemas() -> Value {
+    let s = || json!({"type": "string"});
+    let n = || json!({"type": "integer"});
+    let ids = || json!({"type": "array", "items": {"type": "string"}});
+    let mut m = Map::new();
+    m.insert("Lead".into(), lead_schema());
+    m.insert(
+        "LeadInput".into(),
+        json!({"allOf": [schema_ref("Lead")], "required": ["name", "phone_number"],
+        "description": "a lead's fields; only name and phone_number are required"}),
+    );
+    m.insert(
+        "LeadPatch".into(),
+        json!({"allOf": [schema_ref("Lead")],
+        "description": "any subset of a lead's fields; null clears one"}),
+    );
+    m.insert(
+        "LeadPage".into(),
+        object(&[
+            (
+                "leads",
+                json!({"type": "array", "items": schema_ref("Lead")}),
+            ),
+            ("total", n()),
+            ("page", n()),
+            ("limit", n()),
+            ("total_pages", n()),
+        ]),
+    );
+    m.insert(
+        "BulkResult".into(),
+        object(&[
+            ("updated", n()),
+            ("unchanged", n()),
+            ("not_found", ids()),
+            ("not_allowed", ids()),
+        ]),
+    );
+    m.insert(
+        "BulkDeleteResult".into(),
+        object(&[
+            ("deleted", n()),
+            ("not_found", ids()),
+            ("not_allowed", ids()),
+        ]),
+    );
+    m.insert("LeadIds".into(), object(&[("lead_ids", ids())]));
+    m.insert(
+        "BulkAssign".into(),
+        object(&[
+            ("lead_ids", ids()),
+            ("telecaller", s()),
+            ("assigned_date", s()),
+        ]),
+    );
+    m.insert(
+        "ReassignDate".into(),
+        object(&[("lead_ids", ids()), ("new_date", s())]),
+    );
+    m.insert(
+        "BulkStatus".into(),
+        object(&[("lead_ids", ids()), ("status", s())]),
+    );
+    m.insert("Remark".into(), object(&[("remark", s())]));
+    m.insert(
+        "Remarks".into(),
+        object(&[
+            ("remarks", s()),
+            ("remarks_history", json!({"type": "array"})),
+        ]),
+    );
+    m.insert(
+        "StatusSummary".into(),
+        object(&[
+            ("total_leads", n()),
+            ("summary", json!({"type": "object"})),
+            ("stage_totals", json!({"type": "object"})),
+        ]),
+    );
+    m.insert(
+        "Sources".into(),
+        object(&[(
+            "sources",
+            json!({"type": "array", "items": object(&[("source", s()), ("count", n())])}),
+        )]),
+    );
+    m.insert(
+        "MergeSources".into(),
+        object(&[("from", ids()), ("to", s())]),
+    );
+    m.insert("Merged".into(), object(&[("merged", n()), ("to", s())]));
+    m.insert("Deleted".into(), object(&[("deleted", n()), ("id", s())]));
+    m.insert(
+        "TelecallerSummary".into(),
+        object(&[
+            ("telecaller", s()),
+            ("total_leads", n()),
+            ("summary", json!({"type": "object"})),
+            ("stage_totals", json!({"type": "object"})),
+            ("today", n()),
+            ("callbacks_due", n()),
+            ("overdue", n()),
+        ]),
+    );
+    m.insert(
+        "TelecallerDesk".into(),
+        object(&[
+            ("telecaller", s()),
+            ("date", s()),
+            ("today", json!({"type": "object"})),
+            ("callbacks_due", json!({"type": "object"})),
+            ("overdue", json!({"type": "object"})),
+        ]),
+    );
+    m.insert("Error".into(), object(&[("detail", s())]));
+    m.insert("Login".into(), object(&[("email", s()), ("password", s())]));
+    m.insert(
+        "Register".into(),
+        object(&[
+            ("email", s()),
+            ("password", s()),
+            ("first_name", s()),
+            ("last_name", s()),
+        ]),
+    );
+    m.insert(
+        "Session".into(),
+        object(&[("token", s()), ("user", schema_ref("User"))]),
+    );
+    m.insert(
+        "ChangePassword".into(),
+        object(&[("old_password", s()), ("new_password", s())]),
+    );
+    m.insert(
+        "User".into(),
+        object(&[
+            ("id", s()),
+            ("email", s()),
+            ("username", s()),
+            ("first_name", s()),
+            ("last_name", s()),
+            ("account_type", s()),
+            ("status", s()),
+            ("created_at", s()),
+        ]),
+    );
+    m.insert(
+        "UserList".into(),
+        json!({"type": "array", "items": schema_ref("User")}),
+    );
+    m.insert(
+        "NewUser".into(),
+        object(&[
+            ("email", s()),
+            ("password", s()),
+            ("first_name", s()),
+            ("last_name", s()),
+            ("account_type", s()),
+        ]),
+    );
+    m.insert(
+        "UserChange".into(),
+        object(&[
+            ("account_type", s()),
+            ("first_name", s()),
+            ("last_name", s()),
+        ]),
+    );
+    m.insert(
+        "UserCreated".into(),
+        object(&[("user", schema_ref("User")), ("temporary_password", s())]),
+    );
+    m.insert("AuditList".into(), json!({"type": "array", "items": object(&[("id", n()), ("at", s()), ("actor_id", s()),
+        ("actor_email", s()), ("action", s()), ("details", json!({"type": "object"})), ("request_id", s())])}));
+    m.insert(
+        "ExportRequest".into(),
+        object(&[
+            ("format", s()),
+            ("columns", ids()),
+            ("search", s()),
+            ("stage", s()),
+            ("status", s()),
+            ("source", s()),
+            ("telecaller", s()),
+            ("start_date", s()),
+            ("end_date", s()),
+            ("unassigned_only", json!({"type": "boolean"})),
+        ]),
+    );
+    m.insert(
+        "ExportJobRequest".into(),
+        object(&[
+            (
+                "filters",
+                json!({"type": "object", "description": "the leads list's filters"}),
+            ),
+            ("columns", ids()),
+            ("format", json!({"type": "string", "enum": ["xlsx", "csv"]})),
+        ]),
+    );
+    let when = || json!({"type": "string", "format": "date-time", "nullable": true});
+    m.insert(
+        "ExportJob".into(),
+        object(&[
+            ("id", json!({"type": "string", "format": "uuid"})),
+            (
+                "status",
+                json!({"type": "string", "enum": ["queued", "running", "done", "failed", "cancelled", "expired"]}),
+            ),
+            ("rows_done", n()),
+            ("rows_total", n()),
+            ("bytes", n()),
+            ("sha256", s()),
+            ("error", s()),
+            ("format", s()),
+            ("columns", ids()),
+            ("filters", json!({"type": "object"})),
+            ("masked", json!({"type": "boolean"})),
+            ("attempts", n()),
+            ("max_attempts", n()),
+            ("owner_id", s()),
+            ("owner_email", s()),
+            ("created_at", when()),
+            ("started_at", when()),
+            ("finished_at", when()),
+            ("expires_at", when()),
+            ("download_url", s()),
+        ]),
+    );
+    m.insert(
+        "ExportJobList".into(),
+        object(&[(
+            "jobs",
+            json!({"type": "array", "items": schema_ref("ExportJob")}),
+        )]),
+    );
+    m.insert(
+        "ImportForm".into(),
+        object(&[
+            ("file", json!({"type": "string", "format": "binary"})),
+            ("users", json!({"type": "string", "format": "binary"})),
+            ("lead_source", s()),
+            ("lead_date", json!({"type": "string", "format": "date"})),
+            ("read_source_from_file", json!({"type": "boolean"})),
+            (
+                "duplicate_action",
+                json!({"type": "string", "enum": ["skip", "replace", "preview"]}),
+            ),
+        ]),
+    );
+    m.insert(
+        "ImportJob".into(),
+        object(&[
+            ("mode", s()),
+            ("id", s()),
+            ("import_id", s()),
+            ("status", s()),
+            ("file_name", s()),
+            ("bytes", n()),
+            ("sha256", s()),
+            ("duplicate_action", s()),
+            ("committed", json!({"type": "boolean"})),
+            ("rows_done", n()),
+            ("result", json!({"type": "object"})),
+            ("error", s()),
+            ("attempts", n()),
+            ("url", s()),
+            ("report_url", s()),
+        ]),
+    );
+    m.insert(
+        "ImportReport".into(),
+        object(&[
+            ("import_id", s()),
+            ("file_name", s()),
+            ("sha256", s()),
+            ("format", s()),
+            ("duplicate_action", s()),
+            ("committed", json!({"type": "boolean"})),
+            ("rows_read", n()),
+            ("inserted", n()),
+            ("updated", n()),
+            ("unchanged", n()),
+            ("skipped_duplicates", n()),
+            ("rejected", n()),
+            ("conflicts", n()),
+            (
+                "columns",
+                json!({"type": "array", "items": {"type": "object"}}),
+            ),
+            (
+                "sheets",
+                json!({"type": "array", "items": {"type": "object"}}),
+            ),
+            ("report", json!({"type": "object"})),
+        ]),
+    );
+    m.insert(
+        "Backup".into(),
+        object(&[
+            ("id", s()),
+            ("created_at", s()),
+            ("kind", s()),
+            ("leads", json!({"type": "integer"})),
+            ("bytes", json!({"type": "integer"})),
+            ("download_url", s()),
+        ]),
+    );
+    m.insert(
+        "BackupJob".into(),
+        object(&[
+            ("id", json!({"type": "string", "format": "uuid"})),
+            ("kind", json!({"type": "string", "enum": ["backup"]})),
+            (
+                "status",
+                json!({"type": "string", "enum": ["queued", "running", "done", "failed", "cancelled"]}),
+            ),
+            ("rows_done", n()),
+            ("rows_total", n()),
+            ("bytes", n()),
+            ("sha256", s()),
+            ("error", s()),
+            ("attempts", n()),
+            ("max_attempts", n()),
+            ("owner_id", s()),
+            ("created_at", when()),
+            ("started_at", when()),
+            ("finished_at", when()),
+            ("url", s()),
+            ("backup_id", s()),
+            ("download_url", s()),
+        ]),
+    );
+    m.insert(
+        "BackupJobList".into(),
+        object(&[(
+            "jobs",
+            json!({"type": "array", "items": schema_ref("BackupJob")}),
+        )]),
+    );
+    m.insert(
+        "BackupList".into(),
+        object(&[(
+            "backups",
+            json!({"type": "array", "items": schema_ref("Backup")}),
+        )]),
+    );
+    m.insert(
+        "Restored".into(),
+        object(&[
+            ("backup_id", s()),
+            ("restored", json!({"type": "integer"})),
+            ("replaced", json!({"type": "integer"})),
+            ("pre_restore_backup", schema_ref("Backup")),
+        ]),
+    );
+    m.insert("Health".into(), json!({"type": "object"}));
+    m.insert("Message".into(), json!({"type": "object"}));
+    m.insert("OpenApi".into(), json!({"type": "object"}));
+    Value::Object(m)
+}
