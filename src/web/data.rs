@@ -27,13 +27,16 @@ pub fn session_cookie(state: &AppState, token: Option<&str>) -> String {
     }
 }
 
+/// One field of a [`FilterQuery`].
+type Slot = fn(&mut FilterQuery) -> &mut Option<String>;
+
 /// The filters of a query as the service reads them, within the actor's
 /// scope, and a message for each value it could not read: the page shows
 /// those and applies the rest (the service's parse stops at the first).
 pub fn filter(actor: &Actor, q: &FilterQuery) -> (FilterQuery, LeadFilter, Vec<String>) {
     let mut good = FilterQuery::default();
     let mut errors = Vec::new();
-    let fields: [(fn(&mut FilterQuery) -> &mut Option<String>, &Option<String>); 8] = [
+    let fields: [(Slot, &Option<String>); 8] = [
         (|f| &mut f.search, &q.search),
         (|f| &mut f.stage, &q.stage),
         (|f| &mut f.status, &q.status),

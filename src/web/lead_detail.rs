@@ -146,7 +146,7 @@ fn timeline(lead: &Lead) -> Vec<Event> {
             },
         ));
     }
-    events.sort_by(|a, b| b.0.cmp(&a.0));
+    events.sort_by_key(|e| std::cmp::Reverse(e.0));
     events.into_iter().map(|(_, e)| e).collect()
 }
 
