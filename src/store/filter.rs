@@ -252,6 +252,26 @@ impl LeadFilter {
             && self.callback_before.is_none()
     }
 
+    /// True when, besides stage and status, the filter reads exactly one of
+    /// the source, the telecaller (a filter or a telecaller's own scope), the
+    /// import-date range or unassigned-only: then an index led by that column
+    /// and ending in (stage, status) (SQLite's migration 0009) answers counts
+    /// per stage and status as a covering range scan (~25 ms for 100k leads
+    /// of 1M), faster than summing `lead_counts` when imports are spread over
+    /// many days (seeded data: 760k counter rows for 1M leads).
+    pub fn one_indexed_column(&self) -> bool {
+        if !self.only_counted_columns() {
+            return false;
+        }
+        let used = [
+            self.source.is_some(),
+            self.telecaller.is_some() || self.own_only.is_some(),
+            self.start_date.is_some() || self.end_date.is_some(),
+            self.unassigned_only,
+        ];
+        used.iter().filter(|u| **u).count() == 1
+    }
+
     /// Which table of maintained counts (SQLite's migration 0003) can answer
     /// counts for this filter with the same `WHERE`: `lead_status_counts`
     /// (per stage and status, ~40 rows) when only stage/status filter,

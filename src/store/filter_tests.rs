@@ -244,3 +244,24 @@ fn order_by_flips() {
         super::ORDER_BY.replace("ASC NULLS FIRST, id", "ASC NULLS FIRST, id ASC")
     );
 }
+
+#[test]
+fn one_indexed_column_for_the_covering_counts() {
+    let mut f = LeadFilter {
+        source: Some("Website".into()),
+        stage: Some(Stage::S2),
+        ..Default::default()
+    };
+    assert!(f.one_indexed_column());
+    f.own_only = Some("tc@pulse.example".into());
+    assert!(!f.one_indexed_column(), "two columns");
+    let mut g = LeadFilter {
+        own_only: Some("tc@pulse.example".into()),
+        telecaller: Some("tc@pulse.example".into()),
+        ..Default::default()
+    };
+    assert!(g.one_indexed_column(), "the same column twice");
+    g.names.push("kumar".into());
+    assert!(!g.one_indexed_column(), "a name search is not counted by an index");
+    assert!(!LeadFilter::default().one_indexed_column());
+}

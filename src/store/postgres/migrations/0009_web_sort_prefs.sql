@@ -10,6 +10,16 @@ CREATE INDEX leads_sort_name ON leads (name NULLS FIRST, id);
 CREATE INDEX leads_sort_import_date ON leads (import_date NULLS FIRST, id);
 CREATE INDEX leads_sort_updated ON leads (updated_at NULLS FIRST, id);
 
+-- Counts per stage and status under one filtering column (the workspace's
+-- tabs and chips): an index led by that column and ending in (stage, status)
+-- makes them an index-only range scan instead of a GROUP BY over the rows
+-- (source = 'Website', 100k of 1M leads: 292 ms through leads_source).
+CREATE INDEX leads_source_status ON leads (source, stage, status);
+CREATE INDEX leads_telecaller_status ON leads (lower(assigned_telecaller), stage, status);
+CREATE INDEX leads_import_date_status ON leads (import_date, stage, status);
+CREATE INDEX leads_unassigned_status ON leads (stage, status)
+    WHERE (assigned_telecaller IS NULL OR assigned_telecaller = '');
+
 -- What a user chose in the pages (columns, density), as a JSON object: read
 -- and written whole, never queried into.
 CREATE TABLE user_prefs (
