@@ -15,7 +15,11 @@ CREATE INDEX leads_sort_updated ON leads (updated_at NULLS FIRST, id);
 -- makes them an index-only range scan instead of a GROUP BY over the rows
 -- (source = 'Website', 100k of 1M leads: 292 ms through leads_source).
 CREATE INDEX leads_source_status ON leads (source, stage, status);
-CREATE INDEX leads_telecaller_status ON leads (lower(assigned_telecaller), stage, status);
+-- (INCLUDE the column itself: PostgreSQL plans an index-only scan of an
+-- expression index only when the columns under the expression are in it;
+-- without it the telecaller's counts took 1.2 s, with it 58 ms)
+CREATE INDEX leads_telecaller_status ON leads (lower(assigned_telecaller), stage, status)
+    INCLUDE (assigned_telecaller);
 CREATE INDEX leads_import_date_status ON leads (import_date, stage, status);
 CREATE INDEX leads_unassigned_status ON leads (stage, status)
     WHERE (assigned_telecaller IS NULL OR assigned_telecaller = '');
