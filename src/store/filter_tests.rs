@@ -262,6 +262,9 @@ fn one_indexed_column_for_the_covering_counts() {
     };
     assert!(g.one_indexed_column(), "the same column twice");
     g.names.push("kumar".into());
-    assert!(!g.one_indexed_column(), "a name search is not counted by an index");
+    assert!(
+        !g.one_indexed_column(),
+        "a name search is not counted by an index"
+    );
     assert!(!LeadFilter::default().one_indexed_column());
 }
