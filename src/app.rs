@@ -33,7 +33,7 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let store = open_store(&config).await?;
         ensure_master_admin(store.as_ref(), &config).await?;
-        jobs::ensure_storage(&config).await?;
+        crate::storage::ensure_storage(&config).await?;
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -50,10 +50,10 @@ impl Application {
             hasher: Hasher::new(config.hash_concurrency),
             throttle: Arc::new(LoginThrottle::default()),
             export_permits: Arc::new(tokio::sync::Semaphore::new(config.export_concurrency)),
-            files: jobs::local_files(&config),
+            files: crate::storage::local_files(&config),
             job_wake: Arc::new(tokio::sync::Notify::new()),
             backups: crate::backup::files(&config),
-            uploads: crate::jobs::uploads(&config),
+            uploads: crate::storage::uploads(&config),
             backup_lock: Arc::new(tokio::sync::Mutex::new(())),
             config: Arc::new(config),
         });

@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod router;
 pub mod seed;
 pub mod service;
+pub mod storage;
 pub mod store;
 pub mod telemetry;
 pub mod web;

@@ -24,12 +24,12 @@ use uuid::Uuid;
 use crate::config::Config;
 use crate::domain::Lead;
 use crate::export::engine::ExportError;
-use crate::jobs::files::{ByteStream, FileStore};
+use crate::storage::files::{ByteStream, FileStore};
 use crate::store::{BackupSnapshot, Store};
 
 /// The backups' file store of a configuration.
 pub fn files(config: &Config) -> Arc<dyn FileStore> {
-    crate::jobs::file_store(config, "backups")
+    crate::storage::file_store(config, "backups")
 }
 
 /// Why a backup was made.

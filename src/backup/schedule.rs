@@ -13,7 +13,7 @@ use chrono::Utc;
 use tokio::sync::watch;
 
 use super::{Kind, create, list, prune};
-use crate::jobs::files::FileStore;
+use crate::storage::files::FileStore;
 use crate::store::Store;
 
 /// Runs until `shutdown` turns true.

@@ -50,7 +50,7 @@ pub async fn run_backup(config: Config, args: BackupArgs) -> anyhow::Result<()> 
             println!("{} leads backed up to {}", header.leads, path.display());
         }
         None => {
-            crate::jobs::ensure_storage(&config).await?;
+            crate::storage::ensure_storage(&config).await?;
             let files = backup::files(&config);
             let b = backup::create(store.as_ref(), &files, Kind::Manual).await?;
             println!("backup {}: {} leads, {} bytes", b.id, b.leads, b.bytes);
@@ -64,7 +64,7 @@ pub async fn run_restore(config: Config, args: RestoreArgs) -> anyhow::Result<()
     std::fs::File::open(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let store = crate::app::open_store(&config).await?;
-    crate::jobs::ensure_storage(&config).await?;
+    crate::storage::ensure_storage(&config).await?;
     let files = backup::files(&config);
     let open = backup::local(args.file.clone());
     match backup::restore(store.as_ref(), &files, uuid::Uuid::nil(), open).await {

@@ -17,7 +17,7 @@ use crate::domain::{AccountStatus, AccountType};
 use crate::seed::{DEMO_PASSWORD, DemoLeads, TELECALLERS};
 use crate::store::{BatchOutcome, BulkBatch, DuplicatePolicy, NewUser, Store};
 
-/// Leads per message to the store (see `cli::import`).
+/// Leads per message to the store (see `import::lines`).
 const BATCH: usize = 1024;
 
 /// `pulse seed` arguments.

@@ -25,13 +25,13 @@ pub struct WorkerArgs {
 pub async fn run(config: Config, args: WorkerArgs) -> anyhow::Result<()> {
     let n = args.workers.unwrap_or(config.workers).max(1);
     let store = open_store(&config).await?;
-    jobs::ensure_storage(&config).await?;
+    crate::storage::ensure_storage(&config).await?;
     let grace = config.shutdown_grace;
     let ctx = JobContext {
         store,
-        files: jobs::local_files(&config),
+        files: crate::storage::local_files(&config),
         backups: crate::backup::files(&config),
-        uploads: crate::jobs::uploads(&config),
+        uploads: crate::storage::uploads(&config),
         config: Arc::new(config),
         wake: Arc::new(tokio::sync::Notify::new()),
     };

@@ -2,7 +2,8 @@
 //!
 //! Everything here is parsed at the edge and unit-tested without a server:
 //! phone numbers ([`phone`]), the pipeline ([`pipeline`]), the lead and its
-//! create/patch inputs ([`lead`], [`lead_input`], [`lead_patch`]), PII
+//! create/patch inputs ([`lead`], [`lead_input`], [`lead_patch`]), the
+//! write-path rules of a whole lead ([`lead_rules`]), PII
 //! masking ([`pii`]), roles ([`role`]), the acting account ([`actor`]),
 //! assignment rules ([`assignment`]), account fields ([`account`]) and IST
 //! dates ([`mod@ist`]).
@@ -15,6 +16,7 @@ pub mod ist;
 pub mod lead;
 pub mod lead_input;
 pub mod lead_patch;
+pub mod lead_rules;
 pub mod phone;
 pub mod pii;
 pub mod pipeline;
@@ -28,6 +30,7 @@ pub use ist::{IST, ist, ist_today, to_ist, today_ist};
 pub use lead::{Lead, RemarkEntry, StatusEntry};
 pub use lead_input::{LeadInput, NewLead};
 pub use lead_patch::{LeadPatch, ValidPatch};
+pub use lead_rules::validate_lead;
 pub use phone::{PhoneError, PhoneNumber, looks_like_phone};
 pub use pii::{PII_FIELDS, mask_document};
 pub use pipeline::{

@@ -15,8 +15,9 @@ use std::time::Instant;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 
+use super::format::Format;
+use super::row::{Cell, Column, ColumnKind, RowWriter};
 use super::xlsx::{XlsxOptions, XlsxWriter};
-use super::{Cell, Column, ColumnKind, Format, RowWriter};
 
 /// gen_leads.py's scalar fields, in its order.
 #[rustfmt::skip]
@@ -63,7 +64,7 @@ fn export_jsonl_for_validation() {
         if let Ok(n) = std::env::var("PULSE_CHECK_THREADS") {
             opts.deflate_threads = n.parse().unwrap();
         }
-        super::FormatWriter::Xlsx(Box::new(XlsxWriter::new(out, &cols, opts).unwrap()))
+        super::format::FormatWriter::Xlsx(Box::new(XlsxWriter::new(out, &cols, opts).unwrap()))
     };
     let mut spent = std::time::Duration::ZERO;
     for line in BufReader::new(std::fs::File::open(src).unwrap()).lines() {

@@ -12,7 +12,7 @@
 use std::io::{self, Write};
 
 use crate::export::num::{push_iso_date, push_ist_datetime};
-use crate::export::{Cell, Column, Finished, RowWriter};
+use crate::export::row::{Cell, Column, Finished, RowWriter};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// Buffered output handed to the sink in one `write_all`.

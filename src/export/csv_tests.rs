@@ -1,5 +1,5 @@
 use super::*;
-use crate::export::ColumnKind;
+use crate::export::row::ColumnKind;
 use crate::export::testutil::hostile_text;
 use chrono::{NaiveDate, TimeZone, Utc};
 use proptest::prelude::*;

@@ -10,11 +10,13 @@ use std::io::{self, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use super::csv::CsvWriter;
 use super::engine_columns::{ExportColumn, MAX_COLUMNS, Masked, file_columns, fill_cells};
+use super::format::{Format, FormatWriter};
 use super::read_ahead::ReadAhead;
+use super::row::{Cell, RowWriter};
 use super::xlsx::{XlsxOptions, XlsxWriter};
 use super::zip::ZipWriter;
-use super::{Cell, Format, FormatWriter, RowWriter, csv::CsvWriter};
 use crate::store::{LeadRows, RowsError, StoreError};
 
 pub use super::engine_columns::{ALL_COLUMNS, select_columns};

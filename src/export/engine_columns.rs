@@ -4,7 +4,7 @@
 
 use std::sync::LazyLock;
 
-use super::{Cell, Column, ColumnKind};
+use super::row::{Cell, Column, ColumnKind};
 use crate::domain::mask_document;
 use crate::store::{EXPORT_DATE_FIELDS, EXPORT_INSTANT_FIELDS, EXPORT_TEXT_FIELDS, LeadRow};
 

@@ -96,7 +96,7 @@ pub(crate) fn push_datetime_serial(buf: &mut Vec<u8>, t: DateTime<Utc>) -> bool 
         let mut frac = (u64::from(ms) * SCALE).div_ceil(day);
         // ms < one day, so frac < SCALE: always exactly 10 digits once padded.
         let mut digits = 10;
-        while frac % 10 == 0 {
+        while frac.is_multiple_of(10) {
             frac /= 10;
             digits -= 1;
         }

@@ -220,7 +220,7 @@ mod tests {
                 let mut row = LeadRow::default();
                 row.text[0] = Some(&id);
                 row.text[3] = Some(&long);
-                row.text[24] = (i % 2 == 0).then_some("");
+                row.text[24] = i.is_multiple_of(2).then_some("");
                 row.dates[1] = NaiveDate::from_num_days_from_ce_opt(738_000 + i as i32);
                 row.instants[2] = DateTime::from_timestamp_millis(i as i64 * 1000);
                 f(&row).map_err(RowsError::Sink)?;
@@ -233,7 +233,7 @@ mod tests {
         format!(
             "id-{i}|{}|{:?}|{:?}|{:?}",
             "é".repeat((i % 7) as usize),
-            (i % 2 == 0).then_some(""),
+            i.is_multiple_of(2).then_some(""),
             NaiveDate::from_num_days_from_ce_opt(738_000 + i as i32),
             DateTime::from_timestamp_millis(i as i64 * 1000)
         )

@@ -10,12 +10,12 @@ use std::io::BufRead;
 
 use chrono::{TimeZone, Utc};
 use serde_json::{Map, Value};
+use uuid::Uuid;
 
 use super::ImportError;
 use super::mapping::{Field, Present};
 use super::row::{Reject, RowDefaults, apply_source};
-use crate::cli::import::{lead_from_object, validate};
-use crate::domain::Lead;
+use crate::domain::{Lead, Stage, Status, validate_lead};
 
 /// One line at most (a lead with long histories fits many times over).
 pub const MAX_LINE_BYTES: usize = 8 << 20;
@@ -196,8 +196,79 @@ pub fn lead_from_line(
     if lead.import_date.is_none() {
         lead.import_date = d.lead_date;
     }
-    validate(&mut lead).map_err(|e| (e.field().to_owned(), e.to_string()))?;
+    validate_lead(&mut lead).map_err(|e| (e.field().to_owned(), e.to_string()))?;
     Ok((lead, present))
+}
+
+/// A JSON object in the lead's field names → a lead (not yet validated):
+/// a new id, timestamps and the stage from the status are filled in when
+/// absent; otherwise the field whose value does not parse is named.
+pub fn lead_from_object(
+    mut map: Map<String, Value>,
+    now: chrono::DateTime<Utc>,
+) -> Result<Lead, (String, String)> {
+    let absent = |m: &Map<String, Value>, k: &str| m.get(k).is_none_or(Value::is_null);
+    if absent(&map, "id") {
+        map.insert("id".into(), Uuid::new_v4().to_string().into());
+    }
+    if absent(&map, "created_at") {
+        map.insert("created_at".into(), now.to_rfc3339().into());
+    }
+    if absent(&map, "updated_at") {
+        let created = map["created_at"].clone();
+        map.insert("updated_at".into(), created);
+    }
+    let status = map.get("status").and_then(Value::as_str).map(Status::parse);
+    if absent(&map, "stage") {
+        let stage = match status {
+            Some(Ok(s)) => s.stage(),
+            _ => Stage::S1,
+        };
+        map.insert("stage".into(), stage.code().into());
+    }
+    if absent(&map, "status") {
+        let stage = map["stage"].as_str().and_then(|s| s.parse().ok());
+        let first = Status::first_of(stage.unwrap_or(Stage::S1));
+        map.insert("status".into(), first.name().into());
+    }
+    let err = match serde_json::from_value::<Lead>(Value::Object(map.clone())) {
+        Ok(lead) => return Ok(lead),
+        Err(e) => e.to_string(),
+    };
+    // Which field? Put each value alone into a known-good lead.
+    let template = serde_json::to_value(template_lead(now)).expect("a lead serialises");
+    for (key, value) in &map {
+        let mut probe = template.clone();
+        if let Some(slot) = probe.get_mut(key.as_str()) {
+            *slot = value.clone();
+            if let Err(e) = serde_json::from_value::<Lead>(probe) {
+                return Err((key.clone(), format!("{key}: {e}")));
+            }
+        }
+    }
+    let field = err
+        .split('`')
+        .nth(1)
+        .filter(|_| err.starts_with("missing field"))
+        .unwrap_or("json");
+    Err((field.to_owned(), format!("{field}: {err}")))
+}
+
+fn template_lead(now: chrono::DateTime<Utc>) -> Lead {
+    let mut lead: Lead = serde_json::from_value(serde_json::json!({
+        "id": Uuid::nil(), "name": "x", "phone_number": "9000000000", "stage": "S1",
+        "status": "New", "created_at": now, "updated_at": now,
+        "email": null, "vehicle": null, "driving_license": null, "experience": null,
+        "interested_ev": null, "monthly_salary": null, "residing_chennai": null,
+        "current_location": null, "preferred_shift": null, "allotted_shift": null,
+        "default_vehicle": null, "end_date": null, "dl_no": null, "badge_no": null,
+        "aadhar_card": null, "pan_card": null, "gas_bill": null, "bank_passbook": null,
+        "assigned_telecaller": null, "assigned_date": null, "callback_date": null,
+        "last_called": null, "source": null, "import_date": null, "remarks": null,
+    }))
+    .expect("template lead");
+    lead.remarks_history.clear();
+    lead
 }
 
 #[cfg(test)]

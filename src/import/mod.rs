@@ -12,6 +12,7 @@
 pub mod csv;
 pub mod detect;
 pub mod jsonl;
+pub mod lines;
 pub mod mapping;
 pub mod report;
 pub mod row;

@@ -6,8 +6,7 @@ use uuid::Uuid;
 
 use super::mapping::{FIELDS, Field, Mapping, Present};
 use super::values::{Cell, is_cut, is_masked, parse_date, parse_instant, unfloat_phone};
-use crate::cli::import::validate;
-use crate::domain::{Lead, RemarkEntry, Stage, Status, StatusEntry};
+use crate::domain::{Lead, RemarkEntry, Stage, Status, StatusEntry, validate_lead};
 use crate::export::csv::strip_csv_guard;
 
 /// What applies to every row of one import.
@@ -224,7 +223,7 @@ pub fn lead_from_cells(
         lead.created_at = c;
     }
     lead.updated_at = updated.unwrap_or(lead.created_at);
-    validate(&mut lead).map_err(|e| (e.field().to_owned(), e.to_string()))?;
+    validate_lead(&mut lead).map_err(|e| (e.field().to_owned(), e.to_string()))?;
     Ok((lead, present))
 }
 

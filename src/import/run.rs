@@ -16,7 +16,7 @@ use super::report::{Counts, ReportRow, ReportWriter};
 use super::row::{RowDefaults, merge};
 use super::{FileInfo, Format, ImportError, Item, ParseContext, detect, parse_file};
 use crate::domain::Lead;
-use crate::store::{BulkBatch, DuplicatePolicy, Store};
+use crate::store::{BatchOutcome, BulkBatch, DuplicatePolicy, Store};
 
 /// Rows per batch between the parser, the duplicate resolver and the store.
 const BATCH: usize = 1024;
@@ -135,80 +135,37 @@ fn changed_fields(a: &Lead, b: &Lead) -> String {
 /// Runs one import (see the module comment). A failure that is not about
 /// one row — reading the file, the database — returns an error and leaves
 /// the database exactly as it was.
+///
+/// The phases: the format (`detect_format`); for `replace` and `preview`
+/// a first pass that finds the last row of each phone (`last_rows`); the
+/// main parse on a blocking thread (`spawn_parser`); the store's writer
+/// (`spawn_writer`); per batch, the duplicate resolution against the file
+/// and the database (`Resolver`); then the commit with what the store
+/// reports (`commit`), or the roll-back with the first cause
+/// (`rolled_back`).
 pub async fn import_file(
     store: Arc<dyn Store>,
     req: ImportRequest,
 ) -> Result<ImportOutcome, ImportError> {
-    let format = match req.format {
-        Some(f) => f,
-        None => {
-            let (path, name) = (req.path.clone(), req.file_name.clone());
-            tokio::task::spawn_blocking(move || detect::detect(&path, &name))
-                .await
-                .map_err(|e| ImportError::Io(std::io::Error::other(e)))??
-        }
-    };
-    let shared = Arc::new((req.path.clone(), req.defaults.clone(), req.users));
-    let now = req.defaults.now;
+    let format = detect_format(&req).await?;
+    let source = Arc::new(Source {
+        path: req.path.clone(),
+        defaults: req.defaults.clone(),
+        users: req.users,
+        format,
+    });
 
     // `replace` (and `preview`, which shows what replace would do): the
     // last row of a phone wins, so a first pass finds it.
-    let last: Option<HashMap<u64, (u64, u64)>> = if req.action != Action::Skip {
-        let shared = shared.clone();
-        let watch = req.watch.clone();
-        Some(
-            tokio::task::spawn_blocking(move || -> Result<_, ImportError> {
-                let (path, defaults, users) = &*shared;
-                let cx = ParseContext { defaults, users };
-                let mut last = HashMap::new();
-                let mut seq = 0u64;
-                parse_file(path, format, &cx, &mut |item| {
-                    if let Some(w) = &watch {
-                        w.check()?;
-                    }
-                    if let Item::Lead { row, lead, .. } = item {
-                        last.insert(phone_key(&lead.phone_number), (seq, row));
-                        seq += 1;
-                    }
-                    Ok(())
-                })?;
-                Ok(last)
-            })
-            .await
-            .map_err(|e| ImportError::Io(std::io::Error::other(e)))??,
-        )
+    let last = if req.action != Action::Skip {
+        Some(last_rows(source.clone(), req.watch.clone()).await?)
     } else {
         None
     };
 
     let (tx, mut rx) = mpsc::channel::<Vec<Item>>(4);
-    let parser = {
-        let shared = shared.clone();
-        let watch = req.watch.clone();
-        tokio::task::spawn_blocking(move || -> Result<FileInfo, ImportError> {
-            let (path, defaults, users) = &*shared;
-            let cx = ParseContext { defaults, users };
-            let mut batch = Vec::with_capacity(BATCH);
-            let info = parse_file(path, format, &cx, &mut |item| {
-                if let Some(w) = &watch {
-                    w.check()?;
-                    w.rows.fetch_add(1, Ordering::Relaxed);
-                }
-                batch.push(item);
-                if batch.len() == BATCH {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                    tx.blocking_send(full).map_err(|_| writer_stopped())?;
-                }
-                Ok(())
-            })?;
-            if !batch.is_empty() {
-                tx.blocking_send(batch).map_err(|_| writer_stopped())?;
-            }
-            Ok(info)
-        })
-    };
+    let parser = spawn_parser(source, req.watch.clone(), tx);
 
-    let preview = req.action == Action::Preview;
     // Into an empty table (the first load of a deployment, the benchmark)
     // no row can match a stored lead: skip the per-batch lookups. A lead
     // written meanwhile by someone else is still caught by the store.
@@ -218,41 +175,241 @@ pub async fn import_file(
         .1
         == 0;
     let started = std::time::Instant::now();
-    let (mut lookup_time, mut send_time) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
     let (btx, brx) = mpsc::channel::<BulkBatch>(4);
-    let writer = if preview {
-        drop(brx);
-        None
-    } else {
-        let store = store.clone();
-        // Every lead sent is either new or an already merged stored lead
-        // (its stored id): `Replace` makes the store write it either way.
-        // With `skip` only new leads are sent, and one that someone else
-        // wrote meanwhile is skipped by the store, not overwritten.
-        let policy = match req.action {
-            Action::Skip => DuplicatePolicy::Skip,
-            _ => DuplicatePolicy::Replace,
-        };
-        Some(tokio::spawn(
-            async move { store.bulk_import(brx, policy).await },
-        ))
-    };
+    let writer = spawn_writer(&store, req.action, brx);
 
-    let mut report = ReportWriter::create(&req.report_path)?;
-    let mut counts = Counts::default();
-    let mut seq = 0u64;
-    // (sheet, row) of every lead sent to the store, by stream position.
-    let mut sent: Vec<(u32, u32)> = Vec::new();
-    let (skipped, updated) = if preview {
-        ("would_skip", "would_update")
-    } else {
-        ("skipped", "updated")
+    let mut r = Resolver {
+        store: &store,
+        action: req.action,
+        actor: &req.actor,
+        now: req.defaults.now,
+        last,
+        empty_at_start,
+        btx: &btx,
+        report: ReportWriter::create(&req.report_path)?,
+        counts: Counts::default(),
+        seq: 0,
+        sent: Vec::new(),
+        lookup_time: std::time::Duration::ZERO,
+        send_time: std::time::Duration::ZERO,
     };
-    let mut resolve = async |items: Vec<Item>,
-                             report: &mut ReportWriter,
-                             counts: &mut Counts|
-           -> Result<(), ImportError> {
-        let mut cands: Vec<(u32, u64, Box<Lead>, Present)> = Vec::with_capacity(items.len());
+    let mut failed: Option<ImportError> = None;
+    while let Some(items) = rx.recv().await {
+        if let Err(e) = r.batch(items).await {
+            failed = Some(e);
+            break;
+        }
+    }
+    drop(rx);
+    let parsed = parser
+        .await
+        .map_err(|e| ImportError::Io(std::io::Error::other(e)));
+    let info = match (failed, parsed) {
+        (None, Ok(Ok(info))) => info,
+        (failed, parsed) => return Err(rolled_back(btx, writer, failed, parsed).await),
+    };
+    let Resolver {
+        mut report,
+        mut counts,
+        sent,
+        lookup_time,
+        send_time,
+        ..
+    } = r;
+    if let Some(w) = writer {
+        commit(btx, w, &sent, &mut report, &mut counts).await?;
+    }
+    counts.rows_read = info.rows_read;
+    tracing::info!(
+        rows = info.rows_read,
+        total_ms = started.elapsed().as_millis() as u64,
+        lookup_ms = lookup_time.as_millis() as u64,
+        store_wait_ms = send_time.as_millis() as u64,
+        lookups = !empty_at_start,
+        "import resolved and written"
+    );
+    let lines = report.lines;
+    let (_, shown) = report.finish()?;
+    Ok(ImportOutcome {
+        info,
+        counts,
+        shown,
+        report_lines: lines,
+    })
+}
+
+/// The file an import reads, shared by its passes (each on a blocking thread).
+struct Source {
+    path: PathBuf,
+    defaults: RowDefaults,
+    users: HashMap<String, String>,
+    format: Format,
+}
+
+impl Source {
+    /// One pass over the file, `emit` called for every row.
+    fn parse(
+        &self,
+        emit: &mut dyn FnMut(Item) -> Result<(), ImportError>,
+    ) -> Result<FileInfo, ImportError> {
+        let cx = ParseContext {
+            defaults: &self.defaults,
+            users: &self.users,
+        };
+        parse_file(&self.path, self.format, &cx, emit)
+    }
+}
+
+/// The forced format, or the one the content says.
+async fn detect_format(req: &ImportRequest) -> Result<Format, ImportError> {
+    match req.format {
+        Some(f) => Ok(f),
+        None => {
+            let (path, name) = (req.path.clone(), req.file_name.clone());
+            tokio::task::spawn_blocking(move || detect::detect(&path, &name))
+                .await
+                .map_err(|e| ImportError::Io(std::io::Error::other(e)))?
+        }
+    }
+}
+
+/// The last-row pass: phone → (position among the leads, row) of the last
+/// lead with that phone.
+async fn last_rows(
+    source: Arc<Source>,
+    watch: Option<ImportWatch>,
+) -> Result<HashMap<u64, (u64, u64)>, ImportError> {
+    tokio::task::spawn_blocking(move || -> Result<_, ImportError> {
+        let mut last = HashMap::new();
+        let mut seq = 0u64;
+        source.parse(&mut |item| {
+            if let Some(w) = &watch {
+                w.check()?;
+            }
+            if let Item::Lead { row, lead, .. } = item {
+                last.insert(phone_key(&lead.phone_number), (seq, row));
+                seq += 1;
+            }
+            Ok(())
+        })?;
+        Ok(last)
+    })
+    .await
+    .map_err(|e| ImportError::Io(std::io::Error::other(e)))?
+}
+
+/// The main parse, on a blocking thread: rows to `tx` in batches of [`BATCH`].
+fn spawn_parser(
+    source: Arc<Source>,
+    watch: Option<ImportWatch>,
+    tx: mpsc::Sender<Vec<Item>>,
+) -> tokio::task::JoinHandle<Result<FileInfo, ImportError>> {
+    tokio::task::spawn_blocking(move || -> Result<FileInfo, ImportError> {
+        let mut batch = Vec::with_capacity(BATCH);
+        let info = source.parse(&mut |item| {
+            if let Some(w) = &watch {
+                w.check()?;
+                w.rows.fetch_add(1, Ordering::Relaxed);
+            }
+            batch.push(item);
+            if batch.len() == BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                tx.blocking_send(full).map_err(|_| writer_stopped())?;
+            }
+            Ok(())
+        })?;
+        if !batch.is_empty() {
+            tx.blocking_send(batch).map_err(|_| writer_stopped())?;
+        }
+        Ok(info)
+    })
+}
+
+type Writer = tokio::task::JoinHandle<crate::store::StoreResult<BatchOutcome>>;
+
+/// The store's one-transaction bulk import, fed through `brx`; none for a
+/// preview (which writes nothing).
+fn spawn_writer(
+    store: &Arc<dyn Store>,
+    action: Action,
+    brx: mpsc::Receiver<BulkBatch>,
+) -> Option<Writer> {
+    if action == Action::Preview {
+        drop(brx);
+        return None;
+    }
+    let store = store.clone();
+    // Every lead sent is either new or an already merged stored lead
+    // (its stored id): `Replace` makes the store write it either way.
+    // With `skip` only new leads are sent, and one that someone else
+    // wrote meanwhile is skipped by the store, not overwritten.
+    let policy = match action {
+        Action::Skip => DuplicatePolicy::Skip,
+        _ => DuplicatePolicy::Replace,
+    };
+    Some(tokio::spawn(
+        async move { store.bulk_import(brx, policy).await },
+    ))
+}
+
+/// (stored lead, the version it was read at) of merged leads.
+type Versions = Vec<(Uuid, DateTime<Utc>)>;
+
+/// A lead of the file that passed the duplicate check within the file.
+type Candidate = (u32, u64, Box<Lead>, Present);
+
+/// Resolves the file's rows a batch at a time: duplicates within the file,
+/// then against the stored leads (looked up by phone and id), merged or
+/// skipped by the action, reported, and sent to the writer.
+struct Resolver<'a> {
+    store: &'a Arc<dyn Store>,
+    action: Action,
+    actor: &'a str,
+    now: DateTime<Utc>,
+    /// The last-row pass (`replace`, `preview`).
+    last: Option<HashMap<u64, (u64, u64)>>,
+    empty_at_start: bool,
+    btx: &'a mpsc::Sender<BulkBatch>,
+    report: ReportWriter,
+    counts: Counts,
+    /// Position of the next lead among the file's leads.
+    seq: u64,
+    /// (sheet, row) of every lead sent to the store, by stream position.
+    sent: Vec<(u32, u32)>,
+    lookup_time: std::time::Duration,
+    send_time: std::time::Duration,
+}
+
+impl Resolver<'_> {
+    fn preview(&self) -> bool {
+        self.action == Action::Preview
+    }
+
+    /// One batch of the parser's items.
+    async fn batch(&mut self, items: Vec<Item>) -> Result<(), ImportError> {
+        let cands = self.within_file(items)?;
+        let phones: Vec<String> = cands.iter().map(|c| c.2.phone_number.clone()).collect();
+        let ids: Vec<Uuid> = cands.iter().map(|c| c.2.id).collect();
+        let t = std::time::Instant::now();
+        let stored = if self.empty_at_start {
+            Vec::new()
+        } else {
+            self.store.leads_matching(&phones, &ids).await?
+        };
+        self.lookup_time += t.elapsed();
+        let (out, versions) = self.against_stored(cands, &stored)?;
+        self.send(out, versions).await
+    }
+
+    /// Reports rejected rows and rows a later row of the same phone
+    /// overrides; the rest are candidates.
+    fn within_file(&mut self, items: Vec<Item>) -> Result<Vec<Candidate>, ImportError> {
+        let skipped = if self.preview() {
+            "would_skip"
+        } else {
+            "skipped"
+        };
+        let mut cands: Vec<Candidate> = Vec::with_capacity(items.len());
         for item in items {
             match item {
                 Item::Rejected {
@@ -261,8 +418,8 @@ pub async fn import_file(
                     field,
                     reason,
                 } => {
-                    counts.rejected += 1;
-                    report.push(ReportRow {
+                    self.counts.rejected += 1;
+                    self.report.push(ReportRow {
                         sheet,
                         row,
                         outcome: "rejected".into(),
@@ -278,10 +435,10 @@ pub async fn import_file(
                     present,
                 } => {
                     let key = phone_key(&lead.phone_number);
-                    let earlier = match &last {
+                    let earlier = match &self.last {
                         Some(last) => {
-                            let this = seq;
-                            seq += 1;
+                            let this = self.seq;
+                            self.seq += 1;
                             last.get(&key).filter(|(s, _)| *s != this).map(|(_, r)| {
                                 format!("a later row ({r}) has the same phone number")
                             })
@@ -292,8 +449,8 @@ pub async fn import_file(
                         None => None,
                     };
                     if let Some(reason) = earlier {
-                        counts.skipped_duplicates += 1;
-                        report.push(ReportRow {
+                        self.counts.skipped_duplicates += 1;
+                        self.report.push(ReportRow {
                             sheet,
                             row,
                             outcome: skipped.into(),
@@ -307,15 +464,22 @@ pub async fn import_file(
                 }
             }
         }
-        let phones: Vec<String> = cands.iter().map(|c| c.2.phone_number.clone()).collect();
-        let ids: Vec<Uuid> = cands.iter().map(|c| c.2.id).collect();
-        let t = std::time::Instant::now();
-        let stored = if empty_at_start {
-            Vec::new()
+        Ok(cands)
+    }
+
+    /// New leads, and stored leads merged with their rows (or skipped, or
+    /// unchanged): the leads to send, and the versions the merged ones
+    /// were read at.
+    fn against_stored(
+        &mut self,
+        cands: Vec<Candidate>,
+        stored: &[Lead],
+    ) -> Result<(Vec<Lead>, Versions), ImportError> {
+        let updated = if self.preview() {
+            "would_update"
         } else {
-            store.leads_matching(&phones, &ids).await?
+            "updated"
         };
-        lookup_time += t.elapsed();
         let by_phone: HashMap<&str, &Lead> = stored
             .iter()
             .map(|l| (l.phone_number.as_str(), l))
@@ -338,14 +502,14 @@ pub async fn import_file(
                 by_key.or(by_other)
             };
             let Some(stored) = holder else {
-                counts.inserted += 1;
+                self.counts.inserted += 1;
                 out.push(*lead);
-                sent.push((sheet, row as u32));
+                self.sent.push((sheet, row as u32));
                 continue;
             };
-            if req.action == Action::Skip {
-                counts.skipped_duplicates += 1;
-                report.push(ReportRow {
+            if self.action == Action::Skip {
+                self.counts.skipped_duplicates += 1;
+                self.report.push(ReportRow {
                     sheet,
                     row,
                     outcome: "skipped".into(),
@@ -355,15 +519,15 @@ pub async fn import_file(
                 })?;
                 continue;
             }
-            match merge(stored, &lead, present, &req.actor, now) {
-                None => counts.unchanged += 1,
+            match merge(stored, &lead, present, self.actor, self.now) {
+                None => self.counts.unchanged += 1,
                 Some(merged)
                     if by_key.is_some_and(|other| other.id != stored.id)
                         && merged.phone_number != stored.phone_number =>
                 {
                     // The edited phone belongs to another stored lead.
-                    counts.rejected += 1;
-                    report.push(ReportRow {
+                    self.counts.rejected += 1;
+                    self.report.push(ReportRow {
                         sheet,
                         row,
                         outcome: "rejected".into(),
@@ -377,8 +541,8 @@ pub async fn import_file(
                     })?;
                 }
                 Some(merged) => {
-                    counts.updated += 1;
-                    report.push(ReportRow {
+                    self.counts.updated += 1;
+                    self.report.push(ReportRow {
                         sheet,
                         row,
                         outcome: updated.into(),
@@ -388,132 +552,118 @@ pub async fn import_file(
                     })?;
                     versions.push((stored.id, stored.updated_at));
                     out.push(merged);
-                    sent.push((sheet, row as u32));
+                    self.sent.push((sheet, row as u32));
                 }
             }
         }
-        if !preview && !versions.is_empty() {
-            btx.send(BulkBatch::Versions(versions))
+        Ok((out, versions))
+    }
+
+    /// The write phase of a batch: versions first, then the leads.
+    async fn send(&mut self, out: Vec<Lead>, versions: Versions) -> Result<(), ImportError> {
+        if !self.preview() && !versions.is_empty() {
+            self.btx
+                .send(BulkBatch::Versions(versions))
                 .await
                 .map_err(|_| writer_stopped())?;
         }
-        if !preview && !out.is_empty() {
+        if !self.preview() && !out.is_empty() {
             let t = std::time::Instant::now();
-            btx.send(BulkBatch::Leads(out))
+            self.btx
+                .send(BulkBatch::Leads(out))
                 .await
                 .map_err(|_| writer_stopped())?;
-            send_time += t.elapsed();
+            self.send_time += t.elapsed();
         }
         Ok(())
-    };
+    }
+}
 
-    let mut failed: Option<ImportError> = None;
-    while let Some(items) = rx.recv().await {
-        if let Err(e) = resolve(items, &mut report, &mut counts).await {
-            failed = Some(e);
-            break;
-        }
-    }
-    drop(rx);
-    let parsed = parser
-        .await
-        .map_err(|e| ImportError::Io(std::io::Error::other(e)));
-    let info = match (failed, parsed) {
-        (None, Ok(Ok(info))) => info,
-        (failed, parsed) => {
-            // Nothing committed: dropping the sender without `Commit` rolls
-            // the store's transaction back.
-            drop(btx);
-            let stored = match writer {
-                Some(w) => w.await.ok().and_then(Result::err),
-                None => None,
-            };
-            return Err(match (failed, parsed, stored) {
-                (Some(ImportError::Io(e)), _, Some(s))
-                    if e.to_string().contains("writer stopped") =>
-                {
-                    s.into()
-                }
-                (_, Ok(Err(ImportError::Io(e))), Some(s))
-                    if e.to_string().contains("writer stopped") =>
-                {
-                    s.into()
-                }
-                (Some(e), _, _) => e,
-                (None, Ok(Err(e)), _) => e,
-                (None, Err(e), _) => e,
-                (None, Ok(Ok(_)), _) => unreachable!("handled above"),
-            });
-        }
+/// Nothing committed: dropping the sender without `Commit` rolls the
+/// store's transaction back. The error to return: the store's when the
+/// other side only stopped because the writer had, else the first.
+async fn rolled_back(
+    btx: mpsc::Sender<BulkBatch>,
+    writer: Option<Writer>,
+    failed: Option<ImportError>,
+    parsed: Result<Result<FileInfo, ImportError>, ImportError>,
+) -> ImportError {
+    drop(btx);
+    let stored = match writer {
+        Some(w) => w.await.ok().and_then(Result::err),
+        None => None,
     };
-    if let Some(w) = writer {
-        btx.send(BulkBatch::Commit)
-            .await
-            .map_err(|_| writer_stopped())?;
-        drop(btx);
-        let outcome = w
-            .await
-            .map_err(|e| ImportError::Io(std::io::Error::other(e)))??;
-        counts.inserted = outcome.inserted;
-        counts.updated = outcome.updated;
-        for (idx, holder) in outcome.skipped_duplicates {
-            // A lead written meanwhile by someone else, or two rows with one id.
-            counts.skipped_duplicates += 1;
-            let (sheet, row) = sent.get(idx as usize).copied().unwrap_or((0, 0));
-            report.push(ReportRow {
-                sheet,
-                row: u64::from(row),
-                outcome: "skipped".into(),
-                field: "phone_number".into(),
-                reason: format!(
-                    "phone or id already used by lead {holder} (stored, or a row above)"
-                ),
-                lead_id: Some(holder),
-            })?;
+    match (failed, parsed, stored) {
+        (Some(ImportError::Io(e)), _, Some(s)) if e.to_string().contains("writer stopped") => {
+            s.into()
         }
-        for (idx, holder) in outcome.conflicts {
-            counts.conflicts += 1;
-            let (sheet, row) = sent.get(idx as usize).copied().unwrap_or((0, 0));
-            report.push(ReportRow {
-                sheet,
-                row: u64::from(row),
-                outcome: "conflict".into(),
-                field: "updated_at".into(),
-                reason: format!(
-                    "not updated: lead {holder} was changed by someone else while the file was imported; import it again to apply this row"
-                ),
-                lead_id: Some(holder),
-            })?;
+        (_, Ok(Err(ImportError::Io(e))), Some(s)) if e.to_string().contains("writer stopped") => {
+            s.into()
         }
-        // Committed: the rows' outcomes count (a preview writes nothing).
-        for (outcome, n) in [
-            ("inserted", counts.inserted),
-            ("updated", counts.updated),
-            ("unchanged", counts.unchanged),
-            ("skipped_duplicate", counts.skipped_duplicates),
-            ("rejected", counts.rejected),
-            ("conflict", counts.conflicts),
-        ] {
-            crate::metrics::import_rows(outcome, n);
-        }
+        (Some(e), _, _) => e,
+        (None, Ok(Err(e)), _) => e,
+        (None, Err(e), _) => e,
+        (None, Ok(Ok(_)), _) => unreachable!("handled above"),
     }
-    counts.rows_read = info.rows_read;
-    tracing::info!(
-        rows = info.rows_read,
-        total_ms = started.elapsed().as_millis() as u64,
-        lookup_ms = lookup_time.as_millis() as u64,
-        store_wait_ms = send_time.as_millis() as u64,
-        lookups = !empty_at_start,
-        "import resolved and written"
-    );
-    let lines = report.lines;
-    let (_, shown) = report.finish()?;
-    Ok(ImportOutcome {
-        info,
-        counts,
-        shown,
-        report_lines: lines,
-    })
+}
+
+/// Commits, then reports what the store refused (leads written meanwhile
+/// by someone else, stale versions) and counts the rows' outcomes.
+async fn commit(
+    btx: mpsc::Sender<BulkBatch>,
+    writer: Writer,
+    sent: &[(u32, u32)],
+    report: &mut ReportWriter,
+    counts: &mut Counts,
+) -> Result<(), ImportError> {
+    btx.send(BulkBatch::Commit)
+        .await
+        .map_err(|_| writer_stopped())?;
+    drop(btx);
+    let outcome = writer
+        .await
+        .map_err(|e| ImportError::Io(std::io::Error::other(e)))??;
+    counts.inserted = outcome.inserted;
+    counts.updated = outcome.updated;
+    for (idx, holder) in outcome.skipped_duplicates {
+        // A lead written meanwhile by someone else, or two rows with one id.
+        counts.skipped_duplicates += 1;
+        let (sheet, row) = sent.get(idx as usize).copied().unwrap_or((0, 0));
+        report.push(ReportRow {
+            sheet,
+            row: u64::from(row),
+            outcome: "skipped".into(),
+            field: "phone_number".into(),
+            reason: format!("phone or id already used by lead {holder} (stored, or a row above)"),
+            lead_id: Some(holder),
+        })?;
+    }
+    for (idx, holder) in outcome.conflicts {
+        counts.conflicts += 1;
+        let (sheet, row) = sent.get(idx as usize).copied().unwrap_or((0, 0));
+        report.push(ReportRow {
+            sheet,
+            row: u64::from(row),
+            outcome: "conflict".into(),
+            field: "updated_at".into(),
+            reason: format!(
+                "not updated: lead {holder} was changed by someone else while the file was imported; import it again to apply this row"
+            ),
+            lead_id: Some(holder),
+        })?;
+    }
+    // Committed: the rows' outcomes count (a preview writes nothing).
+    for (outcome, n) in [
+        ("inserted", counts.inserted),
+        ("updated", counts.updated),
+        ("unchanged", counts.unchanged),
+        ("skipped_duplicate", counts.skipped_duplicates),
+        ("rejected", counts.rejected),
+        ("conflict", counts.conflicts),
+    ] {
+        crate::metrics::import_rows(outcome, n);
+    }
+    Ok(())
 }
 
 /// `lead_date` default: today in IST.

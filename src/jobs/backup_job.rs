@@ -10,7 +10,7 @@
 use serde_json::json;
 use tokio::sync::watch;
 
-use super::worker::{Claimed, Guarded, RunError, drive, finish_failed, publish_and_complete};
+use super::kit::{Claimed, Guarded, RunError, drive, finish_failed, publish_and_complete};
 use crate::backup::{Kind, key, write_snapshot};
 use crate::store::Completion;
 
@@ -70,7 +70,7 @@ pub(super) async fn run(run: &Claimed<'_>, shutdown: watch::Receiver<bool>) {
             let elapsed = run.started.elapsed();
             crate::metrics::backup_finished(kind.as_str(), "done", leads, bytes, elapsed);
             tracing::info!(job_id = %job.id, backup_id = %job.id, request_id = run.rid(), worker, leads, bytes, elapsed_ms = elapsed.as_millis() as u64, "backup job done");
-            super::worker::audit(
+            super::kit::audit(
                 ctx,
                 job,
                 "backup_job.done",

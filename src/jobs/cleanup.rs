@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::sync::watch;
 
-use super::{JobContext, signalled, worker};
+use super::{JobContext, kit, signalled};
 use crate::store::{JobKind, JobStatus};
 
 /// Runs until `shutdown`.
@@ -49,7 +49,7 @@ pub async fn rescue_stuck(ctx: &JobContext) {
     for job in jobs {
         tracing::warn!(job_id = %job.id, status = job.status.as_str(), attempts = job.attempts, worker = job.worker.as_deref().unwrap_or(""), "export job's lease expired");
         if job.status == JobStatus::Failed {
-            worker::audit(
+            kit::audit(
                 ctx,
                 &job,
                 "export_job.fail",

@@ -5,7 +5,7 @@ use serde_json::json;
 use tokio::sync::watch;
 
 use super::job_spec;
-use super::worker::{Claimed, Guarded, RunError, drive, finish_failed, publish_and_complete};
+use super::kit::{Claimed, Guarded, RunError, drive, finish_failed, publish_and_complete};
 use crate::export::engine::write_export;
 use crate::store::Completion;
 
@@ -70,7 +70,7 @@ pub(super) async fn run(run: &Claimed<'_>, shutdown: watch::Receiver<bool>) {
             let elapsed = run.started.elapsed();
             crate::metrics::export_finished("job", true, rows, bytes, elapsed);
             tracing::info!(job_id = %job.id, request_id = run.rid(), worker, rows, bytes, elapsed_ms = elapsed.as_millis() as u64, "export job done");
-            super::worker::audit(
+            super::kit::audit(
                 ctx,
                 job,
                 "export_job.done",

@@ -23,7 +23,7 @@ use serde_json::json;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::watch;
 
-use super::worker::{Claimed, Guarded, RunError, drive, finish_failed, publish_and_complete};
+use super::kit::{Claimed, Guarded, RunError, drive, finish_failed, publish_and_complete};
 use crate::export::engine::ExportError;
 use crate::import::ImportError;
 use crate::import::row::RowDefaults;
@@ -200,7 +200,7 @@ pub(super) async fn run(run: &Claimed<'_>, shutdown: watch::Receiver<bool>) {
     let written = match written {
         Ok(w) => w,
         Err(e) => {
-            let err = RunError::retry(super::worker::describe_output("import report", &e));
+            let err = RunError::retry(super::kit::describe_output("import report", &e));
             return failed(run, &params, err).await;
         }
     };
@@ -284,7 +284,7 @@ async fn audit(
     if let Some(e) = error {
         details["error"] = json!(e);
     }
-    super::worker::audit(run.ctx, job, "import", details).await;
+    super::kit::audit(run.ctx, job, "import", details).await;
 }
 
 async fn delete_upload(run: &Claimed<'_>, params: &ImportParams) {

@@ -2,7 +2,7 @@
 //! ([`crate::store::JobStore`]), workers that claim jobs under a lease and
 //! run them by kind — [`export_job`] (the one export engine into the
 //! exports' store), [`backup_job`] (a full backup into the backups' store) —
-//! [`files::FileStore`]s for the finished files, and a periodic clean-up
+//! [`crate::storage::files::FileStore`]s for the finished files, and a periodic clean-up
 //! (expired files, orphans, jobs whose worker died).
 //!
 //! A new kind: a variant of [`crate::store::JobKind`], a module here with
@@ -17,9 +17,8 @@
 mod backup_job;
 pub mod cleanup;
 mod export_job;
-pub mod files;
 pub mod import_job;
-pub mod s3;
+mod kit;
 pub mod worker;
 
 use std::sync::Arc;
@@ -32,9 +31,9 @@ use uuid::Uuid;
 use crate::config::Config;
 use crate::export::Format;
 use crate::export::engine::{ExportSpec, select_columns};
+use crate::storage::files::FileStore;
 use crate::store::filter::LeadFilter;
 use crate::store::{ExportJob, Store};
-use files::FileStore;
 
 /// What workers and the clean-up need.
 #[derive(Clone)]
@@ -45,58 +44,13 @@ pub struct JobContext {
     pub files: Arc<dyn FileStore>,
     /// Where backups go (`crate::backup::files`).
     pub backups: Arc<dyn FileStore>,
-    /// Where uploads wait for their import job ([`uploads`]).
+    /// Where uploads wait for their import job ([`crate::storage::uploads`]).
     pub uploads: Arc<dyn FileStore>,
     /// Lease, attempts, retention, …
     pub config: Arc<Config>,
     /// Woken when this process queues a job, so an idle worker here starts
     /// at once instead of at its next poll.
     pub wake: Arc<Notify>,
-}
-
-/// The export files' store of a configuration: `PULSE_DATA_DIR/exports`,
-/// or `exports/` under the `PULSE_STORAGE_URL` prefix in object storage.
-/// Call inside the runtime.
-pub fn local_files(config: &Config) -> Arc<dyn FileStore> {
-    file_store(config, "exports")
-}
-
-/// Where uploads above `PULSE_IMPORT_JOB_THRESHOLD` wait for their import
-/// job: `PULSE_DATA_DIR/imports` or `imports/` in object storage, so a
-/// worker of any instance can read them. Not the exports' store: its
-/// clean-up deletes every file no export job has published.
-pub fn uploads(config: &Config) -> Arc<dyn FileStore> {
-    file_store(config, "imports")
-}
-
-/// The file store `area` (`exports`, `backups`) of a configuration.
-pub fn file_store(config: &Config, area: &str) -> Arc<dyn FileStore> {
-    match &config.storage {
-        Some(s3) => {
-            let mut cfg = s3.clone();
-            cfg.prefix = if cfg.prefix.is_empty() {
-                area.to_string()
-            } else {
-                format!("{}/{area}", cfg.prefix)
-            };
-            Arc::new(s3::S3Files::new(cfg))
-        }
-        None => Arc::new(files::LocalFiles::new(config.data_dir.join(area))),
-    }
-}
-
-/// Makes sure the object-storage bucket exists (creates it when missing);
-/// nothing to do for local files. Every process that uses the file stores
-/// calls it at start, so a fresh bucket name just works and a wrong
-/// endpoint or credential fails at start, not at the first export.
-pub async fn ensure_storage(config: &Config) -> anyhow::Result<()> {
-    if let Some(s3) = &config.storage {
-        s3::S3Files::new(s3.clone())
-            .ensure_bucket()
-            .await
-            .map_err(|e| anyhow::anyhow!("object storage (PULSE_STORAGE_URL): {e}"))?;
-    }
-    Ok(())
 }
 
 /// The file of one attempt of a job.

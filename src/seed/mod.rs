@@ -360,7 +360,7 @@ mod tests {
     use std::collections::HashSet;
 
     use super::*;
-    use crate::cli::import::validate;
+    use crate::domain::validate_lead;
 
     #[test]
     fn deterministic_valid_and_unique() {
@@ -373,7 +373,7 @@ mod tests {
         assert_eq!(stages.len(), 4);
         for lead in &a {
             let mut checked = lead.clone();
-            validate(&mut checked).expect("demo lead is valid");
+            validate_lead(&mut checked).expect("demo lead is valid");
             assert_eq!(&checked, lead, "already canonical");
         }
         assert!(a.iter().any(|l| {

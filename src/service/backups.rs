@@ -10,7 +10,7 @@ use super::jobs::{self, JobSpec};
 use super::{ServiceError, ServiceResult, Services, audit, require};
 use crate::backup::{self, BackupInfo, RestoreError, Restored};
 use crate::domain::{Actor, Capability};
-use crate::jobs::files::ByteStream;
+use crate::storage::files::ByteStream;
 use crate::store::{ExportJob, JobKind};
 
 /// Where the API serves backups (named in the answer to a second backup).

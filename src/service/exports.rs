@@ -15,7 +15,7 @@ use crate::domain::{Actor, Capability, ist_today};
 use crate::export::Format;
 use crate::export::engine::{ExportSpec, select_columns};
 use crate::export::engine_stream::{Ending, ExportBody, Shape, stream};
-use crate::jobs::files::ByteStream;
+use crate::storage::files::ByteStream;
 use crate::store::{ExportJob, JobKind, JobStatus};
 use crate::telemetry::request_id;
 

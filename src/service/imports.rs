@@ -18,8 +18,8 @@ use crate::domain::{Actor, Capability, today_ist};
 use crate::import::ImportError;
 use crate::import::row::RowDefaults;
 use crate::import::run::{Action, ImportRequest, import_file};
-use crate::jobs::files::ByteStream;
 use crate::jobs::import_job::{ImportParams, upload_key};
+use crate::storage::files::ByteStream;
 use crate::store::{ExportJob, JobKind, JobStatus};
 
 /// An uploaded file, on local disk (the caller deletes it afterwards).

@@ -1,30 +1,26 @@
-//! Leads: the one filter parse (API, pages and `pulse export`), the scope
-//! and masking of what an actor sees, single-lead use-cases, bulk
-//! operations, sources and their merge.
+//! Single leads as an actor may see and change them: the scope and the one
+//! masking decision, list, read, create, change, delete, call notes;
+//! sources and their merge. The filters are parsed in [`super::filter`],
+//! bulk operations are in [`super::leads_bulk`].
 
-use std::sync::{Arc, Mutex};
-
-use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
 use super::audit;
+use super::filter::given;
+pub use super::filter::{FilterQuery, parse_date, strict_filters};
 use super::{ServiceError, ServiceResult, Services, require};
 use crate::domain::error::reject_nul;
-use crate::domain::{
-    AccountType, Actor, Capability, DomainError, Lead, LeadInput, LeadPatch, Reassigned, Stage,
-    Status, today_ist,
-};
+use crate::domain::{AccountType, Actor, Capability, DomainError, Lead, LeadInput, LeadPatch};
 use crate::store::filter::LeadFilter;
-use crate::store::{BulkOutcome, InsertOutcome, LeadEdit};
+use crate::store::{InsertOutcome, LeadEdit};
 
 /// Default and largest page size of the leads list.
 pub const DEFAULT_LIMIT: u32 = 50;
 /// The largest page of the leads list.
 pub const MAX_LIMIT: u32 = 100;
-/// Most ids one bulk request may name; larger selections go page by page.
-pub const MAX_IDS: usize = 10_000;
 
 /// Now, to the millisecond: SQLite keeps milliseconds and PostgreSQL
 /// microseconds, so both backends give back exactly what was written.
@@ -37,15 +33,6 @@ pub fn lead_not_found() -> ServiceError {
     ServiceError::NotFound("lead not found".into())
 }
 
-/// A `YYYY-MM-DD` date from a query or body field, naming the field when it is not one.
-pub fn parse_date(field: &str, value: &str) -> ServiceResult<NaiveDate> {
-    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| {
-        ServiceError::Invalid(format!(
-            "{field}: invalid date {value:?}: expected YYYY-MM-DD"
-        ))
-    })
-}
-
 /// The lead as `actor` may see it: documents masked unless the role may
 /// see them unmasked ([`Actor::masks_pii`], the one masking decision).
 pub fn present(actor: &Actor, lead: Lead) -> Lead {
@@ -53,144 +40,6 @@ pub fn present(actor: &Actor, lead: Lead) -> Lead {
         lead.masked()
     } else {
         lead
-    }
-}
-
-/// The filter parameters of the list, the status summary and exports
-/// (query string, the `filters` object of an export body, the options of
-/// `pulse export`). Text, so that a bad value gets an answer naming the
-/// parameter; an empty value means "not given", as the original clients
-/// send them.
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(default)]
-pub struct FilterQuery {
-    /// Names (partial) and phone numbers, comma-separated.
-    pub search: Option<String>,
-    /// A stage code or name, or `all`.
-    pub stage: Option<String>,
-    /// A status name, or `all`.
-    pub status: Option<String>,
-    /// A lead source, exact.
-    pub source: Option<String>,
-    /// An assigned telecaller's login.
-    pub telecaller: Option<String>,
-    /// Import date on or after (`YYYY-MM-DD`).
-    pub start_date: Option<String>,
-    /// Import date on or before (`YYYY-MM-DD`).
-    pub end_date: Option<String>,
-    /// Only leads with no telecaller (`true`/`false`, also a JSON boolean).
-    #[serde(deserialize_with = "bool_or_text")]
-    pub unassigned_only: Option<String>,
-}
-
-impl FilterQuery {
-    /// Every filter name, for JSON bodies that refuse unknown ones.
-    pub const FIELDS: &'static [&'static str] = &[
-        "search",
-        "stage",
-        "status",
-        "source",
-        "telecaller",
-        "start_date",
-        "end_date",
-        "unassigned_only",
-    ];
-}
-
-/// Reads a JSON `filters` object, refusing names that are not filters: a
-/// misspelt filter must not silently widen an export to every lead.
-pub fn strict_filters<'de, D: serde::Deserializer<'de>>(d: D) -> Result<FilterQuery, D::Error> {
-    use serde::de::Error;
-    let map = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
-    if let Some(unknown) = map
-        .keys()
-        .find(|k| !FilterQuery::FIELDS.contains(&k.as_str()))
-    {
-        return Err(D::Error::custom(format!(
-            "unknown filter {unknown:?}; filters are {}",
-            FilterQuery::FIELDS.join(", ")
-        )));
-    }
-    serde_json::from_value(serde_json::Value::Object(map)).map_err(D::Error::custom)
-}
-
-/// `unassigned_only` arrives as text in a query string and as a boolean in a
-/// JSON export body; both become text for one parser.
-fn bool_or_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum B {
-        Bool(bool),
-        Text(String),
-    }
-    Ok(match Option::<B>::deserialize(d)? {
-        None => None,
-        Some(B::Bool(b)) => Some(b.to_string()),
-        Some(B::Text(t)) => Some(t),
-    })
-}
-
-fn given(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
-}
-
-/// A select's value: also `all` means "no filter" (the original UI's
-/// stage and status selects send it).
-fn selected(v: &Option<String>) -> Option<&str> {
-    given(v).filter(|s| !s.eq_ignore_ascii_case("all"))
-}
-
-impl FilterQuery {
-    /// Parses into a [`LeadFilter`] limited to `actor`'s scope.
-    pub fn into_filter(self, actor: &Actor) -> ServiceResult<LeadFilter> {
-        let mut f = self.parse()?;
-        f.own_only = actor.lead_scope();
-        Ok(f)
-    }
-
-    /// Parses into a [`LeadFilter`] of no one's scope (`pulse export`, which
-    /// runs with the database's own rights).
-    pub fn parse(self) -> ServiceResult<LeadFilter> {
-        let mut f = LeadFilter::default();
-        for (field, value) in [
-            ("search", &self.search),
-            ("source", &self.source),
-            ("telecaller", &self.telecaller),
-        ] {
-            if given(value).is_some_and(|v| v.contains('\0')) {
-                return Err(DomainError::NulCharacter { field }.into());
-            }
-        }
-        if let Some(s) = given(&self.search) {
-            f.add_search(s);
-        }
-        f.stage = selected(&self.stage)
-            .map(str::parse::<Stage>)
-            .transpose()
-            .map_err(DomainError::from)?;
-        f.status = selected(&self.status)
-            .map(|s| Status::parse(s).map(|s| s.name().to_string()))
-            .transpose()
-            .map_err(DomainError::from)?;
-        f.source = given(&self.source).map(str::to_string);
-        f.telecaller = given(&self.telecaller).map(str::to_string);
-        f.start_date = given(&self.start_date)
-            .map(|d| parse_date("start_date", d))
-            .transpose()?;
-        f.end_date = given(&self.end_date)
-            .map(|d| parse_date("end_date", d))
-            .transpose()?;
-        f.unassigned_only = match given(&self.unassigned_only) {
-            None => false,
-            Some(v) if matches!(v.to_ascii_lowercase().as_str(), "true" | "1" | "yes") => true,
-            Some(v) if matches!(v.to_ascii_lowercase().as_str(), "false" | "0" | "no") => false,
-            Some(v) => {
-                return Err(ServiceError::Invalid(format!(
-                    "unassigned_only: expected true or false, got {v:?}"
-                )));
-            }
-        };
-        Ok(f)
     }
 }
 
@@ -393,176 +242,6 @@ pub async fn add_remark(
     Ok(present(actor, lead))
 }
 
-/// What a bulk operation did: counts, and the ids it could not touch.
-#[derive(Debug)]
-pub struct BulkReport {
-    /// Leads changed.
-    pub updated: usize,
-    /// Leads found that needed no change.
-    pub unchanged: usize,
-    /// Ids that name no lead within reach (or no lead at all).
-    pub not_found: Vec<String>,
-    /// Leads the rule refused.
-    pub not_allowed: Vec<Uuid>,
-}
-
-/// What a bulk delete did.
-#[derive(Debug)]
-pub struct DeleteReport {
-    /// Leads deleted.
-    pub deleted: usize,
-    /// Ids that name no lead.
-    pub not_found: Vec<String>,
-}
-
-/// Parses `lead_ids`: malformed ids cannot name a lead, so they are
-/// reported as not found rather than failing the whole request.
-fn parse_ids(ids: &[String]) -> ServiceResult<(Vec<Uuid>, Vec<String>)> {
-    if ids.is_empty() {
-        return Err(ServiceError::Invalid("lead_ids: must not be empty".into()));
-    }
-    if ids.len() > MAX_IDS {
-        return Err(ServiceError::Invalid(format!(
-            "lead_ids: at most {MAX_IDS} ids per request"
-        )));
-    }
-    let mut good = Vec::new();
-    let mut bad = Vec::new();
-    for id in ids {
-        match id.trim().parse::<Uuid>() {
-            Ok(u) => good.push(u),
-            Err(_) => bad.push(id.clone()),
-        }
-    }
-    Ok((good, bad))
-}
-
-fn report(out: BulkOutcome, malformed: Vec<String>, not_allowed: Vec<Uuid>) -> BulkReport {
-    let mut not_found: Vec<String> = out.not_found.iter().map(Uuid::to_string).collect();
-    not_found.extend(malformed);
-    BulkReport {
-        updated: out.changed.len(),
-        unchanged: out.unchanged - not_allowed.len(),
-        not_found,
-        not_allowed,
-    }
-}
-
-/// Assigns leads to `telecaller` from `assigned_date` (today in IST when
-/// not given).
-pub async fn bulk_assign(
-    svc: &Services,
-    actor: &Actor,
-    lead_ids: &[String],
-    telecaller: &str,
-    assigned_date: Option<&str>,
-) -> ServiceResult<BulkReport> {
-    require(actor, Capability::AssignLeads)?;
-    let (ids, malformed) = parse_ids(lead_ids)?;
-    let telecaller = telecaller.trim().to_string();
-    reject_nul("telecaller", &telecaller)?;
-    if telecaller.is_empty() {
-        return Err(DomainError::Empty {
-            field: "telecaller",
-        }
-        .into());
-    }
-    let at = now();
-    let date = match assigned_date.filter(|d| !d.trim().is_empty()) {
-        Some(d) => parse_date("assigned_date", d)?,
-        None => today_ist(at),
-    };
-    let edit: LeadEdit = Box::new(move |lead: &mut Lead| lead.assign(&telecaller, date, at));
-    let out = svc.store.update_leads(&ids, None, edit).await?;
-    Ok(report(out, malformed, Vec::new()))
-}
-
-/// Takes one lead away from its telecaller.
-pub async fn unassign(svc: &Services, actor: &Actor, id: Uuid) -> ServiceResult<Lead> {
-    require(actor, Capability::AssignLeads)?;
-    let at = now();
-    let edit: LeadEdit = Box::new(move |lead: &mut Lead| lead.unassign(at));
-    let out = svc.store.update_leads(&[id], None, edit).await?;
-    let lead = out.changed.into_iter().next().ok_or_else(lead_not_found)?;
-    Ok(present(actor, lead))
-}
-
-/// Moves the assignment date of assigned leads; unassigned ones are not
-/// allowed.
-pub async fn reassign_date(
-    svc: &Services,
-    actor: &Actor,
-    lead_ids: &[String],
-    new_date: &str,
-) -> ServiceResult<BulkReport> {
-    require(actor, Capability::AssignLeads)?;
-    let (ids, malformed) = parse_ids(lead_ids)?;
-    let date = parse_date("new_date", new_date)?;
-    let at = now();
-    let refused = Arc::new(Mutex::new(Vec::new()));
-    let seen = refused.clone();
-    let edit: LeadEdit = Box::new(move |lead: &mut Lead| match lead.reassign(date, at) {
-        Reassigned::Changed => true,
-        Reassigned::Unchanged => false,
-        Reassigned::NotAssigned => {
-            seen.lock().expect("not poisoned").push(lead.id);
-            false
-        }
-    });
-    let out = svc.store.update_leads(&ids, None, edit).await?;
-    let not_allowed = std::mem::take(&mut *refused.lock().expect("not poisoned"));
-    Ok(report(out, malformed, not_allowed))
-}
-
-/// Sets one status on leads within the actor's reach (pipeline rules apply
-/// per lead).
-pub async fn bulk_status(
-    svc: &Services,
-    actor: &Actor,
-    lead_ids: &[String],
-    status: &str,
-) -> ServiceResult<BulkReport> {
-    require(actor, Capability::EditLeads)?;
-    let (ids, malformed) = parse_ids(lead_ids)?;
-    reject_nul("status", status)?;
-    let status = Status::parse(status).map_err(DomainError::from)?;
-    let login = actor.login.clone();
-    let at = now();
-    let edit: LeadEdit = Box::new(move |lead: &mut Lead| {
-        lead.set_status(status, &login, at);
-        true
-    });
-    let out = svc
-        .store
-        .update_leads(&ids, actor.lead_scope().as_deref(), edit)
-        .await?;
-    Ok(report(out, malformed, Vec::new()))
-}
-
-/// Deletes leads (audited).
-pub async fn bulk_delete(
-    svc: &Services,
-    actor: &Actor,
-    lead_ids: &[String],
-) -> ServiceResult<DeleteReport> {
-    require(actor, Capability::DeleteLeads)?;
-    let (ids, malformed) = parse_ids(lead_ids)?;
-    let out = svc.store.delete_leads(&ids, None).await?;
-    let mut not_found: Vec<String> = out.not_found.iter().map(Uuid::to_string).collect();
-    not_found.extend(malformed);
-    audit::record(
-        svc,
-        actor,
-        "leads.bulk_delete",
-        json!({ "count": out.deleted.len(), "ids": out.deleted, "not_found": not_found }),
-    )
-    .await;
-    Ok(DeleteReport {
-        deleted: out.deleted.len(),
-        not_found,
-    })
-}
-
 /// Every source of the leads within reach, with its lead count.
 pub async fn sources(svc: &Services, actor: &Actor) -> ServiceResult<Vec<(String, i64)>> {
     require(actor, Capability::ReadLeads)?;
@@ -602,114 +281,4 @@ pub async fn merge_sources(
     )
     .await;
     Ok((merged, to))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn actor(role: AccountType) -> Actor {
-        Actor {
-            id: Uuid::nil(),
-            login: "tc@pulse.example".into(),
-            role,
-        }
-    }
-
-    fn q(f: impl FnOnce(&mut FilterQuery)) -> FilterQuery {
-        let mut q = FilterQuery::default();
-        f(&mut q);
-        q
-    }
-
-    #[test]
-    fn one_parse_for_every_caller() {
-        let f = q(|q| {
-            q.search = Some(" Asha, 9876543210 ".into());
-            q.stage = Some("S2".into());
-            q.status = Some("interested".into());
-            q.start_date = Some("2026-09-01".into());
-            q.unassigned_only = Some("yes".into());
-            q.source = Some("  ".into());
-        })
-        .parse()
-        .unwrap();
-        assert_eq!(f.names, ["Asha"]);
-        assert_eq!(f.phones, ["9876543210"]);
-        assert_eq!(f.stage, Some(Stage::S2));
-        assert_eq!(
-            f.status.as_deref(),
-            Some("Interested"),
-            "the status's own name"
-        );
-        assert_eq!(f.start_date, NaiveDate::from_ymd_opt(2026, 9, 1));
-        assert!(f.unassigned_only);
-        assert_eq!(f.source, None, "blank means not given");
-        assert_eq!(f.own_only, None, "parse alone is of no one's scope");
-    }
-
-    #[test]
-    fn all_means_no_filter() {
-        let f = q(|q| {
-            q.stage = Some("ALL".into());
-            q.status = Some("all".into());
-        })
-        .parse()
-        .unwrap();
-        assert_eq!((f.stage, f.status), (None, None));
-    }
-
-    #[test]
-    fn bad_values_name_their_parameter() {
-        type Case = (fn(&mut FilterQuery), &'static str);
-        let cases: [Case; 6] = [
-            (
-                |q| q.search = Some("a\0b".into()),
-                "search: must not contain the NUL",
-            ),
-            (
-                |q| q.telecaller = Some("\0".into()),
-                "telecaller: must not contain the NUL",
-            ),
-            (|q| q.stage = Some("S9".into()), "stage: "),
-            (
-                |q| q.status = Some("Maybe".into()),
-                "status: unknown status",
-            ),
-            (
-                |q| q.end_date = Some("01/09/2026".into()),
-                "end_date: invalid date",
-            ),
-            (
-                |q| q.unassigned_only = Some("perhaps".into()),
-                "unassigned_only: expected",
-            ),
-        ];
-        for (set, want) in cases {
-            let err = q(set).parse().unwrap_err().to_string();
-            assert!(err.starts_with(want), "{err:?} should start with {want:?}");
-        }
-    }
-
-    #[test]
-    fn scope_and_masking_come_from_the_actor() {
-        let tc = actor(AccountType::Telecaller);
-        let f = FilterQuery::default().into_filter(&tc).unwrap();
-        assert_eq!(f.own_only.as_deref(), Some("tc@pulse.example"));
-        let ops = actor(AccountType::OpsTeam);
-        assert_eq!(
-            FilterQuery::default().into_filter(&ops).unwrap().own_only,
-            None
-        );
-    }
-
-    #[test]
-    fn ids_are_bounded_and_malformed_ones_reported() {
-        assert!(parse_ids(&[]).is_err());
-        let too_many = vec![Uuid::nil().to_string(); MAX_IDS + 1];
-        assert!(parse_ids(&too_many).is_err());
-        let id = Uuid::new_v4();
-        let (good, bad) = parse_ids(&[format!(" {id} "), "nope".into()]).unwrap();
-        assert_eq!((good, bad), (vec![id], vec!["nope".to_string()]));
-    }
 }

@@ -5,8 +5,9 @@
 //! writes the audit entry; the caller only parses its input and shapes its
 //! answer.
 //!
-//! - [`leads`]: the one filter parse (with scope), the one masking decision,
-//!   single and bulk lead edits, sources and their merge;
+//! - [`filter`]: the one leads filter parse (API, pages, `pulse export`);
+//! - [`leads`]: scope, the one masking decision, single-lead use-cases,
+//!   sources and their merge; [`leads_bulk`]: bulk operations;
 //! - [`desk`]: the status summary, the telecaller summary and desk;
 //! - [`jobs`]: the one job-creation path (admission), and per kind one
 //!   view of visibility;
@@ -23,9 +24,11 @@ pub mod backups;
 pub mod desk;
 pub mod error;
 pub mod exports;
+pub mod filter;
 pub mod imports;
 pub mod jobs;
 pub mod leads;
+pub mod leads_bulk;
 pub mod users;
 
 use std::sync::Arc;
@@ -34,7 +37,7 @@ use crate::auth::password::Hasher;
 use crate::auth::throttle::LoginThrottle;
 use crate::config::Config;
 use crate::domain::{Actor, Capability};
-use crate::jobs::files::FileStore;
+use crate::storage::files::FileStore;
 use crate::store::Store;
 
 pub use error::{ServiceError, ServiceResult};

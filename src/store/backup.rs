@@ -9,7 +9,8 @@ use std::io;
 use async_trait::async_trait;
 use tokio::sync::mpsc;
 
-use super::{RowsError, StoreResult};
+use super::error::StoreResult;
+use super::export::RowsError;
 use crate::domain::Lead;
 
 /// The leads of an open backup snapshot. Blocking: call from a blocking thread.

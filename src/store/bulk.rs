@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::StoreResult;
+use super::error::StoreResult;
 use crate::domain::Lead;
 
 /// What to do with a lead whose phone number (or id) is already stored.
@@ -69,7 +69,7 @@ pub struct BatchOutcome {
 }
 
 /// Bulk writes of already validated leads (phones normalised, statuses
-/// canonical, no NUL: see `crate::cli::import::validate`).
+/// canonical, no NUL: see `crate::domain::validate_lead`).
 #[async_trait]
 pub trait BulkStore {
     /// Writes `leads` in one transaction.

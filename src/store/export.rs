@@ -12,8 +12,8 @@ use std::io;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::error::{StoreError, StoreResult};
 use super::filter::{Dialect, LeadFilter, ORDER_BY, SqlParam};
-use super::{StoreError, StoreResult};
 
 /// Text columns a [`LeadRow`] carries, in [`LeadRow::text`] order.
 pub const EXPORT_TEXT_FIELDS: [&str; 25] = [

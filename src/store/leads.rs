@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use super::StoreResult;
+use super::error::StoreResult;
 use super::filter::{LeadFilter, LeadOrder};
 use crate::domain::{Lead, Stage};
 

@@ -200,7 +200,7 @@ async fn import_jobs_are_private_and_cancellable(app: TestApp) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::CONFLICT);
     // The upload is gone with it.
-    let uploads = pulse::jobs::uploads(&app.state.config);
+    let uploads = pulse::storage::uploads(&app.state.config);
     assert!(uploads.list().await.unwrap().is_empty());
     assert!(stored_leads(&app).await.is_empty());
 }

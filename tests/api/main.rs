@@ -17,6 +17,7 @@ mod import_fixtures;
 mod import_hostile;
 mod import_jobs;
 mod import_support;
+mod layering;
 mod leads;
 mod leads_bulk;
 mod leads_openapi;

@@ -294,7 +294,7 @@ async fn backups_and_object_storage_move_the_counters(backend: Backend) {
         )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
-    let dead = pulse::jobs::s3::S3Files::new(pulse::jobs::s3::S3Config {
+    let dead = pulse::storage::s3::S3Files::new(pulse::config::S3Config {
         endpoint: "http://127.0.0.1:9".into(),
         region: "us-east-1".into(),
         bucket: bucket.clone(),
@@ -303,7 +303,7 @@ async fn backups_and_object_storage_move_the_counters(backend: Backend) {
         secret_key: "test".into(),
         ca_pem: None,
     });
-    use pulse::jobs::files::FileStore;
+    use pulse::storage::files::FileStore;
     assert!(dead.size("x.csv").await.is_err());
 
     let text = scrape(&app).await;

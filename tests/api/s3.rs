@@ -8,8 +8,9 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use pulse::jobs::files::FileStore;
-use pulse::jobs::s3::{S3Config, S3Files};
+use pulse::config::S3Config;
+use pulse::storage::files::FileStore;
+use pulse::storage::s3::S3Files;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

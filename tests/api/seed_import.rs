@@ -5,9 +5,9 @@ use std::collections::HashSet;
 use std::io::{BufReader, Cursor, Read};
 use std::path::Path;
 
-use pulse::cli::import::import_jsonl;
 use pulse::cli::seed::{ensure_telecallers, seed_leads};
 use pulse::domain::{Lead, PhoneNumber};
+use pulse::import::lines::import_jsonl;
 use pulse::seed::{DEMO_PASSWORD, TELECALLERS};
 use pulse::store::filter::LeadFilter;
 use pulse::store::{BulkBatch, DuplicatePolicy, Store};
@@ -67,7 +67,7 @@ async fn import(
     app: &TestApp,
     text: String,
     policy: DuplicatePolicy,
-) -> pulse::cli::import::ImportReport {
+) -> pulse::import::lines::ImportReport {
     import_jsonl(store(app), Cursor::new(text.into_bytes()), policy, false)
         .await
         .expect("import runs")

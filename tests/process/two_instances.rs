@@ -41,7 +41,7 @@ fn a_job_made_on_one_instance_downloads_from_the_other() {
         .build()
         .unwrap();
     rt.block_on(async {
-        pulse::jobs::s3::S3Files::new(pulse::jobs::s3::S3Config {
+        pulse::storage::s3::S3Files::new(pulse::config::S3Config {
             endpoint: endpoint.clone(),
             region: "us-east-1".into(),
             bucket: bucket.clone(),

@@ -8,8 +8,8 @@
 
 use std::io::{self, Write};
 
+use super::row::{Cell, Column, Finished, RowWriter};
 use super::zip::{ParallelDeflate, ZIP64_LIMIT, ZipWriter};
-use super::{Cell, Column, Finished, RowWriter};
 
 mod parts;
 mod sheet;

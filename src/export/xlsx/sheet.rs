@@ -17,8 +17,8 @@ type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 use super::parts::{MAIN_NS, style};
 use crate::export::num::{push_datetime_serial, push_iso_date, push_u64};
+use crate::export::row::{Cell, Column, ColumnKind};
 use crate::export::text::{cut_for_excel, needs_preserve, push_xml_text};
-use crate::export::{Cell, Column, ColumnKind};
 
 // `push_row` writes these two ids as literals.
 const _: () = assert!(style::DATE == 2 && style::DATE_TIME == 3);

@@ -1,5 +1,5 @@
 use super::*;
-use crate::export::ColumnKind;
+use crate::export::row::ColumnKind;
 use crate::export::testutil::{entry, external_zip_checks, hostile_text, unzip};
 use crate::export::text::decode_xml_text;
 use chrono::{NaiveDate, TimeZone, Utc};

@@ -132,11 +132,11 @@ impl ParallelDeflate {
     /// Turns finished helper jobs into `Ready` without blocking.
     fn poll(&mut self) -> io::Result<()> {
         for p in self.pending.iter_mut() {
-            if let Pending::Waiting(rx) = p {
-                if let Ok((input, r)) = rx.try_recv() {
-                    *p = Pending::Ready(input, r?);
-                    self.in_flight -= 1;
-                }
+            if let Pending::Waiting(rx) = p
+                && let Ok((input, r)) = rx.try_recv()
+            {
+                *p = Pending::Ready(input, r?);
+                self.in_flight -= 1;
             }
         }
         Ok(())

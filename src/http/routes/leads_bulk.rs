@@ -14,7 +14,7 @@ use crate::domain::{Actor, Lead};
 use crate::http::error::AppResult;
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::state::AppState;
-use crate::service::leads::{self, BulkReport};
+use crate::service::leads_bulk::{self as leads, BulkReport};
 
 /// The bulk routes.
 pub fn routes() -> Router<AppState> {

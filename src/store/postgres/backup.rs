@@ -16,11 +16,10 @@ use tokio_postgres::{IsolationLevel, Row};
 use super::PgStore;
 use super::leads::{Converted, lead_from_row, lead_values};
 use crate::domain::Lead;
+use crate::store::backup::{BackupSnapshot, BackupStore, LeadBatch, LeadStream, Replaced};
+use crate::store::error::{StoreError, StoreResult};
+use crate::store::export::RowsError;
 use crate::store::filter::{Dialect, LEAD_COLUMN_COUNT, LEAD_COLUMNS};
-use crate::store::{
-    BackupSnapshot, BackupStore, LeadBatch, LeadStream, Replaced, RowsError, StoreError,
-    StoreResult,
-};
 
 /// Rows fetched per portal round trip.
 const FETCH: i32 = 2_000;

@@ -13,7 +13,8 @@ use uuid::Uuid;
 
 use super::PgStore;
 use super::leads::{Converted, lead_values};
-use crate::store::{BatchOutcome, BulkBatch, BulkStore, DuplicatePolicy, StoreError, StoreResult};
+use crate::store::bulk::{BatchOutcome, BulkBatch, BulkStore, DuplicatePolicy};
+use crate::store::error::{StoreError, StoreResult};
 
 /// The leads columns, in COPY order (after `idx`), with their types.
 const COLUMNS: [(&str, Type); 34] = [

@@ -13,12 +13,12 @@ use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
 use super::PgStore;
+use crate::store::error::{StoreError, StoreResult};
+use crate::store::export::{
+    EXPORT_TEXT_FIELDS, ExportSnapshot, ExportStore, LeadRow, LeadRows, RowsError,
+};
 use crate::store::export::{ExportQueries, POSTGRES_EXPORT_SETTINGS, export_queries};
 use crate::store::filter::{Dialect, LeadFilter, SqlParam};
-use crate::store::{
-    EXPORT_TEXT_FIELDS, ExportSnapshot, ExportStore, LeadRow, LeadRows, RowsError, StoreError,
-    StoreResult,
-};
 
 /// Rows fetched per portal round trip (~1 MB of lead rows).
 const BATCH: i32 = 2_000;

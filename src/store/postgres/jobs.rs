@@ -11,9 +11,9 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 use super::PgStore;
-use crate::store::{
+use crate::store::error::{StoreError, StoreResult};
+use crate::store::jobs::{
     Admission, Completion, ExportJob, JobFiles, JobKind, JobStatus, JobStore, NewExportJob,
-    StoreError, StoreResult,
 };
 
 const COLUMNS: &str = "id, owner_id, owner_email, status, filters, columns, format, mask_pii, \

@@ -15,12 +15,12 @@ use uuid::Uuid;
 
 use super::PgStore;
 use crate::domain::Lead;
+use crate::store::error::{StoreError, StoreResult};
 use crate::store::filter::{
     Dialect, LEAD_COLUMN_COUNT, LEAD_COLUMNS, LeadFilter, LeadOrder, ORDER_BY, SqlParam, and_where,
 };
-use crate::store::{
-    BulkOutcome, DeleteOutcome, InsertOutcome, LeadEdit, LeadStore, StatusCount, StoreError,
-    StoreResult,
+use crate::store::leads::{
+    BulkOutcome, DeleteOutcome, InsertOutcome, LeadEdit, LeadStore, StatusCount,
 };
 
 impl ToSql for SqlParam {

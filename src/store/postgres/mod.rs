@@ -14,7 +14,9 @@ use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
 
-use super::{AdminStore, AuditEntry, AuditStore, NewAuditEntry, StoreError, StoreResult};
+use super::error::{StoreError, StoreResult};
+use super::model::{AuditEntry, NewAuditEntry};
+use super::traits::{AdminStore, AuditStore};
 
 /// Migrations in order; each runs once, inside a transaction.
 const MIGRATIONS: &[(&str, &str)] = &[

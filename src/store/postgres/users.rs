@@ -6,10 +6,9 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 use super::PgStore;
-use crate::store::{
-    NewSession, NewUser, Session, SessionStore, StoreError, StoreResult, User, UserChange,
-    UserStore, UserWithHash,
-};
+use crate::store::error::{StoreError, StoreResult};
+use crate::store::model::{NewSession, NewUser, Session, User, UserChange, UserWithHash};
+use crate::store::traits::{SessionStore, UserStore};
 
 const USER_COLUMNS: &str =
     "u.id, u.email, u.username, u.first_name, u.last_name, u.account_type, u.status, u.created_at";

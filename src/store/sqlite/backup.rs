@@ -24,11 +24,10 @@ use tokio::sync::mpsc;
 use super::SqliteStore;
 use super::leads::{lead_from_row, lead_values};
 use crate::domain::Lead;
+use crate::store::backup::{BackupSnapshot, BackupStore, LeadBatch, LeadStream, Replaced};
+use crate::store::error::{StoreError, StoreResult};
+use crate::store::export::RowsError;
 use crate::store::filter::{Dialect, LEAD_COLUMN_COUNT, LEAD_COLUMNS};
-use crate::store::{
-    BackupSnapshot, BackupStore, LeadBatch, LeadStream, Replaced, RowsError, StoreError,
-    StoreResult,
-};
 
 /// Triggers on `leads` that only maintain data [`REBUILD`] recomputes; any
 /// other trigger stays in place during a restore (slow but right).

@@ -11,8 +11,9 @@ use uuid::Uuid;
 
 use super::{SqliteStore, to_ms};
 use crate::domain::Lead;
+use crate::store::bulk::{BatchOutcome, BulkBatch, BulkStore, DuplicatePolicy};
+use crate::store::error::{StoreError, StoreResult};
 use crate::store::filter::{LEAD_COLUMN_COUNT, LEAD_COLUMNS};
-use crate::store::{BatchOutcome, BulkBatch, BulkStore, DuplicatePolicy, StoreError, StoreResult};
 
 /// The leads columns in the order `bind` passes them (`id` is `?1`): the
 /// one list of `store::filter::LEAD_COLUMNS`.

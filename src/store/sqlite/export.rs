@@ -10,12 +10,12 @@ use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, params_from_iter};
 
 use super::{SqliteStore, from_ms};
+use crate::store::error::{StoreError, StoreResult};
+use crate::store::export::{
+    EXPORT_TEXT_FIELDS, ExportSnapshot, ExportStore, LeadRow, LeadRows, RowsError,
+};
 use crate::store::export::{ExportQueries, export_queries};
 use crate::store::filter::{Dialect, LeadFilter, SqlParam};
-use crate::store::{
-    EXPORT_TEXT_FIELDS, ExportSnapshot, ExportStore, LeadRow, LeadRows, RowsError, StoreError,
-    StoreResult,
-};
 
 const N_TEXT: usize = EXPORT_TEXT_FIELDS.len();
 

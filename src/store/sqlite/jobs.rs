@@ -12,9 +12,9 @@ use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 use uuid::Uuid;
 
 use super::{SqliteStore, from_ms, to_ms};
-use crate::store::{
+use crate::store::error::{StoreError, StoreResult};
+use crate::store::jobs::{
     Admission, Completion, ExportJob, JobFiles, JobKind, JobStatus, JobStore, NewExportJob,
-    StoreError, StoreResult,
 };
 
 const COLUMNS: &str = "id, owner_id, owner_email, status, filters, columns, format, mask_pii, \

@@ -11,12 +11,12 @@ use uuid::Uuid;
 
 use super::{SqliteStore, from_ms, to_ms};
 use crate::domain::{Lead, Stage};
+use crate::store::error::{StoreError, StoreResult};
 use crate::store::filter::{
     Dialect, LEAD_COLUMNS, LeadFilter, LeadOrder, ORDER_BY, SqlParam, and_where,
 };
-use crate::store::{
+use crate::store::leads::{
     BulkOutcome, DeleteOutcome, InsertOutcome, LeadEdit, LeadStore, PrefsStore, StatusCount,
-    StoreError, StoreResult,
 };
 
 impl ToSql for SqlParam {

@@ -14,7 +14,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
-use super::{AdminStore, AuditEntry, AuditStore, NewAuditEntry, StoreError, StoreResult};
+use super::error::{StoreError, StoreResult};
+use super::model::{AuditEntry, NewAuditEntry};
+use super::traits::{AdminStore, AuditStore};
 pub use pool::Pool;
 
 /// Migrations in order; each runs once, inside a transaction.

@@ -6,10 +6,9 @@ use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 use uuid::Uuid;
 
 use super::{SqliteStore, from_ms, to_ms};
-use crate::store::{
-    NewSession, NewUser, Session, SessionStore, StoreResult, User, UserChange, UserStore,
-    UserWithHash,
-};
+use crate::store::error::StoreResult;
+use crate::store::model::{NewSession, NewUser, Session, User, UserChange, UserWithHash};
+use crate::store::traits::{SessionStore, UserStore};
 
 const USER_COLUMNS: &str =
     "u.id, u.email, u.username, u.first_name, u.last_name, u.account_type, u.status, u.created_at";

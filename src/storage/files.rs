@@ -1,4 +1,4 @@
-//! Where finished export files live: a [`FileStore`]. The local one keeps
+//! Where finished files live (exports, backups, uploads): a [`FileStore`]. The local one keeps
 //! them in `PULSE_DATA_DIR/exports`; an object-store one (S3) can take its
 //! place for several instances on several machines.
 //!

@@ -31,40 +31,10 @@ use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
 use super::files::{ByteStream, FileStore, PendingFile, StoredFile};
+use crate::config::S3Config;
 
 /// Part size of multipart uploads.
 const PART: usize = 8 * 1024 * 1024;
-
-/// Where and how to reach the bucket.
-#[derive(Clone)]
-pub struct S3Config {
-    /// `http(s)://host:port`, no trailing slash.
-    pub endpoint: String,
-    /// The region signed for (`us-east-1` for most non-AWS servers).
-    pub region: String,
-    /// The bucket.
-    pub bucket: String,
-    /// Key prefix (no leading or trailing `/`; may be empty).
-    pub prefix: String,
-    /// Access key id.
-    pub access_key: String,
-    /// Secret access key.
-    pub secret_key: String,
-    /// PEM certificate(s) of a private CA to trust for an `https://` endpoint
-    /// (`PULSE_S3_CA_FILE`), besides the public roots built in.
-    pub ca_pem: Option<Vec<u8>>,
-}
-
-impl std::fmt::Debug for S3Config {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("S3Config")
-            .field("endpoint", &self.endpoint)
-            .field("region", &self.region)
-            .field("bucket", &self.bucket)
-            .field("prefix", &self.prefix)
-            .finish_non_exhaustive()
-    }
-}
 
 /// Files under `prefix` in one bucket.
 #[derive(Clone)]
