@@ -6,12 +6,12 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::backup::BackupStore;
-use super::leads::PrefsStore;
 use super::bulk::BulkStore;
 use super::error::StoreResult;
 use super::export::ExportStore;
 use super::jobs::JobStore;
 use super::leads::LeadStore;
+use super::leads::PrefsStore;
 use super::model::{
     AuditEntry, NewAuditEntry, NewSession, NewUser, Session, User, UserChange, UserWithHash,
 };
