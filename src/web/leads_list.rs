@@ -245,6 +245,7 @@ pub(super) async fn page(
     let (listed, summary, prefs) = tokio::join!(
         data::list(&state, &actor, &filter, order, page, limit),
         crate::service::desk::status_summary(&state, &actor, tab_filters),
+        // TODO(service): move to service/ once it lands (per-user page preferences)
         state.store.get_prefs(actor.id),
     );
     let (mut leads, total) = listed?;
