@@ -1,6 +1,6 @@
-//! The whole application's router: the JSON API (`http::api`) — and, beside
-//! it, the pages (`web::routes()`, coming) — under one set of layers: the
-//! body limits, the request id and the request log.
+//! The whole application's router: the JSON API (`http::api`) and, beside
+//! it, the pages (`web::routes()`), under one set of layers: the body
+//! limits, the request id and the request log.
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -16,7 +16,8 @@ pub fn router(state: AppState) -> Router {
     };
     Router::new()
         .merge(http::api(&state))
-        .fallback(http::no_such_endpoint)
+        .merge(crate::web::routes())
+        .fallback(no_such_path)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(
             limits,
@@ -25,4 +26,14 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(http::headers::security_headers))
         .layer(axum::middleware::from_fn(http::log_requests))
         .with_state(state)
+}
+
+/// A path no route has: `/api/…` answers JSON, anything else is a page (HTML 404).
+async fn no_such_path(uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if uri.path() == "/api" || uri.path().starts_with("/api/") {
+        http::no_such_endpoint().await.into_response()
+    } else {
+        crate::web::not_found().await
+    }
 }

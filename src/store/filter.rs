@@ -127,6 +127,97 @@ impl LeadFilter {
 /// PostgreSQL it is needed to match the `leads_order` index.
 pub const ORDER_BY: &str = "ORDER BY last_called ASC NULLS FIRST, id";
 
+/// A sort key of the leads workspace; each is led by an index that ends in
+/// `id` (migrations 0002 and 0009), so an unfiltered page is an index walk.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum LeadSortKey {
+    /// The list's own order ([`ORDER_BY`]): never called first.
+    #[default]
+    LastCalled,
+    /// Name, byte order.
+    Name,
+    /// Import date, leads without one first.
+    ImportDate,
+    /// Last change.
+    Updated,
+}
+
+impl LeadSortKey {
+    /// Every key, in the order the pages offer them.
+    pub const ALL: [LeadSortKey; 4] = [
+        LeadSortKey::LastCalled,
+        LeadSortKey::Name,
+        LeadSortKey::ImportDate,
+        LeadSortKey::Updated,
+    ];
+
+    /// The key's name in a URL (`sort=name`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeadSortKey::LastCalled => "last_called",
+            LeadSortKey::Name => "name",
+            LeadSortKey::ImportDate => "import_date",
+            LeadSortKey::Updated => "updated",
+        }
+    }
+
+    /// The key named `text` (see [`LeadSortKey::as_str`]).
+    pub fn parse(text: &str) -> Option<LeadSortKey> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
+    fn column(self) -> &'static str {
+        match self {
+            LeadSortKey::LastCalled => "last_called",
+            LeadSortKey::Name => "name",
+            LeadSortKey::ImportDate => "import_date",
+            LeadSortKey::Updated => "updated_at",
+        }
+    }
+}
+
+/// The order of a page of leads: a key and a direction, ties broken by id.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct LeadOrder {
+    /// What to sort by.
+    pub key: LeadSortKey,
+    /// Largest first.
+    pub descending: bool,
+}
+
+impl LeadOrder {
+    /// `ORDER BY …` for both dialects; `reversed` flips it (a late page is
+    /// read from the far end of the index and flipped back in memory). NULLs
+    /// sort first ascending and last descending on both backends, which is
+    /// the backward walk of each index.
+    pub fn order_by(self, reversed: bool) -> String {
+        let column = self.key.column();
+        if self.descending != reversed {
+            format!("ORDER BY {column} DESC NULLS LAST, id DESC")
+        } else {
+            format!("ORDER BY {column} ASC NULLS FIRST, id ASC")
+        }
+    }
+
+    /// Where to read page `page` (1-based) of `limit` rows among `total`:
+    /// `(reversed, limit, offset)`. Past the middle the page is read in the
+    /// reversed order from the end, so the last page costs what the first
+    /// does instead of an OFFSET walk over every row before it.
+    pub fn window(total: i64, page: u32, limit: u32) -> (bool, i64, i64) {
+        let limit = i64::from(limit);
+        let offset = i64::from(page.saturating_sub(1)) * limit;
+        if offset >= total || offset + limit <= total / 2 {
+            return (false, limit, offset);
+        }
+        let from_end = total - offset - limit;
+        if from_end < 0 {
+            (true, limit + from_end, 0)
+        } else {
+            (true, limit, from_end)
+        }
+    }
+}
+
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern, so a name
 /// fragment is matched literally.
 fn like_contains(fragment: &str) -> String {
@@ -182,6 +273,26 @@ impl LeadFilter {
             && self.assigned_on.is_none()
             && self.callback_on.is_none()
             && self.callback_before.is_none()
+    }
+
+    /// True when, besides stage and status, the filter reads exactly one of
+    /// the source, the telecaller (a filter or a telecaller's own scope), the
+    /// import-date range or unassigned-only: then an index led by that column
+    /// and ending in (stage, status) (SQLite's migration 0009) answers counts
+    /// per stage and status as a covering range scan (~25 ms for 100k leads
+    /// of 1M), faster than summing `lead_counts` when imports are spread over
+    /// many days (seeded data: 760k counter rows for 1M leads).
+    pub fn one_indexed_column(&self) -> bool {
+        if !self.only_counted_columns() {
+            return false;
+        }
+        let used = [
+            self.source.is_some(),
+            self.telecaller.is_some() || self.own_only.is_some(),
+            self.start_date.is_some() || self.end_date.is_some(),
+            self.unassigned_only,
+        ];
+        used.iter().filter(|u| **u).count() == 1
     }
 
     /// Which table of maintained counts (SQLite's migration 0003) can answer

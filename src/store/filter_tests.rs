@@ -217,3 +217,68 @@ fn at_most_500_distinct_search_terms() {
     assert_eq!(err.0, 501);
     assert!(g.names.is_empty());
 }
+
+#[test]
+fn late_pages_are_read_from_the_end() {
+    use super::LeadOrder;
+    // early pages: plain offsets
+    assert_eq!(LeadOrder::window(1000, 1, 50), (false, 50, 0));
+    assert_eq!(LeadOrder::window(1000, 10, 50), (false, 50, 450));
+    // the last page of 1000 is rows 950..1000: the first 50 from the end
+    assert_eq!(LeadOrder::window(1000, 20, 50), (true, 50, 0));
+    // a short last page: 1010 rows, page 21 holds rows 1000..1010
+    assert_eq!(LeadOrder::window(1010, 21, 50), (true, 10, 0));
+    // page 20 of 1010 is rows 950..1000: from the end, skip 10
+    assert_eq!(LeadOrder::window(1010, 20, 50), (true, 50, 10));
+    // past the end: nothing, read plainly
+    assert_eq!(LeadOrder::window(1010, 30, 50), (false, 50, 1450));
+    assert_eq!(LeadOrder::window(0, 1, 50), (false, 50, 0));
+}
+
+#[test]
+fn order_by_flips() {
+    use super::{LeadOrder, LeadSortKey};
+    let o = LeadOrder {
+        key: LeadSortKey::Name,
+        descending: false,
+    };
+    assert_eq!(o.order_by(false), "ORDER BY name ASC NULLS FIRST, id ASC");
+    assert_eq!(o.order_by(true), "ORDER BY name DESC NULLS LAST, id DESC");
+    let d = LeadOrder {
+        key: LeadSortKey::Updated,
+        descending: true,
+    };
+    assert_eq!(
+        d.order_by(false),
+        "ORDER BY updated_at DESC NULLS LAST, id DESC"
+    );
+    // the default order is the list's own
+    assert_eq!(
+        LeadOrder::default().order_by(false),
+        super::ORDER_BY.replace("ASC NULLS FIRST, id", "ASC NULLS FIRST, id ASC")
+    );
+}
+
+#[test]
+fn one_indexed_column_for_the_covering_counts() {
+    let mut f = LeadFilter {
+        source: Some("Website".into()),
+        stage: Some(Stage::S2),
+        ..Default::default()
+    };
+    assert!(f.one_indexed_column());
+    f.own_only = Some("tc@pulse.example".into());
+    assert!(!f.one_indexed_column(), "two columns");
+    let mut g = LeadFilter {
+        own_only: Some("tc@pulse.example".into()),
+        telecaller: Some("tc@pulse.example".into()),
+        ..Default::default()
+    };
+    assert!(g.one_indexed_column(), "the same column twice");
+    g.names.push("kumar".into());
+    assert!(
+        !g.one_indexed_column(),
+        "a name search is not counted by an index"
+    );
+    assert!(!LeadFilter::default().one_indexed_column());
+}

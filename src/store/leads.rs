@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use super::error::StoreResult;
-use super::filter::LeadFilter;
+use super::filter::{LeadFilter, LeadOrder};
 use crate::domain::{Lead, Stage};
 
 /// An edit applied to each lead inside the transaction of
@@ -76,6 +76,16 @@ pub trait LeadStore {
         page: u32,
         limit: u32,
     ) -> StoreResult<(Vec<Lead>, i64)>;
+    /// One page (1-based) of the leads matching `filter` in `order`, and how
+    /// many match in all (the leads workspace). A page past the middle is
+    /// read from the far end ([`LeadOrder::window`]).
+    async fn list_leads_ordered(
+        &self,
+        filter: &LeadFilter,
+        order: LeadOrder,
+        page: u32,
+        limit: u32,
+    ) -> StoreResult<(Vec<Lead>, i64)>;
     /// Lead counts per (stage, status) among those matching `filter`.
     async fn status_summary(&self, filter: &LeadFilter) -> StoreResult<Vec<StatusCount>>;
     /// Every non-empty source with its lead count (within `filter`), sorted
@@ -95,4 +105,14 @@ pub trait LeadStore {
         scope: Option<&str>,
         edit: LeadEdit,
     ) -> StoreResult<BulkOutcome>;
+}
+
+/// What a user chose in the pages (columns, density): one JSON object per
+/// user, read and written whole.
+#[async_trait]
+pub trait PrefsStore {
+    /// The user's preferences, if they ever saved any.
+    async fn get_prefs(&self, user_id: Uuid) -> StoreResult<Option<serde_json::Value>>;
+    /// Replaces the user's preferences.
+    async fn set_prefs(&self, user_id: Uuid, prefs: &serde_json::Value) -> StoreResult<()>;
 }

@@ -11,6 +11,7 @@ use super::error::StoreResult;
 use super::export::ExportStore;
 use super::jobs::JobStore;
 use super::leads::LeadStore;
+use super::leads::PrefsStore;
 use super::model::{
     AuditEntry, NewAuditEntry, NewSession, NewUser, Session, User, UserChange, UserWithHash,
 };
@@ -89,6 +90,7 @@ pub trait Store:
     + LeadStore
     + JobStore
     + BackupStore
+    + PrefsStore
     + Send
     + Sync
 {
@@ -103,6 +105,7 @@ impl<
         + LeadStore
         + JobStore
         + BackupStore
+        + PrefsStore
         + Send
         + Sync,
 > Store for T

@@ -31,10 +31,11 @@ async fn health_and_readiness(app: TestApp) {
 async fn request_ids_and_json_errors(app: TestApp) {
     let r = app
         .client
-        .get(app.url("/no/such/thing"))
+        .get(app.url("/api/no/such/thing"))
         .send()
         .await
         .unwrap();
+    // (outside /api an unknown path is a page: HTML 404, tests/api/web.rs)
     assert!(r.headers().get("x-request-id").is_some());
     let (status, body) = status_json(r).await;
     assert_eq!(status, StatusCode::NOT_FOUND);

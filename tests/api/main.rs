@@ -29,3 +29,4 @@ mod metrics;
 mod s3;
 mod seed_import;
 mod users;
+mod web;

@@ -17,7 +17,7 @@ use super::PgStore;
 use crate::domain::Lead;
 use crate::store::error::{StoreError, StoreResult};
 use crate::store::filter::{
-    Dialect, LEAD_COLUMN_COUNT, LEAD_COLUMNS, LeadFilter, ORDER_BY, SqlParam, and_where,
+    Dialect, LEAD_COLUMN_COUNT, LEAD_COLUMNS, LeadFilter, LeadOrder, ORDER_BY, SqlParam, and_where,
 };
 use crate::store::leads::{
     BulkOutcome, DeleteOutcome, InsertOutcome, LeadEdit, LeadStore, StatusCount,
@@ -287,6 +287,49 @@ impl LeadStore for PgStore {
         Ok((leads, total))
     }
 
+    async fn list_leads_ordered(
+        &self,
+        filter: &LeadFilter,
+        order: LeadOrder,
+        page: u32,
+        limit: u32,
+    ) -> StoreResult<(Vec<Lead>, i64)> {
+        let mut client = self.client().await?;
+        // one snapshot for the page and its total
+        let tx = client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await?;
+        let (where_sql, params) = filter.to_sql(Dialect::Postgres, 1);
+        let total: i64 = tx
+            .query_one(
+                &format!("SELECT count(*) FROM leads {where_sql}"),
+                &refs(&params),
+            )
+            .await?
+            .get(0);
+        let (reversed, take, skip) = LeadOrder::window(total, page, limit);
+        let n = params.len();
+        let mut all = refs(&params);
+        all.push(&take);
+        all.push(&skip);
+        let sql = format!(
+            "SELECT {LEAD_COLUMNS} FROM leads {where_sql} {} LIMIT ${} OFFSET ${}",
+            order.order_by(reversed),
+            n + 1,
+            n + 2
+        );
+        let rows = tx.query(&sql, &all).await?;
+        tx.commit().await?;
+        let mut leads: Vec<Lead> = rows.iter().map(lead_from_row).collect::<StoreResult<_>>()?;
+        if reversed {
+            leads.reverse();
+        }
+        Ok((leads, total))
+    }
+
     async fn status_summary(&self, filter: &LeadFilter) -> StoreResult<Vec<StatusCount>> {
         let (where_sql, params) = filter.to_sql(Dialect::Postgres, 1);
         let sql =
@@ -381,5 +424,33 @@ impl LeadStore for PgStore {
         }
         tx.commit().await?;
         Ok(out)
+    }
+}
+
+#[async_trait]
+impl crate::store::PrefsStore for PgStore {
+    async fn get_prefs(&self, user_id: Uuid) -> StoreResult<Option<serde_json::Value>> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                "SELECT prefs FROM user_prefs WHERE user_id = $1",
+                &[&user_id],
+            )
+            .await?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    async fn set_prefs(&self, user_id: Uuid, prefs: &serde_json::Value) -> StoreResult<()> {
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO user_prefs (user_id, prefs, updated_at) VALUES ($1, $2, now()) \
+                 ON CONFLICT (user_id) DO UPDATE SET prefs = excluded.prefs, \
+                 updated_at = excluded.updated_at",
+                &[&user_id, prefs],
+            )
+            .await?;
+        Ok(())
     }
 }

@@ -45,6 +45,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0008_job_result",
         include_str!("migrations/0008_job_result.sql"),
     ),
+    (
+        "0009_web_sort_prefs",
+        include_str!("migrations/0009_web_sort_prefs.sql"),
+    ),
 ];
 
 /// Any fixed number; all instances take this advisory lock to migrate one at a time.

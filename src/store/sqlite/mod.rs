@@ -46,6 +46,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0008_job_result",
         include_str!("migrations/0008_job_result.sql"),
     ),
+    (
+        "0009_web_sort_prefs",
+        include_str!("migrations/0009_web_sort_prefs.sql"),
+    ),
 ];
 
 /// Pulse's data in one SQLite file.

@@ -1,0 +1,266 @@
+//! `/leads/{id}`: every field of a lead, grouped; the status and remarks
+//! history as one timeline; add a remark; mark called.
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::data;
+use super::page::{Layout, PageError, PageResult, PageUser, render, see_other};
+use crate::domain::{Capability, Lead, to_ist};
+use crate::http::AppState;
+use crate::service::ServiceError;
+
+/// A lead id from the path; anything else is an unknown page.
+pub(super) fn lead_id(text: &str) -> Result<Uuid, PageError> {
+    text.parse().map_err(|_| PageError::NotFound)
+}
+
+/// An instant in IST as the pages show it.
+pub(super) fn ist_text(t: chrono::DateTime<chrono::Utc>) -> String {
+    to_ist(t).format("%Y-%m-%d %H:%M IST").to_string()
+}
+
+pub(super) struct Field {
+    pub label: &'static str,
+    pub value: String,
+}
+
+pub(super) struct Group {
+    pub title: &'static str,
+    pub fields: Vec<Field>,
+}
+
+fn opt(v: &Option<String>) -> String {
+    v.clone().unwrap_or_default()
+}
+
+fn date(v: Option<chrono::NaiveDate>) -> String {
+    v.map(|d| d.to_string()).unwrap_or_default()
+}
+
+/// The lead's fields in DESIGN §3's groups.
+fn groups(lead: &Lead) -> Vec<Group> {
+    let f = |label, value| Field { label, value };
+    vec![
+        Group {
+            title: "Identity",
+            fields: vec![
+                f("Name", lead.name.clone()),
+                f("Phone", lead.phone_number.clone()),
+                f("E-mail", opt(&lead.email)),
+            ],
+        },
+        Group {
+            title: "Profile",
+            fields: vec![
+                f("Vehicle", opt(&lead.vehicle)),
+                f("Driving licence", opt(&lead.driving_license)),
+                f("Experience", opt(&lead.experience)),
+                f("Interested in EV", opt(&lead.interested_ev)),
+                f("Monthly salary", opt(&lead.monthly_salary)),
+                f("Lives in Chennai", opt(&lead.residing_chennai)),
+                f("Current location", opt(&lead.current_location)),
+                f("Preferred shift", opt(&lead.preferred_shift)),
+                f("Allotted shift", opt(&lead.allotted_shift)),
+                f("Default vehicle", opt(&lead.default_vehicle)),
+                f("End date", date(lead.end_date)),
+            ],
+        },
+        Group {
+            title: "Documents",
+            fields: vec![
+                f("DL number", opt(&lead.dl_no)),
+                f("Badge number", opt(&lead.badge_no)),
+                f("Aadhaar", opt(&lead.aadhar_card)),
+                f("PAN", opt(&lead.pan_card)),
+                f("Gas bill", opt(&lead.gas_bill)),
+                f("Bank passbook", opt(&lead.bank_passbook)),
+            ],
+        },
+        Group {
+            title: "Pipeline",
+            fields: vec![
+                f(
+                    "Stage",
+                    format!("{} {}", lead.stage.code(), lead.stage.label()),
+                ),
+                f("Status", lead.status.clone()),
+                f("Telecaller", opt(&lead.assigned_telecaller)),
+                f("Assigned for", date(lead.assigned_date)),
+                f("Callback", date(lead.callback_date)),
+                f(
+                    "Last called",
+                    lead.last_called
+                        .map(ist_text)
+                        .unwrap_or_else(|| "never".into()),
+                ),
+            ],
+        },
+        Group {
+            title: "Provenance",
+            fields: vec![
+                f("Source", opt(&lead.source)),
+                f("Imported", date(lead.import_date)),
+                f("Created", ist_text(lead.created_at)),
+                f("Updated", ist_text(lead.updated_at)),
+            ],
+        },
+    ]
+}
+
+struct Event {
+    when: String,
+    iso: String,
+    who: String,
+    kind: &'static str,
+    text: String,
+}
+
+/// Status changes and remarks, newest first.
+fn timeline(lead: &Lead) -> Vec<Event> {
+    let mut events: Vec<(chrono::DateTime<chrono::Utc>, Event)> = Vec::new();
+    for s in &lead.status_history {
+        events.push((
+            s.changed_at,
+            Event {
+                when: ist_text(s.changed_at),
+                iso: s.changed_at.to_rfc3339(),
+                who: s.changed_by.clone(),
+                kind: "status",
+                text: format!("{} · {}", s.stage.code(), s.status),
+            },
+        ));
+    }
+    for r in &lead.remarks_history {
+        events.push((
+            r.updated_at,
+            Event {
+                when: ist_text(r.updated_at),
+                iso: r.updated_at.to_rfc3339(),
+                who: r.updated_by.clone(),
+                kind: "remark",
+                text: r.remark.clone(),
+            },
+        ));
+    }
+    events.sort_by_key(|e| std::cmp::Reverse(e.0));
+    events.into_iter().map(|(_, e)| e).collect()
+}
+
+#[derive(askama::Template)]
+#[template(path = "lead.html")]
+struct LeadPage {
+    l: Layout,
+    id: Uuid,
+    name: String,
+    stage: String,
+    status: String,
+    groups: Vec<Group>,
+    events: Vec<Event>,
+    can_edit: bool,
+    notice: Option<&'static str>,
+    remark: String,
+    remark_error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct DetailQuery {
+    done: Option<String>,
+}
+
+fn show(user: &PageUser, lead: Lead, notice: Option<&'static str>) -> LeadPage {
+    LeadPage {
+        l: Layout::new(lead.name.clone(), Some(user)),
+        id: lead.id,
+        name: lead.name.clone(),
+        stage: format!("{} {}", lead.stage.code(), lead.stage.label()),
+        status: lead.status.clone(),
+        groups: groups(&lead),
+        events: timeline(&lead),
+        can_edit: user.can(Capability::EditLeads),
+        notice,
+        remark: String::new(),
+        remark_error: None,
+    }
+}
+
+/// `GET /leads/{id}`.
+pub(super) async fn page(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+    Query(q): Query<DetailQuery>,
+) -> PageResult {
+    let id = lead_id(&id)?;
+    let lead = data::get(&state, &user.actor(), id)
+        .await?
+        .ok_or(PageError::NotFound)?;
+    let notice = match q.done.as_deref() {
+        Some("remark") => Some("Remark added."),
+        Some("called") => Some("Call recorded."),
+        Some("saved") => Some("Changes saved."),
+        _ => None,
+    };
+    Ok(render(StatusCode::OK, &show(&user, lead, notice)))
+}
+
+fn require_edit(user: &PageUser) -> Result<(), PageError> {
+    if user.can(Capability::EditLeads) {
+        Ok(())
+    } else {
+        Err(PageError::Forbidden(format!(
+            "Your role ({}) may not change leads.",
+            super::page::role_label(user.0.role())
+        )))
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct RemarkForm {
+    #[serde(default)]
+    remark: String,
+}
+
+/// `POST /leads/{id}/remarks`.
+pub(super) async fn add_remark(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<RemarkForm>,
+) -> PageResult {
+    require_edit(&user)?;
+    let id = lead_id(&id)?;
+    let actor = user.actor();
+    match crate::service::leads::add_remark(&state, &actor, id, f.remark.clone()).await {
+        Ok(_) => Ok(see_other(&format!("/leads/{id}?done=remark#timeline"))),
+        Err(ServiceError::Domain(e)) => {
+            let lead = data::get(&state, &actor, id)
+                .await?
+                .ok_or(PageError::NotFound)?;
+            let mut view = show(&user, lead, None);
+            view.remark = f.remark;
+            view.remark_error = Some(match e {
+                crate::domain::DomainError::Empty { .. } => "Write a remark first.".into(),
+                other => super::page::capitalise(&other.to_string()),
+            });
+            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &view))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /leads/{id}/call-done`.
+pub(super) async fn call_done(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+) -> PageResult {
+    require_edit(&user)?;
+    let id = lead_id(&id)?;
+    crate::service::leads::call_done(&state, &user.actor(), id).await?;
+    Ok(see_other(&format!("/leads/{id}?done=called")))
+}

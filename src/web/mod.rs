@@ -1,0 +1,111 @@
+//! The web UI (DESIGN §8): server-rendered pages beside the JSON API, on the
+//! same floor as `http/`. Pages call the service layer (and, until it has
+//! every use-case, `data.rs`), never `http/routes/*` and never our own API
+//! over HTTP. Templates are askama (`templates/`, checked at `cargo build`,
+//! auto-escaping); static files are embedded (`assets.rs`); htmx boosts
+//! links and forms, and every action is also a plain form POST + 303.
+
+mod assets;
+mod columns;
+mod data;
+mod lead_detail;
+mod lead_edit;
+mod leads_list;
+mod page;
+mod signin;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderMap, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::http::AppState;
+pub use page::PageError;
+
+/// Every page route.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(signin::form).post(signin::submit))
+        .route("/logout", post(signin::sign_out))
+        .route("/leads", get(leads_list::page))
+        .route("/leads/prefs", post(leads_list::save_prefs))
+        .route("/leads/{id}", get(lead_detail::page))
+        .route("/leads/{id}/remarks", post(lead_detail::add_remark))
+        .route("/leads/{id}/call-done", post(lead_detail::call_done))
+        .route(
+            "/leads/{id}/edit",
+            get(lead_edit::form).post(lead_edit::submit),
+        )
+        .route("/static/{file}", get(assets::serve))
+        .layer(axum::middleware::from_fn(refuse_cross_site))
+}
+
+async fn home(_user: page::PageUser) -> Response {
+    page::see_other("/leads")
+}
+
+/// The HTML 404 for any path outside `/api` that no route takes.
+pub async fn not_found() -> Response {
+    PageError::NotFound.into_response()
+}
+
+/// Forms are ours only: a state-changing request must say it comes from
+/// this site — `Sec-Fetch-Site: same-origin` where the browser sends it,
+/// else an `Origin` naming the host it was sent to. A request with neither
+/// is refused too (every browser that runs these pages sends one of them).
+/// The session cookie is `SameSite=Strict` as well; this check also covers
+/// the sign-in form, which has no session yet (login CSRF).
+async fn refuse_cross_site(req: Request, next: Next) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        || same_site_request(req.headers())
+    {
+        next.run(req).await
+    } else {
+        PageError::Forbidden(
+            "This form was sent from another site, so it was refused. Open the page in Pulse and try again."
+                .into(),
+        )
+        .into_response()
+    }
+}
+
+fn same_site_request(headers: &HeaderMap) -> bool {
+    let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = text(header::HeaderName::from_static("sec-fetch-site")) {
+        return site.eq_ignore_ascii_case("same-origin");
+    }
+    let Some(origin) = text(header::ORIGIN) else {
+        return false;
+    };
+    let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+    let host = text(header::HeaderName::from_static("x-forwarded-host")).or(text(header::HOST));
+    host.is_some_and(|h| h.eq_ignore_ascii_case(origin_host))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cross_site_check() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, "pulse.example:8080".parse().unwrap());
+        assert!(!same_site_request(&h), "neither header: refused");
+        h.insert(header::ORIGIN, "http://pulse.example:8080".parse().unwrap());
+        assert!(same_site_request(&h));
+        h.insert(header::ORIGIN, "http://evil.example".parse().unwrap());
+        assert!(!same_site_request(&h));
+        h.insert("sec-fetch-site", "cross-site".parse().unwrap());
+        assert!(!same_site_request(&h));
+        h.insert("sec-fetch-site", "same-site".parse().unwrap());
+        assert!(
+            !same_site_request(&h),
+            "a sibling subdomain is another site's page"
+        );
+        h.insert("sec-fetch-site", "same-origin".parse().unwrap());
+        assert!(same_site_request(&h));
+    }
+}
