@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::backup::BackupStore;
 use super::bulk::BulkStore;
+use super::calls::CallStore;
 use super::error::StoreResult;
 use super::export::ExportStore;
 use super::jobs::JobStore;
@@ -89,6 +90,7 @@ pub trait Store:
     + LeadStore
     + JobStore
     + BackupStore
+    + CallStore
     + Send
     + Sync
 {
@@ -103,6 +105,7 @@ impl<
         + LeadStore
         + JobStore
         + BackupStore
+        + CallStore
         + Send
         + Sync,
 > Store for T

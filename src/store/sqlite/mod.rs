@@ -2,6 +2,7 @@
 
 mod backup;
 mod bulk;
+mod calls;
 mod export;
 mod jobs;
 mod leads;
@@ -45,6 +46,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0008_job_result",
         include_str!("migrations/0008_job_result.sql"),
+    ),
+    (
+        "0010_call_events",
+        include_str!("migrations/0010_call_events.sql"),
     ),
 ];
 
