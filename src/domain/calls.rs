@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::ist::today_ist;
+use super::ist::{IST, today_ist};
 use super::lead::Lead;
 use super::pipeline::Status;
 
@@ -207,6 +207,18 @@ pub fn figures_by_login(counts: &[EventCount]) -> BTreeMap<String, BTreeMap<Naiv
 /// The IST day of an event.
 pub fn event_day(e: &CallEvent) -> NaiveDate {
     today_ist(e.at)
+}
+
+/// The UTC instants `[start, end)` of an IST day (`None` at the edge of
+/// the calendar).
+pub fn ist_day_bounds(day: NaiveDate) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let midnight = |d: NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .and_then(|t| t.and_local_timezone(IST).single())
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let next = day.checked_add_days(Days::new(1));
+    Some((midnight(day)?, next.and_then(midnight)?))
 }
 
 #[cfg(test)]

@@ -6,10 +6,12 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
+use super::calls::day_bounds;
+use super::filter::{given, parse_date};
 use super::leads::{FilterQuery, present};
 use super::{ServiceError, ServiceResult, Services, require};
 use crate::domain::error::reject_nul;
-use crate::domain::{Actor, Capability, Lead, Stage, ist_today};
+use crate::domain::{Actor, Capability, Figures, Lead, Stage, ist_today};
 use crate::store::StatusCount;
 use crate::store::filter::LeadFilter;
 
@@ -171,31 +173,55 @@ pub struct DeskList {
 pub struct Desk {
     /// Whose.
     pub telecaller: String,
-    /// Today, in IST.
+    /// The day (IST): today unless another was asked for.
     pub date: NaiveDate,
-    /// Today's, callbacks due and overdue.
+    /// That day's, callbacks due and overdue, then all their leads; each in
+    /// the list order: uncalled first, then the longest-ago called.
     pub lists: Vec<DeskList>,
+    /// What the telecaller did that day, from the call events.
+    pub figures: Figures,
 }
 
-/// The desk of `telecaller` (a telecaller: their own).
+/// The name of the desk's list of all the telecaller's leads.
+pub const DESK_ALL: &str = "leads";
+
+/// The desk of `telecaller` (a telecaller: their own) for `date`
+/// (`YYYY-MM-DD`, an IST day; default today), past or future.
 pub async fn telecaller_desk(
     svc: &Services,
     actor: &Actor,
     telecaller: Option<String>,
+    date: Option<String>,
 ) -> ServiceResult<Desk> {
     require(actor, Capability::TelecallerDesk)?;
     let telecaller = whose(actor, telecaller)?;
-    let date = ist_today();
+    let date = match given(&date) {
+        Some(d) => parse_date("date", d)?,
+        None => ist_today(),
+    };
+    let all = LeadFilter {
+        telecaller: Some(telecaller.clone()),
+        ..Default::default()
+    };
     let mut lists = Vec::new();
-    for (name, f) in desk_filters(&telecaller, date) {
+    for (name, f) in desk_filters(&telecaller, date)
+        .into_iter()
+        .chain([(DESK_ALL, all)])
+    {
         let (leads, total) = svc.store.list_leads(&f, 1, DESK_LIMIT).await?;
         let leads = leads.into_iter().map(|l| present(actor, l)).collect();
         lists.push(DeskList { name, leads, total });
+    }
+    let mut figures = Figures::default();
+    let (from, to) = day_bounds(date)?;
+    for c in svc.store.count_events(Some(&telecaller), from, to).await? {
+        figures.add(&c);
     }
     Ok(Desk {
         telecaller,
         date,
         lists,
+        figures,
     })
 }
 

@@ -12,6 +12,7 @@ use super::audit;
 use super::filter::given;
 pub use super::filter::{FilterQuery, parse_date, strict_filters};
 use super::{ServiceError, ServiceResult, Services, require};
+use crate::domain::calls::status_event;
 use crate::domain::error::reject_nul;
 use crate::domain::{AccountType, Actor, Capability, DomainError, Lead, LeadInput, LeadPatch};
 use crate::store::filter::LeadFilter;
@@ -185,7 +186,23 @@ pub async fn update(
         .into_iter()
         .next()
         .ok_or_else(lead_not_found)?;
+    record_status_events(svc, actor, std::slice::from_ref(&lead), at).await?;
     Ok(present(actor, lead))
+}
+
+/// Records the status changes `actor` made at `at` on `leads` (PATCH, bulk
+/// status) as call events, which the figures count.
+pub async fn record_status_events(
+    svc: &Services,
+    actor: &Actor,
+    leads: &[Lead],
+    at: DateTime<Utc>,
+) -> ServiceResult<()> {
+    let events: Vec<_> = leads
+        .iter()
+        .filter_map(|l| status_event(l, actor.id, &actor.login, at))
+        .collect();
+    Ok(svc.store.record_events(&events).await?)
 }
 
 /// Deletes one lead (audited).
@@ -212,14 +229,6 @@ async fn edit_own(svc: &Services, actor: &Actor, id: Uuid, edit: LeadEdit) -> Se
         .update_leads(&[id], actor.lead_scope().as_deref(), edit)
         .await?;
     out.changed.into_iter().next().ok_or_else(lead_not_found)
-}
-
-/// Records a call on the lead.
-pub async fn call_done(svc: &Services, actor: &Actor, id: Uuid) -> ServiceResult<Lead> {
-    require(actor, Capability::EditLeads)?;
-    let at = now();
-    let lead = edit_own(svc, actor, id, Box::new(move |lead| lead.call_done(at))).await?;
-    Ok(present(actor, lead))
 }
 
 /// Replaces the lead's remark, keeping it in its history.

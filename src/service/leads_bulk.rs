@@ -10,7 +10,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::filter::parse_date;
-use super::leads::{lead_not_found, now, present};
+use super::leads::{lead_not_found, now, present, record_status_events};
 use super::{ServiceError, ServiceResult, Services, audit, require};
 use crate::domain::error::reject_nul;
 use crate::domain::{Actor, Capability, DomainError, Lead, Reassigned, Status, today_ist};
@@ -162,6 +162,7 @@ pub async fn bulk_status(
         .store
         .update_leads(&ids, actor.lead_scope().as_deref(), edit)
         .await?;
+    record_status_events(svc, actor, &out.changed, at).await?;
     Ok(report(out, malformed, Vec::new()))
 }
 

@@ -14,6 +14,7 @@ use crate::domain::{Actor, Lead, LeadInput, LeadPatch};
 use crate::http::error::AppResult;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::state::AppState;
+use crate::service::calls::{self, LeadView};
 use crate::service::leads::{self, ListQuery};
 
 /// Prefix of every leads route (the original's paths).
@@ -36,8 +37,9 @@ async fn list(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> AppResult<Json<Value>> {
     let page = leads::list(&state, &actor, q).await?;
+    let views = calls::with_events(&state, page.leads).await?;
     Ok(Json(json!({
-        "leads": page.leads,
+        "leads": views,
         "total": page.total,
         "page": page.page,
         "limit": page.limit,
@@ -49,8 +51,9 @@ async fn show(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
-) -> AppResult<Json<Lead>> {
-    Ok(Json(leads::get(&state, &actor, id).await?))
+) -> AppResult<Json<LeadView>> {
+    let lead = leads::get(&state, &actor, id).await?;
+    Ok(Json(calls::view(&state, lead).await?))
 }
 
 async fn create(

@@ -71,6 +71,7 @@ async fn merge_sources(
 #[derive(Deserialize)]
 struct TelecallerQuery {
     telecaller: Option<String>,
+    date: Option<String>,
 }
 
 async fn telecaller_summary(
@@ -92,8 +93,8 @@ async fn telecaller_desk(
     actor: Actor,
     ApiQuery(q): ApiQuery<TelecallerQuery>,
 ) -> AppResult<Json<Value>> {
-    let d = desk::telecaller_desk(&state, &actor, q.telecaller).await?;
-    let mut body = json!({ "telecaller": d.telecaller, "date": d.date });
+    let d = desk::telecaller_desk(&state, &actor, q.telecaller, q.date).await?;
+    let mut body = json!({ "telecaller": d.telecaller, "date": d.date, "figures": d.figures });
     for l in d.lists {
         body[l.name] = json!({ "leads": l.leads, "total": l.total });
     }
