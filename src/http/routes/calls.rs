@@ -17,13 +17,24 @@ use crate::service::calls::{self, FigureReport, LeadView};
 
 /// The call routes.
 pub fn routes() -> Router<AppState> {
-    const LEAD: &str = "/api/driver-onboarding/leads/{id}";
     Router::new()
-        .route(&format!("{LEAD}/call-done"), post(call_done))
-        .route(&format!("{LEAD}/mark-called"), post(mark_called))
-        .route(&format!("{LEAD}/mark-connected"), post(mark_connected))
-        .route(&format!("{LEAD}/mark-no-response"), post(mark_no_response))
-        .route(&format!("{LEAD}/history"), get(history))
+        .route(
+            "/api/driver-onboarding/leads/{id}/call-done",
+            post(call_done),
+        )
+        .route(
+            "/api/driver-onboarding/leads/{id}/mark-called",
+            post(mark_called),
+        )
+        .route(
+            "/api/driver-onboarding/leads/{id}/mark-connected",
+            post(mark_connected),
+        )
+        .route(
+            "/api/driver-onboarding/leads/{id}/mark-no-response",
+            post(mark_no_response),
+        )
+        .route("/api/driver-onboarding/leads/{id}/history", get(history))
         .route("/api/telecaller-desk/figures", get(figures))
 }
 

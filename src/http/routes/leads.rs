@@ -10,7 +10,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::domain::{Actor, Lead, LeadInput, LeadPatch};
+use crate::domain::{Actor, LeadInput, LeadPatch};
 use crate::http::error::AppResult;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::state::AppState;
@@ -60,9 +60,9 @@ async fn create(
     State(state): State<AppState>,
     actor: Actor,
     ApiJson(input): ApiJson<LeadInput>,
-) -> AppResult<(StatusCode, Json<Lead>)> {
+) -> AppResult<(StatusCode, Json<LeadView>)> {
     let lead = leads::create(&state, &actor, input).await?;
-    Ok((StatusCode::CREATED, Json(lead)))
+    Ok((StatusCode::CREATED, Json(LeadView::new(lead, &[]))))
 }
 
 async fn update(
@@ -70,8 +70,9 @@ async fn update(
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(patch): ApiJson<LeadPatch>,
-) -> AppResult<Json<Lead>> {
-    Ok(Json(leads::update(&state, &actor, id, patch).await?))
+) -> AppResult<Json<LeadView>> {
+    let lead = leads::update(&state, &actor, id, patch).await?;
+    Ok(Json(calls::view(&state, lead).await?))
 }
 
 async fn remove(
