@@ -6,6 +6,7 @@ mod helpers;
 mod auth;
 mod backups;
 mod caddy;
+mod calls;
 mod export;
 mod export_caddy;
 mod export_support;
