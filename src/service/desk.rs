@@ -28,6 +28,13 @@ pub struct StatusSummary {
     pub summary: BTreeMap<&'static str, BTreeMap<String, i64>>,
     /// Stage code → count.
     pub stage_totals: BTreeMap<&'static str, i64>,
+    /// Stage code → the leads that reached its completion status: as a
+    /// completion moves a lead on (DESIGN §4), those are the leads now in a
+    /// later stage, and for S4 the leads at `DONE!`. Derived from the same
+    /// counts (no history scan, so the SQLite counters still answer every
+    /// filter); a lead moved back to an earlier stage counts only where it
+    /// is now.
+    pub completed: BTreeMap<&'static str, i64>,
 }
 
 impl StatusSummary {
@@ -49,6 +56,19 @@ impl StatusSummary {
                 .or_default() += c.count;
             *s.stage_totals.entry(c.stage.code()).or_default() += c.count;
             s.total_leads += c.count;
+        }
+        for stage in Stage::all() {
+            let later: i64 = Stage::all()
+                .into_iter()
+                .filter(|st| *st > stage)
+                .map(|st| s.stage_totals[st.code()])
+                .sum();
+            let at_final = if stage.next().is_none() {
+                s.summary[stage.code()][stage.completion_status()]
+            } else {
+                0
+            };
+            s.completed.insert(stage.code(), later + at_final);
         }
         s
     }
@@ -248,11 +268,32 @@ mod tests {
         assert_eq!(s.stage_totals["S1"], 5);
         assert_eq!(s.stage_totals["S4"], 0);
         assert_eq!(s.summary["S1"]["New"], 3);
+        assert_eq!(s.completed["S1"], 0);
         for stage in Stage::all() {
             for st in stage.statuses() {
                 assert!(s.summary[stage.code()].contains_key(*st), "{st}");
             }
         }
+    }
+
+    #[test]
+    fn completions_count_the_leads_past_each_stage() {
+        let c = |stage, status: &str, count| StatusCount {
+            stage,
+            status: status.into(),
+            count,
+        };
+        let s = StatusSummary::from_counts(&[
+            c(Stage::S1, "New", 5),
+            c(Stage::S2, "Docs Upload Pending", 4),
+            c(Stage::S3, "Training WIP", 2),
+            c(Stage::S4, "CT WIP", 1),
+            c(Stage::S4, "DONE!", 3),
+        ]);
+        assert_eq!(s.completed["S1"], 4 + 2 + 1 + 3);
+        assert_eq!(s.completed["S2"], 2 + 1 + 3);
+        assert_eq!(s.completed["S3"], 1 + 3);
+        assert_eq!(s.completed["S4"], 3);
     }
 
     #[test]

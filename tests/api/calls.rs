@@ -152,6 +152,12 @@ async fn a_telecallers_day_and_its_figures(app: TestApp) {
     mine.status_changes += 1;
     mine.conversions += 1;
 
+    // the summary counts D's Highly Interested although D moved on to S2
+    let (_, sum) = get(&app, &admin, &format!("{API}/status-summary")).await;
+    assert_eq!(sum["summary"]["S1"]["Highly Interested"], 0);
+    assert_eq!(sum["completed"]["S1"], 1, "{sum}");
+    assert_eq!(sum["completed"]["S2"], 0, "{sum}");
+
     // not their lead: 404, and nothing recorded
     for path in [
         "mark-called",
@@ -373,6 +379,12 @@ async fn vocabulary_both_spellings_import_and_export(app: TestApp) {
     assert_eq!(sum["summary"]["S4"]["Churn"], 1, "{sum}");
     assert!(
         sum["summary"]["S1"].get("Interested No DL").is_none(),
+        "{sum}"
+    );
+    // three leads in S4: each passed the completions of S1–S3, none DONE!
+    assert_eq!(
+        sum["completed"],
+        json!({"S1": 3, "S2": 3, "S3": 3, "S4": 0}),
         "{sum}"
     );
 

@@ -142,6 +142,7 @@ pub(super) fn schemas() -> Value {
             ("total_leads", n()),
             ("summary", json!({"type": "object"})),
             ("stage_totals", json!({"type": "object"})),
+            ("completed", json!({"type": "object"})),
         ]),
     );
     m.insert(
@@ -164,6 +165,7 @@ pub(super) fn schemas() -> Value {
             ("total_leads", n()),
             ("summary", json!({"type": "object"})),
             ("stage_totals", json!({"type": "object"})),
+            ("completed", json!({"type": "object"})),
             ("today", n()),
             ("callbacks_due", n()),
             ("overdue", n()),

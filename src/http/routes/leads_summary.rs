@@ -30,9 +30,11 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-/// `{"total_leads", "summary": {"S1": {status: count}}, "stage_totals"}`.
+/// `{"total_leads", "summary": {"S1": {status: count}}, "stage_totals",
+/// "completed": {"S1": leads that reached its completion status}}`.
 fn summary_json(s: &StatusSummary) -> Value {
-    json!({ "total_leads": s.total_leads, "summary": s.summary, "stage_totals": s.stage_totals })
+    json!({ "total_leads": s.total_leads, "summary": s.summary, "stage_totals": s.stage_totals,
+            "completed": s.completed })
 }
 
 async fn status_summary(
