@@ -95,15 +95,21 @@ impl CallStore for SqliteStore {
         let login = login.map(str::to_string);
         self.pool
             .run(move |conn| {
-                let mut st = conn.prepare_cached(
+                // two statements, not `?4 IS NULL OR …`: the OR would keep
+                // the planner off call_events_actor
+                let by_actor = if login.is_some() {
+                    "AND actor_login = ?4 COLLATE NOCASE"
+                } else {
+                    "AND ?4 IS NULL"
+                };
+                let mut st = conn.prepare_cached(&format!(
                     "SELECT lower(actor_login),
                             date((at + ?3) / 1000, 'unixepoch') AS day,
                             outcome, status, count(*)
                      FROM call_events
-                     WHERE at >= ?1 AND at < ?2
-                       AND (?4 IS NULL OR actor_login = ?4 COLLATE NOCASE)
-                     GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
-                )?;
+                     WHERE at >= ?1 AND at < ?2 {by_actor}
+                     GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+                ))?;
                 let rows =
                     st.query_map(params![to_ms(from), to_ms(to), IST_OFFSET_MS, login], |r| {
                         let day: String = r.get(1)?;
