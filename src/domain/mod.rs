@@ -11,6 +11,7 @@
 pub mod account;
 pub mod actor;
 pub mod assignment;
+pub mod calls;
 pub mod error;
 pub mod ist;
 pub mod lead;
@@ -25,6 +26,7 @@ pub mod role;
 pub use account::{AccountError, parse_email, parse_name};
 pub use actor::Actor;
 pub use assignment::Reassigned;
+pub use calls::{CallEvent, CallOutcome, EventCount, Figures};
 pub use error::{DomainError, Refusal};
 pub use ist::{IST, ist, ist_today, to_ist, today_ist};
 pub use lead::{Lead, RemarkEntry, StatusEntry};

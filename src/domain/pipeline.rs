@@ -27,8 +27,9 @@ const S1_STATUSES: &[&str] = &[
     "New",
     "Interested",
     "Not Interested",
-    "Interested No DL",
-    "Interested No Badge",
+    // the original's spellings; "Interested No DL" matches them too
+    "Interested, No DL",
+    "Interested, No Badge",
     "Call back 1D",
     "Call back 1W",
     "Call back 2W",
@@ -62,6 +63,8 @@ const S4_STATUSES: &[&str] = &[
     "CT WIP",
     "Shift Details Pending",
     "Terminated",
+    "Churn",
+    "Quick Churn",
     "DONE!",
 ];
 

@@ -27,8 +27,8 @@ fn statuses_are_exactly_design_section_4() {
                 "New",
                 "Interested",
                 "Not Interested",
-                "Interested No DL",
-                "Interested No Badge",
+                "Interested, No DL",
+                "Interested, No Badge",
                 "Call back 1D",
                 "Call back 1W",
                 "Call back 2W",
@@ -74,6 +74,8 @@ fn statuses_are_exactly_design_section_4() {
                 "CT WIP",
                 "Shift Details Pending",
                 "Terminated",
+                "Churn",
+                "Quick Churn",
                 "DONE!",
             ],
         ),
@@ -311,4 +313,21 @@ fn callback_days_only_for_callback_statuses() {
             );
         }
     }
+}
+
+#[test]
+fn both_spellings_of_the_no_dl_and_no_badge_statuses_are_one_status() {
+    for (input, want) in [
+        ("Interested No DL", "Interested, No DL"),
+        ("interested, no dl", "Interested, No DL"),
+        ("Interested No Badge", "Interested, No Badge"),
+        ("INTERESTED,NO BADGE", "Interested, No Badge"),
+        ("quick churn", "Quick Churn"),
+        ("Churn", "Churn"),
+    ] {
+        let st = Status::parse(input).unwrap();
+        assert_eq!(st.name(), want, "{input}");
+    }
+    assert_eq!(Status::parse("Churn").unwrap().stage(), Stage::S4);
+    assert!(!Status::parse("Quick Churn").unwrap().is_completion());
 }

@@ -27,6 +27,7 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .merge(routes::leads::routes())
         .merge(routes::leads_bulk::routes())
         .merge(routes::leads_notes::routes())
+        .merge(routes::calls::routes())
         .merge(routes::leads_summary::routes())
         .merge(routes::openapi::routes())
         .merge(routes::audit::routes())

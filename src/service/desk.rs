@@ -6,10 +6,12 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
+use super::calls::day_bounds;
+use super::filter::{given, parse_date};
 use super::leads::{FilterQuery, present};
 use super::{ServiceError, ServiceResult, Services, require};
 use crate::domain::error::reject_nul;
-use crate::domain::{Actor, Capability, Lead, Stage, ist_today};
+use crate::domain::{Actor, Capability, Figures, Lead, Stage, ist_today};
 use crate::store::StatusCount;
 use crate::store::filter::LeadFilter;
 
@@ -26,6 +28,13 @@ pub struct StatusSummary {
     pub summary: BTreeMap<&'static str, BTreeMap<String, i64>>,
     /// Stage code → count.
     pub stage_totals: BTreeMap<&'static str, i64>,
+    /// Stage code → the leads that reached its completion status: as a
+    /// completion moves a lead on (DESIGN §4), those are the leads now in a
+    /// later stage, and for S4 the leads at `DONE!`. Derived from the same
+    /// counts (no history scan, so the SQLite counters still answer every
+    /// filter); a lead moved back to an earlier stage counts only where it
+    /// is now.
+    pub completed: BTreeMap<&'static str, i64>,
 }
 
 impl StatusSummary {
@@ -47,6 +56,19 @@ impl StatusSummary {
                 .or_default() += c.count;
             *s.stage_totals.entry(c.stage.code()).or_default() += c.count;
             s.total_leads += c.count;
+        }
+        for stage in Stage::all() {
+            let later: i64 = Stage::all()
+                .into_iter()
+                .filter(|st| *st > stage)
+                .map(|st| s.stage_totals[st.code()])
+                .sum();
+            let at_final = if stage.next().is_none() {
+                s.summary[stage.code()][stage.completion_status()]
+            } else {
+                0
+            };
+            s.completed.insert(stage.code(), later + at_final);
         }
         s
     }
@@ -171,31 +193,55 @@ pub struct DeskList {
 pub struct Desk {
     /// Whose.
     pub telecaller: String,
-    /// Today, in IST.
+    /// The day (IST): today unless another was asked for.
     pub date: NaiveDate,
-    /// Today's, callbacks due and overdue.
+    /// That day's, callbacks due and overdue, then all their leads; each in
+    /// the list order: uncalled first, then the longest-ago called.
     pub lists: Vec<DeskList>,
+    /// What the telecaller did that day, from the call events.
+    pub figures: Figures,
 }
 
-/// The desk of `telecaller` (a telecaller: their own).
+/// The name of the desk's list of all the telecaller's leads.
+pub const DESK_ALL: &str = "leads";
+
+/// The desk of `telecaller` (a telecaller: their own) for `date`
+/// (`YYYY-MM-DD`, an IST day; default today), past or future.
 pub async fn telecaller_desk(
     svc: &Services,
     actor: &Actor,
     telecaller: Option<String>,
+    date: Option<String>,
 ) -> ServiceResult<Desk> {
     require(actor, Capability::TelecallerDesk)?;
     let telecaller = whose(actor, telecaller)?;
-    let date = ist_today();
+    let date = match given(&date) {
+        Some(d) => parse_date("date", d)?,
+        None => ist_today(),
+    };
+    let all = LeadFilter {
+        telecaller: Some(telecaller.clone()),
+        ..Default::default()
+    };
     let mut lists = Vec::new();
-    for (name, f) in desk_filters(&telecaller, date) {
+    for (name, f) in desk_filters(&telecaller, date)
+        .into_iter()
+        .chain([(DESK_ALL, all)])
+    {
         let (leads, total) = svc.store.list_leads(&f, 1, DESK_LIMIT).await?;
         let leads = leads.into_iter().map(|l| present(actor, l)).collect();
         lists.push(DeskList { name, leads, total });
+    }
+    let mut figures = Figures::default();
+    let (from, to) = day_bounds(date)?;
+    for c in svc.store.count_events(Some(&telecaller), from, to).await? {
+        figures.add(&c);
     }
     Ok(Desk {
         telecaller,
         date,
         lists,
+        figures,
     })
 }
 
@@ -222,11 +268,32 @@ mod tests {
         assert_eq!(s.stage_totals["S1"], 5);
         assert_eq!(s.stage_totals["S4"], 0);
         assert_eq!(s.summary["S1"]["New"], 3);
+        assert_eq!(s.completed["S1"], 0);
         for stage in Stage::all() {
             for st in stage.statuses() {
                 assert!(s.summary[stage.code()].contains_key(*st), "{st}");
             }
         }
+    }
+
+    #[test]
+    fn completions_count_the_leads_past_each_stage() {
+        let c = |stage, status: &str, count| StatusCount {
+            stage,
+            status: status.into(),
+            count,
+        };
+        let s = StatusSummary::from_counts(&[
+            c(Stage::S1, "New", 5),
+            c(Stage::S2, "Docs Upload Pending", 4),
+            c(Stage::S3, "Training WIP", 2),
+            c(Stage::S4, "CT WIP", 1),
+            c(Stage::S4, "DONE!", 3),
+        ]);
+        assert_eq!(s.completed["S1"], 4 + 2 + 1 + 3);
+        assert_eq!(s.completed["S2"], 2 + 1 + 3);
+        assert_eq!(s.completed["S3"], 1 + 3);
+        assert_eq!(s.completed["S4"], 3);
     }
 
     #[test]

@@ -12,8 +12,11 @@ use super::audit;
 use super::filter::given;
 pub use super::filter::{FilterQuery, parse_date, strict_filters};
 use super::{ServiceError, ServiceResult, Services, require};
+use crate::domain::calls::status_event;
 use crate::domain::error::reject_nul;
-use crate::domain::{AccountType, Actor, Capability, DomainError, Lead, LeadInput, LeadPatch};
+use crate::domain::{
+    AccountStatus, AccountType, Actor, Capability, DomainError, Lead, LeadInput, LeadPatch,
+};
 use crate::store::filter::LeadFilter;
 use crate::store::{InsertOutcome, LeadEdit};
 
@@ -121,6 +124,25 @@ fn check_assignment(actor: &Actor, telecaller: Option<&str>) -> ServiceResult<()
     }
 }
 
+/// Refused (404 naming it) unless `login` is an active telecaller's
+/// account: leads are assigned through the API only to someone who can
+/// work them (imports alone keep unknown names as text, DESIGN §2).
+pub async fn require_telecaller(svc: &Services, login: &str) -> ServiceResult<()> {
+    let found = svc.store.find_login(login.trim()).await?;
+    match found {
+        Some(u)
+            if u.user.account_type == AccountType::Telecaller
+                && u.user.status == AccountStatus::Active =>
+        {
+            Ok(())
+        }
+        _ => Err(ServiceError::NotFound(format!(
+            "telecaller {:?} not found: no active telecaller account has this login",
+            login.trim()
+        ))),
+    }
+}
+
 /// The conflict naming the lead that already has the phone number.
 pub fn duplicate_phone(existing: Uuid) -> ServiceError {
     ServiceError::Conflict(format!(
@@ -153,6 +175,7 @@ pub async fn update(
 ) -> ServiceResult<Lead> {
     require(actor, Capability::EditLeads)?;
     let own = actor.lead_scope();
+    let patch_telecaller = patch.assigned_telecaller.clone();
     if patch.assigned_telecaller.is_some() || patch.assigned_date.is_some() {
         // a telecaller cannot hand a lead to someone else, nor date it
         if actor.role == AccountType::Telecaller {
@@ -163,6 +186,11 @@ pub async fn update(
         require(actor, Capability::AssignLeads)?;
     }
     let valid = patch.validate()?;
+    if let Some(Some(t)) = &patch_telecaller
+        && !t.trim().is_empty()
+    {
+        require_telecaller(svc, t).await?;
+    }
     if let Some(phone) = valid.phone()
         && let Some(existing) = svc.store.find_by_phone(phone.as_str()).await?
         && existing != id
@@ -191,7 +219,23 @@ pub async fn update(
         .into_iter()
         .next()
         .ok_or_else(lead_not_found)?;
+    record_status_events(svc, actor, std::slice::from_ref(&lead), at).await?;
     Ok(present(actor, lead))
+}
+
+/// Records the status changes `actor` made at `at` on `leads` (PATCH, bulk
+/// status) as call events, which the figures count.
+pub async fn record_status_events(
+    svc: &Services,
+    actor: &Actor,
+    leads: &[Lead],
+    at: DateTime<Utc>,
+) -> ServiceResult<()> {
+    let events: Vec<_> = leads
+        .iter()
+        .filter_map(|l| status_event(l, actor.id, &actor.login, at))
+        .collect();
+    Ok(svc.store.record_events(&events).await?)
 }
 
 /// Deletes one lead (audited).
@@ -218,14 +262,6 @@ async fn edit_own(svc: &Services, actor: &Actor, id: Uuid, edit: LeadEdit) -> Se
         .update_leads(&[id], actor.lead_scope().as_deref(), edit)
         .await?;
     out.changed.into_iter().next().ok_or_else(lead_not_found)
-}
-
-/// Records a call on the lead.
-pub async fn call_done(svc: &Services, actor: &Actor, id: Uuid) -> ServiceResult<Lead> {
-    require(actor, Capability::EditLeads)?;
-    let at = now();
-    let lead = edit_own(svc, actor, id, Box::new(move |lead| lead.call_done(at))).await?;
-    Ok(present(actor, lead))
 }
 
 /// Replaces the lead's remark, keeping it in its history.

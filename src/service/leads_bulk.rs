@@ -10,7 +10,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::filter::parse_date;
-use super::leads::{lead_not_found, now, present};
+use super::leads::{lead_not_found, now, present, record_status_events, require_telecaller};
 use super::{ServiceError, ServiceResult, Services, audit, require};
 use crate::domain::error::reject_nul;
 use crate::domain::{Actor, Capability, DomainError, Lead, Reassigned, Status, today_ist};
@@ -93,6 +93,7 @@ pub async fn bulk_assign(
         }
         .into());
     }
+    require_telecaller(svc, &telecaller).await?;
     let at = now();
     let date = match assigned_date.filter(|d| !d.trim().is_empty()) {
         Some(d) => parse_date("assigned_date", d)?,
@@ -162,6 +163,7 @@ pub async fn bulk_status(
         .store
         .update_leads(&ids, actor.lead_scope().as_deref(), edit)
         .await?;
+    record_status_events(svc, actor, &out.changed, at).await?;
     Ok(report(out, malformed, Vec::new()))
 }
 

@@ -21,6 +21,7 @@
 pub mod audit;
 pub mod auth;
 pub mod backups;
+pub mod calls;
 pub mod desk;
 pub mod error;
 pub mod exports;

@@ -7,6 +7,7 @@
 
 mod backup;
 mod bulk;
+mod calls;
 mod error;
 mod export;
 pub mod filter;
@@ -21,6 +22,7 @@ use std::sync::Arc;
 
 pub use backup::{BackupSnapshot, BackupStore, LeadBatch, LeadStream, Replaced};
 pub use bulk::{BatchOutcome, BulkBatch, BulkStore, DuplicatePolicy};
+pub use calls::CallStore;
 pub use error::{StoreError, StoreResult};
 pub use export::{
     EXPORT_DATE_FIELDS, EXPORT_INSTANT_FIELDS, EXPORT_TEXT_FIELDS, ExportSnapshot, ExportStore,

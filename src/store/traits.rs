@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::backup::BackupStore;
 use super::bulk::BulkStore;
+use super::calls::CallStore;
 use super::error::StoreResult;
 use super::export::ExportStore;
 use super::jobs::JobStore;
@@ -91,6 +92,7 @@ pub trait Store:
     + JobStore
     + BackupStore
     + PrefsStore
+    + CallStore
     + Send
     + Sync
 {
@@ -106,6 +108,7 @@ impl<
         + JobStore
         + BackupStore
         + PrefsStore
+        + CallStore
         + Send
         + Sync,
 > Store for T

@@ -261,6 +261,12 @@ pub(super) async fn call_done(
 ) -> PageResult {
     require_edit(&user)?;
     let id = lead_id(&id)?;
-    crate::service::leads::call_done(&state, &user.actor(), id).await?;
+    crate::service::calls::record(
+        &state,
+        &user.actor(),
+        id,
+        crate::domain::CallOutcome::Called,
+    )
+    .await?;
     Ok(see_other(&format!("/leads/{id}?done=called")))
 }

@@ -90,13 +90,22 @@ pub fn generate(n: usize, dir: &Path, formats: &str) -> std::path::PathBuf {
     prefix
 }
 
-/// The JSON lines of a gen_leads file as leads, by id.
+/// The JSON lines of a gen_leads file as leads, by id, with the status as
+/// every write path stores it: gen_leads.py spells `Interested No DL` /
+/// `Interested No Badge`, Pulse writes the original's `Interested, No DL`
+/// (DESIGN §4); histories are kept as recorded.
 pub fn leads_of_jsonl(path: &Path) -> BTreeMap<uuid::Uuid, Lead> {
     std::fs::read_to_string(path)
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str::<Lead>(l).unwrap())
-        .map(|l| (l.id, l))
+        .map(|mut l| {
+            l.status = pulse::domain::Status::parse(&l.status)
+                .unwrap()
+                .name()
+                .to_owned();
+            (l.id, l)
+        })
         .collect()
 }
 

@@ -734,6 +734,9 @@ fn cells(summary: &Value) -> std::collections::BTreeMap<(String, String), i64> {
 /// leads (the leads table itself) after every kind of write.
 async fn summary_follows_every_change(app: TestApp) {
     let t = app.admin_token().await;
+    // bulk assignment needs an active telecaller account
+    app.user_with_role(&t, "tc@x.test", "telecaller").await;
+    app.user_with_role(&t, "someone@x.test", "telecaller").await;
     const SOURCES: [&str; 3] = ["A", "B", "C"];
     let mut ids = Vec::new();
     for i in 0..12u32 {

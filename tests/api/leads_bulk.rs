@@ -33,6 +33,8 @@ async fn three(app: &TestApp, t: &str) -> Vec<String> {
 async fn bulk_assign_reports_missing_ids_and_changes_only_the_rest(app: TestApp) {
     let t = app.admin_token().await;
     let ids = three(&app, &t).await;
+    app.user_with_role(&t, "tc@x.test", "telecaller").await;
+    app.user_with_role(&t, "tc2@x.test", "telecaller").await;
     let missing = uuid::Uuid::new_v4().to_string();
     let (status, r) = status_json(
         app.patch(
@@ -82,6 +84,7 @@ async fn bulk_assign_reports_missing_ids_and_changes_only_the_rest(app: TestApp)
 async fn reassign_date_refuses_unassigned_leads(app: TestApp) {
     let t = app.admin_token().await;
     let ids = three(&app, &t).await;
+    app.user_with_role(&t, "tc@x.test", "telecaller").await;
     app.patch(
         &format!("{API}/bulk-assign"),
         &t,

@@ -7,6 +7,7 @@ mod auth;
 mod auth_throttle;
 mod backups;
 mod caddy;
+mod calls;
 mod export;
 mod export_caddy;
 mod export_support;

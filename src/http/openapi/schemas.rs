@@ -28,6 +28,31 @@ fn lead_schema() -> Value {
         };
         props.insert(col.to_string(), schema);
     }
+    // attached from the call events (service::calls::LeadView)
+    for (field, schema) in [
+        (
+            "calling_history",
+            json!({"type": "array", "items": {"type": "object"}}),
+        ),
+        (
+            "no_response_history",
+            json!({"type": "array", "items": {"type": "object"}}),
+        ),
+        (
+            "last_called_by",
+            json!({"type": "string", "nullable": true}),
+        ),
+        (
+            "last_no_response_by",
+            json!({"type": "string", "nullable": true}),
+        ),
+        (
+            "last_no_response",
+            json!({"type": "string", "format": "date-time", "nullable": true}),
+        ),
+    ] {
+        props.insert(field.to_string(), schema);
+    }
     json!({ "type": "object", "properties": props })
 }
 
@@ -117,6 +142,7 @@ pub(super) fn schemas() -> Value {
             ("total_leads", n()),
             ("summary", json!({"type": "object"})),
             ("stage_totals", json!({"type": "object"})),
+            ("completed", json!({"type": "object"})),
         ]),
     );
     m.insert(
@@ -139,6 +165,7 @@ pub(super) fn schemas() -> Value {
             ("total_leads", n()),
             ("summary", json!({"type": "object"})),
             ("stage_totals", json!({"type": "object"})),
+            ("completed", json!({"type": "object"})),
             ("today", n()),
             ("callbacks_due", n()),
             ("overdue", n()),
@@ -152,6 +179,53 @@ pub(super) fn schemas() -> Value {
             ("today", json!({"type": "object"})),
             ("callbacks_due", json!({"type": "object"})),
             ("overdue", json!({"type": "object"})),
+            ("leads", json!({"type": "object"})),
+            ("figures", schema_ref("Figures")),
+        ]),
+    );
+    m.insert(
+        "Figures".into(),
+        object(&[
+            ("calls_made", n()),
+            ("connected", n()),
+            ("no_response", n()),
+            ("status_changes", n()),
+            ("conversions", n()),
+        ]),
+    );
+    m.insert(
+        "CallFigures".into(),
+        object(&[
+            ("start_date", s()),
+            ("end_date", s()),
+            ("totals", schema_ref("Figures")),
+            ("telecallers", json!({"type": "array", "items": object(&[
+                ("telecaller", s()),
+                ("totals", schema_ref("Figures")),
+                ("days", json!({"type": "object", "additionalProperties": schema_ref("Figures")})),
+            ])})),
+        ]),
+    );
+    m.insert(
+        "CallRecorded".into(),
+        object(&[
+            ("success", json!({"type": "boolean"})),
+            ("message", s()),
+            ("lead_id", s()),
+            ("last_called", s()),
+            ("last_no_response", s()),
+            ("lead", schema_ref("Lead")),
+        ]),
+    );
+    m.insert(
+        "LeadHistory".into(),
+        object(&[
+            ("id", s()),
+            ("status_history", json!({"type": "array"})),
+            ("calling_history", json!({"type": "array"})),
+            ("no_response_history", json!({"type": "array"})),
+            ("last_called_by", s()),
+            ("last_no_response_by", s()),
         ]),
     );
     m.insert("Error".into(), object(&[("detail", s())]));

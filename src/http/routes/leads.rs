@@ -10,10 +10,11 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::domain::{Actor, Lead, LeadInput, LeadPatch};
+use crate::domain::{Actor, LeadInput, LeadPatch};
 use crate::http::error::AppResult;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::state::AppState;
+use crate::service::calls::{self, LeadView};
 use crate::service::leads::{self, ListQuery};
 
 /// Prefix of every leads route (the original's paths).
@@ -36,8 +37,9 @@ async fn list(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> AppResult<Json<Value>> {
     let page = leads::list(&state, &actor, q).await?;
+    let views = calls::with_events(&state, page.leads).await?;
     Ok(Json(json!({
-        "leads": page.leads,
+        "leads": views,
         "total": page.total,
         "page": page.page,
         "limit": page.limit,
@@ -49,17 +51,18 @@ async fn show(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
-) -> AppResult<Json<Lead>> {
-    Ok(Json(leads::get(&state, &actor, id).await?))
+) -> AppResult<Json<LeadView>> {
+    let lead = leads::get(&state, &actor, id).await?;
+    Ok(Json(calls::view(&state, lead).await?))
 }
 
 async fn create(
     State(state): State<AppState>,
     actor: Actor,
     ApiJson(input): ApiJson<LeadInput>,
-) -> AppResult<(StatusCode, Json<Lead>)> {
+) -> AppResult<(StatusCode, Json<LeadView>)> {
     let lead = leads::create(&state, &actor, input).await?;
-    Ok((StatusCode::CREATED, Json(lead)))
+    Ok((StatusCode::CREATED, Json(LeadView::new(lead, &[]))))
 }
 
 async fn update(
@@ -67,8 +70,9 @@ async fn update(
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(patch): ApiJson<LeadPatch>,
-) -> AppResult<Json<Lead>> {
-    Ok(Json(leads::update(&state, &actor, id, patch).await?))
+) -> AppResult<Json<LeadView>> {
+    let lead = leads::update(&state, &actor, id, patch).await?;
+    Ok(Json(calls::view(&state, lead).await?))
 }
 
 async fn remove(

@@ -1,4 +1,4 @@
-//! What a telecaller records about a call: call done and remarks.
+//! Remarks on a lead (the call outcomes are in `calls.rs`).
 
 use axum::extract::State;
 use axum::routing::post;
@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::domain::{Actor, Lead};
+use crate::domain::Actor;
 use crate::http::error::AppResult;
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::state::AppState;
@@ -15,23 +15,10 @@ use crate::service::leads;
 
 /// The call-note routes.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/driver-onboarding/leads/{id}/call-done",
-            post(call_done),
-        )
-        .route(
-            "/api/driver-onboarding/leads/{id}/remarks",
-            post(add_remark).get(remarks),
-        )
-}
-
-async fn call_done(
-    State(state): State<AppState>,
-    actor: Actor,
-    ApiPath(id): ApiPath<Uuid>,
-) -> AppResult<Json<Lead>> {
-    Ok(Json(leads::call_done(&state, &actor, id).await?))
+    Router::new().route(
+        "/api/driver-onboarding/leads/{id}/remarks",
+        post(add_remark).get(remarks),
+    )
 }
 
 #[derive(Deserialize)]

@@ -30,9 +30,11 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-/// `{"total_leads", "summary": {"S1": {status: count}}, "stage_totals"}`.
+/// `{"total_leads", "summary": {"S1": {status: count}}, "stage_totals",
+/// "completed": {"S1": leads that reached its completion status}}`.
 fn summary_json(s: &StatusSummary) -> Value {
-    json!({ "total_leads": s.total_leads, "summary": s.summary, "stage_totals": s.stage_totals })
+    json!({ "total_leads": s.total_leads, "summary": s.summary, "stage_totals": s.stage_totals,
+            "completed": s.completed })
 }
 
 async fn status_summary(
@@ -71,6 +73,7 @@ async fn merge_sources(
 #[derive(Deserialize)]
 struct TelecallerQuery {
     telecaller: Option<String>,
+    date: Option<String>,
 }
 
 async fn telecaller_summary(
@@ -92,8 +95,8 @@ async fn telecaller_desk(
     actor: Actor,
     ApiQuery(q): ApiQuery<TelecallerQuery>,
 ) -> AppResult<Json<Value>> {
-    let d = desk::telecaller_desk(&state, &actor, q.telecaller).await?;
-    let mut body = json!({ "telecaller": d.telecaller, "date": d.date });
+    let d = desk::telecaller_desk(&state, &actor, q.telecaller, q.date).await?;
+    let mut body = json!({ "telecaller": d.telecaller, "date": d.date, "figures": d.figures });
     for l in d.lists {
         body[l.name] = json!({ "leads": l.leads, "total": l.total });
     }

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod backups;
+pub mod calls;
 pub mod export;
 pub mod exports_download;
 pub mod exports_jobs;

@@ -2,6 +2,7 @@
 
 mod backup;
 mod bulk;
+mod calls;
 mod export;
 mod jobs;
 mod leads;
@@ -49,6 +50,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0009_web_sort_prefs",
         include_str!("migrations/0009_web_sort_prefs.sql"),
+    ),
+    (
+        "0010_call_events",
+        include_str!("migrations/0010_call_events.sql"),
     ),
 ];
 

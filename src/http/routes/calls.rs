@@ -1,0 +1,122 @@
+//! Telecallers' calls: the outcomes (call-done = called, mark-called,
+//! mark-connected, mark-no-response), a lead's history, and the figures per
+//! telecaller and day.
+
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::domain::{Actor, CallOutcome};
+use crate::http::error::AppResult;
+use crate::http::extract::{ApiPath, ApiQuery};
+use crate::http::state::AppState;
+use crate::service::calls::{self, FigureReport, LeadView};
+
+/// The call routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/driver-onboarding/leads/{id}/call-done",
+            post(call_done),
+        )
+        .route(
+            "/api/driver-onboarding/leads/{id}/mark-called",
+            post(mark_called),
+        )
+        .route(
+            "/api/driver-onboarding/leads/{id}/mark-connected",
+            post(mark_connected),
+        )
+        .route(
+            "/api/driver-onboarding/leads/{id}/mark-no-response",
+            post(mark_no_response),
+        )
+        .route("/api/driver-onboarding/leads/{id}/history", get(history))
+        .route("/api/telecaller-desk/figures", get(figures))
+}
+
+/// The original's `call-done` answered the lead; Pulse keeps that.
+async fn call_done(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<Json<LeadView>> {
+    Ok(Json(
+        calls::record(&state, &actor, id, CallOutcome::Called).await?,
+    ))
+}
+
+/// The original's answer (`success`, `message`, `lead_id`, the stamp) and
+/// the lead.
+fn marked(view: LeadView, message: &str) -> Json<Value> {
+    Json(json!({
+        "success": true,
+        "message": message,
+        "lead_id": view.lead.id,
+        "last_called": view.lead.last_called,
+        "last_no_response": view.last_no_response,
+        "lead": view,
+    }))
+}
+
+async fn mark_called(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<Json<Value>> {
+    let v = calls::record(&state, &actor, id, CallOutcome::Called).await?;
+    Ok(marked(v, "Call recorded"))
+}
+
+async fn mark_connected(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<Json<Value>> {
+    let v = calls::record(&state, &actor, id, CallOutcome::Connected).await?;
+    Ok(marked(v, "Connected call recorded"))
+}
+
+async fn mark_no_response(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<Json<Value>> {
+    let v = calls::record(&state, &actor, id, CallOutcome::NoResponse).await?;
+    Ok(marked(v, "No response recorded"))
+}
+
+async fn history(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<Json<Value>> {
+    let v = calls::history(&state, &actor, id).await?;
+    Ok(Json(json!({
+        "id": v.lead.id,
+        "status_history": v.lead.status_history,
+        "calling_history": v.calling_history,
+        "no_response_history": v.no_response_history,
+        "last_called_by": v.last_called_by,
+        "last_no_response_by": v.last_no_response_by,
+    })))
+}
+
+#[derive(Deserialize)]
+struct FigureQuery {
+    telecaller: Option<String>,
+    start_date: Option<String>,
+    end_date: Option<String>,
+}
+
+async fn figures(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiQuery(q): ApiQuery<FigureQuery>,
+) -> AppResult<Json<FigureReport>> {
+    let r = calls::figures(&state, &actor, q.telecaller, q.start_date, q.end_date).await?;
+    Ok(Json(r))
+}

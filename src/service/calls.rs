@@ -1,0 +1,262 @@
+//! Telecallers' calls as events: recording an outcome (called, connected,
+//! no response → RNR), the status changes of the other paths, a lead's
+//! calling history as the API shows it, and the figures per telecaller and
+//! day counted from the event rows.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::filter::{given, parse_date};
+use super::leads::{lead_not_found, now, present};
+use super::{ServiceError, ServiceResult, Services, require};
+use crate::domain::calls::{apply_call, figures_by_login, ist_day_bounds, status_event};
+use crate::domain::{Actor, CallEvent, CallOutcome, Capability, Figures, Lead, ist_today};
+use crate::store::LeadEdit;
+
+/// One call in a lead's `calling_history` (the original's shape, plus the
+/// outcome).
+#[derive(Debug, Clone, Serialize)]
+pub struct CallEntry {
+    /// When (UTC).
+    pub timestamp: DateTime<Utc>,
+    /// Who (login).
+    pub called_by: String,
+    /// called, connected or no_response.
+    pub outcome: CallOutcome,
+}
+
+/// One entry of a lead's `no_response_history`.
+#[derive(Debug, Clone, Serialize)]
+pub struct NoResponseEntry {
+    /// When (UTC).
+    pub timestamp: DateTime<Utc>,
+    /// Who (login).
+    pub marked_by: String,
+}
+
+/// A lead as the API answers it: its fields and what its events say.
+#[derive(Debug, Clone, Serialize)]
+pub struct LeadView {
+    /// The lead.
+    #[serde(flatten)]
+    pub lead: Lead,
+    /// Every call, oldest first.
+    pub calling_history: Vec<CallEntry>,
+    /// Who made the last call.
+    pub last_called_by: Option<String>,
+    /// Every no response, oldest first.
+    pub no_response_history: Vec<NoResponseEntry>,
+    /// When the last no response was.
+    pub last_no_response: Option<DateTime<Utc>>,
+    /// Who recorded it.
+    pub last_no_response_by: Option<String>,
+}
+
+impl LeadView {
+    /// The lead with its events (the lead's own, oldest first).
+    pub fn new(lead: Lead, events: &[CallEvent]) -> LeadView {
+        let calling_history: Vec<CallEntry> = events
+            .iter()
+            .filter(|e| e.outcome.is_call())
+            .map(|e| CallEntry {
+                timestamp: e.at,
+                called_by: e.actor_login.clone(),
+                outcome: e.outcome,
+            })
+            .collect();
+        let no_response_history: Vec<NoResponseEntry> = events
+            .iter()
+            .filter(|e| e.outcome == CallOutcome::NoResponse)
+            .map(|e| NoResponseEntry {
+                timestamp: e.at,
+                marked_by: e.actor_login.clone(),
+            })
+            .collect();
+        LeadView {
+            lead,
+            last_called_by: calling_history.last().map(|c| c.called_by.clone()),
+            last_no_response: no_response_history.last().map(|n| n.timestamp),
+            last_no_response_by: no_response_history.last().map(|n| n.marked_by.clone()),
+            calling_history,
+            no_response_history,
+        }
+    }
+}
+
+/// The leads with their events: one query for all of them.
+pub async fn with_events(svc: &Services, leads: Vec<Lead>) -> ServiceResult<Vec<LeadView>> {
+    let ids: Vec<Uuid> = leads.iter().map(|l| l.id).collect();
+    let mut by_lead: HashMap<Uuid, Vec<CallEvent>> = HashMap::new();
+    for e in svc.store.lead_events(&ids).await? {
+        by_lead.entry(e.lead_id).or_default().push(e);
+    }
+    Ok(leads
+        .into_iter()
+        .map(|l| {
+            let events = by_lead.remove(&l.id).unwrap_or_default();
+            LeadView::new(l, &events)
+        })
+        .collect())
+}
+
+/// One lead with its events.
+pub async fn view(svc: &Services, lead: Lead) -> ServiceResult<LeadView> {
+    let mut v = with_events(svc, vec![lead]).await?;
+    Ok(v.pop().expect("one lead in, one view out"))
+}
+
+/// Records a call outcome on a lead within the actor's reach (a
+/// telecaller: their own, else 404): `last_called`, and for a no response
+/// RNR with its status history; the call and any status change become
+/// event rows.
+pub async fn record(
+    svc: &Services,
+    actor: &Actor,
+    id: Uuid,
+    outcome: CallOutcome,
+) -> ServiceResult<LeadView> {
+    require(actor, Capability::EditLeads)?;
+    if !outcome.is_call() {
+        return Err(ServiceError::Invalid(format!(
+            "{outcome}: not a call outcome"
+        )));
+    }
+    let at = now();
+    let login = actor.login.clone();
+    let edit: LeadEdit = Box::new(move |lead| {
+        apply_call(lead, outcome, &login, at);
+        true
+    });
+    let out = svc
+        .store
+        .update_leads(&[id], actor.lead_scope().as_deref(), edit)
+        .await?;
+    let lead = out.changed.into_iter().next().ok_or_else(lead_not_found)?;
+    let mut events = vec![CallEvent {
+        id: Uuid::new_v4(),
+        lead_id: id,
+        actor_id: actor.id,
+        actor_login: actor.login.clone(),
+        outcome,
+        status: (outcome == CallOutcome::NoResponse).then(|| lead.status.clone()),
+        at,
+    }];
+    if outcome == CallOutcome::NoResponse {
+        events.extend(status_event(&lead, actor.id, &actor.login, at));
+    }
+    svc.store.record_events(&events).await?;
+    view(svc, present(actor, lead)).await
+}
+
+/// A lead's history: its status changes and its calls.
+pub async fn history(svc: &Services, actor: &Actor, id: Uuid) -> ServiceResult<LeadView> {
+    require(actor, Capability::ReadLeads)?;
+    let lead = svc
+        .store
+        .get_lead(id, actor.lead_scope().as_deref())
+        .await?
+        .ok_or_else(lead_not_found)?;
+    view(svc, present(actor, lead)).await
+}
+
+/// The longest range the figures count over.
+pub const MAX_FIGURE_DAYS: u64 = 366;
+
+/// The figures of one telecaller over a range of IST days.
+#[derive(Debug, Serialize)]
+pub struct TelecallerFigures {
+    /// Whose (login, lower-cased).
+    pub telecaller: String,
+    /// The whole range.
+    pub totals: Figures,
+    /// Each IST day with any event, oldest first.
+    pub days: BTreeMap<NaiveDate, Figures>,
+}
+
+/// Figures over `[start, end]` (IST days, both included).
+#[derive(Debug, Serialize)]
+pub struct FigureReport {
+    /// First day.
+    pub start_date: NaiveDate,
+    /// Last day.
+    pub end_date: NaiveDate,
+    /// Every telecaller's (or the one asked for), by login.
+    pub telecallers: Vec<TelecallerFigures>,
+    /// All of them together.
+    pub totals: Figures,
+}
+
+/// The UTC bounds of an IST day, or the answer for a date at the edge of
+/// the calendar.
+pub fn day_bounds(day: NaiveDate) -> ServiceResult<(DateTime<Utc>, DateTime<Utc>)> {
+    ist_day_bounds(day).ok_or_else(|| ServiceError::Invalid(format!("date: {day} is out of range")))
+}
+
+/// The figures of `telecaller` (a telecaller: their own; others may name
+/// anyone, or no one for every telecaller: the admin's summary) from the
+/// event rows, per IST day from `start` to `end` (default: today).
+pub async fn figures(
+    svc: &Services,
+    actor: &Actor,
+    telecaller: Option<String>,
+    start: Option<String>,
+    end: Option<String>,
+) -> ServiceResult<FigureReport> {
+    require(actor, Capability::TelecallerDesk)?;
+    let login = match (actor.lead_scope(), telecaller) {
+        (Some(own), None) => Some(own),
+        (Some(own), Some(t)) if t.trim().eq_ignore_ascii_case(&own) => Some(own),
+        (Some(_), Some(_)) => return Err(ServiceError::NotFound("telecaller not found".into())),
+        (None, t) => t.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()),
+    };
+    let end = match given(&end) {
+        Some(d) => parse_date("end_date", d)?,
+        None => ist_today(),
+    };
+    let start = match given(&start) {
+        Some(d) => parse_date("start_date", d)?,
+        None => end,
+    };
+    if start > end {
+        return Err(ServiceError::Invalid(
+            "start_date: must not be after end_date".into(),
+        ));
+    }
+    if (end - start).num_days() as u64 >= MAX_FIGURE_DAYS {
+        return Err(ServiceError::Invalid(format!(
+            "start_date: the range may span at most {MAX_FIGURE_DAYS} days"
+        )));
+    }
+    let (from, _) = day_bounds(start)?;
+    let (_, to) = day_bounds(end)?;
+    let counts = svc.store.count_events(login.as_deref(), from, to).await?;
+    let mut telecallers = Vec::new();
+    let mut all = Figures::default();
+    for c in &counts {
+        all.add(c);
+    }
+    let mut by_login = figures_by_login(&counts);
+    if let Some(l) = &login {
+        by_login.entry(l.to_lowercase()).or_default();
+    }
+    for (telecaller, days) in by_login {
+        let mut totals = Figures::default();
+        for c in counts.iter().filter(|c| c.login == telecaller) {
+            totals.add(c);
+        }
+        telecallers.push(TelecallerFigures {
+            telecaller,
+            totals,
+            days,
+        });
+    }
+    Ok(FigureReport {
+        start_date: start,
+        end_date: end,
+        telecallers,
+        totals: all,
+    })
+}
