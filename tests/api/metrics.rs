@@ -102,7 +102,9 @@ async fn access_needs_the_token(app: TestApp) {
 }
 
 async fn exports_move_the_counters(app: TestApp) {
-    seed_synthetic(&app, 20_000).await;
+    // More than loopback's socket buffers hold (~10 MB): a smaller unread export can be
+    // written out whole, and free its permit, within the 2 s a refused export waits.
+    seed_synthetic(&app, 100_000).await;
     let root = app.admin_token().await;
     let text = scrape(&app).await;
     let rows = "pulse_export_rows_total{kind=\"stream\"}";
