@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::{Value, json};
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::domain::{Actor, Lead, LeadInput, LeadPatch};
@@ -34,15 +34,8 @@ async fn list(
     State(state): State<AppState>,
     actor: Actor,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> AppResult<Json<Value>> {
-    let page = leads::list(&state, &actor, q).await?;
-    Ok(Json(json!({
-        "leads": page.leads,
-        "total": page.total,
-        "page": page.page,
-        "limit": page.limit,
-        "total_pages": page.total_pages,
-    })))
+) -> AppResult<Json<leads::LeadPage>> {
+    Ok(Json(leads::list(&state, &actor, q).await?))
 }
 
 async fn show(
@@ -75,7 +68,14 @@ async fn remove(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<Deleted>> {
     leads::delete(&state, &actor, id).await?;
-    Ok(Json(json!({ "deleted": 1, "id": id })))
+    Ok(Json(Deleted { deleted: 1, id }))
+}
+
+/// `DELETE …/leads/{id}`: how many were deleted (always 1) and which.
+#[derive(Debug, Serialize)]
+pub struct Deleted {
+    deleted: u32,
+    id: Uuid,
 }
