@@ -14,7 +14,7 @@ use super::pipeline::{Stage, Status, StatusChange, apply_status};
 /// lines of `anchors/gen_leads.py`: dates `YYYY-MM-DD`, timestamps RFC 3339
 /// UTC with `Z`, nulls as `null`. Fields absent from a document (older
 /// documents lack the later-added ones) read as `None` / empty.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lead {
     /// Stable identity, also in exports and backups.
     pub id: Uuid,

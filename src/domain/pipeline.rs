@@ -11,9 +11,11 @@ use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A pipeline stage. Serialised as `S1`…`S4`, the original's stored form.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Stage {
-    /// S1 Filtering: first calls, is the lead worth pursuing.
+    /// S1 Filtering: first calls, is the lead worth pursuing. The default:
+    /// where a new lead starts.
+    #[default]
     S1,
     /// S2 Docs Collection: licence, Aadhaar, PAN and friends.
     S2,

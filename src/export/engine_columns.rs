@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 
 use super::row::{Cell, Column, ColumnKind};
 use crate::domain::mask_document;
+use crate::domain::{FIELDS, FieldType};
 use crate::store::{EXPORT_DATE_FIELDS, EXPORT_INSTANT_FIELDS, EXPORT_TEXT_FIELDS, LeadRow};
 
 /// Where a column's value comes from.
@@ -42,14 +43,26 @@ fn idx(list: &[&str], name: &str) -> usize {
         .unwrap_or_else(|| panic!("export field {name} missing from the row source"))
 }
 
-fn text(key: &'static str, header: &'static str, width: f64) -> ExportColumn {
-    col(key, header, width, Src::Text(idx(&EXPORT_TEXT_FIELDS, key)))
+/// The export header of lead field `key` (the lead field list).
+fn header(key: &str) -> &'static str {
+    crate::domain::lead_fields::by_name(key)
+        .and_then(|f| f.export_header)
+        .unwrap_or_else(|| panic!("lead field {key} has no export header"))
 }
 
-fn shared(key: &'static str, header: &'static str, width: f64) -> ExportColumn {
+fn text(key: &'static str, width: f64) -> ExportColumn {
     col(
         key,
-        header,
+        header(key),
+        width,
+        Src::Text(idx(&EXPORT_TEXT_FIELDS, key)),
+    )
+}
+
+fn shared(key: &'static str, width: f64) -> ExportColumn {
+    col(
+        key,
+        header(key),
         width,
         Src::Shared(idx(&EXPORT_TEXT_FIELDS, key)),
     )
@@ -71,87 +84,98 @@ fn col(key: &'static str, header: &'static str, width: f64, src: Src) -> ExportC
 /// Every column, in the original system's order (issue 4 §2).
 pub static ALL_COLUMNS: LazyLock<Vec<ExportColumn>> = LazyLock::new(|| {
     let mut v = vec![
-        text("id", "ID", 38.0),
-        text("name", "Name", 24.0),
-        text("phone_number", "Phone Number", 14.0),
-        text("email", "Email", 28.0),
-        text("vehicle", "Vehicle", 12.0),
-        shared("stage", "Stage", 8.0),
-        shared("status", "Status", 22.0),
-        shared("source", "Source", 18.0),
-        text("remarks", "Remarks", 40.0),
-        text("current_location", "Current Location", 18.0),
-        text("preferred_shift", "Preferred Shift", 15.0),
-        text("experience", "Experience", 12.0),
-        shared("assigned_telecaller", "Assigned Telecaller", 26.0),
+        text("id", 38.0),
+        text("name", 24.0),
+        text("phone_number", 14.0),
+        text("email", 28.0),
+        text("vehicle", 12.0),
+        shared("stage", 8.0),
+        shared("status", 22.0),
+        shared("source", 18.0),
+        text("remarks", 40.0),
+        text("current_location", 18.0),
+        text("preferred_shift", 15.0),
+        text("experience", 12.0),
+        shared("assigned_telecaller", 26.0),
     ];
-    const DOCS: [(&str, &str, &str, &str); 6] = [
-        ("dl_no_uploaded", "dl_no", "DL No Uploaded", "DL No"),
-        (
-            "badge_no_uploaded",
-            "badge_no",
-            "Badge No Uploaded",
-            "Badge No",
-        ),
+    const DOCS: [(&str, &str, &str); 6] = [
+        ("dl_no_uploaded", "dl_no", "DL No Uploaded"),
+        ("badge_no_uploaded", "badge_no", "Badge No Uploaded"),
         (
             "aadhar_card_uploaded",
             "aadhar_card",
             "Aadhar Card Uploaded",
-            "Aadhar Card",
         ),
-        (
-            "pan_card_uploaded",
-            "pan_card",
-            "PAN Card Uploaded",
-            "PAN Card",
-        ),
-        (
-            "gas_bill_uploaded",
-            "gas_bill",
-            "Gas Bill Uploaded",
-            "Gas Bill",
-        ),
+        ("pan_card_uploaded", "pan_card", "PAN Card Uploaded"),
+        ("gas_bill_uploaded", "gas_bill", "Gas Bill Uploaded"),
         (
             "bank_passbook_uploaded",
             "bank_passbook",
             "Bank Passbook Uploaded",
-            "Bank Passbook",
         ),
     ];
-    for (pii, (up_key, key, up_header, header)) in DOCS.into_iter().enumerate() {
+    for (pii, (up_key, key, up_header)) in DOCS.into_iter().enumerate() {
         let t = idx(&EXPORT_TEXT_FIELDS, key);
         v.push(col(up_key, up_header, 10.0, Src::Uploaded(t)));
-        v.push(col(key, header, 18.0, Src::Doc { text: t, pii }));
+        v.push(col(key, header(key), 18.0, Src::Doc { text: t, pii }));
     }
-    let date = |key, header| col(key, header, 12.0, Src::Date(idx(&EXPORT_DATE_FIELDS, key)));
-    let instant = |key, header| {
+    let date = |key| {
         col(
             key,
-            header,
+            header(key),
+            12.0,
+            Src::Date(idx(&EXPORT_DATE_FIELDS, key)),
+        )
+    };
+    let instant = |key| {
+        col(
+            key,
+            header(key),
             20.0,
             Src::Instant(idx(&EXPORT_INSTANT_FIELDS, key)),
         )
     };
     v.extend([
-        instant("last_called", "Last Called (IST)"),
-        date("callback_date", "Callback Date"),
-        date("assigned_date", "Assigned Date"),
-        date("import_date", "Import Date"),
-        instant("created_at", "Created At (IST)"),
-        instant("updated_at", "Updated At (IST)"),
-        text("driving_license", "Driving License", 10.0),
-        text("interested_ev", "Interested EV", 10.0),
-        text("monthly_salary", "Monthly Salary", 12.0),
-        text("residing_chennai", "Residing Chennai", 10.0),
-        text("allotted_shift", "Allotted Shift", 14.0),
-        text("default_vehicle", "Default Vehicle", 14.0),
-        date("end_date", "End Date"),
+        instant("last_called"),
+        date("callback_date"),
+        date("assigned_date"),
+        date("import_date"),
+        instant("created_at"),
+        instant("updated_at"),
+        text("driving_license", 10.0),
+        text("interested_ev", 10.0),
+        text("monthly_salary", 12.0),
+        text("residing_chennai", 10.0),
+        text("allotted_shift", 14.0),
+        text("default_vehicle", 14.0),
+        date("end_date"),
     ]);
+    // A field added to the lead field list with an export header and no
+    // place above goes last, 18 wide.
+    for f in FIELDS.iter().filter(|f| f.export_header.is_some()) {
+        if v.iter().any(|c| c.key == f.name) {
+            continue;
+        }
+        v.push(match f.ty {
+            FieldType::Date => date(f.name),
+            FieldType::Instant | FieldType::RequiredInstant => instant(f.name),
+            _ => text(f.name, 18.0),
+        });
+    }
     v
 });
 
-/// The most columns an export has (every column once).
-pub const MAX_COLUMNS: usize = 38;
+/// The most columns an export has (every column once): every field with an
+/// export header, plus an `… Uploaded` column per document number.
+pub const MAX_COLUMNS: usize = {
+    let mut n = 0;
+    let mut i = 0;
+    while i < FIELDS.len() {
+        n += FIELDS[i].export_header.is_some() as usize + FIELDS[i].pii as usize;
+        i += 1;
+    }
+    n
+};
 
 /// The columns `keys` names, in the order given (`None` or empty: all).
 /// Unknown or repeated names are an error naming them.

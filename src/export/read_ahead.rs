@@ -21,6 +21,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::store::{LeadRow, LeadRows, RowsError};
+use crate::store::{N_DATE, N_INSTANT, N_TEXT};
 
 /// Rows per hand-over: large enough that the channel costs nothing per row,
 /// small enough that the first rows reach the writer at once.
@@ -42,9 +43,9 @@ const NULL: Span = Span {
 
 #[derive(Debug, Clone, Copy)]
 struct RowMeta {
-    text: [Span; 25],
-    dates: [Option<NaiveDate>; 4],
-    instants: [Option<DateTime<Utc>>; 3],
+    text: [Span; N_TEXT],
+    dates: [Option<NaiveDate>; N_DATE],
+    instants: [Option<DateTime<Utc>>; N_INSTANT],
 }
 
 /// Owned copies of up to [`BATCH_ROWS`] rows.
@@ -64,7 +65,7 @@ impl Batch {
     /// database value is far smaller), but a batch is sent before its arena
     /// could pass `u32::MAX`.
     fn push(&mut self, row: &LeadRow<'_>) {
-        let mut text = [NULL; 25];
+        let mut text = [NULL; N_TEXT];
         for (span, value) in text.iter_mut().zip(row.text) {
             if let Some(v) = value {
                 *span = Span {
@@ -86,7 +87,7 @@ impl Batch {
     }
 
     fn row(&self, meta: &RowMeta) -> LeadRow<'_> {
-        let mut text: [Option<&str>; 25] = [None; 25];
+        let mut text: [Option<&str>; N_TEXT] = [None; N_TEXT];
         for (out, span) in text.iter_mut().zip(meta.text) {
             if span.start != u32::MAX {
                 let start = span.start as usize;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
 
 use super::request_id;
 use crate::domain::DomainError;
@@ -168,6 +168,13 @@ impl AppError {
     }
 }
 
+/// The body of every error answer: `{"detail": "…"}`.
+#[derive(Debug, Serialize)]
+pub struct ErrorBody {
+    /// A safe message for the client (or the request id, for a 500).
+    pub detail: String,
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
@@ -179,7 +186,7 @@ impl IntoResponse for AppError {
             }
             other => other.to_string(),
         };
-        let mut response = (status, Json(json!({ "detail": detail }))).into_response();
+        let mut response = (status, Json(ErrorBody { detail })).into_response();
         if let AppError::TooManyRequests { retry_after, .. }
         | AppError::Unavailable { retry_after, .. } = &self
         {

@@ -5,125 +5,83 @@
 
 use serde::Serialize;
 
-/// A lead field a column can fill. The discriminant is the bit of the
-/// field in a [`Present`] mask.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-#[repr(u8)]
-pub enum Field {
-    Id,
-    Name,
-    PhoneNumber,
-    Email,
-    Vehicle,
-    DrivingLicense,
-    Experience,
-    InterestedEv,
-    MonthlySalary,
-    ResidingChennai,
-    CurrentLocation,
-    PreferredShift,
-    AllottedShift,
-    DefaultVehicle,
-    EndDate,
-    DlNo,
-    BadgeNo,
-    AadharCard,
-    PanCard,
-    GasBill,
-    BankPassbook,
-    Stage,
-    Status,
-    AssignedTelecaller,
-    AssignedDate,
-    CallbackDate,
-    LastCalled,
-    Source,
-    ImportDate,
-    Remarks,
-    CreatedAt,
-    UpdatedAt,
-    RemarksHistory,
-    StatusHistory,
+use crate::domain::lead_fields::{FIELD_COUNT, FieldDef, FieldType, index_of};
+
+/// A lead field a column can fill: its position in the lead field list
+/// ([`crate::domain::FIELDS`]), which is also its bit in a [`Present`] mask.
+/// The named constants are the fields the importer treats specially (and
+/// the tests); any other field is filled by its type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Field(u8);
+
+impl Serialize for Field {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
 }
 
-/// Every field, in [`Field`] order.
-pub const FIELDS: [Field; 34] = [
-    Field::Id,
-    Field::Name,
-    Field::PhoneNumber,
-    Field::Email,
-    Field::Vehicle,
-    Field::DrivingLicense,
-    Field::Experience,
-    Field::InterestedEv,
-    Field::MonthlySalary,
-    Field::ResidingChennai,
-    Field::CurrentLocation,
-    Field::PreferredShift,
-    Field::AllottedShift,
-    Field::DefaultVehicle,
-    Field::EndDate,
-    Field::DlNo,
-    Field::BadgeNo,
-    Field::AadharCard,
-    Field::PanCard,
-    Field::GasBill,
-    Field::BankPassbook,
-    Field::Stage,
-    Field::Status,
-    Field::AssignedTelecaller,
-    Field::AssignedDate,
-    Field::CallbackDate,
-    Field::LastCalled,
-    Field::Source,
-    Field::ImportDate,
-    Field::Remarks,
-    Field::CreatedAt,
-    Field::UpdatedAt,
-    Field::RemarksHistory,
-    Field::StatusHistory,
-];
+// A `Present` mask is a u64.
+const _: () = assert!(FIELD_COUNT <= 64);
 
+/// Every field, in lead field list order.
+pub const FIELDS: [Field; FIELD_COUNT] = {
+    let mut all = [Field(0); FIELD_COUNT];
+    let mut i = 0;
+    while i < FIELD_COUNT {
+        all[i] = Field(i as u8);
+        i += 1;
+    }
+    all
+};
+
+#[allow(non_upper_case_globals)] // read as the variants they were
 impl Field {
+    pub const Id: Field = Field::named("id");
+    pub const Name: Field = Field::named("name");
+    pub const PhoneNumber: Field = Field::named("phone_number");
+    pub const Email: Field = Field::named("email");
+    pub const Vehicle: Field = Field::named("vehicle");
+    pub const DrivingLicense: Field = Field::named("driving_license");
+    pub const Experience: Field = Field::named("experience");
+    pub const InterestedEv: Field = Field::named("interested_ev");
+    pub const MonthlySalary: Field = Field::named("monthly_salary");
+    pub const ResidingChennai: Field = Field::named("residing_chennai");
+    pub const CurrentLocation: Field = Field::named("current_location");
+    pub const PreferredShift: Field = Field::named("preferred_shift");
+    pub const AllottedShift: Field = Field::named("allotted_shift");
+    pub const DefaultVehicle: Field = Field::named("default_vehicle");
+    pub const EndDate: Field = Field::named("end_date");
+    pub const DlNo: Field = Field::named("dl_no");
+    pub const BadgeNo: Field = Field::named("badge_no");
+    pub const AadharCard: Field = Field::named("aadhar_card");
+    pub const PanCard: Field = Field::named("pan_card");
+    pub const GasBill: Field = Field::named("gas_bill");
+    pub const BankPassbook: Field = Field::named("bank_passbook");
+    pub const Stage: Field = Field::named("stage");
+    pub const Status: Field = Field::named("status");
+    pub const AssignedTelecaller: Field = Field::named("assigned_telecaller");
+    pub const AssignedDate: Field = Field::named("assigned_date");
+    pub const CallbackDate: Field = Field::named("callback_date");
+    pub const LastCalled: Field = Field::named("last_called");
+    pub const Source: Field = Field::named("source");
+    pub const ImportDate: Field = Field::named("import_date");
+    pub const Remarks: Field = Field::named("remarks");
+    pub const CreatedAt: Field = Field::named("created_at");
+    pub const UpdatedAt: Field = Field::named("updated_at");
+    pub const RemarksHistory: Field = Field::named("remarks_history");
+    pub const StatusHistory: Field = Field::named("status_history");
+
+    const fn named(name: &str) -> Field {
+        Field(index_of(name) as u8)
+    }
+
+    fn def(self) -> &'static FieldDef {
+        &crate::domain::FIELDS[self.0 as usize]
+    }
+
     /// The lead's JSON field name.
     pub fn name(self) -> &'static str {
-        match self {
-            Field::Id => "id",
-            Field::Name => "name",
-            Field::PhoneNumber => "phone_number",
-            Field::Email => "email",
-            Field::Vehicle => "vehicle",
-            Field::DrivingLicense => "driving_license",
-            Field::Experience => "experience",
-            Field::InterestedEv => "interested_ev",
-            Field::MonthlySalary => "monthly_salary",
-            Field::ResidingChennai => "residing_chennai",
-            Field::CurrentLocation => "current_location",
-            Field::PreferredShift => "preferred_shift",
-            Field::AllottedShift => "allotted_shift",
-            Field::DefaultVehicle => "default_vehicle",
-            Field::EndDate => "end_date",
-            Field::DlNo => "dl_no",
-            Field::BadgeNo => "badge_no",
-            Field::AadharCard => "aadhar_card",
-            Field::PanCard => "pan_card",
-            Field::GasBill => "gas_bill",
-            Field::BankPassbook => "bank_passbook",
-            Field::Stage => "stage",
-            Field::Status => "status",
-            Field::AssignedTelecaller => "assigned_telecaller",
-            Field::AssignedDate => "assigned_date",
-            Field::CallbackDate => "callback_date",
-            Field::LastCalled => "last_called",
-            Field::Source => "source",
-            Field::ImportDate => "import_date",
-            Field::Remarks => "remarks",
-            Field::CreatedAt => "created_at",
-            Field::UpdatedAt => "updated_at",
-            Field::RemarksHistory => "remarks_history",
-            Field::StatusHistory => "status_history",
-        }
+        self.def().name
     }
 
     /// The field with this JSON name.
@@ -133,37 +91,21 @@ impl Field {
 
     /// A document number (PII, masked in exports for most roles).
     pub fn is_document(self) -> bool {
-        matches!(
-            self,
-            Field::DlNo
-                | Field::BadgeNo
-                | Field::AadharCard
-                | Field::PanCard
-                | Field::GasBill
-                | Field::BankPassbook
-        )
+        self.def().pii
     }
 
     /// A text field (not a date, an instant, the id, the stage or a history).
     pub fn is_text(self) -> bool {
-        !matches!(
-            self,
-            Field::Id
-                | Field::Stage
-                | Field::EndDate
-                | Field::AssignedDate
-                | Field::CallbackDate
-                | Field::ImportDate
-                | Field::LastCalled
-                | Field::CreatedAt
-                | Field::UpdatedAt
-                | Field::RemarksHistory
-                | Field::StatusHistory
-        )
+        matches!(self.def().ty, FieldType::Text | FieldType::RequiredText)
+    }
+
+    /// This field's value in `lead`, to set it.
+    pub fn slot(self, lead: &mut crate::domain::Lead) -> crate::domain::FieldMut<'_> {
+        lead.field_mut(self.def())
     }
 
     fn bit(self) -> u64 {
-        1 << (self as u8)
+        1 << self.0
     }
 }
 
@@ -233,199 +175,6 @@ pub fn normalise(header: &str) -> String {
         .collect()
 }
 
-/// Synonyms, already normalised. The field's own name and Pulse's export
-/// header (also normalised) are implied.
-const SYNONYMS: &[(Field, &[&str])] = &[
-    (Field::Id, &["leadid", "uuid"]),
-    (
-        Field::Name,
-        &[
-            "drivername",
-            "fullname",
-            "candidatename",
-            "leadname",
-            "customername",
-            "nameofdriver",
-            "nameofthedriver",
-            "name",
-        ],
-    ),
-    (
-        Field::PhoneNumber,
-        &[
-            "phone",
-            "phoneno",
-            "phonenumber",
-            "mobile",
-            "mobileno",
-            "mobilenumber",
-            "mobilenum",
-            "contact",
-            "contactno",
-            "contactnumber",
-            "whatsapp",
-            "whatsappno",
-            "whatsappnumber",
-            "cell",
-            "cellno",
-            "cellphone",
-            "phonenum",
-            "primaryphone",
-        ],
-    ),
-    (Field::Email, &["emailid", "emailaddress", "mail", "mailid"]),
-    (Field::Vehicle, &["vehicletype", "vehiclepreference"]),
-    (
-        Field::DrivingLicense,
-        &[
-            "drivinglicence",
-            "license",
-            "licence",
-            "hasdl",
-            "hasdrivinglicense",
-            "dlavailable",
-        ],
-    ),
-    (
-        Field::Experience,
-        &[
-            "drivingexperience",
-            "exp",
-            "yearsofexperience",
-            "experienceyears",
-        ],
-    ),
-    (
-        Field::InterestedEv,
-        &["interestedinev", "evinterest", "interestedinevdriving"],
-    ),
-    (
-        Field::MonthlySalary,
-        &[
-            "salary",
-            "expectedsalary",
-            "salaryexpectation",
-            "salaryexpected",
-        ],
-    ),
-    (
-        Field::ResidingChennai,
-        &[
-            "residinginchennai",
-            "chennairesident",
-            "inchennai",
-            "livesinchennai",
-        ],
-    ),
-    (
-        Field::CurrentLocation,
-        &[
-            "location",
-            "area",
-            "city",
-            "address",
-            "locality",
-            "currentaddress",
-        ],
-    ),
-    (Field::PreferredShift, &["shift", "shiftpreference"]),
-    (Field::AllottedShift, &["allotedshift", "assignedshift"]),
-    (Field::DefaultVehicle, &["vehicleno", "vehiclenumber"]),
-    (Field::EndDate, &["lastworkingday", "lastworkingdate"]),
-    (
-        Field::DlNo,
-        &[
-            "dl",
-            "dlnumber",
-            "drivinglicensenumber",
-            "drivinglicenseno",
-            "licenseno",
-            "licensenumber",
-        ],
-    ),
-    (Field::BadgeNo, &["badge", "badgenumber"]),
-    (
-        Field::AadharCard,
-        &[
-            "aadhar",
-            "aadhaar",
-            "aadhaarcard",
-            "aadharno",
-            "aadhaarno",
-            "aadharnumber",
-            "aadhaarnumber",
-        ],
-    ),
-    (Field::PanCard, &["pan", "panno", "pannumber"]),
-    (Field::GasBill, &["gasbillno", "gasbillnumber"]),
-    (
-        Field::BankPassbook,
-        &[
-            "passbook",
-            "bankaccount",
-            "accountnumber",
-            "bankaccountnumber",
-            "accountno",
-        ],
-    ),
-    (Field::Stage, &["pipelinestage", "leadstage"]),
-    (Field::Status, &["leadstatus", "currentstatus"]),
-    (
-        Field::AssignedTelecaller,
-        &[
-            "telecaller",
-            "assignedto",
-            "caller",
-            "telecalleremail",
-            "telecallername",
-        ],
-    ),
-    (Field::AssignedDate, &["assignmentdate", "dateassigned"]),
-    (
-        Field::CallbackDate,
-        &["callback", "followupdate", "callbackon"],
-    ),
-    (
-        Field::LastCalled,
-        &[
-            "lastcalledist",
-            "lastcalledutc",
-            "lastcall",
-            "lastcalledat",
-            "lastcalledon",
-        ],
-    ),
-    (Field::Source, &["leadsource", "sourcename", "channel"]),
-    (
-        Field::ImportDate,
-        &["dateofimport", "importedon", "leaddate", "importeddate"],
-    ),
-    (
-        Field::Remarks,
-        &["remark", "notes", "note", "comments", "comment"],
-    ),
-    (
-        Field::CreatedAt,
-        &[
-            "createdatist",
-            "createdatutc",
-            "created",
-            "createdon",
-            "createddate",
-        ],
-    ),
-    (
-        Field::UpdatedAt,
-        &[
-            "updatedatist",
-            "updatedatutc",
-            "updated",
-            "updatedon",
-            "lastupdated",
-        ],
-    ),
-];
-
 /// The field a header names, if any; `Err(reason)` for a known column that
 /// is deliberately not imported (the export's derived `… Uploaded` columns).
 pub fn field_of(header: &str) -> Result<Option<(Field, Zone)>, &'static str> {
@@ -446,10 +195,10 @@ pub fn field_of(header: &str) -> Result<Option<(Field, Zone)>, &'static str> {
         .copied()
         .find(|f| normalise(f.name()) == n)
         .or_else(|| {
-            SYNONYMS
+            crate::domain::FIELDS
                 .iter()
-                .find(|(_, names)| names.contains(&n.as_str()))
-                .map(|(f, _)| *f)
+                .find(|d| d.import_synonyms.contains(&n.as_str()))
+                .and_then(|d| Field::from_name(d.name))
         });
     Ok(found.map(|f| (f, zone)))
 }

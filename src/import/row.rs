@@ -2,11 +2,10 @@
 //! rejected for), and the merge of a row into a stored lead for `replace`.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use uuid::Uuid;
 
 use super::mapping::{FIELDS, Field, Mapping, Present};
 use super::values::{Cell, is_cut, is_masked, parse_date, parse_instant, unfloat_phone};
-use crate::domain::{Lead, RemarkEntry, Stage, Status, StatusEntry, validate_lead};
+use crate::domain::{FieldMut, Lead, RemarkEntry, Stage, Status, StatusEntry, validate_lead};
 use crate::export::csv::strip_csv_guard;
 
 /// What applies to every row of one import.
@@ -34,78 +33,25 @@ fn reject(f: Field, reason: impl std::fmt::Display) -> Reject {
 /// A lead with every optional field empty.
 pub fn blank_lead(now: DateTime<Utc>) -> Lead {
     Lead {
-        id: Uuid::nil(),
-        name: String::new(),
-        phone_number: String::new(),
-        email: None,
-        vehicle: None,
-        driving_license: None,
-        experience: None,
-        interested_ev: None,
-        monthly_salary: None,
-        residing_chennai: None,
-        current_location: None,
-        preferred_shift: None,
-        allotted_shift: None,
-        default_vehicle: None,
-        end_date: None,
-        dl_no: None,
-        badge_no: None,
-        aadhar_card: None,
-        pan_card: None,
-        gas_bill: None,
-        bank_passbook: None,
-        stage: Stage::S1,
-        status: String::new(),
-        assigned_telecaller: None,
-        assigned_date: None,
-        callback_date: None,
-        last_called: None,
-        source: None,
-        import_date: None,
-        remarks: None,
-        remarks_history: Vec::new(),
-        status_history: Vec::new(),
         created_at: now,
         updated_at: now,
+        ..Lead::default()
     }
 }
 
-/// The text slot of a text field.
+/// The text slot of a (nullable) text field.
 pub fn text_slot(lead: &mut Lead, f: Field) -> Option<&mut Option<String>> {
-    Some(match f {
-        Field::Email => &mut lead.email,
-        Field::Vehicle => &mut lead.vehicle,
-        Field::DrivingLicense => &mut lead.driving_license,
-        Field::Experience => &mut lead.experience,
-        Field::InterestedEv => &mut lead.interested_ev,
-        Field::MonthlySalary => &mut lead.monthly_salary,
-        Field::ResidingChennai => &mut lead.residing_chennai,
-        Field::CurrentLocation => &mut lead.current_location,
-        Field::PreferredShift => &mut lead.preferred_shift,
-        Field::AllottedShift => &mut lead.allotted_shift,
-        Field::DefaultVehicle => &mut lead.default_vehicle,
-        Field::DlNo => &mut lead.dl_no,
-        Field::BadgeNo => &mut lead.badge_no,
-        Field::AadharCard => &mut lead.aadhar_card,
-        Field::PanCard => &mut lead.pan_card,
-        Field::GasBill => &mut lead.gas_bill,
-        Field::BankPassbook => &mut lead.bank_passbook,
-        Field::AssignedTelecaller => &mut lead.assigned_telecaller,
-        Field::Source => &mut lead.source,
-        Field::Remarks => &mut lead.remarks,
-        _ => return None,
-    })
+    match f.slot(lead) {
+        FieldMut::Text(t) => Some(t),
+        _ => None,
+    }
 }
 
 fn date_slot(lead: &mut Lead, f: Field) -> Option<&mut Option<NaiveDate>> {
-    Some(match f {
-        Field::EndDate => &mut lead.end_date,
-        Field::AssignedDate => &mut lead.assigned_date,
-        Field::CallbackDate => &mut lead.callback_date,
-        Field::ImportDate => &mut lead.import_date,
-        _ => return None,
-    })
+    match f.slot(lead) {
+        FieldMut::Date(d) => Some(d),
+        _ => None,
+    }
 }
 
 /// The cell's text, moved out (the row buffer is refilled for the next

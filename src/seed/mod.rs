@@ -306,6 +306,7 @@ impl Iterator for DemoLeads {
         }
         let location = self.pick(LOCATIONS);
         let import_date: NaiveDate = today_ist(created_at);
+        #[allow(clippy::needless_update)] // see `..Lead::default()` below
         Some(Lead {
             id: uuid::Builder::from_random_bytes(self.rng.r#gen()).into_uuid(),
             name: self.name(),
@@ -351,6 +352,8 @@ impl Iterator for DemoLeads {
             status_history,
             created_at,
             updated_at,
+            // a lead field added later is empty in seeds until it is generated
+            ..Lead::default()
         })
     }
 }

@@ -4,7 +4,7 @@
 //! bulk operations are in [`super::leads_bulk`].
 
 use chrono::{DateTime, SubsecRound, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -58,8 +58,8 @@ pub struct ListQuery {
     pub limit: Option<String>,
 }
 
-/// One page of the leads list.
-#[derive(Debug)]
+/// One page of the leads list (the list's JSON answer, as it is).
+#[derive(Debug, Serialize)]
 pub struct LeadPage {
     /// The leads, as the actor may see them.
     pub leads: Vec<Lead>,

@@ -14,52 +14,78 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::error::{StoreError, StoreResult};
 use super::filter::{Dialect, LeadFilter, ORDER_BY, SqlParam};
+use crate::domain::{FIELDS, FieldDef, FieldType};
 
-/// Text columns a [`LeadRow`] carries, in [`LeadRow::text`] order.
-pub const EXPORT_TEXT_FIELDS: [&str; 25] = [
-    "id",
-    "name",
-    "phone_number",
-    "email",
-    "vehicle",
-    "stage",
-    "status",
-    "source",
-    "remarks",
-    "current_location",
-    "preferred_shift",
-    "experience",
-    "assigned_telecaller",
-    "dl_no",
-    "badge_no",
-    "aadhar_card",
-    "pan_card",
-    "gas_bill",
-    "bank_passbook",
-    "driving_license",
-    "interested_ev",
-    "monthly_salary",
-    "residing_chennai",
-    "allotted_shift",
-    "default_vehicle",
-];
+/// Which of a [`LeadRow`]'s arrays an exported field is read into.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Text,
+    Date,
+    Instant,
+}
+
+/// Every lead field with an export header is read; its type decides where.
+const fn slot(f: &FieldDef) -> Option<Slot> {
+    if f.export_header.is_none() {
+        return None;
+    }
+    match f.ty {
+        FieldType::Uuid | FieldType::RequiredText | FieldType::Text | FieldType::Stage => {
+            Some(Slot::Text)
+        }
+        FieldType::Date => Some(Slot::Date),
+        FieldType::Instant | FieldType::RequiredInstant => Some(Slot::Instant),
+        FieldType::RemarkLog | FieldType::StatusLog => None,
+    }
+}
+
+const fn count(want: Slot) -> usize {
+    let mut n = 0;
+    let mut i = 0;
+    while i < FIELDS.len() {
+        if matches!(slot(&FIELDS[i]), Some(s) if s as u8 == want as u8) {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+}
+
+const fn names<const N: usize>(want: Slot) -> [&'static str; N] {
+    let mut out = [""; N];
+    let (mut i, mut n) = (0, 0);
+    while i < FIELDS.len() {
+        if matches!(slot(&FIELDS[i]), Some(s) if s as u8 == want as u8) {
+            out[n] = FIELDS[i].name;
+            n += 1;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Text columns a [`LeadRow`] carries, in [`LeadRow::text`] order: the
+/// exported text fields of the lead field list (id and stage included).
+pub const EXPORT_TEXT_FIELDS: [&str; N_TEXT] = names(Slot::Text);
+pub const N_TEXT: usize = count(Slot::Text);
 
 /// Calendar-date columns, in [`LeadRow::dates`] order.
-pub const EXPORT_DATE_FIELDS: [&str; 4] =
-    ["callback_date", "assigned_date", "import_date", "end_date"];
+pub const EXPORT_DATE_FIELDS: [&str; N_DATE] = names(Slot::Date);
+pub const N_DATE: usize = count(Slot::Date);
 
 /// Instant columns, in [`LeadRow::instants`] order.
-pub const EXPORT_INSTANT_FIELDS: [&str; 3] = ["last_called", "created_at", "updated_at"];
+pub const EXPORT_INSTANT_FIELDS: [&str; N_INSTANT] = names(Slot::Instant);
+pub const N_INSTANT: usize = count(Slot::Instant);
 
 /// One lead as the export reads it, borrowed from the driver's row.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LeadRow<'a> {
     /// Values of [`EXPORT_TEXT_FIELDS`] (`None` = null).
-    pub text: [Option<&'a str>; 25],
+    pub text: [Option<&'a str>; N_TEXT],
     /// Values of [`EXPORT_DATE_FIELDS`].
-    pub dates: [Option<NaiveDate>; 4],
+    pub dates: [Option<NaiveDate>; N_DATE],
     /// Values of [`EXPORT_INSTANT_FIELDS`].
-    pub instants: [Option<DateTime<Utc>>; 3],
+    pub instants: [Option<DateTime<Utc>>; N_INSTANT],
 }
 
 /// Why reading rows stopped early.

@@ -412,17 +412,37 @@ impl LeadFilter {
     }
 }
 
-/// The columns of `leads` in [`crate::domain::Lead`] field order: the one
-/// list every backend's row mapping and every `SELECT` of whole leads use.
-pub const LEAD_COLUMNS: &str = "id, name, phone_number, email, vehicle, driving_license, \
-    experience, interested_ev, monthly_salary, residing_chennai, current_location, \
-    preferred_shift, allotted_shift, default_vehicle, end_date, dl_no, badge_no, aadhar_card, \
-    pan_card, gas_bill, bank_passbook, stage, status, assigned_telecaller, assigned_date, \
-    callback_date, last_called, source, import_date, remarks, remarks_history, status_history, \
-    created_at, updated_at";
+/// The columns of `leads`, in [`crate::domain::FIELDS`] order, written as
+/// a comma-separated list (`format!("SELECT {LEAD_COLUMNS} FROM leads")`):
+/// the one list every backend's row mapping and every `SELECT` of whole
+/// leads use.
+pub const LEAD_COLUMNS: LeadColumns = LeadColumns;
+
+/// See [`LEAD_COLUMNS`].
+#[derive(Debug, Clone, Copy)]
+pub struct LeadColumns;
+
+impl LeadColumns {
+    /// The column names, in order.
+    pub fn names(self) -> impl Iterator<Item = &'static str> {
+        crate::domain::FIELDS.iter().map(|f| f.name)
+    }
+}
+
+impl std::fmt::Display for LeadColumns {
+    fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, name) in self.names().enumerate() {
+            if i > 0 {
+                out.write_str(", ")?;
+            }
+            out.write_str(name)?;
+        }
+        Ok(())
+    }
+}
 
 /// How many columns [`LEAD_COLUMNS`] names.
-pub const LEAD_COLUMN_COUNT: usize = 34;
+pub const LEAD_COLUMN_COUNT: usize = crate::domain::lead_fields::FIELD_COUNT;
 
 /// `where_sql` (from [`LeadFilter::to_sql`], possibly empty) with `extra`
 /// ANDed on.

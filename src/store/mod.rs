@@ -26,7 +26,7 @@ pub use calls::CallStore;
 pub use error::{StoreError, StoreResult};
 pub use export::{
     EXPORT_DATE_FIELDS, EXPORT_INSTANT_FIELDS, EXPORT_TEXT_FIELDS, ExportSnapshot, ExportStore,
-    LeadRow, LeadRows, RowsError,
+    LeadRow, LeadRows, N_DATE, N_INSTANT, N_TEXT, RowsError,
 };
 pub use jobs::{
     Admission, Completion, ExportJob, JobFiles, JobKind, JobStatus, JobStore, NewExportJob,

@@ -11,7 +11,7 @@ fn lead_schema() -> Value {
     const DATES: &[&str] = &["end_date", "assigned_date", "callback_date", "import_date"];
     const INSTANTS: &[&str] = &["last_called", "created_at", "updated_at"];
     let mut props = Map::new();
-    for col in LEAD_COLUMNS.split(',').map(str::trim) {
+    for col in LEAD_COLUMNS.names() {
         let schema = match col {
             "id" => json!({"type": "string", "format": "uuid"}),
             "remarks_history" | "status_history" => {

@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::{Json, Router, routing::get};
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use crate::http::error::{AppError, AppResult};
 use crate::http::state::AppState;
@@ -14,11 +14,24 @@ pub fn routes() -> Router<AppState> {
         .route("/readyz", get(readyz))
 }
 
-async fn healthz() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+/// `GET /healthz`: `{"status": "ok"}`.
+#[derive(Debug, Serialize)]
+pub struct Health {
+    status: &'static str,
 }
 
-async fn readyz(State(state): State<AppState>) -> AppResult<Json<Value>> {
+/// `GET /readyz`: `{"status": "ready", "database": "sqlite" | "postgres"}`.
+#[derive(Debug, Serialize)]
+pub struct Ready {
+    status: &'static str,
+    database: &'static str,
+}
+
+async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+async fn readyz(State(state): State<AppState>) -> AppResult<Json<Ready>> {
     state.store.ping().await.map_err(|e| {
         tracing::warn!(error = %e, "readiness check failed");
         AppError::Unavailable {
@@ -26,7 +39,8 @@ async fn readyz(State(state): State<AppState>) -> AppResult<Json<Value>> {
             retry_after: std::time::Duration::from_secs(5),
         }
     })?;
-    Ok(Json(
-        json!({ "status": "ready", "database": state.store.backend_name() }),
-    ))
+    Ok(Json(Ready {
+        status: "ready",
+        database: state.store.backend_name(),
+    }))
 }

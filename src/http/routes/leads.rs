@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::{Value, json};
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::domain::{Actor, LeadInput, LeadPatch};
@@ -31,20 +31,29 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
+/// A page of the leads list: the leads with their call events.
+#[derive(Serialize)]
+struct ListAnswer {
+    leads: Vec<LeadView>,
+    total: i64,
+    page: u32,
+    limit: u32,
+    total_pages: i64,
+}
+
 async fn list(
     State(state): State<AppState>,
     actor: Actor,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<ListAnswer>> {
     let page = leads::list(&state, &actor, q).await?;
-    let views = calls::with_events(&state, page.leads).await?;
-    Ok(Json(json!({
-        "leads": views,
-        "total": page.total,
-        "page": page.page,
-        "limit": page.limit,
-        "total_pages": page.total_pages,
-    })))
+    Ok(Json(ListAnswer {
+        leads: calls::with_events(&state, page.leads).await?,
+        total: page.total,
+        page: page.page,
+        limit: page.limit,
+        total_pages: page.total_pages,
+    }))
 }
 
 async fn show(
@@ -79,7 +88,14 @@ async fn remove(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<Deleted>> {
     leads::delete(&state, &actor, id).await?;
-    Ok(Json(json!({ "deleted": 1, "id": id })))
+    Ok(Json(Deleted { deleted: 1, id }))
+}
+
+/// `DELETE …/leads/{id}`: how many were deleted (always 1) and which.
+#[derive(Debug, Serialize)]
+pub struct Deleted {
+    deleted: u32,
+    id: Uuid,
 }

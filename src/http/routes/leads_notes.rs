@@ -3,11 +3,11 @@
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+
 use uuid::Uuid;
 
-use crate::domain::Actor;
+use crate::domain::{Actor, RemarkEntry};
 use crate::http::error::AppResult;
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::state::AppState;
@@ -31,23 +31,38 @@ async fn add_remark(
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<RemarkBody>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<Remarks>> {
     let lead = leads::add_remark(&state, &actor, id, body.remark).await?;
-    Ok(Json(json!({
-        "remarks": lead.remarks,
-        "remarks_history": lead.remarks_history,
-    })))
+    Ok(Json(Remarks {
+        remarks: lead.remarks,
+        remarks_history: lead.remarks_history,
+    }))
+}
+
+/// A lead's remarks after adding one.
+#[derive(Debug, Serialize)]
+pub struct Remarks {
+    remarks: Option<String>,
+    remarks_history: Vec<RemarkEntry>,
+}
+
+/// A lead's remarks, with its id.
+#[derive(Debug, Serialize)]
+pub struct LeadRemarks {
+    id: Uuid,
+    remarks: Option<String>,
+    remarks_history: Vec<RemarkEntry>,
 }
 
 async fn remarks(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<LeadRemarks>> {
     let lead = leads::get(&state, &actor, id).await?;
-    Ok(Json(json!({
-        "id": lead.id,
-        "remarks": lead.remarks,
-        "remarks_history": lead.remarks_history,
-    })))
+    Ok(Json(LeadRemarks {
+        id: lead.id,
+        remarks: lead.remarks,
+        remarks_history: lead.remarks_history,
+    }))
 }

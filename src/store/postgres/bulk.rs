@@ -12,54 +12,20 @@ use tokio_postgres::types::{ToSql, Type};
 use uuid::Uuid;
 
 use super::PgStore;
-use super::leads::{Converted, lead_values};
+use super::leads::{Converted, lead_values, pg_type};
 use crate::store::bulk::{BatchOutcome, BulkBatch, BulkStore, DuplicatePolicy};
 use crate::store::error::{StoreError, StoreResult};
 
-/// The leads columns, in COPY order (after `idx`), with their types.
-const COLUMNS: [(&str, Type); 34] = [
-    ("id", Type::UUID),
-    ("name", Type::TEXT),
-    ("phone_number", Type::TEXT),
-    ("email", Type::TEXT),
-    ("vehicle", Type::TEXT),
-    ("driving_license", Type::TEXT),
-    ("experience", Type::TEXT),
-    ("interested_ev", Type::TEXT),
-    ("monthly_salary", Type::TEXT),
-    ("residing_chennai", Type::TEXT),
-    ("current_location", Type::TEXT),
-    ("preferred_shift", Type::TEXT),
-    ("allotted_shift", Type::TEXT),
-    ("default_vehicle", Type::TEXT),
-    ("end_date", Type::DATE),
-    ("dl_no", Type::TEXT),
-    ("badge_no", Type::TEXT),
-    ("aadhar_card", Type::TEXT),
-    ("pan_card", Type::TEXT),
-    ("gas_bill", Type::TEXT),
-    ("bank_passbook", Type::TEXT),
-    ("stage", Type::TEXT),
-    ("status", Type::TEXT),
-    ("assigned_telecaller", Type::TEXT),
-    ("assigned_date", Type::DATE),
-    ("callback_date", Type::DATE),
-    ("last_called", Type::TIMESTAMPTZ),
-    ("source", Type::TEXT),
-    ("import_date", Type::DATE),
-    ("remarks", Type::TEXT),
-    ("remarks_history", Type::JSONB),
-    ("status_history", Type::JSONB),
-    ("created_at", Type::TIMESTAMPTZ),
-    ("updated_at", Type::TIMESTAMPTZ),
-];
+/// The leads columns, in COPY order (after `idx`), with their types: the
+/// lead field list.
+fn columns() -> impl Iterator<Item = (&'static str, Type)> {
+    crate::domain::FIELDS
+        .iter()
+        .map(|f| (f.name, pg_type(f.ty)))
+}
 
 fn column_list() -> String {
-    COLUMNS
-        .iter()
-        .map(|(c, _)| *c)
-        .collect::<Vec<_>>()
-        .join(", ")
+    crate::store::filter::LEAD_COLUMNS.to_string()
 }
 
 #[async_trait]
@@ -88,7 +54,7 @@ impl BulkStore for PgStore {
             ))
             .await?;
         let mut types = vec![Type::INT8];
-        types.extend(COLUMNS.iter().map(|(_, t)| t.clone()));
+        types.extend(columns().map(|(_, t)| t));
         let mut writer = pin!(BinaryCopyInWriter::new(sink, &types));
         let mut index: i64 = 0;
         // Kept until the COPY ends (no other statement can run during it):
@@ -106,7 +72,8 @@ impl BulkStore for PgStore {
             };
             for l in &leads {
                 let converted = Converted::of(l);
-                let mut row: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(COLUMNS.len() + 1);
+                let mut row: Vec<&(dyn ToSql + Sync)> =
+                    Vec::with_capacity(crate::domain::FIELDS.len() + 1);
                 row.push(&index);
                 row.extend(lead_values(l, &converted));
                 writer.as_mut().write(&row).await?;
@@ -191,8 +158,7 @@ impl BulkStore for PgStore {
                     .iter()
                     .map(|r| (r.get::<_, i64>(0) as u64, r.get::<_, Uuid>(1)))
                     .collect();
-                let sets = COLUMNS
-                    .iter()
+                let sets = columns()
                     .skip(1)
                     .map(|(c, _)| format!("{c} = s.{c}"))
                     .collect::<Vec<_>>()
@@ -269,11 +235,8 @@ mod tests {
     /// built by `leads::lead_values`, which follows that order.
     #[test]
     fn copy_columns_follow_lead_columns() {
-        let ours: Vec<&str> = super::COLUMNS.iter().map(|(c, _)| *c).collect();
-        let shared: Vec<&str> = crate::store::filter::LEAD_COLUMNS
-            .split(',')
-            .map(str::trim)
-            .collect();
+        let ours: Vec<&str> = super::columns().map(|(c, _)| c).collect();
+        let shared: Vec<&str> = crate::store::filter::LEAD_COLUMNS.names().collect();
         assert_eq!(ours, shared);
     }
 }

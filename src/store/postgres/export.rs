@@ -39,7 +39,7 @@ fn lead_row(row: &Row) -> Result<LeadRow<'_>, tokio_postgres::Error> {
         *slot = row.try_get(N_TEXT + j)?;
     }
     for (k, slot) in lead.instants.iter_mut().enumerate() {
-        *slot = row.try_get(N_TEXT + 4 + k)?;
+        *slot = row.try_get(N_TEXT + crate::store::N_DATE + k)?;
     }
     Ok(lead)
 }

@@ -14,7 +14,7 @@ use tokio_postgres::{IsolationLevel, Row};
 use uuid::Uuid;
 
 use super::PgStore;
-use crate::domain::Lead;
+use crate::domain::{FIELDS, FieldMut, FieldRef, FieldType, Lead};
 use crate::store::error::{StoreError, StoreResult};
 use crate::store::filter::{
     Dialect, LEAD_COLUMN_COUNT, LEAD_COLUMNS, LeadFilter, LeadOrder, ORDER_BY, SqlParam, and_where,
@@ -54,47 +54,44 @@ fn bad(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(format!("invalid {what} in leads: {e}"))
 }
 
-/// A row selected with [`LEAD_COLUMNS`] as a lead.
+/// The PostgreSQL column type of a lead field (migration 0002).
+pub(super) fn pg_type(ty: FieldType) -> Type {
+    match ty {
+        FieldType::Uuid => Type::UUID,
+        FieldType::RequiredText | FieldType::Text | FieldType::Stage => Type::TEXT,
+        FieldType::Date => Type::DATE,
+        FieldType::Instant | FieldType::RequiredInstant => Type::TIMESTAMPTZ,
+        FieldType::RemarkLog | FieldType::StatusLog => Type::JSONB,
+    }
+}
+
+/// A row selected with [`LEAD_COLUMNS`] as a lead: each column set by its
+/// field's type, following [`FIELDS`] (the order `LEAD_COLUMNS` selects).
 pub(crate) fn lead_from_row(r: &Row) -> StoreResult<Lead> {
-    let stage: String = r.try_get(21)?;
-    let remarks: serde_json::Value = r.try_get(30)?;
-    let statuses: serde_json::Value = r.try_get(31)?;
-    Ok(Lead {
-        id: r.try_get(0)?,
-        name: r.try_get(1)?,
-        phone_number: r.try_get(2)?,
-        email: r.try_get(3)?,
-        vehicle: r.try_get(4)?,
-        driving_license: r.try_get(5)?,
-        experience: r.try_get(6)?,
-        interested_ev: r.try_get(7)?,
-        monthly_salary: r.try_get(8)?,
-        residing_chennai: r.try_get(9)?,
-        current_location: r.try_get(10)?,
-        preferred_shift: r.try_get(11)?,
-        allotted_shift: r.try_get(12)?,
-        default_vehicle: r.try_get(13)?,
-        end_date: r.try_get(14)?,
-        dl_no: r.try_get(15)?,
-        badge_no: r.try_get(16)?,
-        aadhar_card: r.try_get(17)?,
-        pan_card: r.try_get(18)?,
-        gas_bill: r.try_get(19)?,
-        bank_passbook: r.try_get(20)?,
-        stage: stage.parse().map_err(|e| bad("stage", e))?,
-        status: r.try_get(22)?,
-        assigned_telecaller: r.try_get(23)?,
-        assigned_date: r.try_get(24)?,
-        callback_date: r.try_get(25)?,
-        last_called: r.try_get(26)?,
-        source: r.try_get(27)?,
-        import_date: r.try_get(28)?,
-        remarks: r.try_get(29)?,
-        remarks_history: serde_json::from_value(remarks).map_err(|e| bad("remarks_history", e))?,
-        status_history: serde_json::from_value(statuses).map_err(|e| bad("status_history", e))?,
-        created_at: r.try_get(32)?,
-        updated_at: r.try_get(33)?,
-    })
+    let mut lead = Lead::default();
+    for (i, f) in FIELDS.iter().enumerate() {
+        match lead.field_mut(f) {
+            FieldMut::Uuid(v) => *v = r.try_get(i)?,
+            FieldMut::RequiredText(v) => *v = r.try_get(i)?,
+            FieldMut::Text(v) => *v = r.try_get(i)?,
+            FieldMut::Date(v) => *v = r.try_get(i)?,
+            FieldMut::Instant(v) => *v = r.try_get(i)?,
+            FieldMut::RequiredInstant(v) => *v = r.try_get(i)?,
+            FieldMut::Stage(v) => {
+                let code: &str = r.try_get(i)?;
+                *v = code.parse().map_err(|e| bad(f.name, e))?;
+            }
+            FieldMut::RemarkLog(v) => {
+                let j: serde_json::Value = r.try_get(i)?;
+                *v = serde_json::from_value(j).map_err(|e| bad(f.name, e))?;
+            }
+            FieldMut::StatusLog(v) => {
+                let j: serde_json::Value = r.try_get(i)?;
+                *v = serde_json::from_value(j).map_err(|e| bad(f.name, e))?;
+            }
+        }
+    }
+    Ok(lead)
 }
 
 /// Owned values that need converting before binding (stage and histories).
@@ -114,47 +111,24 @@ impl Converted {
     }
 }
 
-/// A lead's values in [`LEAD_COLUMNS`] order.
+/// A lead's values in [`LEAD_COLUMNS`] order, each by its field's type.
 pub(super) fn lead_values<'a>(
     l: &'a Lead,
     c: &'a Converted,
-) -> [&'a (dyn ToSql + Sync); LEAD_COLUMN_COUNT] {
-    [
-        &l.id,
-        &l.name,
-        &l.phone_number,
-        &l.email,
-        &l.vehicle,
-        &l.driving_license,
-        &l.experience,
-        &l.interested_ev,
-        &l.monthly_salary,
-        &l.residing_chennai,
-        &l.current_location,
-        &l.preferred_shift,
-        &l.allotted_shift,
-        &l.default_vehicle,
-        &l.end_date,
-        &l.dl_no,
-        &l.badge_no,
-        &l.aadhar_card,
-        &l.pan_card,
-        &l.gas_bill,
-        &l.bank_passbook,
-        &c.stage,
-        &l.status,
-        &l.assigned_telecaller,
-        &l.assigned_date,
-        &l.callback_date,
-        &l.last_called,
-        &l.source,
-        &l.import_date,
-        &l.remarks,
-        &c.remarks,
-        &c.statuses,
-        &l.created_at,
-        &l.updated_at,
-    ]
+) -> impl Iterator<Item = &'a (dyn ToSql + Sync)> {
+    FIELDS.iter().map(move |f| -> &'a (dyn ToSql + Sync) {
+        match l.field(f) {
+            FieldRef::Uuid(v) => v,
+            FieldRef::RequiredText(v) => v,
+            FieldRef::Text(v) => v,
+            FieldRef::Date(v) => v,
+            FieldRef::Instant(v) => v,
+            FieldRef::RequiredInstant(v) => v,
+            FieldRef::Stage(_) => &c.stage,
+            FieldRef::RemarkLog(_) => &c.remarks,
+            FieldRef::StatusLog(_) => &c.statuses,
+        }
+    })
 }
 
 fn placeholders(n: usize, first: usize) -> String {
@@ -167,8 +141,7 @@ fn placeholders(n: usize, first: usize) -> String {
 /// `UPDATE leads SET <every column but id> WHERE id = $1`, values as [`lead_values`].
 fn update_sql() -> String {
     let sets: Vec<String> = LEAD_COLUMNS
-        .split(',')
-        .map(str::trim)
+        .names()
         .enumerate()
         .skip(1)
         .map(|(i, c)| format!("{c} = ${}", i + 1))
@@ -223,7 +196,9 @@ impl LeadStore for PgStore {
             placeholders(LEAD_COLUMN_COUNT, 1)
         );
         let client = self.client().await?;
-        let n = client.execute(&sql, &lead_values(lead, &c)).await?;
+        let n = client
+            .execute(&sql, &lead_values(lead, &c).collect::<Vec<_>>())
+            .await?;
         if n == 1 {
             return Ok(InsertOutcome::Inserted);
         }
@@ -419,7 +394,8 @@ impl LeadStore for PgStore {
                 continue;
             }
             let c = Converted::of(&lead);
-            tx.execute(&update, &lead_values(&lead, &c)).await?;
+            tx.execute(&update, &lead_values(&lead, &c).collect::<Vec<_>>())
+                .await?;
             out.changed.push(lead);
         }
         tx.commit().await?;

@@ -5,12 +5,17 @@
 use std::collections::HashSet;
 
 use async_trait::async_trait;
-use rusqlite::{Connection, OptionalExtension, Statement, TransactionBehavior, params};
+use chrono::{DateTime, Utc};
+use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+use rusqlite::{
+    Connection, OptionalExtension, Statement, TransactionBehavior, params, params_from_iter,
+};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::{SqliteStore, to_ms};
-use crate::domain::Lead;
+use crate::domain::lead_fields::{FIELD_COUNT, index_of};
+use crate::domain::{FIELDS, FieldRef, Lead};
 use crate::store::bulk::{BatchOutcome, BulkBatch, BulkStore, DuplicatePolicy};
 use crate::store::error::{StoreError, StoreResult};
 use crate::store::filter::{LEAD_COLUMN_COUNT, LEAD_COLUMNS};
@@ -18,7 +23,7 @@ use crate::store::filter::{LEAD_COLUMN_COUNT, LEAD_COLUMNS};
 /// The leads columns in the order `bind` passes them (`id` is `?1`): the
 /// one list of `store::filter::LEAD_COLUMNS`.
 fn columns() -> impl Iterator<Item = &'static str> {
-    LEAD_COLUMNS.split(',').map(str::trim)
+    LEAD_COLUMNS.names()
 }
 
 /// Page cache of the bulk connection while rows stream in, in KiB
@@ -72,8 +77,8 @@ struct Prepared {
     lead: Lead,
     remarks_history: String,
     status_history: String,
-    /// end_date, assigned_date, callback_date, import_date.
-    days: [Option<String>; 4],
+    /// `YYYY-MM-DD` of each date field, at its position in [`FIELDS`].
+    days: [Option<String>; FIELD_COUNT],
     /// See [`Counters`].
     count_key: String,
 }
@@ -112,18 +117,21 @@ fn ymd(d: chrono::NaiveDate) -> String {
 
 fn prepare(lead: Lead) -> StoreResult<Prepared> {
     let json = |v: serde_json::Result<String>| v.map_err(|e| StoreError::Backend(e.to_string()));
-    let days = [
-        lead.end_date.map(ymd),
-        lead.assigned_date.map(ymd),
-        lead.callback_date.map(ymd),
-        lead.import_date.map(ymd),
-    ];
+    let days: [Option<String>; FIELD_COUNT] =
+        std::array::from_fn(|i| match lead.field(&FIELDS[i]) {
+            FieldRef::Date(d) => d.map(ymd),
+            _ => None,
+        });
     // source, import_date, lower(telecaller), stage, status joined by NUL
     // (validated leads hold no NUL); SQLite's lower() folds ASCII only.
     let mut count_key = String::with_capacity(96);
     count_key.push_str(lead.source.as_deref().unwrap_or(""));
     count_key.push('\0');
-    count_key.push_str(days[3].as_deref().unwrap_or(""));
+    count_key.push_str(
+        days[const { index_of("import_date") }]
+            .as_deref()
+            .unwrap_or(""),
+    );
     count_key.push('\0');
     let from = count_key.len();
     count_key.push_str(lead.assigned_telecaller.as_deref().unwrap_or(""));
@@ -141,46 +149,35 @@ fn prepare(lead: Lead) -> StoreResult<Prepared> {
     })
 }
 
-/// Runs `stmt` (insert or update) with the lead's values; `id` goes to `?1`.
+/// Runs `stmt` (insert or update) with the lead's values, each by its
+/// field's type; `id` goes to `?1`.
 fn bind(stmt: &mut Statement<'_>, id: &str, p: &Prepared) -> StoreResult<usize> {
-    let l = &p.lead;
-    let [end_date, assigned_date, callback_date, import_date] = &p.days;
-    Ok(stmt.execute(params![
-        id,
-        l.name,
-        l.phone_number,
-        l.email,
-        l.vehicle,
-        l.driving_license,
-        l.experience,
-        l.interested_ev,
-        l.monthly_salary,
-        l.residing_chennai,
-        l.current_location,
-        l.preferred_shift,
-        l.allotted_shift,
-        l.default_vehicle,
-        end_date,
-        l.dl_no,
-        l.badge_no,
-        l.aadhar_card,
-        l.pan_card,
-        l.gas_bill,
-        l.bank_passbook,
-        l.stage.code(),
-        l.status,
-        l.assigned_telecaller,
-        assigned_date,
-        callback_date,
-        l.last_called.map(to_ms),
-        l.source,
-        import_date,
-        l.remarks,
-        p.remarks_history,
-        p.status_history,
-        to_ms(l.created_at),
-        to_ms(l.updated_at),
-    ])?)
+    fn text(t: &str) -> ToSqlOutput<'_> {
+        ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes()))
+    }
+    fn opt(t: Option<&str>) -> ToSqlOutput<'_> {
+        t.map_or(ToSqlOutput::Borrowed(ValueRef::Null), text)
+    }
+    fn ms(t: Option<DateTime<Utc>>) -> ToSqlOutput<'static> {
+        t.map_or(ToSqlOutput::Borrowed(ValueRef::Null), |t| {
+            ToSqlOutput::Owned(Value::Integer(to_ms(t)))
+        })
+    }
+    let values = FIELDS
+        .iter()
+        .enumerate()
+        .map(|(i, f)| match p.lead.field(f) {
+            FieldRef::Uuid(_) => text(id),
+            FieldRef::RequiredText(v) => text(v),
+            FieldRef::Text(v) => opt(v.as_deref()),
+            FieldRef::Date(_) => opt(p.days[i].as_deref()),
+            FieldRef::Instant(v) => ms(*v),
+            FieldRef::RequiredInstant(v) => ms(Some(*v)),
+            FieldRef::Stage(v) => text(v.code()),
+            FieldRef::RemarkLog(_) => text(&p.remarks_history),
+            FieldRef::StatusLog(_) => text(&p.status_history),
+        });
+    Ok(stmt.execute(params_from_iter(values))?)
 }
 
 #[async_trait]

@@ -76,7 +76,10 @@ impl LeadRows for SqliteRows {
                 };
             }
             for (k, slot) in lead.instants.iter_mut().enumerate() {
-                *slot = match row.get_ref(N_TEXT + 4 + k).map_err(store_err)? {
+                *slot = match row
+                    .get_ref(N_TEXT + crate::store::N_DATE + k)
+                    .map_err(store_err)?
+                {
                     ValueRef::Integer(ms) => Some(from_ms(ms)),
                     _ => None,
                 };

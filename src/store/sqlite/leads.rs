@@ -10,7 +10,7 @@ use rusqlite::{Connection, OptionalExtension, Row, ToSql, TransactionBehavior, p
 use uuid::Uuid;
 
 use super::{SqliteStore, from_ms, to_ms};
-use crate::domain::{Lead, Stage};
+use crate::domain::{FIELDS, FieldMut, FieldRef, Lead, Stage};
 use crate::store::error::{StoreError, StoreResult};
 use crate::store::filter::{
     Dialect, LEAD_COLUMNS, LeadFilter, LeadOrder, ORDER_BY, SqlParam, and_where,
@@ -44,89 +44,54 @@ fn json<T: serde::de::DeserializeOwned>(r: &Row, idx: usize) -> rusqlite::Result
     serde_json::from_str(&text).map_err(|e| conversion(idx, e))
 }
 
-/// A row selected with [`LEAD_COLUMNS`] as a lead.
+/// A row selected with [`LEAD_COLUMNS`] as a lead: each column read by its
+/// field's type, following [`FIELDS`] (the order `LEAD_COLUMNS` selects).
 pub(crate) fn lead_from_row(r: &Row) -> rusqlite::Result<Lead> {
-    let id: String = r.get(0)?;
-    let stage: String = r.get(21)?;
-    Ok(Lead {
-        id: id.parse().map_err(|e| conversion(0, e))?,
-        name: r.get(1)?,
-        phone_number: r.get(2)?,
-        email: r.get(3)?,
-        vehicle: r.get(4)?,
-        driving_license: r.get(5)?,
-        experience: r.get(6)?,
-        interested_ev: r.get(7)?,
-        monthly_salary: r.get(8)?,
-        residing_chennai: r.get(9)?,
-        current_location: r.get(10)?,
-        preferred_shift: r.get(11)?,
-        allotted_shift: r.get(12)?,
-        default_vehicle: r.get(13)?,
-        end_date: date(r, 14)?,
-        dl_no: r.get(15)?,
-        badge_no: r.get(16)?,
-        aadhar_card: r.get(17)?,
-        pan_card: r.get(18)?,
-        gas_bill: r.get(19)?,
-        bank_passbook: r.get(20)?,
-        stage: stage.parse().map_err(|e| conversion(21, e))?,
-        status: r.get(22)?,
-        assigned_telecaller: r.get(23)?,
-        assigned_date: date(r, 24)?,
-        callback_date: date(r, 25)?,
-        last_called: r.get::<_, Option<i64>>(26)?.map(from_ms),
-        source: r.get(27)?,
-        import_date: date(r, 28)?,
-        remarks: r.get(29)?,
-        remarks_history: json(r, 30)?,
-        status_history: json(r, 31)?,
-        created_at: from_ms(r.get(32)?),
-        updated_at: from_ms(r.get(33)?),
-    })
+    let mut lead = Lead::default();
+    for (i, f) in FIELDS.iter().enumerate() {
+        match lead.field_mut(f) {
+            FieldMut::Uuid(v) => {
+                let text: String = r.get(i)?;
+                *v = text.parse().map_err(|e| conversion(i, e))?;
+            }
+            FieldMut::RequiredText(v) => *v = r.get(i)?,
+            FieldMut::Text(v) => *v = r.get(i)?,
+            FieldMut::Date(v) => *v = date(r, i)?,
+            FieldMut::Instant(v) => *v = r.get::<_, Option<i64>>(i)?.map(from_ms),
+            FieldMut::RequiredInstant(v) => *v = from_ms(r.get(i)?),
+            FieldMut::Stage(v) => {
+                let code: String = r.get(i)?;
+                *v = code.parse().map_err(|e| conversion(i, e))?;
+            }
+            FieldMut::RemarkLog(v) => *v = json(r, i)?,
+            FieldMut::StatusLog(v) => *v = json(r, i)?,
+        }
+    }
+    Ok(lead)
 }
 
-/// A lead's values in [`LEAD_COLUMNS`] order.
+/// A lead's values in [`LEAD_COLUMNS`] order, each by its field's type.
 pub(crate) fn lead_values(l: &Lead) -> Vec<Value> {
     let text = |s: &Option<String>| s.clone().map_or(Value::Null, Value::Text);
     let day = |d: &Option<NaiveDate>| d.map_or(Value::Null, |d| Value::Text(d.to_string()));
-    vec![
-        Value::Text(l.id.to_string()),
-        Value::Text(l.name.clone()),
-        Value::Text(l.phone_number.clone()),
-        text(&l.email),
-        text(&l.vehicle),
-        text(&l.driving_license),
-        text(&l.experience),
-        text(&l.interested_ev),
-        text(&l.monthly_salary),
-        text(&l.residing_chennai),
-        text(&l.current_location),
-        text(&l.preferred_shift),
-        text(&l.allotted_shift),
-        text(&l.default_vehicle),
-        day(&l.end_date),
-        text(&l.dl_no),
-        text(&l.badge_no),
-        text(&l.aadhar_card),
-        text(&l.pan_card),
-        text(&l.gas_bill),
-        text(&l.bank_passbook),
-        Value::Text(l.stage.code().to_string()),
-        Value::Text(l.status.clone()),
-        text(&l.assigned_telecaller),
-        day(&l.assigned_date),
-        day(&l.callback_date),
-        l.last_called
-            .map_or(Value::Null, |t| Value::Integer(to_ms(t))),
-        text(&l.source),
-        day(&l.import_date),
-        text(&l.remarks),
-        Value::Text(serde_json::to_string(&l.remarks_history).unwrap_or_else(|_| "[]".into())),
-        Value::Text(serde_json::to_string(&l.status_history).unwrap_or_else(|_| "[]".into())),
-        Value::Integer(to_ms(l.created_at)),
-        Value::Integer(to_ms(l.updated_at)),
-    ]
+    FIELDS
+        .iter()
+        .map(|f| match l.field(f) {
+            FieldRef::Uuid(v) => Value::Text(v.to_string()),
+            FieldRef::RequiredText(v) => Value::Text(v.clone()),
+            FieldRef::Text(v) => text(v),
+            FieldRef::Date(v) => day(v),
+            FieldRef::Instant(v) => v.map_or(Value::Null, |t| Value::Integer(to_ms(t))),
+            FieldRef::RequiredInstant(v) => Value::Integer(to_ms(*v)),
+            FieldRef::Stage(v) => Value::Text(v.code().to_string()),
+            FieldRef::RemarkLog(v) => {
+                Value::Text(serde_json::to_string(v).unwrap_or_else(|_| "[]".into()))
+            }
+            FieldRef::StatusLog(v) => {
+                Value::Text(serde_json::to_string(v).unwrap_or_else(|_| "[]".into()))
+            }
+        })
+        .collect()
 }
 
 fn placeholders(n: usize, first: usize) -> String {
@@ -139,8 +104,7 @@ fn placeholders(n: usize, first: usize) -> String {
 /// `UPDATE leads SET <every column but id> WHERE id = ?1`, values as [`lead_values`].
 fn update_sql() -> String {
     let sets: Vec<String> = LEAD_COLUMNS
-        .split(',')
-        .map(str::trim)
+        .names()
         .enumerate()
         .skip(1)
         .map(|(i, c)| format!("{c} = ?{}", i + 1))
