@@ -69,13 +69,17 @@ pub trait LeadStore {
     /// The id of the lead with this normalised phone number.
     async fn find_by_phone(&self, phone: &str) -> StoreResult<Option<Uuid>>;
     /// One page (1-based) of the leads matching `filter`, in
-    /// [`super::filter::ORDER_BY`] order, and how many match in all.
+    /// [`super::filter::ORDER_BY`] order (the default [`LeadOrder`]), and how
+    /// many match in all.
     async fn list_leads(
         &self,
         filter: &LeadFilter,
         page: u32,
         limit: u32,
-    ) -> StoreResult<(Vec<Lead>, i64)>;
+    ) -> StoreResult<(Vec<Lead>, i64)> {
+        self.list_leads_ordered(filter, LeadOrder::default(), page, limit)
+            .await
+    }
     /// One page (1-based) of the leads matching `filter` in `order`, and how
     /// many match in all (the leads workspace). A page past the middle is
     /// read from the far end ([`LeadOrder::window`]).

@@ -17,7 +17,7 @@ use super::PgStore;
 use crate::domain::{FIELDS, FieldMut, FieldRef, FieldType, Lead};
 use crate::store::error::{StoreError, StoreResult};
 use crate::store::filter::{
-    Dialect, LEAD_COLUMN_COUNT, LEAD_COLUMNS, LeadFilter, LeadOrder, ORDER_BY, SqlParam, and_where,
+    Dialect, LEAD_COLUMN_COUNT, LEAD_COLUMNS, LeadFilter, LeadOrder, SqlParam, and_where,
 };
 use crate::store::leads::{
     BulkOutcome, DeleteOutcome, InsertOutcome, LeadEdit, LeadStore, StatusCount,
@@ -221,45 +221,6 @@ impl LeadStore for PgStore {
             .query_opt("SELECT id FROM leads WHERE phone_number = $1", &[&phone])
             .await?;
         Ok(row.map(|r| r.get(0)))
-    }
-
-    async fn list_leads(
-        &self,
-        filter: &LeadFilter,
-        page: u32,
-        limit: u32,
-    ) -> StoreResult<(Vec<Lead>, i64)> {
-        let mut client = self.client().await?;
-        // one snapshot for the page and its total
-        let tx = client
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .await?;
-        let (where_sql, params) = filter.to_sql(Dialect::Postgres, 1);
-        let total: i64 = tx
-            .query_one(
-                &format!("SELECT count(*) FROM leads {where_sql}"),
-                &refs(&params),
-            )
-            .await?
-            .get(0);
-        let n = params.len();
-        let limit = i64::from(limit);
-        let offset = i64::from(page.saturating_sub(1)) * limit;
-        let mut all = refs(&params);
-        all.push(&limit);
-        all.push(&offset);
-        let sql = format!(
-            "SELECT {LEAD_COLUMNS} FROM leads {where_sql} {ORDER_BY} LIMIT ${} OFFSET ${}",
-            n + 1,
-            n + 2
-        );
-        let rows = tx.query(&sql, &all).await?;
-        tx.commit().await?;
-        let leads = rows.iter().map(lead_from_row).collect::<StoreResult<_>>()?;
-        Ok((leads, total))
     }
 
     async fn list_leads_ordered(

@@ -12,9 +12,7 @@ use uuid::Uuid;
 use super::{SqliteStore, from_ms, to_ms};
 use crate::domain::{FIELDS, FieldMut, FieldRef, Lead, Stage};
 use crate::store::error::{StoreError, StoreResult};
-use crate::store::filter::{
-    Dialect, LEAD_COLUMNS, LeadFilter, LeadOrder, ORDER_BY, SqlParam, and_where,
-};
+use crate::store::filter::{Dialect, LEAD_COLUMNS, LeadFilter, LeadOrder, SqlParam, and_where};
 use crate::store::leads::{
     BulkOutcome, DeleteOutcome, InsertOutcome, LeadEdit, LeadStore, PrefsStore, StatusCount,
 };
@@ -195,40 +193,6 @@ impl LeadStore for SqliteStore {
                     )
                     .optional()?;
                 Ok(id.and_then(|s| s.parse().ok()))
-            })
-            .await
-    }
-
-    async fn list_leads(
-        &self,
-        filter: &LeadFilter,
-        page: u32,
-        limit: u32,
-    ) -> StoreResult<(Vec<Lead>, i64)> {
-        let filter = filter.clone();
-        self.pool
-            .run(move |conn| {
-                // one read transaction: the page and its total see one snapshot
-                let tx = conn.transaction()?;
-                let (where_sql, mut params) = filter.to_sql(Dialect::Sqlite, 1);
-                let total: i64 = tx
-                    .prepare_cached(&format!("SELECT count(*) FROM leads {where_sql}"))?
-                    .query_row(params_from_iter(params.iter()), |r| r.get(0))?;
-                let n = params.len();
-                params.push(SqlParam::Int(i64::from(limit)));
-                params.push(SqlParam::Int(
-                    i64::from(page.saturating_sub(1)) * i64::from(limit),
-                ));
-                let sql = format!(
-                    "SELECT {LEAD_COLUMNS} FROM leads {where_sql} {ORDER_BY} LIMIT ?{} OFFSET ?{}",
-                    n + 1,
-                    n + 2
-                );
-                let leads = tx
-                    .prepare_cached(&sql)?
-                    .query_map(params_from_iter(params.iter()), lead_from_row)?
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok((leads, total))
             })
             .await
     }
