@@ -14,6 +14,7 @@ pub mod detect;
 pub mod jsonl;
 pub mod lines;
 pub mod mapping;
+pub mod pause;
 pub mod report;
 pub mod row;
 pub mod run;

@@ -172,7 +172,8 @@ pub async fn import_file(
     };
 
     let (tx, mut rx) = mpsc::channel::<Vec<Item>>(4);
-    let parser = spawn_parser(source, req.watch.clone(), req.max_rows, tx);
+    let pause = super::pause::take(&req.file_name);
+    let parser = spawn_parser(source, req.watch.clone(), req.max_rows, pause, tx);
 
     // Into an empty table (the first load of a deployment, the benchmark)
     // no row can match a stored lead: skip the per-batch lookups. A lead
@@ -317,6 +318,7 @@ fn spawn_parser(
     source: Arc<Source>,
     watch: Option<ImportWatch>,
     max_rows: u64,
+    pause: Option<(u64, Arc<super::pause::Pause>)>,
     tx: mpsc::Sender<Vec<Item>>,
 ) -> tokio::task::JoinHandle<Result<FileInfo, ImportError>> {
     tokio::task::spawn_blocking(move || -> Result<FileInfo, ImportError> {
@@ -331,6 +333,7 @@ fn spawn_parser(
             if rows > max_rows {
                 return Err(too_many_rows(max_rows));
             }
+            super::pause::at(&pause, rows);
             batch.push(item);
             if batch.len() == BATCH {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));

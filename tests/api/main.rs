@@ -19,6 +19,7 @@ mod import_file;
 mod import_fixtures;
 mod import_hostile;
 mod import_jobs;
+mod import_lock;
 mod import_support;
 mod layering;
 mod leads;
