@@ -18,6 +18,7 @@ pub mod pause;
 pub mod report;
 pub mod row;
 pub mod run;
+pub mod spool;
 pub mod values;
 pub mod xlsx;
 pub mod xml;

@@ -1,6 +1,7 @@
 //! One import from start to commit: parse on a blocking thread, resolve
 //! duplicates (within the file, then against the database, a batch at a
-//! time), write through the store's one-transaction bulk import.
+//! time) into a spool, then write the spool through the store's
+//! one-transaction bulk import.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -14,6 +15,7 @@ use uuid::Uuid;
 use super::mapping::{FIELDS, Field, Present};
 use super::report::{Counts, ReportRow, ReportWriter};
 use super::row::{RowDefaults, merge};
+use super::spool::Spool;
 use super::{FileInfo, Format, ImportError, Item, ParseContext, detect, parse_file};
 use crate::domain::Lead;
 use crate::store::{BatchOutcome, BulkBatch, DuplicatePolicy, Store};
@@ -122,7 +124,7 @@ fn too_many_rows(max: u64) -> ImportError {
 }
 
 fn writer_stopped() -> ImportError {
-    ImportError::Io(std::io::Error::other("the database writer stopped"))
+    ImportError::Io(std::io::Error::other("the import's next stage stopped"))
 }
 
 /// The names of the fields `a` and `b` differ in (for the report).
@@ -146,11 +148,13 @@ fn changed_fields(a: &Lead, b: &Lead) -> String {
 ///
 /// The phases: the format (`detect_format`); for `replace` and `preview`
 /// a first pass that finds the last row of each phone (`last_rows`); the
-/// main parse on a blocking thread (`spawn_parser`); the store's writer
-/// (`spawn_writer`); per batch, the duplicate resolution against the file
-/// and the database (`Resolver`); then the commit with what the store
-/// reports (`commit`), or the roll-back with the first cause
-/// (`rolled_back`).
+/// main parse on a blocking thread (`spawn_parser`); per batch, the
+/// duplicate resolution against the file and the database (`Resolver`),
+/// into the spool (`spawn_spooler`) — all without a write transaction;
+/// then, only when the whole file was read without error, the write phase
+/// (`write_phase`: the spool replayed into the store's one-transaction
+/// bulk import, where merged leads still need the version they were read
+/// at) and the report of what the store refused (`commit`).
 pub async fn import_file(
     store: Arc<dyn Store>,
     req: ImportRequest,
@@ -184,8 +188,10 @@ pub async fn import_file(
         .1
         == 0;
     let started = std::time::Instant::now();
+    // Parse, validate and resolve the whole file first, into the spool:
+    // no write transaction is open meanwhile (review H4).
     let (btx, brx) = mpsc::channel::<BulkBatch>(4);
-    let writer = spawn_writer(&store, req.action, brx);
+    let spooler = spawn_spooler(req.report_path.with_extension("spool"), brx);
 
     let mut r = Resolver {
         store: &store,
@@ -213,10 +219,6 @@ pub async fn import_file(
     let parsed = parser
         .await
         .map_err(|e| ImportError::Io(std::io::Error::other(e)));
-    let info = match (failed, parsed) {
-        (None, Ok(Ok(info))) => info,
-        (failed, parsed) => return Err(rolled_back(btx, writer, failed, parsed).await),
-    };
     let Resolver {
         mut report,
         mut counts,
@@ -225,15 +227,31 @@ pub async fn import_file(
         send_time,
         ..
     } = r;
-    if let Some(w) = writer {
-        commit(btx, w, &sent, &mut report, &mut counts).await?;
+    drop(btx);
+    let spooled = spooler
+        .await
+        .map_err(|e| ImportError::Io(std::io::Error::other(e)))
+        .and_then(|s| s.map_err(ImportError::Io));
+    let (info, spool) = match (failed, parsed, spooled) {
+        (None, Ok(Ok(info)), Ok(spool)) => (info, spool),
+        // A spool that failed (a full disk) stopped the rest: its cause first.
+        (_, _, Err(e)) | (Some(e), _, _) | (None, Ok(Err(e)) | Err(e), _) => return Err(e),
+    };
+    let parsed_at = started.elapsed();
+    let (spooled_leads, on_disk) = (spool.leads(), spool.on_disk());
+    if req.action != Action::Preview {
+        write_phase(&store, req.action, spool, &sent, &mut report, &mut counts).await?;
     }
     counts.rows_read = info.rows_read;
     tracing::info!(
         rows = info.rows_read,
         total_ms = started.elapsed().as_millis() as u64,
+        parse_ms = parsed_at.as_millis() as u64,
+        write_ms = (started.elapsed() - parsed_at).as_millis() as u64,
         lookup_ms = lookup_time.as_millis() as u64,
-        store_wait_ms = send_time.as_millis() as u64,
+        spool_wait_ms = send_time.as_millis() as u64,
+        spooled_leads,
+        spool_on_disk = on_disk,
         lookups = !empty_at_start,
         "import resolved and written"
     );
@@ -245,6 +263,51 @@ pub async fn import_file(
         shown,
         report_lines: lines,
     })
+}
+
+/// Keeps the resolved write stream (`brx`) in a [`Spool`] until the parse
+/// is over; on a blocking thread, as its file is written there.
+fn spawn_spooler(
+    path: PathBuf,
+    mut brx: mpsc::Receiver<BulkBatch>,
+) -> tokio::task::JoinHandle<std::io::Result<Spool>> {
+    tokio::task::spawn_blocking(move || {
+        let mut spool = Spool::new(path);
+        while let Some(msg) = brx.blocking_recv() {
+            spool.push(msg)?;
+        }
+        Ok(spool)
+    })
+}
+
+/// The write phase: the spool replayed into the store's one-transaction
+/// bulk import, committed, and what the store refused reported.
+async fn write_phase(
+    store: &Arc<dyn Store>,
+    action: Action,
+    spool: Spool,
+    sent: &[(u32, u32)],
+    report: &mut ReportWriter,
+    counts: &mut Counts,
+) -> Result<(), ImportError> {
+    let (btx, brx) = mpsc::channel::<BulkBatch>(4);
+    let writer = spawn_writer(store, action, brx);
+    let fed = tokio::task::spawn_blocking(move || {
+        spool.replay(&mut |m| {
+            btx.blocking_send(m)
+                .map_err(|_| std::io::Error::other("the database writer stopped"))
+        })?;
+        btx.blocking_send(BulkBatch::Commit)
+            .map_err(|_| std::io::Error::other("the database writer stopped"))
+    })
+    .await
+    .map_err(|e| ImportError::Io(std::io::Error::other(e)))?;
+    // The store's error first: feeding stops because the writer did.
+    let outcome = writer
+        .await
+        .map_err(|e| ImportError::Io(std::io::Error::other(e)))??;
+    fed?;
+    commit(outcome, sent, report, counts)
 }
 
 /// The file an import reads, shared by its passes (each on a blocking thread).
@@ -350,17 +413,9 @@ fn spawn_parser(
 
 type Writer = tokio::task::JoinHandle<crate::store::StoreResult<BatchOutcome>>;
 
-/// The store's one-transaction bulk import, fed through `brx`; none for a
-/// preview (which writes nothing).
-fn spawn_writer(
-    store: &Arc<dyn Store>,
-    action: Action,
-    brx: mpsc::Receiver<BulkBatch>,
-) -> Option<Writer> {
-    if action == Action::Preview {
-        drop(brx);
-        return None;
-    }
+/// The store's one-transaction bulk import, fed through `brx` (a preview
+/// writes nothing and has none).
+fn spawn_writer(store: &Arc<dyn Store>, action: Action, brx: mpsc::Receiver<BulkBatch>) -> Writer {
     let store = store.clone();
     // Every lead sent is either new or an already merged stored lead
     // (its stored id): `Replace` makes the store write it either way.
@@ -370,9 +425,7 @@ fn spawn_writer(
         Action::Skip => DuplicatePolicy::Skip,
         _ => DuplicatePolicy::Replace,
     };
-    Some(tokio::spawn(
-        async move { store.bulk_import(brx, policy).await },
-    ))
+    tokio::spawn(async move { store.bulk_import(brx, policy).await })
 }
 
 /// (stored lead, the version it was read at) of merged leads.
@@ -614,50 +667,14 @@ impl Resolver<'_> {
     }
 }
 
-/// Nothing committed: dropping the sender without `Commit` rolls the
-/// store's transaction back. The error to return: the store's when the
-/// other side only stopped because the writer had, else the first.
-async fn rolled_back(
-    btx: mpsc::Sender<BulkBatch>,
-    writer: Option<Writer>,
-    failed: Option<ImportError>,
-    parsed: Result<Result<FileInfo, ImportError>, ImportError>,
-) -> ImportError {
-    drop(btx);
-    let stored = match writer {
-        Some(w) => w.await.ok().and_then(Result::err),
-        None => None,
-    };
-    match (failed, parsed, stored) {
-        (Some(ImportError::Io(e)), _, Some(s)) if e.to_string().contains("writer stopped") => {
-            s.into()
-        }
-        (_, Ok(Err(ImportError::Io(e))), Some(s)) if e.to_string().contains("writer stopped") => {
-            s.into()
-        }
-        (Some(e), _, _) => e,
-        (None, Ok(Err(e)), _) => e,
-        (None, Err(e), _) => e,
-        (None, Ok(Ok(_)), _) => unreachable!("handled above"),
-    }
-}
-
-/// Commits, then reports what the store refused (leads written meanwhile
-/// by someone else, stale versions) and counts the rows' outcomes.
-async fn commit(
-    btx: mpsc::Sender<BulkBatch>,
-    writer: Writer,
+/// After the commit: reports what the store refused (leads written
+/// meanwhile by someone else, stale versions) and counts the rows' outcomes.
+fn commit(
+    outcome: BatchOutcome,
     sent: &[(u32, u32)],
     report: &mut ReportWriter,
     counts: &mut Counts,
 ) -> Result<(), ImportError> {
-    btx.send(BulkBatch::Commit)
-        .await
-        .map_err(|_| writer_stopped())?;
-    drop(btx);
-    let outcome = writer
-        .await
-        .map_err(|e| ImportError::Io(std::io::Error::other(e)))??;
     counts.inserted = outcome.inserted;
     counts.updated = outcome.updated;
     for (idx, holder) in outcome.skipped_duplicates {
