@@ -313,7 +313,7 @@ pub const FIELDS: &[FieldDef] = &[
         pii: false,
         client_writable: true,
         export_header: Some("Stage"),
-        import_synonyms: &["pipelinestage", "leadstage"],
+        import_synonyms: &["pipelinestage", "leadstage", "currentstage"],
     },
     FieldDef {
         name: "status",
@@ -321,7 +321,7 @@ pub const FIELDS: &[FieldDef] = &[
         pii: false,
         client_writable: true,
         export_header: Some("Status"),
-        import_synonyms: &["leadstatus", "currentstatus"],
+        import_synonyms: &["leadstatus", "currentstatus", "finalstatus"],
     },
     FieldDef {
         name: "assigned_telecaller",
@@ -335,6 +335,8 @@ pub const FIELDS: &[FieldDef] = &[
             "caller",
             "telecalleremail",
             "telecallername",
+            "poc",
+            "pocname",
         ],
     },
     FieldDef {
@@ -373,7 +375,7 @@ pub const FIELDS: &[FieldDef] = &[
         pii: false,
         client_writable: true,
         export_header: Some("Source"),
-        import_synonyms: &["leadsource", "sourcename", "channel"],
+        import_synonyms: &["leadsource", "sourcename", "channel", "leadgenerator"],
     },
     FieldDef {
         name: "import_date",
@@ -381,7 +383,14 @@ pub const FIELDS: &[FieldDef] = &[
         pii: false,
         client_writable: true,
         export_header: Some("Import Date"),
-        import_synonyms: &["dateofimport", "importedon", "leaddate", "importeddate"],
+        import_synonyms: &[
+            "dateofimport",
+            "importedon",
+            "leaddate",
+            "importeddate",
+            "date",
+            "leadcreationdate",
+        ],
     },
     FieldDef {
         name: "remarks",

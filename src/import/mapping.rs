@@ -146,6 +146,9 @@ pub struct ColumnUse {
     /// Why it was ignored (`unknown header`, `derived`, `duplicate of column N`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ignored: Option<String>,
+    /// How it is used when that needs saying (a second status column).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// The mapping of one header row.
@@ -155,6 +158,9 @@ pub struct Mapping {
     pub columns: Vec<Option<(Field, Zone)>>,
     /// The report of every non-empty header.
     pub uses: Vec<ColumnUse>,
+    /// The status columns, the one read first first (see [`status_rank`]):
+    /// a row's status is the first of them that is filled.
+    pub status_columns: Vec<usize>,
 }
 
 impl Mapping {
@@ -203,12 +209,26 @@ pub fn field_of(header: &str) -> Result<Option<(Field, Zone)>, &'static str> {
     Ok(found.map(|f| (f, zone)))
 }
 
+/// The original's order among status headers (COMPAT §3.4: `status.1`,
+/// i.e. a repeated "Status", then status, final status, lead status,
+/// current status); lower is read first.
+fn status_rank(header: &str) -> usize {
+    ["status", "finalstatus", "leadstatus", "currentstatus"]
+        .iter()
+        .position(|h| *h == normalise(header))
+        .unwrap_or(4)
+}
+
 /// Maps a header row. Later columns naming a field already taken are ignored
-/// (reported), so a sheet with `Phone` and `Alternate Phone` takes the first.
+/// (reported), so a sheet with `Phone` and `Alternate Phone` takes the first
+/// — but for the status: every status column is read, in the original's
+/// order (a repeated header: the later copy first), the first filled one
+/// wins for each row.
 pub fn map_headers<S: AsRef<str>>(headers: &[S]) -> Mapping {
     let mut m = Mapping {
         columns: Vec::with_capacity(headers.len()),
         uses: Vec::new(),
+        status_columns: Vec::new(),
     };
     let mut taken: Vec<(Field, usize)> = Vec::new();
     for (i, h) in headers.iter().enumerate() {
@@ -217,11 +237,17 @@ pub fn map_headers<S: AsRef<str>>(headers: &[S]) -> Mapping {
             header: h.to_owned(),
             field: None,
             ignored: None,
+            note: None,
         };
         let mut col = None;
         match field_of(h) {
             Err(why) => usage.ignored = Some(why.into()),
             Ok(None) => usage.ignored = Some("unknown header".into()),
+            Ok(Some((f, zone))) if f == Field::Status => {
+                m.status_columns.push(i);
+                usage.field = Some(f.name());
+                col = Some((f, zone));
+            }
             Ok(Some((f, zone))) => {
                 if let Some((_, first)) = taken.iter().find(|(g, _)| *g == f) {
                     usage.ignored = Some(format!(
@@ -239,6 +265,23 @@ pub fn map_headers<S: AsRef<str>>(headers: &[S]) -> Mapping {
         m.columns.push(col);
         if !h.trim().is_empty() {
             m.uses.push(usage);
+        }
+    }
+    let order = |i: &usize| (status_rank(headers[*i].as_ref()), std::cmp::Reverse(*i));
+    m.status_columns.sort_by_key(order);
+    if m.status_columns.len() > 1 {
+        let names: Vec<String> = m
+            .status_columns
+            .iter()
+            .map(|i| format!("column {}", i + 1))
+            .collect();
+        let note = format!(
+            "one of {} status columns, read in the order {} (the first filled one wins)",
+            names.len(),
+            names.join(", ")
+        );
+        for u in m.uses.iter_mut().filter(|u| u.field == Some("status")) {
+            u.note = Some(note.clone());
         }
     }
     m
@@ -296,5 +339,26 @@ mod tests {
         assert_eq!(m.uses.len(), 3);
         assert!(m.uses[1].ignored.as_deref().unwrap().contains("column 1"));
         assert_eq!(m.uses[2].ignored.as_deref(), Some("unknown header"));
+    }
+
+    #[test]
+    fn every_status_column_is_read_in_the_originals_order() {
+        let m = map_headers(&[
+            "Current Status",
+            "Status",
+            "Phone",
+            "Final Status",
+            "STATUS",
+        ]);
+        assert_eq!(m.status_columns, vec![4, 1, 3, 0]);
+        assert!(
+            m.uses
+                .iter()
+                .filter(|u| u.field == Some("status"))
+                .all(|u| u.note.is_some())
+        );
+        let m = map_headers(&["Phone", "Status"]);
+        assert_eq!(m.status_columns, vec![1]);
+        assert!(m.uses[1].note.is_none());
     }
 }

@@ -19,6 +19,7 @@ pub mod report;
 pub mod row;
 pub mod run;
 pub mod spool;
+pub mod status;
 pub mod values;
 pub mod xlsx;
 pub mod xml;
@@ -80,6 +81,8 @@ pub enum Item {
         present: Present,
         /// Document fields left empty because the file held a masked-looking value.
         masked: Present,
+        /// What its reading needs saying (a status that was not an exact match).
+        notes: row::Notes,
     },
     /// A row that failed validation.
     Rejected {
@@ -169,6 +172,7 @@ pub fn parse_file(
                         masked: row::drop_masked_documents(&mut lead, &mut present),
                         lead: Box::new(lead),
                         present,
+                        notes: row::Notes::new(),
                     },
                     Err((field, reason)) => Item::Rejected {
                         sheet: 1,
@@ -277,12 +281,13 @@ fn tabular(
         }
         info.rows_read += 1;
         emit(match lead_from_cells(&m, &mut cells, d) {
-            Ok((mut lead, mut present)) => Item::Lead {
+            Ok((mut lead, mut present, notes)) => Item::Lead {
                 sheet,
                 row,
                 masked: row::drop_masked_documents(&mut lead, &mut present),
                 lead: Box::new(lead),
                 present,
+                notes,
             },
             Err((field, reason)) => Item::Rejected {
                 sheet,

@@ -19,8 +19,9 @@ pub struct ReportRow {
     pub sheet: u32,
     /// Spreadsheet row (header = 1) or line number.
     pub row: u64,
-    /// `rejected`, `skipped`, `updated`; with `preview` `would_skip` and
-    /// `would_update` instead of the last two.
+    /// `rejected`, `skipped`, `updated`, `warning` (how a value was read:
+    /// the row is imported); with `preview` `would_skip` and
+    /// `would_update` instead of `skipped` and `updated`.
     pub outcome: String,
     /// The field concerned (`phone_number` for duplicates).
     pub field: String,
@@ -51,6 +52,10 @@ pub struct Counts {
     /// update while the import ran (`replace`; reported, never overwritten).
     #[serde(default)]
     pub conflicts: u64,
+    /// Rows read with a warning (a status that was not an exact match of a
+    /// Pulse status: mapped, or `New`); each warning is a report line.
+    #[serde(default)]
+    pub mapped_with_warning: u64,
 }
 
 /// Writes report lines to `path` and keeps the first [`SHOWN`].

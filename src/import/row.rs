@@ -4,6 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::mapping::{FIELDS, Field, Mapping, Present};
+use super::status::read_status;
 use super::values::{Cell, is_cut, is_masked, parse_date, parse_instant, unfloat_phone};
 use crate::domain::{FieldMut, Lead, RemarkEntry, Stage, Status, StatusEntry, validate_lead};
 use crate::export::csv::strip_csv_guard;
@@ -25,6 +26,10 @@ pub struct RowDefaults {
 
 /// A rejected row: (field, reason).
 pub type Reject = (String, String);
+
+/// What a row's reading needs saying in the report (a status that was not
+/// an exact match, a second status column that disagreed).
+pub type Notes = Vec<String>;
 
 fn reject(f: Field, reason: impl std::fmt::Display) -> Reject {
     (f.name().to_owned(), format!("{}: {reason}", f.name()))
@@ -77,12 +82,15 @@ pub fn lead_from_cells(
     mapping: &Mapping,
     cells: &mut [Cell],
     d: &RowDefaults,
-) -> Result<(Lead, Present), Reject> {
+) -> Result<(Lead, Present, Notes), Reject> {
     let mut lead = blank_lead(d.now);
     let mut present = Present::default();
+    let mut notes = Notes::new();
     let (mut created, mut updated) = (None, None);
     let mut stage: Option<Stage> = None;
-    let mut status: Option<String> = None;
+    let mut stage_text: Option<String> = None;
+    // (column, text) of every filled status column.
+    let mut statuses: Vec<(usize, String)> = Vec::new();
     let mut file_source: Option<String> = None;
     for (i, col) in mapping.columns.iter().enumerate() {
         let Some((field, zone)) = *col else { continue };
@@ -106,14 +114,17 @@ pub fn lead_from_cells(
                     .unwrap_or_default();
             }
             Field::Stage => match text().filter(|t| !t.trim().is_empty()) {
-                Some(t) => stage = Some(t.parse().map_err(|e| reject(field, e))?),
+                // Not a stage: the original read it as the status when
+                // the status is blank.
+                Some(t) => match t.parse() {
+                    Ok(st) => stage = Some(st),
+                    Err(_) => stage_text = Some(t),
+                },
                 None => present = remove(present, Field::Stage),
             },
             Field::Status => {
-                // A blank status is "not given", not "reset to New".
-                status = text().filter(|t| !t.trim().is_empty());
-                if status.is_none() {
-                    present = remove(present, Field::Status);
+                if let Some(t) = text().filter(|t| !t.trim().is_empty()) {
+                    statuses.push((i, t));
                 }
             }
             Field::Source => file_source = text(),
@@ -144,11 +155,42 @@ pub fn lead_from_cells(
         // OS for every id, a system call per row.
         lead.id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
     }
-    lead.status = match (status, stage) {
-        (Some(s), _) => s,
-        (None, Some(st)) => Status::first_of(st).name().to_owned(),
-        (None, None) => Status::first_of(Stage::S1).name().to_owned(),
+    // A blank status is "not given", not "reset to New".
+    let status = mapping
+        .status_columns
+        .iter()
+        .find_map(|c| statuses.iter().find(|(i, _)| i == c));
+    if let Some((col, used)) = status {
+        for (other, t) in statuses.iter().filter(|(i, _)| i != col) {
+            if super::mapping::normalise(t) != super::mapping::normalise(used) {
+                notes.push(format!(
+                    "status '{}' of column {} used; '{}' of column {} not",
+                    used.trim(),
+                    col + 1,
+                    t.trim(),
+                    other + 1
+                ));
+            }
+        }
+    } else {
+        present = remove(present, Field::Status);
+    }
+    let reading = match (status, stage, &stage_text) {
+        (Some((_, s)), _, _) => Some(read_status(s, None)),
+        (None, Some(st), _) => {
+            lead.status = Status::first_of(st).name().to_owned();
+            None
+        }
+        (None, None, Some(t)) => Some(read_status(t, Some("the stage column"))),
+        (None, None, None) => {
+            lead.status = Status::first_of(Stage::S1).name().to_owned();
+            None
+        }
     };
+    if let Some(r) = reading {
+        lead.status = r.status.name().to_owned();
+        notes.extend(r.note);
+    }
     apply_source(&mut lead, file_source, &mut present, d);
     if lead.import_date.is_none() {
         // `lead_date` is for leads that have none: not written by `replace`.
@@ -160,7 +202,7 @@ pub fn lead_from_cells(
     }
     lead.updated_at = updated.unwrap_or(lead.created_at);
     validate_lead(&mut lead).map_err(|e| (e.field().to_owned(), e.to_string()))?;
-    Ok((lead, present))
+    Ok((lead, present, notes))
 }
 
 /// `read_source_from_file`: a source in the file wins over `lead_source`;
@@ -319,6 +361,10 @@ mod tests {
     }
 
     fn row(headers: &[&str], cells: &[&str]) -> Result<(Lead, Present), Reject> {
+        noted(headers, cells).map(|(l, p, _)| (l, p))
+    }
+
+    fn noted(headers: &[&str], cells: &[&str]) -> Result<(Lead, Present, Notes), Reject> {
         let m = map_headers(headers);
         let mut cells: Vec<Cell> = cells
             .iter()
@@ -364,12 +410,25 @@ mod tests {
     fn rejections_name_the_field() {
         let e = row(&["name", "phone"], &["Ravi", "12345"]).unwrap_err();
         assert_eq!(e.0, "phone_number");
+        let long = "x".repeat(crate::domain::error::MAX_TEXT_CHARS + 1);
+        let e = row(&["name", "phone", "email"], &["Ravi", "9876543210", &long]).unwrap_err();
+        assert_eq!(e.0, "email");
+        let remark = "r".repeat(crate::domain::error::MAX_REMARK_CHARS + 1);
         let e = row(
-            &["name", "phone", "status"],
-            &["Ravi", "9876543210", "Maybe"],
+            &["name", "phone", "remarks"],
+            &["Ravi", "9876543210", &remark],
         )
         .unwrap_err();
-        assert_eq!(e.0, "status");
+        assert_eq!(e.0, "remarks");
+        assert!(e.1.contains("remarks"), "{}", e.1);
+        let remark = "r".repeat(crate::domain::error::MAX_REMARK_CHARS);
+        assert!(
+            row(
+                &["name", "phone", "remarks"],
+                &["Ravi", "9876543210", &remark]
+            )
+            .is_ok()
+        );
         let e = row(
             &["name", "phone", "end date"],
             &["Ravi", "9876543210", "31/02/2026"],
@@ -380,6 +439,48 @@ mod tests {
         assert_eq!(e.0, "name");
         let e = row(&["name", "phone"], &["Ra\0vi", "9876543210"]).unwrap_err();
         assert_eq!(e.0, "name");
+    }
+
+    #[test]
+    fn statuses_are_read_leniently_and_explained() {
+        let (l, _, notes) = noted(
+            &["name", "phone", "status"],
+            &["Ravi", "9876543210", "Maybe"],
+        )
+        .unwrap();
+        assert_eq!((l.status.as_str(), l.stage), ("New", Stage::S1));
+        assert_eq!(
+            notes,
+            vec!["'Maybe' read as New (unknown status: please check the lead)"]
+        );
+        // Two status columns: the later "Status" wins where filled.
+        let h = ["name", "Status", "phone", "Status"];
+        let (l, _, notes) = noted(&h, &["Ravi", "New", "9876543210", "S2-a docs pending"]).unwrap();
+        assert_eq!(
+            (l.status.as_str(), l.stage),
+            ("Docs Upload Pending", Stage::S2)
+        );
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(
+            notes[0].contains("column 4 used; 'New' of column 2 not"),
+            "{notes:?}"
+        );
+        let (l, _, notes) = noted(&h, &["Ravi", "RNR", "9876543210", ""]).unwrap();
+        assert_eq!((l.status.as_str(), notes.len()), ("RNR", 0));
+        // A stage column that holds a status, the status blank.
+        let (l, _, notes) = noted(
+            &["name", "phone", "stage"],
+            &["Ravi", "9876543210", "interested"],
+        )
+        .unwrap();
+        assert_eq!(l.status, "Interested");
+        assert_eq!(
+            notes,
+            vec!["'interested' (from the stage column) read as Interested"]
+        );
+        let (l, _, notes) =
+            noted(&["name", "phone", "stage"], &["Ravi", "9876543210", "S3"]).unwrap();
+        assert_eq!((l.status.as_str(), notes.len()), ("Schedule Pending", 0));
     }
 
     #[test]

@@ -511,7 +511,21 @@ impl Resolver<'_> {
                     lead,
                     present,
                     masked,
+                    notes,
                 } => {
+                    if !notes.is_empty() {
+                        self.counts.mapped_with_warning += 1;
+                    }
+                    for reason in notes {
+                        self.report.push(ReportRow {
+                            sheet,
+                            row,
+                            outcome: "warning".into(),
+                            field: "status".into(),
+                            reason,
+                            lead_id: None,
+                        })?;
+                    }
                     let key = phone_key(&lead.phone_number);
                     let earlier = match &self.last {
                         Some(last) => {

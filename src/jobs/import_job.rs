@@ -250,6 +250,7 @@ pub fn result_json(o: &ImportOutcome) -> serde_json::Value {
         "skipped_duplicates": c.skipped_duplicates,
         "rejected": c.rejected,
         "conflicts": c.conflicts,
+        "mapped_with_warning": c.mapped_with_warning,
         "columns": o.info.columns,
         "sheets": o.info.sheets,
         "report_lines": o.report_lines,
