@@ -37,9 +37,11 @@ async fn messy_csv_is_mapped_normalised_and_reported(app: TestApp) {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["format"], "csv");
     assert_eq!(body["rows_read"], 7);
-    assert_eq!(body["inserted"], 3);
+    assert_eq!(body["inserted"], 4);
     assert_eq!(body["skipped_duplicates"], 1);
-    assert_eq!(body["rejected"], 3);
+    assert_eq!(body["rejected"], 2);
+    // An unknown status is New with a warning (issue 20), not a rejection.
+    assert_eq!(body["mapped_with_warning"], 1);
     // which column went where
     let cols = body["columns"].as_array().unwrap();
     let field_of = |h: &str| {
@@ -67,6 +69,11 @@ async fn messy_csv_is_mapped_normalised_and_reported(app: TestApp) {
     assert_eq!(find(6)["field"], "phone_number");
     assert!(find(6)["reason"].as_str().unwrap().contains("12345"));
     assert_eq!(find(7)["field"], "status");
+    assert_eq!(find(7)["outcome"], "warning");
+    assert_eq!(
+        find(7)["reason"],
+        "'Maybe Later' read as New (unknown status: please check the lead)"
+    );
     assert_eq!(find(8)["outcome"], "skipped");
     assert_eq!(find(10)["field"], "name");
 
@@ -92,6 +99,7 @@ async fn messy_csv_is_mapped_normalised_and_reported(app: TestApp) {
     assert_eq!(meena.stage.code(), "S1");
     assert_eq!(meena.remarks.as_deref(), Some("line one\nline two"));
     assert_eq!(by_phone("9876543212").status, "Interested");
+    assert_eq!(by_phone("9876543213").status, "New");
 
     // the report as CSV, for the importer; 404 for others
     let url = body["report"]["url"].as_str().unwrap().to_owned();
@@ -103,7 +111,7 @@ async fn messy_csv_is_mapped_normalised_and_reported(app: TestApp) {
         "{csv}"
     );
     assert_eq!(csv.lines().count(), 5, "{csv}");
-    assert!(csv.contains("1,7,rejected,\"status\""), "{csv}");
+    assert!(csv.contains("1,7,warning,\"status\""), "{csv}");
     let (_, ops) = app
         .user_with_role(&token, "ops@pulse.test", "ops_team")
         .await;
@@ -120,7 +128,8 @@ async fn messy_csv_is_mapped_normalised_and_reported(app: TestApp) {
     assert_eq!(entry["actor_email"], crate::helpers::ADMIN_EMAIL);
     assert_eq!(entry["details"]["file_name"], "walkins.csv");
     assert_eq!(entry["details"]["sha256"].as_str().unwrap().len(), 64);
-    assert_eq!(entry["details"]["counts"]["inserted"], 3);
+    assert_eq!(entry["details"]["counts"]["inserted"], 4);
+    assert_eq!(entry["details"]["counts"]["mapped_with_warning"], 1);
 }
 
 async fn roles_and_form_errors(app: TestApp) {
