@@ -21,6 +21,7 @@ mod import_hostile;
 mod import_jobs;
 mod import_support;
 mod layering;
+mod lead_notes;
 mod leads;
 mod leads_bulk;
 mod leads_masked;
