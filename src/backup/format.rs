@@ -3,6 +3,12 @@
 //! whole (the domain `Lead`'s own serde form: ids, histories, unmasked
 //! document numbers, timestamps), in the snapshot's order. JSON lines rather than one
 //! document: written and read lead by lead, readable with `zcat | jq`.
+//!
+//! A lead with call events carries them as one more key, `call_events`
+//! (`CallEvent`'s serde form, oldest first), written after the lead's own
+//! fields. Backups written before events existed have no such key and
+//! restore with none; a Pulse that predates the key ignores it (the format
+//! version stays 1).
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 
@@ -12,7 +18,15 @@ use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::Lead;
+use crate::domain::{CallEvent, Lead};
+use crate::store::BackupLead;
+
+/// The `call_events` key of a lead line (every other key skipped).
+#[derive(Deserialize)]
+struct Events {
+    #[serde(default)]
+    call_events: Vec<CallEvent>,
+}
 
 /// The format version this code writes and reads.
 pub const VERSION: u32 = 1;
@@ -35,6 +49,8 @@ pub struct Writer<W: Write> {
     gz: GzEncoder<io::BufWriter<W>>,
     header: Header,
     written: u64,
+    /// A lead line with call events, assembled before it is written.
+    line: Vec<u8>,
 }
 
 impl<W: Write> Writer<W> {
@@ -57,12 +73,26 @@ impl<W: Write> Writer<W> {
             gz,
             header,
             written: 0,
+            line: Vec::new(),
         })
     }
 
-    /// Appends one lead.
-    pub fn lead(&mut self, lead: &Lead) -> io::Result<()> {
-        serde_json::to_writer(&mut self.gz, lead)?;
+    /// Appends one lead and its call events.
+    pub fn lead(&mut self, b: &BackupLead) -> io::Result<()> {
+        if b.call_events.is_empty() {
+            serde_json::to_writer(&mut self.gz, &b.lead)?;
+        } else {
+            // `{…lead…,"call_events":[…]}` without serde's flatten (which
+            // buffers every field): the lead's object, its `}` replaced
+            self.line.clear();
+            serde_json::to_writer(&mut self.line, &b.lead)?;
+            debug_assert_eq!(self.line.last(), Some(&b'}'));
+            self.line.pop();
+            self.line.extend_from_slice(b",\"call_events\":");
+            serde_json::to_writer(&mut self.line, &b.call_events)?;
+            self.line.push(b'}');
+            self.gz.write_all(&self.line)?;
+        }
         self.gz.write_all(b"\n")?;
         self.written += 1;
         Ok(())
@@ -87,7 +117,7 @@ impl<W: Write> Writer<W> {
 }
 
 /// Writes `leads` as a backup into `out`; returns the header written.
-pub fn write(leads: &[Lead], out: impl Write) -> io::Result<Header> {
+pub fn write(leads: &[BackupLead], out: impl Write) -> io::Result<Header> {
     let mut w = Writer::new(out, leads.len() as u64, Utc::now())?;
     for lead in leads {
         w.lead(lead)?;
@@ -120,7 +150,7 @@ pub enum ReadError {
 /// whole file was read and found right. Memory stays at one line.
 pub fn read_each(
     input: impl Read,
-    mut f: impl FnMut(Lead) -> Result<(), ReadError>,
+    mut f: impl FnMut(BackupLead) -> Result<(), ReadError>,
 ) -> Result<Header, ReadError> {
     let mut reader = BufReader::with_capacity(1 << 16, GzDecoder::new(input));
     let mut line = String::new();
@@ -147,10 +177,25 @@ pub fn read_each(
         if text.is_empty() {
             continue;
         }
-        let lead: Lead = serde_json::from_str(text).map_err(|e| ReadError::Lead {
+        let bad = |reason: String| ReadError::Lead {
             line: number,
-            reason: e.to_string(),
-        })?;
+            reason,
+        };
+        let lead: Lead = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+        // a second, skipping parse only for lines that may hold events
+        let call_events = if text.contains("\"call_events\"") {
+            let events: Events = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+            if let Some(e) = events.call_events.iter().find(|e| e.lead_id != lead.id) {
+                return Err(bad(format!(
+                    "call event {} belongs to lead {}, not to this lead {}",
+                    e.id, e.lead_id, lead.id
+                )));
+            }
+            events.call_events
+        } else {
+            Vec::new()
+        };
+        let lead = BackupLead { lead, call_events };
         found += 1;
         if found > header.leads {
             return Err(ReadError::Count {
@@ -170,7 +215,7 @@ pub fn read_each(
 }
 
 /// Reads a whole backup into memory and checks it (small files and tests).
-pub fn read(input: impl Read) -> Result<(Header, Vec<Lead>), ReadError> {
+pub fn read(input: impl Read) -> Result<(Header, Vec<BackupLead>), ReadError> {
     let mut leads = Vec::new();
     let header = read_each(input, |l| {
         leads.push(l);

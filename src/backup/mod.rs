@@ -22,10 +22,10 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::config::Config;
-use crate::domain::Lead;
+
 use crate::export::engine::ExportError;
 use crate::storage::files::{ByteStream, FileStore};
-use crate::store::{BackupSnapshot, Store};
+use crate::store::{BackupLead, BackupSnapshot, Store};
 
 /// The backups' file store of a configuration.
 pub fn files(config: &Config) -> Arc<dyn FileStore> {
@@ -342,7 +342,7 @@ async fn restore_inner(
     let (tx, rx) = tokio::sync::mpsc::channel(2);
     let producer = tokio::task::spawn_blocking(move || {
         let mut batch = Vec::with_capacity(RESTORE_BATCH);
-        let send = |batch: Vec<Lead>| {
+        let send = |batch: Vec<BackupLead>| {
             tx.blocking_send(Ok(batch))
                 .map_err(|_| format::ReadError::Stopped("the database stopped taking leads".into()))
         };
@@ -380,8 +380,8 @@ async fn restore_inner(
 /// The second pass: every lead of the file, in batches, to `send`.
 fn second_pass(
     open: &Opener,
-    batch: &mut Vec<Lead>,
-    send: &dyn Fn(Vec<Lead>) -> Result<(), format::ReadError>,
+    batch: &mut Vec<BackupLead>,
+    send: &dyn Fn(Vec<BackupLead>) -> Result<(), format::ReadError>,
 ) -> Result<format::Header, format::ReadError> {
     format::read_each(open()?, |lead| {
         batch.push(lead);

@@ -6,7 +6,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::ist::{IST, today_ist};
@@ -14,7 +14,7 @@ use super::lead::Lead;
 use super::pipeline::Status;
 
 /// What a telecaller recorded, or a status change anyone made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CallOutcome {
     /// The lead was called (the original's call-done / mark-called).
@@ -69,8 +69,8 @@ impl FromStr for CallOutcome {
     }
 }
 
-/// One event row.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One event row (and its form in a backup line, `backup::format`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallEvent {
     /// Its id.
     pub id: Uuid,

@@ -77,6 +77,10 @@ pub struct Lead {
     pub import_date: Option<NaiveDate>,
     /// Latest remark.
     pub remarks: Option<String>,
+    /// The telecaller's notes on the lead (the original's "Telecaller Notes").
+    pub telecaller_notes: Option<String>,
+    /// General notes (the original's `notes`: where its import put a sheet's remarks).
+    pub notes: Option<String>,
     /// Every remark ever set, oldest first.
     #[serde(default)]
     pub remarks_history: Vec<RemarkEntry>,
@@ -284,7 +288,11 @@ mod tests {
     fn serialises_back_to_the_same_json_in_the_same_field_order() {
         let lead = sample();
         let out = serde_json::to_string(&lead).unwrap();
-        let want: serde_json::Value = serde_json::from_str(SAMPLE).unwrap();
+        let mut want: serde_json::Value = serde_json::from_str(SAMPLE).unwrap();
+        // fields Pulse added after the anchors' shape: null when absent
+        for later in ["telecaller_notes", "notes"] {
+            want[later] = serde_json::Value::Null;
+        }
         let got: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(got, want);
         // the keys appear in FIELDS order: each is found after the previous

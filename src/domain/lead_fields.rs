@@ -398,7 +398,37 @@ pub const FIELDS: &[FieldDef] = &[
         pii: false,
         client_writable: true,
         export_header: Some("Remarks"),
-        import_synonyms: &["remark", "notes", "note", "comments", "comment"],
+        import_synonyms: &["remark"],
+    },
+    // The original's two notes (COMPAT §2.5, §3.4): its import sent the
+    // "remarks"/"notes"/"comments" columns to `notes`; Pulse keeps its own
+    // "Remarks" header for `remarks` (its export must round-trip) and sends
+    // the rest here.
+    FieldDef {
+        name: "telecaller_notes",
+        ty: FieldType::Text,
+        pii: false,
+        client_writable: true,
+        export_header: Some("Telecaller Notes"),
+        import_synonyms: &["ss", "ss1", "sss", "nextaction", "action", "followup"],
+    },
+    FieldDef {
+        name: "notes",
+        ty: FieldType::Text,
+        pii: false,
+        client_writable: true,
+        // not "Notes": anchors/validate_xlsx.py reads that header as `remarks`
+        export_header: Some("General Notes"),
+        import_synonyms: &[
+            "generalnotes",
+            "note",
+            "notes",
+            "comments",
+            "comment",
+            "dd",
+            "dd1",
+            "ss2",
+        ],
     },
     FieldDef {
         name: "remarks_history",
@@ -557,6 +587,8 @@ impl Lead {
             "source" => FieldRef::Text(&self.source),
             "import_date" => FieldRef::Date(&self.import_date),
             "remarks" => FieldRef::Text(&self.remarks),
+            "telecaller_notes" => FieldRef::Text(&self.telecaller_notes),
+            "notes" => FieldRef::Text(&self.notes),
             "remarks_history" => FieldRef::RemarkLog(&self.remarks_history),
             "status_history" => FieldRef::StatusLog(&self.status_history),
             "created_at" => FieldRef::RequiredInstant(&self.created_at),
@@ -601,6 +633,8 @@ impl Lead {
             "source" => FieldMut::Text(&mut self.source),
             "import_date" => FieldMut::Date(&mut self.import_date),
             "remarks" => FieldMut::Text(&mut self.remarks),
+            "telecaller_notes" => FieldMut::Text(&mut self.telecaller_notes),
+            "notes" => FieldMut::Text(&mut self.notes),
             "remarks_history" => FieldMut::RemarkLog(&mut self.remarks_history),
             "status_history" => FieldMut::StatusLog(&mut self.status_history),
             "created_at" => FieldMut::RequiredInstant(&mut self.created_at),

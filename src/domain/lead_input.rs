@@ -72,6 +72,10 @@ pub struct LeadInput {
     pub import_date: Option<NaiveDate>,
     /// See [`Lead::remarks`].
     pub remarks: Option<String>,
+    /// See [`Lead::telecaller_notes`].
+    pub telecaller_notes: Option<String>,
+    /// See [`Lead::notes`].
+    pub notes: Option<String>,
 }
 
 /// A validated [`LeadInput`]: the phone is normalised and the stage and
@@ -85,7 +89,7 @@ pub struct NewLead {
 
 impl LeadInput {
     /// Every text field with its name, for the NUL check.
-    fn text_fields(&self) -> [(&'static str, Option<&str>); 24] {
+    fn text_fields(&self) -> [(&'static str, Option<&str>); 26] {
         [
             ("name", Some(&self.name)),
             ("phone_number", Some(&self.phone_number)),
@@ -111,6 +115,8 @@ impl LeadInput {
             ("assigned_telecaller", self.assigned_telecaller.as_deref()),
             ("source", self.source.as_deref()),
             ("remarks", self.remarks.as_deref()),
+            ("telecaller_notes", self.telecaller_notes.as_deref()),
+            ("notes", self.notes.as_deref()),
         ]
     }
 
@@ -238,6 +244,8 @@ impl NewLead {
             source: i.source,
             import_date: Some(i.import_date.unwrap_or(today)),
             remarks: i.remarks,
+            telecaller_notes: i.telecaller_notes,
+            notes: i.notes,
             remarks_history,
             status_history,
             created_at: now,

@@ -104,6 +104,12 @@ pub struct LeadPatch {
     /// current remark and leaves the history alone.
     #[serde(deserialize_with = "nullable")]
     pub remarks: Option<Option<String>>,
+    /// See [`Lead::telecaller_notes`]; replaced, no history.
+    #[serde(deserialize_with = "nullable")]
+    pub telecaller_notes: Option<Option<String>>,
+    /// See [`Lead::notes`]; replaced, no history.
+    #[serde(deserialize_with = "nullable")]
+    pub notes: Option<Option<String>>,
 }
 
 /// A validated [`LeadPatch`]; apply it with [`ValidPatch::apply`].
@@ -119,7 +125,7 @@ fn flat(v: &Option<Option<String>>) -> Option<&str> {
 }
 
 impl LeadPatch {
-    fn text_fields(&self) -> [(&'static str, Option<&str>); 24] {
+    fn text_fields(&self) -> [(&'static str, Option<&str>); 26] {
         [
             ("name", self.name.as_deref()),
             ("phone_number", self.phone_number.as_deref()),
@@ -145,6 +151,8 @@ impl LeadPatch {
             ("assigned_telecaller", flat(&self.assigned_telecaller)),
             ("source", flat(&self.source)),
             ("remarks", flat(&self.remarks)),
+            ("telecaller_notes", flat(&self.telecaller_notes)),
+            ("notes", flat(&self.notes)),
         ]
     }
 
@@ -291,6 +299,8 @@ impl ValidPatch {
             assigned_date,
             source,
             import_date,
+            telecaller_notes,
+            notes,
         );
         let change = status.map(|s| lead.set_status(s, actor, now));
         // after set_status, so an explicit date beats the derived one

@@ -30,7 +30,8 @@ pub struct StatusSummary {
     pub stage_totals: BTreeMap<&'static str, i64>,
     /// Stage code → the leads that reached its completion status: as a
     /// completion moves a lead on (DESIGN §4), those are the leads now in a
-    /// later stage, and for S4 the leads at `DONE!`. Derived from the same
+    /// later stage, plus those at the completion status itself (`DONE!`, or
+    /// one a lead was created or imported with: that does not move it on). Derived from the same
     /// counts (no history scan, so the SQLite counters still answer every
     /// filter); a lead moved back to an earlier stage counts only where it
     /// is now.
@@ -63,12 +64,10 @@ impl StatusSummary {
                 .filter(|st| *st > stage)
                 .map(|st| s.stage_totals[st.code()])
                 .sum();
-            let at_final = if stage.next().is_none() {
-                s.summary[stage.code()][stage.completion_status()]
-            } else {
-                0
-            };
-            s.completed.insert(stage.code(), later + at_final);
+            // and the leads sitting at it: DONE! (final), or a completion
+            // status given on create or import, which does not move a lead on
+            let at_completion = s.summary[stage.code()][stage.completion_status()];
+            s.completed.insert(stage.code(), later + at_completion);
         }
         s
     }
@@ -285,14 +284,16 @@ mod tests {
         };
         let s = StatusSummary::from_counts(&[
             c(Stage::S1, "New", 5),
+            c(Stage::S1, "Highly Interested", 6),
             c(Stage::S2, "Docs Upload Pending", 4),
             c(Stage::S3, "Training WIP", 2),
+            c(Stage::S3, "Approved", 7),
             c(Stage::S4, "CT WIP", 1),
             c(Stage::S4, "DONE!", 3),
         ]);
-        assert_eq!(s.completed["S1"], 4 + 2 + 1 + 3);
-        assert_eq!(s.completed["S2"], 2 + 1 + 3);
-        assert_eq!(s.completed["S3"], 1 + 3);
+        assert_eq!(s.completed["S1"], 6 + 4 + 2 + 7 + 1 + 3);
+        assert_eq!(s.completed["S2"], 2 + 7 + 1 + 3);
+        assert_eq!(s.completed["S3"], 7 + 1 + 3);
         assert_eq!(s.completed["S4"], 3);
     }
 

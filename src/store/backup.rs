@@ -11,14 +11,28 @@ use tokio::sync::mpsc;
 
 use super::error::StoreResult;
 use super::export::RowsError;
-use crate::domain::Lead;
+use crate::domain::{CallEvent, Lead};
+
+/// A lead as a backup holds it: the lead, whole, and its call events
+/// (`call_events`, oldest first), so a restore gives back its calling
+/// history and the figures of its days.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BackupLead {
+    /// The lead.
+    pub lead: Lead,
+    /// Its call events, oldest first (each with `lead_id` = the lead's id).
+    pub call_events: Vec<CallEvent>,
+}
 
 /// The leads of an open backup snapshot. Blocking: call from a blocking thread.
 pub trait LeadStream: Send {
-    /// Calls `f` with every lead of the snapshot (SQLite: table order;
-    /// PostgreSQL: id order), stopping at the first error of either side.
-    /// Returns how many leads were passed to `f`.
-    fn for_each(&mut self, f: &mut dyn FnMut(Lead) -> io::Result<()>) -> Result<u64, RowsError>;
+    /// Calls `f` with every lead of the snapshot and its call events
+    /// (SQLite: table order; PostgreSQL: id order), stopping at the first
+    /// error of either side. Returns how many leads were passed to `f`.
+    fn for_each(
+        &mut self,
+        f: &mut dyn FnMut(BackupLead) -> io::Result<()>,
+    ) -> Result<u64, RowsError>;
 }
 
 /// One consistent snapshot of all leads: their count and the leads, read in
@@ -38,9 +52,10 @@ impl std::fmt::Debug for BackupSnapshot {
     }
 }
 
-/// A batch of leads for [`BackupStore::replace_all_leads`], or why the
-/// source stopped (the transaction is then rolled back).
-pub type LeadBatch = Result<Vec<Lead>, String>;
+/// A batch of leads (with their call events) for
+/// [`BackupStore::replace_all_leads`], or why the source stopped (the
+/// transaction is then rolled back).
+pub type LeadBatch = Result<Vec<BackupLead>, String>;
 
 /// What [`BackupStore::replace_all_leads`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,8 +77,9 @@ pub trait BackupStore {
     /// snapshot holds its own connection until its leads are read or dropped.
     async fn backup_snapshot(&self) -> StoreResult<BackupSnapshot>;
 
-    /// Deletes every lead and inserts the leads of `batches` as they are
-    /// (ids, histories, timestamps), in one transaction: readers see the old
+    /// Deletes every lead and every call event and inserts the leads of
+    /// `batches` and their events as they are (ids, histories, timestamps),
+    /// in one transaction: readers see the old
     /// set or the new one, never a mix. A batch that is an error, a failed
     /// insert, or a number of leads other than `expected` when the sender is
     /// dropped (a reader that died mid-file) rolls everything back.

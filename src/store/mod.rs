@@ -20,7 +20,7 @@ mod traits;
 
 use std::sync::Arc;
 
-pub use backup::{BackupSnapshot, BackupStore, LeadBatch, LeadStream, Replaced};
+pub use backup::{BackupLead, BackupSnapshot, BackupStore, LeadBatch, LeadStream, Replaced};
 pub use bulk::{BatchOutcome, BulkBatch, BulkStore, DuplicatePolicy};
 pub use calls::CallStore;
 pub use error::{StoreError, StoreResult};

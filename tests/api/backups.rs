@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use pulse::domain::Lead;
+use pulse::domain::{CallEvent, CallOutcome, Lead};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -28,6 +28,7 @@ fn lead(i: u32) -> Lead {
         "assigned_telecaller": "arun.tc@pulse.example", "assigned_date": "2026-08-31",
         "callback_date": null, "last_called": "2026-09-09T12:08:47.123Z",
         "source": "Walk-in", "import_date": "2026-08-29", "remarks": "=2000+500 deposit\r\nok",
+        "telecaller_notes": format!("call after 6 pm ({i})"), "notes": "knows Tamil, \"Hindi\"",
         "remarks_history": [{"remark": "=2000+500 deposit\r\nok", "updated_by": "arun.tc@pulse.example",
                              "updated_at": "2026-09-09T14:56:13.579Z"}],
         "status_history": [{"status": "Highly Interested", "stage": "S1",
@@ -37,6 +38,38 @@ fn lead(i: u32) -> Lead {
         "created_at": "2026-08-29T10:00:00.001Z", "updated_at": "2026-09-09T14:56:13.579Z"
     });
     serde_json::from_value(v).unwrap()
+}
+
+/// Every stored call event, by lead, oldest first.
+async fn all_events(app: &TestApp) -> BTreeMap<Uuid, Vec<CallEvent>> {
+    let ids: Vec<Uuid> = all(app).await.into_keys().collect();
+    let mut out: BTreeMap<Uuid, Vec<CallEvent>> = BTreeMap::new();
+    for e in app.state.store.lead_events(&ids).await.unwrap() {
+        out.entry(e.lead_id).or_default().push(e);
+    }
+    out
+}
+
+/// `n` call events on `lead`, a minute apart from `at` (whole
+/// milliseconds: SQLite keeps no more), the last a status change.
+fn events(lead: Uuid, n: usize, at: &str) -> Vec<CallEvent> {
+    let start: chrono::DateTime<chrono::Utc> = at.parse().unwrap();
+    (0..n)
+        .map(|k| CallEvent {
+            id: Uuid::new_v4(),
+            lead_id: lead,
+            actor_id: Uuid::new_v4(),
+            actor_login: format!("tc{}@pulse.example", k % 2),
+            outcome: match k % 3 {
+                _ if k + 1 == n => CallOutcome::StatusChange,
+                0 => CallOutcome::Called,
+                1 => CallOutcome::Connected,
+                _ => CallOutcome::NoResponse,
+            },
+            status: (k + 1 == n).then(|| "Verification Pending".to_owned()),
+            at: start + chrono::Duration::milliseconds(60_000 * k as i64 + 7),
+        })
+        .collect()
 }
 
 async fn all(app: &TestApp) -> BTreeMap<Uuid, Lead> {
@@ -91,6 +124,13 @@ async fn round_trip_lead_by_lead(app: TestApp) {
     }
     let before = all(&app).await;
     assert_eq!(before.len(), 40);
+    // call events on every third lead
+    for (k, id) in before.keys().enumerate().filter(|(k, _)| k % 3 == 0) {
+        let evs = events(*id, 1 + k % 4, "2026-09-09T12:08:47.123Z");
+        app.state.store.record_events(&evs).await.unwrap();
+    }
+    let events_before = all_events(&app).await;
+    assert_eq!(events_before.len(), 14);
     // As stored, each lead is exactly what went in (the store keeps every field).
     assert_eq!(
         before
@@ -127,12 +167,31 @@ async fn round_trip_lead_by_lead(app: TestApp) {
     assert_eq!(bytes.len() as u64, made["bytes"].as_u64().unwrap());
     let (header, in_file) = pulse::backup::format::read(&bytes[..]).unwrap();
     assert_eq!(header.leads, 40);
-    let in_file: BTreeMap<Uuid, Lead> = in_file.into_iter().map(|l| (l.id, l)).collect();
+    let events_in_file: BTreeMap<Uuid, Vec<CallEvent>> = in_file
+        .iter()
+        .filter(|b| !b.call_events.is_empty())
+        .map(|b| (b.lead.id, b.call_events.clone()))
+        .collect();
+    assert_eq!(events_in_file, events_before);
+    let in_file: BTreeMap<Uuid, Lead> = in_file.into_iter().map(|b| (b.lead.id, b.lead)).collect();
     assert_eq!(in_file, before);
 
     // Change the leads: delete some, edit one, add one.
     let ids: Vec<Uuid> = before.keys().copied().collect();
     app.state.store.delete_leads(&ids[..5], None).await.unwrap();
+    // a deleted lead's events went with it (ids[0] and ids[3] had some)
+    let left = all_events(&app).await;
+    assert_eq!(left.len(), 12);
+    assert!(!left.contains_key(&ids[0]) && !left.contains_key(&ids[3]));
+    let r = app
+        .post(
+            &format!("/api/driver-onboarding/leads/{}/mark-called", ids[7]),
+            &root,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_ne!(all_events(&app).await, events_before);
     let t = root.clone();
     let r = app
         .patch(
@@ -158,6 +217,11 @@ async fn round_trip_lead_by_lead(app: TestApp) {
 
     let after = all(&app).await;
     assert_eq!(after.len(), before.len());
+    assert_eq!(
+        all_events(&app).await,
+        events_before,
+        "the call events are back, and only them"
+    );
     for (id, l) in &before {
         assert_eq!(
             after.get(id),
@@ -173,6 +237,9 @@ async fn round_trip_lead_by_lead(app: TestApp) {
         assert_eq!(s, StatusCode::OK);
         assert_eq!(shown["status_history"].as_array().unwrap().len(), 2);
         assert_eq!(shown["dl_no"].as_str(), l.dl_no.as_deref());
+        assert_eq!(shown["notes"].as_str(), l.notes.as_deref());
+        let calls = events_before.get(id).map_or(0, |e| e.len() - 1);
+        assert_eq!(shown["calling_history"].as_array().unwrap().len(), calls);
     }
     let (_, page) = status_json(app.get("/api/driver-onboarding/leads", &root).await).await;
     assert_eq!(page["total"], 40, "{page}");
@@ -248,7 +315,80 @@ async fn a_damaged_backup_changes_nothing(app: TestApp) {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
 
-crate::dual_backend_tests!(round_trip_lead_by_lead, a_damaged_backup_changes_nothing);
+/// A backup written before call events and notes existed: lead lines
+/// without `call_events`, `telecaller_notes` or `notes`. It restores; the
+/// leads come back without events (it held none) and without notes.
+async fn an_old_backup_without_events_restores(app: TestApp) {
+    let old: Vec<Lead> = (0..3).map(lead).collect();
+    let now = app.state.store.all_leads().await.unwrap();
+    assert!(now.is_empty());
+    app.state.store.insert_lead(&lead(50)).await.unwrap();
+    let id50 = all(&app).await.into_keys().next().unwrap();
+    app.state
+        .store
+        .record_events(&events(id50, 3, "2026-09-10T05:00:00.000Z"))
+        .await
+        .unwrap();
+    let mut text = format!(
+        "{{\"pulse_backup\":1,\"created_at\":\"2026-09-01T00:00:00Z\",\"leads\":{}}}\n",
+        old.len()
+    );
+    for l in &old {
+        let mut v = serde_json::to_value(l).unwrap();
+        let m = v.as_object_mut().unwrap();
+        m.remove("telecaller_notes");
+        m.remove("notes");
+        text.push_str(&v.to_string());
+        text.push('\n');
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, text.as_bytes()).unwrap();
+    let bytes = gz.finish().unwrap();
+    let id = Uuid::new_v4();
+    let created = "2026-09-01T00:00:00Z".parse().unwrap();
+    let key = pulse::backup::key(created, id, pulse::backup::Kind::Manual, 3);
+    let dir = app.dir.path().join("backups");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(key), &bytes).unwrap();
+
+    let root = app.admin_token().await;
+    let (status, done) = status_json(
+        app.post(&format!("{BASE}/{id}/restore"), &root, json!({}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert_eq!(done["restored"], 3);
+    let after = all(&app).await;
+    let want: BTreeMap<Uuid, Lead> = old
+        .into_iter()
+        .map(|mut l| {
+            l.telecaller_notes = None;
+            l.notes = None;
+            (l.id, l)
+        })
+        .collect();
+    assert_eq!(after, want);
+    assert!(all_events(&app).await.is_empty());
+    let (_, shown) = status_json(
+        app.get(
+            &format!(
+                "/api/driver-onboarding/leads/{}",
+                want.keys().next().unwrap()
+            ),
+            &root,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(shown["calling_history"], json!([]), "{shown}");
+}
+
+crate::dual_backend_tests!(
+    round_trip_lead_by_lead,
+    a_damaged_backup_changes_nothing,
+    an_old_backup_without_events_restores,
+);
 
 async fn backup_jobs_queue_apart_from_exports(app: TestApp) {
     // No workers here (PULSE_WORKERS=0): jobs stay queued. Queue limits of

@@ -18,6 +18,7 @@ dual_backend_tests!(
     vocabulary_both_spellings_import_and_export,
     assignments_need_an_active_telecaller,
     old_spellings_are_migrated,
+    auto_progression_and_completed_per_stage,
 );
 
 fn ist_today() -> NaiveDate {
@@ -582,4 +583,101 @@ async fn old_spellings_are_migrated(app: TestApp) {
     // and the events table is back
     let (s, _) = post(&app, &admin, &format!("{API}/leads/{id}/mark-called")).await;
     assert_eq!(s, StatusCode::OK);
+}
+
+/// A completion status moves the lead on, step by step to DONE!; one given
+/// on create stays (an imported lead at Highly Interested stays in S1) and
+/// counts as reached; `completed` per stage follows the filters; old
+/// spellings are accepted by the bulk status change too.
+async fn auto_progression_and_completed_per_stage(app: TestApp) {
+    let admin = app.admin_token().await;
+    let sits = create(
+        &app,
+        &admin,
+        json!({"name": "P1", "phone_number": phone(1), "status": "Highly Interested", "source": "A"}),
+    )
+    .await;
+    assert_eq!(
+        (sits["stage"].as_str(), sits["status"].as_str()),
+        (Some("S1"), Some("Highly Interested"))
+    );
+    let moves = create(
+        &app,
+        &admin,
+        json!({"name": "P2", "phone_number": phone(2), "source": "B"}),
+    )
+    .await;
+    let id = moves["id"].as_str().unwrap();
+    for (asked, stage, status) in [
+        ("highly interested", "S2", "Docs Upload Pending"),
+        ("VERIFIED", "S3", "Schedule Pending"),
+        ("Approved", "S4", "CT Pending"),
+        ("done!", "S4", "DONE!"),
+    ] {
+        let (s, l) = status_json(
+            app.patch(
+                &format!("{API}/leads/{id}"),
+                &admin,
+                json!({"status": asked}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{l}");
+        assert_eq!(
+            (l["stage"].as_str(), l["status"].as_str()),
+            (Some(stage), Some(status)),
+            "{asked}"
+        );
+    }
+    let (_, l) = get(&app, &admin, &format!("{API}/leads/{id}")).await;
+    let entered: Vec<&str> = l["status_history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        entered,
+        [
+            "Highly Interested",
+            "Docs Upload Pending",
+            "Verified",
+            "Schedule Pending",
+            "Approved",
+            "CT Pending",
+            "DONE!"
+        ],
+        "{l}"
+    );
+    let third = create(
+        &app,
+        &admin,
+        json!({"name": "P3", "phone_number": phone(3), "source": "A"}),
+    )
+    .await;
+    let (s, b) = status_json(
+        app.patch(
+            &format!("{API}/leads/bulk-update-status"),
+            &admin,
+            json!({"lead_ids": [third["id"]], "status": "Interested No Badge"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+
+    let (_, sum) = get(&app, &admin, &format!("{API}/status-summary")).await;
+    assert_eq!(sum["summary"]["S1"]["Interested, No Badge"], 1, "{sum}");
+    assert_eq!(
+        sum["completed"],
+        json!({"S1": 2, "S2": 1, "S3": 1, "S4": 1}),
+        "{sum}"
+    );
+    let (_, sum) = get(&app, &admin, &format!("{API}/status-summary?source=A")).await;
+    assert_eq!(
+        sum["completed"],
+        json!({"S1": 1, "S2": 0, "S3": 0, "S4": 0}),
+        "{sum}"
+    );
 }

@@ -15,8 +15,10 @@ use tokio_postgres::{IsolationLevel, Row};
 
 use super::PgStore;
 use super::leads::{Converted, lead_from_row, lead_values};
-use crate::domain::Lead;
-use crate::store::backup::{BackupSnapshot, BackupStore, LeadBatch, LeadStream, Replaced};
+use crate::domain::{CallEvent, Lead};
+use crate::store::backup::{
+    BackupLead, BackupSnapshot, BackupStore, LeadBatch, LeadStream, Replaced,
+};
 use crate::store::error::{StoreError, StoreResult};
 use crate::store::export::RowsError;
 use crate::store::filter::{Dialect, LEAD_COLUMN_COUNT, LEAD_COLUMNS};
@@ -31,16 +33,55 @@ struct PgLeads {
 }
 
 impl LeadStream for PgLeads {
-    fn for_each(&mut self, f: &mut dyn FnMut(Lead) -> io::Result<()>) -> Result<u64, RowsError> {
+    fn for_each(
+        &mut self,
+        f: &mut dyn FnMut(BackupLead) -> io::Result<()>,
+    ) -> Result<u64, RowsError> {
         let mut n = 0u64;
         while let Some(batch) = self.rx.blocking_recv() {
             for row in &batch? {
-                f(lead_from_row(row)?).map_err(RowsError::Sink)?;
+                let lead = lead_from_row(row)?;
+                let events: Option<&str> =
+                    row.try_get(LEAD_COLUMN_COUNT).map_err(StoreError::from)?;
+                let call_events = match events {
+                    Some(json) => serde_json::from_str(json).map_err(|e| {
+                        StoreError::Backend(format!("call_events of lead {}: {e}", lead.id))
+                    })?,
+                    None => Vec::new(),
+                };
+                f(BackupLead { lead, call_events }).map_err(RowsError::Sink)?;
                 n += 1;
             }
         }
         Ok(n)
     }
+}
+
+/// Each lead's call events as one JSON array (oldest first), beside its
+/// columns: a correlated probe of `call_events_lead` inside the portal's
+/// snapshot, so the leads and their events agree.
+const EVENTS_OF_LEAD: &str = "(SELECT json_agg(json_build_object(
+        'id', e.id, 'lead_id', e.lead_id, 'actor_id', e.actor_id,
+        'actor_login', e.actor_login, 'outcome', e.outcome, 'status', e.status,
+        'at', e.at) ORDER BY e.at, e.id)::text
+     FROM call_events e WHERE e.lead_id = leads.id)";
+
+/// Events per `INSERT` statement (7 parameters each).
+const INSERT_EVENTS: usize = 1_000;
+
+fn insert_events_sql(rows: usize) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|r| {
+            let marks: Vec<String> = (1..=7)
+                .map(|i| Dialect::Postgres.placeholder(r * 7 + i))
+                .collect();
+            format!("({})", marks.join(", "))
+        })
+        .collect();
+    format!(
+        "INSERT INTO call_events (id, lead_id, actor_id, actor_login, outcome, status, at) VALUES {}",
+        values.join(", ")
+    )
 }
 
 fn insert_sql(rows: usize) -> String {
@@ -100,7 +141,7 @@ impl BackupStore for PgStore {
             if count_tx.send(Ok(total.max(0) as u64)).is_err() {
                 return;
             }
-            let sql = format!("SELECT {LEAD_COLUMNS} FROM leads ORDER BY id");
+            let sql = format!("SELECT {LEAD_COLUMNS}, {EVENTS_OF_LEAD} FROM leads ORDER BY id");
             super::export::stream_portal(txn, &sql, &[], FETCH, &tx).await;
         });
         let total = count_rx
@@ -120,16 +161,18 @@ impl BackupStore for PgStore {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let deleted = tx.execute("DELETE FROM leads", &[]).await?;
+        tx.execute("DELETE FROM call_events", &[]).await?;
         let full = tx.prepare(&insert_sql(INSERT_ROWS)).await?;
         let mut inserted = 0u64;
         while let Some(batch) = batches.recv().await {
             let batch = batch.map_err(StoreError::Backend)?;
             for chunk in batch.chunks(INSERT_ROWS) {
-                let converted: Vec<Converted> = chunk.iter().map(Converted::of).collect();
+                let converted: Vec<Converted> =
+                    chunk.iter().map(|b| Converted::of(&b.lead)).collect();
                 let mut params: Vec<&(dyn ToSql + Sync)> =
                     Vec::with_capacity(chunk.len() * LEAD_COLUMN_COUNT);
-                for (lead, c) in chunk.iter().zip(&converted) {
-                    params.extend(lead_values(lead, c));
+                for (b, c) in chunk.iter().zip(&converted) {
+                    params.extend(lead_values(&b.lead, c));
                 }
                 if chunk.len() == INSERT_ROWS {
                     tx.execute(&full, &params).await?;
@@ -138,6 +181,24 @@ impl BackupStore for PgStore {
                         .await?;
                 }
                 inserted += chunk.len() as u64;
+            }
+            let events: Vec<&CallEvent> = batch.iter().flat_map(|b| &b.call_events).collect();
+            for chunk in events.chunks(INSERT_EVENTS) {
+                let outcomes: Vec<&str> = chunk.iter().map(|e| e.outcome.as_str()).collect();
+                let mut params: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(chunk.len() * 7);
+                for (e, outcome) in chunk.iter().zip(&outcomes) {
+                    params.extend([
+                        &e.id as &(dyn ToSql + Sync),
+                        &e.lead_id,
+                        &e.actor_id,
+                        &e.actor_login,
+                        outcome,
+                        &e.status,
+                        &e.at,
+                    ]);
+                }
+                tx.execute(insert_events_sql(chunk.len()).as_str(), &params)
+                    .await?;
             }
         }
         if inserted != expected {

@@ -320,11 +320,17 @@ impl LeadStore for PgStore {
         let stmt = tx
             .prepare(&format!("DELETE FROM leads WHERE id = $1{cond}"))
             .await?;
+        // a deleted lead's call events go with it (ARCHITECTURE.md,
+        // "Storage decisions"): the audit keeps the delete itself
+        let events = tx
+            .prepare("DELETE FROM call_events WHERE lead_id = $1")
+            .await?;
         let mut out = DeleteOutcome::default();
         for id in ids {
             let mut params: Vec<&(dyn ToSql + Sync)> = vec![&id];
             params.extend(refs(&scope_params));
             if tx.execute(&stmt, &params).await? == 1 {
+                tx.execute(&events, &[&id]).await?;
                 out.deleted.push(id);
             } else {
                 out.not_found.push(id);

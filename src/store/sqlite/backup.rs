@@ -22,9 +22,12 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params_from_i
 use tokio::sync::mpsc;
 
 use super::SqliteStore;
+use super::calls::{EVENT_COLUMNS, INSERT_EVENT, event_from_row, insert_event};
 use super::leads::{lead_from_row, lead_values};
 use crate::domain::Lead;
-use crate::store::backup::{BackupSnapshot, BackupStore, LeadBatch, LeadStream, Replaced};
+use crate::store::backup::{
+    BackupLead, BackupSnapshot, BackupStore, LeadBatch, LeadStream, Replaced,
+};
 use crate::store::error::{StoreError, StoreResult};
 use crate::store::export::RowsError;
 use crate::store::filter::{Dialect, LEAD_COLUMN_COUNT, LEAD_COLUMNS};
@@ -52,19 +55,40 @@ const REBUILD: &str = "INSERT INTO leads_name_fts (leads_name_fts) VALUES ('rebu
 
 struct SqliteLeads {
     conn: Connection,
+    /// Whether the snapshot holds any call event (none: no probe per lead).
+    has_events: bool,
 }
 
 impl LeadStream for SqliteLeads {
-    fn for_each(&mut self, f: &mut dyn FnMut(Lead) -> io::Result<()>) -> Result<u64, RowsError> {
+    fn for_each(
+        &mut self,
+        f: &mut dyn FnMut(BackupLead) -> io::Result<()>,
+    ) -> Result<u64, RowsError> {
         let store_err = |e: rusqlite::Error| RowsError::Store(e.into());
         let mut stmt = self
             .conn
             .prepare(&format!("SELECT {LEAD_COLUMNS} FROM leads ORDER BY rowid"))
             .map_err(store_err)?;
+        // one probe of call_events_lead per lead, in the same read transaction
+        let mut events = self
+            .conn
+            .prepare(&format!(
+                "SELECT {EVENT_COLUMNS} FROM call_events WHERE lead_id = ?1 ORDER BY at, id"
+            ))
+            .map_err(store_err)?;
         let mut rows = stmt.query([]).map_err(store_err)?;
         let mut n = 0u64;
         while let Some(row) = rows.next().map_err(store_err)? {
-            f(lead_from_row(row).map_err(store_err)?).map_err(RowsError::Sink)?;
+            let lead = lead_from_row(row).map_err(store_err)?;
+            let call_events = if self.has_events {
+                events
+                    .query_map([lead.id.to_string()], event_from_row)
+                    .and_then(|r| r.collect::<Result<Vec<_>, _>>())
+                    .map_err(store_err)?
+            } else {
+                Vec::new()
+            };
+            f(BackupLead { lead, call_events }).map_err(RowsError::Sink)?;
             n += 1;
         }
         Ok(n)
@@ -100,9 +124,13 @@ impl BackupStore for SqliteStore {
             // which the leads then share.
             conn.execute_batch("BEGIN DEFERRED")?;
             let total: i64 = conn.query_row("SELECT count(*) FROM leads", [], |r| r.get(0))?;
+            let has_events: bool =
+                conn.query_row("SELECT EXISTS (SELECT 1 FROM call_events)", [], |r| {
+                    r.get(0)
+                })?;
             Ok(BackupSnapshot {
                 total: total.max(0) as u64,
-                leads: Box::new(SqliteLeads { conn }),
+                leads: Box::new(SqliteLeads { conn, has_events }),
             })
         })
         .await
@@ -152,6 +180,7 @@ impl BackupStore for SqliteStore {
                 }
             }
             tx.execute("DELETE FROM leads", [])?;
+            tx.execute("DELETE FROM call_events", [])?;
             let mut inserted = 0u64;
             {
                 let marks: Vec<String> = (1..=LEAD_COLUMN_COUNT)
@@ -161,10 +190,14 @@ impl BackupStore for SqliteStore {
                     "INSERT INTO leads ({LEAD_COLUMNS}) VALUES ({})",
                     marks.join(", ")
                 ))?;
+                let mut events = tx.prepare(INSERT_EVENT)?;
                 while let Some(batch) = batches.blocking_recv() {
                     let batch = batch.map_err(StoreError::Backend)?;
-                    for lead in &batch {
-                        stmt.execute(params_from_iter(lead_values(lead)))?;
+                    for b in &batch {
+                        stmt.execute(params_from_iter(lead_values(&b.lead)))?;
+                        for e in &b.call_events {
+                            insert_event(&mut events, e)?;
+                        }
                         inserted += 1;
                     }
                 }

@@ -18,7 +18,32 @@ fn bad(idx: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlit
     rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, Box::new(e))
 }
 
-fn event_from_row(r: &Row) -> rusqlite::Result<CallEvent> {
+/// The columns [`event_from_row`] reads, in its order.
+pub(super) const EVENT_COLUMNS: &str = "id, lead_id, actor_id, actor_login, outcome, status, at";
+
+/// Inserts one event row (the statement: [`INSERT_EVENT`]).
+pub(super) const INSERT_EVENT: &str =
+    "INSERT INTO call_events (id, lead_id, actor_id, actor_login, outcome, status, at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+
+/// Runs [`INSERT_EVENT`] for `e`.
+pub(super) fn insert_event(
+    st: &mut rusqlite::Statement<'_>,
+    e: &CallEvent,
+) -> rusqlite::Result<()> {
+    st.execute(params![
+        e.id.to_string(),
+        e.lead_id.to_string(),
+        e.actor_id.to_string(),
+        e.actor_login,
+        e.outcome.as_str(),
+        e.status,
+        to_ms(e.at),
+    ])?;
+    Ok(())
+}
+
+pub(super) fn event_from_row(r: &Row) -> rusqlite::Result<CallEvent> {
     let id: String = r.get(0)?;
     let lead: String = r.get(1)?;
     let actor: String = r.get(2)?;
@@ -45,20 +70,9 @@ impl CallStore for SqliteStore {
             .run(move |conn| {
                 let tx = conn.transaction()?;
                 {
-                    let mut st = tx.prepare_cached(
-                        "INSERT INTO call_events (id, lead_id, actor_id, actor_login, outcome, status, at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    )?;
+                    let mut st = tx.prepare_cached(INSERT_EVENT)?;
                     for e in &events {
-                        st.execute(params![
-                            e.id.to_string(),
-                            e.lead_id.to_string(),
-                            e.actor_id.to_string(),
-                            e.actor_login,
-                            e.outcome.as_str(),
-                            e.status,
-                            to_ms(e.at),
-                        ])?;
+                        insert_event(&mut st, e)?;
                     }
                 }
                 tx.commit()?;
@@ -76,7 +90,7 @@ impl CallStore for SqliteStore {
             .run(move |conn| {
                 let marks = vec!["?"; ids.len()].join(", ");
                 let sql = format!(
-                    "SELECT id, lead_id, actor_id, actor_login, outcome, status, at
+                    "SELECT {EVENT_COLUMNS}
                      FROM call_events WHERE lead_id IN ({marks}) ORDER BY lead_id, at, id"
                 );
                 let mut st = conn.prepare(&sql)?;

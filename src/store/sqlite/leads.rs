@@ -344,10 +344,15 @@ impl LeadStore for SqliteStore {
                 {
                     let mut stmt =
                         tx.prepare_cached(&format!("DELETE FROM leads WHERE id = ?1{cond}"))?;
+                    // a deleted lead's call events go with it (ARCHITECTURE.md,
+                    // "Storage decisions"): the audit keeps the delete itself
+                    let mut events =
+                        tx.prepare_cached("DELETE FROM call_events WHERE lead_id = ?1")?;
                     for id in ids {
                         let mut params = vec![SqlParam::Text(id.to_string())];
                         params.extend(scope_params.iter().cloned());
                         if stmt.execute(params_from_iter(params.iter()))? == 1 {
+                            events.execute([id.to_string()])?;
                             out.deleted.push(id);
                         } else {
                             out.not_found.push(id);
