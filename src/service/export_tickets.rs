@@ -157,7 +157,11 @@ mod tests {
                 expires: Instant::now() + TICKET_TTL,
             },
         );
-        assert_eq!(permits.available_permits(), 0, "the ticket holds the permit");
+        assert_eq!(
+            permits.available_permits(),
+            0,
+            "the ticket holds the permit"
+        );
         assert!(t.take("b").is_none());
         assert!(t.take("a").is_some());
         assert!(t.take("a").is_none(), "one-time");

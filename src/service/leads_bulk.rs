@@ -14,8 +14,7 @@ use super::leads::{lead_not_found, now, present, record_status_events, require_t
 use super::{ServiceError, ServiceResult, Services, audit, require};
 use crate::domain::error::reject_nul;
 use crate::domain::{
-    AccountStatus, AccountType, Actor, Capability, DomainError, Lead, Reassigned, Status,
-    today_ist,
+    AccountStatus, AccountType, Actor, Capability, DomainError, Lead, Reassigned, Status, today_ist,
 };
 use crate::store::{BulkOutcome, LeadEdit};
 
@@ -157,9 +156,8 @@ pub async fn bulk_unassign(
     require(actor, Capability::AssignLeads)?;
     let (ids, malformed) = parse_ids(lead_ids)?;
     let at = now();
-    let edit: LeadEdit = Box::new(move |lead: &mut Lead| {
-        lead.assigned_telecaller.is_some() && lead.unassign(at)
-    });
+    let edit: LeadEdit =
+        Box::new(move |lead: &mut Lead| lead.assigned_telecaller.is_some() && lead.unassign(at));
     let out = svc.store.update_leads(&ids, None, edit).await?;
     Ok(report(out, malformed, Vec::new()))
 }

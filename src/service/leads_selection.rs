@@ -108,7 +108,10 @@ pub async fn count_matching(
 
 /// The ids of every lead `filter` matches, if there are at most
 /// [`MAX_IDS`]; else how many there are.
-async fn matching_ids(svc: &Services, filter: &LeadFilter) -> ServiceResult<Result<Vec<String>, i64>> {
+async fn matching_ids(
+    svc: &Services,
+    filter: &LeadFilter,
+) -> ServiceResult<Result<Vec<String>, i64>> {
     let limit = u32::try_from(MAX_IDS).unwrap_or(u32::MAX);
     let (leads, total) = svc
         .store

@@ -11,8 +11,8 @@ use axum::routing::post;
 use serde::Deserialize;
 
 use crate::domain::Actor;
-use crate::http::download::export_download;
 use crate::export::engine_stream::Shape;
+use crate::http::download::export_download;
 use crate::http::error::{AppError, AppResult};
 use crate::http::extract::ApiQuery;
 use crate::http::state::AppState;
