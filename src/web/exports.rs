@@ -215,10 +215,10 @@ fn row(job: &ExportJob) -> JobRow {
         created: to_ist(job.created_at).format("%d %b %Y, %H:%M").to_string(),
         status: status.as_str(),
         running: !status.is_final(),
-        rows: match job.rows_total {
-            Some(t) if status != JobStatus::Done => {
-                format!("{} / {}", thousands(done), thousands(t))
-            }
+        rows: match (status, job.rows_total) {
+            (JobStatus::Queued, _) => "waiting to start".to_string(),
+            (JobStatus::Running, Some(t)) => format!("{} / {}", thousands(done), thousands(t)),
+            (JobStatus::Running, None) => "counting…".to_string(),
             _ => thousands(done),
         },
         rows_done: done,
