@@ -151,6 +151,10 @@ layer::settings! {
             n => Ok(n),
         },
         render |c| c.export_per_user.to_string();
+    export_job_threshold: u64 = "PULSE_EXPORT_JOB_THRESHOLD", read::num,
+        /// The web's Bulk Export downloads at once up to this many leads; more become a job.
+        => export_job_threshold: u64 = |l| Ok(l.export_job_threshold.unwrap_or(50_000)),
+        render |c| c.export_job_threshold.to_string();
     export_stall_seconds: u64 = "PULSE_EXPORT_STALL_SECONDS", read::num,
         /// A streaming export's client that reads nothing for this long is treated as gone.
         => export_stall: Duration = |l| match l.export_stall_seconds.unwrap_or(120) {

@@ -2,6 +2,7 @@
 //! extractors, the one error type and the request log. The use-cases are in
 //! [`crate::service`]; the whole router (API and pages) is [`crate::router`].
 
+pub mod download;
 pub mod error;
 pub mod extract;
 pub mod headers;

@@ -19,7 +19,7 @@ use crate::telemetry::request_id;
 
 /// What to export: the filters, the columns (all unless named) and the
 /// format (`xlsx` unless named).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct ExportRequest {
     /// The filters, as given.
     pub filters: FilterQuery,
@@ -81,11 +81,29 @@ pub async fn start(
     kind: &'static str,
 ) -> ServiceResult<StartedExport> {
     may_export(actor)?;
+    // the request is checked before a permit is taken (a bad one costs none)
+    parse_format(req.format.as_deref())?;
+    req.filters.clone().into_filter(actor)?;
+    select_columns(req.columns.as_deref()).map_err(ServiceError::Invalid)?;
+    let permit = svc.export_admission.admit(actor.id).await?;
+    start_admitted(svc, actor, req, shape, kind, permit).await
+}
+
+/// [`start`] with a permit already taken (a download ticket holds one, so
+/// its browser never meets a 503).
+pub async fn start_admitted(
+    svc: &Services,
+    actor: &Actor,
+    req: ExportRequest,
+    shape: Shape,
+    kind: &'static str,
+    permit: crate::export::admission::Admitted,
+) -> ServiceResult<StartedExport> {
+    may_export(actor)?;
     let format = parse_format(req.format.as_deref())?;
     let filter = req.filters.into_filter(actor)?;
     let columns = select_columns(req.columns.as_deref()).map_err(ServiceError::Invalid)?;
     let mask_pii = actor.masks_pii();
-    let permit = svc.export_admission.admit(actor.id).await?;
     let snapshot = svc.store.export_snapshot(&filter).await?;
     let mut spec = ExportSpec::new(columns, format, mask_pii);
     spec.stall = svc.config.export_stall;

@@ -13,7 +13,9 @@ use super::filter::parse_date;
 use super::leads::{lead_not_found, now, present, record_status_events, require_telecaller};
 use super::{ServiceError, ServiceResult, Services, audit, require};
 use crate::domain::error::reject_nul;
-use crate::domain::{Actor, Capability, DomainError, Lead, Reassigned, Status, today_ist};
+use crate::domain::{
+    AccountStatus, AccountType, Actor, Capability, DomainError, Lead, Reassigned, Status, today_ist,
+};
 use crate::store::{BulkOutcome, LeadEdit};
 
 /// Most ids one bulk request may name; larger selections go page by page.
@@ -100,6 +102,62 @@ pub async fn bulk_assign(
         None => today_ist(at),
     };
     let edit: LeadEdit = Box::new(move |lead: &mut Lead| lead.assign(&telecaller, date, at));
+    let out = svc.store.update_leads(&ids, None, edit).await?;
+    Ok(report(out, malformed, Vec::new()))
+}
+
+/// An active telecaller account leads can be assigned to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Telecaller {
+    /// The login a lead's `assigned_telecaller` holds (the e-mail).
+    pub login: String,
+    /// First and last name, or the login.
+    pub name: String,
+}
+
+/// The active telecaller accounts, by name: what an assignment may name
+/// (readable by everyone who may assign).
+pub async fn telecallers(svc: &Services, actor: &Actor) -> ServiceResult<Vec<Telecaller>> {
+    require(actor, Capability::AssignLeads)?;
+    let mut out: Vec<Telecaller> = svc
+        .store
+        .list_users()
+        .await?
+        .into_iter()
+        .filter(|u| u.account_type == AccountType::Telecaller && u.status == AccountStatus::Active)
+        .map(|u| {
+            let full = format!("{} {}", u.first_name.trim(), u.last_name.trim());
+            let full = full.trim();
+            Telecaller {
+                name: if full.is_empty() {
+                    u.email.clone()
+                } else {
+                    full.to_string()
+                },
+                login: u.email,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        a.name
+            .to_lowercase()
+            .cmp(&b.name.to_lowercase())
+            .then_with(|| a.login.cmp(&b.login))
+    });
+    Ok(out)
+}
+
+/// Takes leads away from their telecallers; leads without one are unchanged.
+pub async fn bulk_unassign(
+    svc: &Services,
+    actor: &Actor,
+    lead_ids: &[String],
+) -> ServiceResult<BulkReport> {
+    require(actor, Capability::AssignLeads)?;
+    let (ids, malformed) = parse_ids(lead_ids)?;
+    let at = now();
+    let edit: LeadEdit =
+        Box::new(move |lead: &mut Lead| lead.assigned_telecaller.is_some() && lead.unassign(at));
     let out = svc.store.update_leads(&ids, None, edit).await?;
     Ok(report(out, malformed, Vec::new()))
 }

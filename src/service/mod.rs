@@ -12,6 +12,8 @@
 //! - [`jobs`]: the one job-creation path (admission), and per kind one
 //!   view of visibility;
 //! - [`exports`]: starting a streaming export (permit, snapshot, audit);
+//!   [`export_tickets`]: the Bulk Export button's download-or-job answer;
+//! - [`leads_selection`]: a bulk action on ticked ids or a whole filter;
 //! - [`imports`]: an upload's import, synchronous or as a job;
 //! - [`backups`]: create, list, read, delete, restore;
 //! - [`auth`] and [`users`]: sign-in, sessions, registration, passwords,
@@ -24,12 +26,14 @@ pub mod backups;
 pub mod calls;
 pub mod desk;
 pub mod error;
+pub mod export_tickets;
 pub mod exports;
 pub mod filter;
 pub mod imports;
 pub mod jobs;
 pub mod leads;
 pub mod leads_bulk;
+pub mod leads_selection;
 pub mod users;
 
 use std::sync::Arc;
@@ -71,6 +75,8 @@ pub struct Services {
     pub uploads: Arc<dyn FileStore>,
     /// One backup or restore at a time in this process.
     pub backup_lock: Arc<tokio::sync::Mutex<()>>,
+    /// The pages' one-time export downloads, each holding its permit.
+    pub export_tickets: Arc<export_tickets::Tickets>,
 }
 
 /// Refused unless the actor's role has `capability` at all (objects out of

@@ -95,6 +95,35 @@ pub const COLUMNS: &[Column] = &[
     },
 ];
 
+/// The export column showing what a table column shows (DESIGN §6 names),
+/// so the Bulk Export writes the columns the chooser shows.
+pub fn export_key(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "phone" => "phone_number",
+        "stage" => "stage",
+        "status" => "status",
+        "telecaller" => "assigned_telecaller",
+        "source" => "source",
+        "import_date" => "import_date",
+        "last_called" => "last_called",
+        "updated" => "updated_at",
+        "callback" => "callback_date",
+        "location" => "current_location",
+        "vehicle" => "vehicle",
+        "email" => "email",
+        _ => return None,
+    })
+}
+
+/// The export columns of what the table shows: the name, then the shown
+/// columns in table order.
+pub fn export_columns(shown: &[Column]) -> Vec<String> {
+    std::iter::once("name")
+        .chain(shown.iter().filter_map(|c| export_key(c.key)))
+        .map(str::to_string)
+        .collect()
+}
+
 /// Row density of the table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Density {
@@ -243,5 +272,19 @@ mod tests {
             TablePrefs::from_json(Some(&json!({"leads_columns": 5}))),
             TablePrefs::default()
         );
+    }
+
+    #[test]
+    fn every_column_exports_as_a_known_export_column() {
+        for c in COLUMNS {
+            let key = export_key(c.key).unwrap_or_else(|| panic!("{} has no export column", c.key));
+            assert!(
+                crate::export::engine::select_columns(Some(&[key.to_string()])).is_ok(),
+                "{key}"
+            );
+        }
+        let cols = export_columns(&TablePrefs::default().columns());
+        assert_eq!(cols[0], "name");
+        assert!(cols.contains(&"phone_number".to_string()));
     }
 }

@@ -6,19 +6,20 @@ use std::time::Instant;
 
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use serde::Deserialize;
 
 use super::columns::{self, COLUMNS, TablePrefs};
 use super::data;
 use super::page::{
-    Layout, Opt, OptGroup, PageResult, PageUser, encode, render, safe_next, see_other,
-    status_groups,
+    Layout, Notice, Opt, OptGroup, PageResult, PageUser, clear_notice, encode, render, safe_next,
+    see_other, status_groups, take_notice,
 };
-use crate::domain::{Stage, Status};
+use crate::domain::{Capability, Stage, Status};
 use crate::http::AppState;
 use crate::service::desk::StatusSummary;
 use crate::service::leads::FilterQuery;
+use crate::service::leads_bulk::Telecaller;
 use crate::store::filter::{LeadFilter, LeadOrder, LeadSortKey};
 
 /// Page sizes offered; the first is the default.
@@ -69,8 +70,46 @@ impl LeadsQuery {
         .collect()
     }
 
+    /// The query of a form that carried the workspace's fields (the bulk
+    /// and export forms), other fields ignored.
+    pub(super) fn from_pairs(fields: &[(String, String)]) -> LeadsQuery {
+        let mut q = LeadsQuery::default();
+        for (k, v) in fields {
+            let slot = match k.as_str() {
+                "search" => &mut q.search,
+                "stage" => &mut q.stage,
+                "status_filter" => &mut q.status,
+                "source" => &mut q.source,
+                "telecaller_filter" => &mut q.telecaller,
+                "start_date" => &mut q.start_date,
+                "end_date" => &mut q.end_date,
+                "unassigned_only" => &mut q.unassigned_only,
+                "sort" => &mut q.sort,
+                "dir" => &mut q.dir,
+                "limit" => &mut q.limit,
+                "page" => &mut q.page,
+                _ => continue,
+            };
+            *slot = Some(v.clone());
+        }
+        q
+    }
+
+    /// The filter and view fields as hidden inputs of the bulk and export
+    /// forms (`status` and `telecaller` renamed: those forms have their own).
+    fn hidden_fields(&self) -> Vec<(String, String)> {
+        self.pairs()
+            .into_iter()
+            .map(|(k, v)| match k.as_str() {
+                "status" => ("status_filter".to_string(), v),
+                "telecaller" => ("telecaller_filter".to_string(), v),
+                _ => (k, v),
+            })
+            .collect()
+    }
+
     /// `/leads?…` with `changes` applied (`None` removes a parameter).
-    fn url(&self, changes: &[(&str, Option<&str>)]) -> String {
+    pub(super) fn url(&self, changes: &[(&str, Option<&str>)]) -> String {
         let mut pairs = self.pairs();
         for (k, v) in changes {
             pairs.retain(|(name, _)| name != k);
@@ -92,7 +131,7 @@ impl LeadsQuery {
 impl LeadsQuery {
     /// The filters as the service reads them (a telecaller's scope is the
     /// service's; the telecaller filters are not offered to them).
-    fn filters(&self, scoped: bool) -> FilterQuery {
+    pub(super) fn filters(&self, scoped: bool) -> FilterQuery {
         FilterQuery {
             search: self.search.clone(),
             stage: self.stage.clone(),
@@ -168,9 +207,17 @@ struct HeaderCell {
 }
 
 struct Row {
+    id: String,
     href: String,
     name: String,
-    cells: Vec<String>,
+    cells: Vec<Cell>,
+}
+
+struct Cell {
+    text: String,
+    /// The status column, for a user who may change it: the statuses of
+    /// the lead's stage (a completion status moves it on).
+    status_opts: Option<Vec<Opt>>,
 }
 
 struct Choice {
@@ -215,15 +262,28 @@ struct LeadsPage {
     prev_href: Option<String>,
     next_href: Option<String>,
     last_href: Option<String>,
+    // selection, bulk actions, export
+    notice: Option<Notice>,
+    hidden: Vec<(String, String)>,
+    total_n: i64,
+    can_assign: bool,
+    can_edit: bool,
+    can_delete: bool,
+    can_export: bool,
+    telecallers: Vec<Telecaller>,
+    bulk_status_groups: Vec<OptGroup>,
+    export_columns: String,
 }
 
 /// `GET /leads`.
 pub(super) async fn page(
     State(state): State<AppState>,
     user: PageUser,
+    headers: HeaderMap,
     Query(q): Query<LeadsQuery>,
 ) -> PageResult {
     let started = Instant::now();
+    let notice = take_notice(&headers);
     let actor = user.actor();
     let scoped = actor.lead_scope().is_some();
     let (good, filter, errors) = data::filter(&actor, &q.filters(scoped));
@@ -266,14 +326,37 @@ pub(super) async fn page(
     let chips = status_chips(&q, &filter, &summary);
     let shown = prefs.columns();
     let header = header_cells(&q, order, &shown);
+    let can_edit = user.can(Capability::EditLeads);
     let rows = leads
         .iter()
         .map(|lead| Row {
+            id: lead.id.to_string(),
             href: format!("/leads/{}", lead.id),
             name: lead.name.clone(),
-            cells: shown.iter().map(|c| columns::cell(c.key, lead)).collect(),
+            cells: shown
+                .iter()
+                .map(|c| Cell {
+                    text: columns::cell(c.key, lead),
+                    status_opts: (can_edit && c.key == "status").then(|| {
+                        lead.stage
+                            .statuses()
+                            .iter()
+                            .map(|n| Opt {
+                                value: (*n).to_string(),
+                                selected: *n == lead.status.as_str(),
+                            })
+                            .collect()
+                    }),
+                })
+                .collect(),
         })
         .collect();
+    let can_assign = user.can(Capability::AssignLeads);
+    let telecallers = if can_assign {
+        crate::service::leads_bulk::telecallers(&state, &actor).await?
+    } else {
+        Vec::new()
+    };
     let first = (i64::from(page) - 1) * i64::from(limit) + 1;
     let last = (first + leads.len() as i64 - 1).max(0);
     let showing = if total == 0 {
@@ -339,8 +422,19 @@ pub(super) async fn page(
         prev_href: (page > 1).then(|| href_page(page - 1)),
         next_href: (page < pages).then(|| href_page(page + 1)),
         last_href: (page < pages).then(|| href_page(pages)),
+        notice,
+        hidden: q.hidden_fields(),
+        total_n: total,
+        can_assign,
+        can_edit,
+        can_delete: user.can(Capability::DeleteLeads),
+        can_export: user.can(Capability::Export),
+        telecallers,
+        bulk_status_groups: super::page::status_groups(""),
+        export_columns: columns::export_columns(&shown).join(","),
     };
     let mut r = render(StatusCode::OK, &view);
+    clear_notice(&mut r);
     // the page's server time, for scripts/bench-pages and the browser's devtools
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     if let Ok(v) = HeaderValue::from_str(&format!("app;dur={ms:.2}")) {

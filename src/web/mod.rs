@@ -8,8 +8,10 @@
 mod assets;
 mod columns;
 mod data;
+mod exports;
 mod lead_detail;
 mod lead_edit;
+mod leads_bulk;
 mod leads_list;
 mod page;
 mod signin;
@@ -32,6 +34,12 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(signin::sign_out))
         .route("/leads", get(leads_list::page))
         .route("/leads/prefs", post(leads_list::save_prefs))
+        .route("/leads/bulk", post(leads_bulk::bulk))
+        .route("/leads/export", post(exports::prepare))
+        .route("/leads/{id}/status", post(leads_bulk::inline_status))
+        .route("/exports", get(exports::page))
+        .route("/exports/download/{token}", get(exports::download))
+        .route("/exports/{id}/cancel", post(exports::cancel))
         .route("/leads/{id}", get(lead_detail::page))
         .route("/leads/{id}/remarks", post(lead_detail::add_remark))
         .route("/leads/{id}/call-done", post(lead_detail::call_done))

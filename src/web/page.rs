@@ -104,6 +104,8 @@ pub struct HeaderUser {
     pub name: String,
     /// Role as people say it.
     pub role: &'static str,
+    /// The Exports page is theirs to open.
+    pub exports: bool,
 }
 
 /// What the layout (`base.html`) needs.
@@ -184,6 +186,7 @@ impl Layout {
                         full.to_string()
                     },
                     role: role_label(u.account_type),
+                    exports: u.account_type.can(Capability::Export),
                 }
             }),
         }
@@ -213,6 +216,9 @@ pub enum PageError {
     NotFound,
     /// 403: the role may not do this (or a cross-site form).
     Forbidden(String),
+    /// Another answer a person can act on (410 for a used download link,
+    /// 503 busy, 422 a bad value): status, heading, message.
+    Refused(StatusCode, &'static str, String),
     /// 500: logged once with the request id; the page names only the id.
     Internal(anyhow::Error),
 }
@@ -274,6 +280,7 @@ impl IntoResponse for PageError {
                 "There is no such page, or it is not one you may open.".to_string(),
             ),
             PageError::Forbidden(m) => (StatusCode::FORBIDDEN, "Not allowed", m),
+            PageError::Refused(status, heading, m) => (status, heading, m),
             PageError::Internal(e) => {
                 let rid = crate::http::request_id::current();
                 tracing::error!(request_id = %rid, error = %format!("{e:#}"), "internal error");
@@ -310,6 +317,78 @@ pub fn encode(value: &str) -> String {
     out
 }
 
+/// The cookie that carries what a form post did to the page it redirects
+/// to (one answer, read once).
+const NOTICE_COOKIE: &str = "pulse_notice";
+
+/// What the last action did, shown once on the next page.
+pub struct Notice {
+    /// An error rather than a result.
+    pub error: bool,
+    /// The text.
+    pub text: String,
+}
+
+/// `303 See Other` to `to`, carrying `notice` for the page there.
+pub fn see_other_with(to: &str, error: bool, notice: &str) -> Response {
+    let mut r = see_other(to);
+    let value = format!(
+        "{NOTICE_COOKIE}={}{}; Path=/; Max-Age=60; HttpOnly; SameSite=Strict",
+        if error { "e" } else { "o" },
+        encode(notice)
+    );
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+/// The notice a redirect left for this page, if any.
+pub fn take_notice(headers: &HeaderMap) -> Option<Notice> {
+    let raw = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| {
+            c.trim()
+                .strip_prefix(&format!("{NOTICE_COOKIE}="))
+                .map(str::to_string)
+        })?;
+    let (kind, text) = raw.split_at_checked(1)?;
+    let text = decode(text)?;
+    (!text.is_empty()).then(|| Notice {
+        error: kind == "e",
+        text,
+    })
+}
+
+/// Clears the notice cookie on a page that showed it.
+pub fn clear_notice(r: &mut Response) {
+    let value = format!("{NOTICE_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+/// The inverse of [`encode`] (`None` for broken escapes or UTF-8).
+fn decode(value: &str) -> Option<String> {
+    let b = value.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = value.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 /// `303 See Other` to `to`: after a form post, the browser GETs the result.
 pub fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
@@ -332,6 +411,29 @@ mod tests {
         ] {
             assert_eq!(safe_next(bad), "/leads", "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_notice_survives_its_cookie() {
+        let r = see_other_with("/leads", false, "412 assigned, 3 not allowed; ü");
+        let set = r
+            .headers()
+            .get(header::SET_COOKIE)
+            .unwrap()
+            .to_str()
+            .unwrap();
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            format!("a=b; {}", set.split(';').next().unwrap())
+                .parse()
+                .unwrap(),
+        );
+        let n = take_notice(&h).unwrap();
+        assert!(!n.error);
+        assert_eq!(n.text, "412 assigned, 3 not allowed; ü");
+        h.insert(header::COOKIE, "pulse_notice=o%zz".parse().unwrap());
+        assert!(take_notice(&h).is_none());
     }
 
     #[test]

@@ -34,3 +34,4 @@ mod s3;
 mod seed_import;
 mod users;
 mod web;
+mod web_bulk;

@@ -4,6 +4,7 @@
 //! those about permissions also on PostgreSQL. Screenshots of every page at
 //! 1366×768 and 390×844 go to `target/screenshots/`.
 
+mod bulk;
 #[allow(dead_code)]
 #[path = "../process/pg.rs"]
 mod pg;
@@ -44,6 +45,9 @@ pub struct Site {
     /// Ids of the leads added by name: hostile, Devanagari, Tamil.
     pub hostile_id: String,
     pub devanagari_id: String,
+    /// The environment the site runs with (data dir, database, …), for a
+    /// second process on the same data (`pulse worker`).
+    pub env: Vec<(String, String)>,
     _dir: tempfile::TempDir,
 }
 
@@ -60,6 +64,11 @@ fn env_for(dir: &Path, db: &str) -> Vec<(String, String)> {
 impl Site {
     /// Starts a site with `leads` seeded demo leads.
     pub fn start(backend: Backend, leads: u32) -> Site {
+        Self::start_with(backend, leads, &[])
+    }
+
+    /// [`Site::start`] with more settings for `pulse serve`.
+    pub fn start_with(backend: Backend, leads: u32, extra: &[(&str, &str)]) -> Site {
         let dir = tempfile::tempdir().unwrap();
         let db = match backend {
             Backend::Sqlite => format!("sqlite://{}", dir.path().join("pulse.sqlite").display()),
@@ -83,6 +92,8 @@ impl Site {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
+        let mut env = env;
+        env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let env_refs: Vec<(&str, &str)> =
             env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let process = PulseProcess::start(dir.path(), &env_refs);
@@ -93,6 +104,7 @@ impl Site {
             token: String::new(),
             hostile_id: String::new(),
             devanagari_id: String::new(),
+            env: env.clone(),
             _dir: dir,
         };
         let (status, body) = site.api(

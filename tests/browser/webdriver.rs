@@ -6,11 +6,14 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+
+/// The W3C key of an element reference.
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -125,6 +128,15 @@ impl Browser {
     /// Starts chromedriver and a browser window of `width`×`height` CSS px
     /// for the site at `base`.
     pub fn start(base: &str, width: u32, height: u32) -> Browser {
+        Self::launch(base, width, height, None)
+    }
+
+    /// [`Browser::start`] whose downloads land in `dir` without asking.
+    pub fn start_downloading(base: &str, width: u32, height: u32, dir: &Path) -> Browser {
+        Self::launch(base, width, height, Some(dir))
+    }
+
+    fn launch(base: &str, width: u32, height: u32, downloads: Option<&Path>) -> Browser {
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
         let driver = Command::new(CHROMEDRIVER)
@@ -164,7 +176,16 @@ impl Browser {
         let caps = json!({
             "capabilities": { "alwaysMatch": {
                 "browserName": "chrome",
-                "goog:chromeOptions": { "binary": CHROMIUM, "args": args },
+                "goog:chromeOptions": {
+                    "binary": CHROMIUM,
+                    "args": args,
+                    "prefs": downloads.map(|d| json!({
+                        "download.default_directory": d.display().to_string(),
+                        "download.prompt_for_download": false,
+                        "download.directory_upgrade": true,
+                        "safebrowsing.enabled": false,
+                    })).unwrap_or(json!({})),
+                },
                 "goog:loggingPrefs": { "browser": "ALL" },
             }}
         });
@@ -179,7 +200,43 @@ impl Browser {
             base: base.trim_end_matches('/').to_string(),
         };
         b.resize(width, height);
+        if let Some(d) = downloads {
+            // headless Chromium keeps downloads off unless told, whatever the prefs say
+            b.cmd(
+                "POST",
+                "/goog/cdp/execute",
+                Some(json!({"cmd": "Browser.setDownloadBehavior", "params": {
+                    "behavior": "allow", "downloadPath": d.display().to_string(), "eventsEnabled": false,
+                }})),
+            );
+        }
         b
+    }
+
+    /// Clicks `e` with Shift held (a range of checkboxes).
+    pub fn shift_click(&self, e: &Element) {
+        let origin = json!({ ELEMENT: e.0 });
+        self.cmd(
+            "POST",
+            "/actions",
+            Some(json!({"actions": [
+                {"type": "key", "id": "kb", "actions": [
+                    {"type": "keyDown", "value": "\u{E008}"},
+                    {"type": "pause", "duration": 0},
+                    {"type": "pause", "duration": 0},
+                    {"type": "pause", "duration": 0},
+                    {"type": "keyUp", "value": "\u{E008}"},
+                ]},
+                {"type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"}, "actions": [
+                    {"type": "pause", "duration": 0},
+                    {"type": "pointerMove", "origin": origin, "x": 0, "y": 0},
+                    {"type": "pointerDown", "button": 0},
+                    {"type": "pointerUp", "button": 0},
+                    {"type": "pause", "duration": 0},
+                ]},
+            ]})),
+        );
+        self.try_cmd("DELETE", "/actions", None);
     }
 
     fn cmd(&self, method: &str, path: &str, body: Option<Value>) -> Value {

@@ -4,19 +4,19 @@
 //! engine, audit at the end) and stream its body with the download headers.
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::post;
 use serde::Deserialize;
 
 use crate::domain::Actor;
 use crate::export::engine_stream::Shape;
+use crate::http::download::export_download;
 use crate::http::error::{AppError, AppResult};
 use crate::http::extract::ApiQuery;
 use crate::http::state::AppState;
-use crate::service::exports::{self, ExportRequest, StartedExport};
+use crate::service::exports::{self, ExportRequest};
 use crate::service::leads::{FilterQuery, strict_filters};
 
 /// The export routes.
@@ -85,7 +85,7 @@ async fn bulk_export_post(
     exports::may_export(&actor)?;
     let req: ExportBody = optional_json(&body)?;
     let started = exports::start(&state, &actor, req.into(), Shape::File, "bulk-export").await?;
-    Ok(download(started))
+    Ok(export_download(started))
 }
 
 async fn bulk_export_get(
@@ -104,7 +104,7 @@ async fn bulk_export_get(
         format: q.format,
     };
     let started = exports::start(&state, &actor, req, Shape::File, "bulk-export").await?;
-    Ok(download(started))
+    Ok(export_download(started))
 }
 
 async fn batch_zip(
@@ -121,24 +121,5 @@ async fn batch_zip(
         format: None,
     };
     let started = exports::start(&state, &actor, req, shape, "batch-export-zip").await?;
-    Ok(download(started))
-}
-
-/// The streamed file with its download headers.
-fn download(started: StartedExport) -> Response {
-    let mut response = Body::from_stream(started.body).into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(started.content_type),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", started.filename))
-    {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert("x-total-leads", HeaderValue::from(started.total));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    // Tell nginx-like proxies not to buffer; Caddy needs flush_interval -1.
-    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    response
+    Ok(export_download(started))
 }

@@ -4,6 +4,9 @@
 (function () {
   "use strict";
 
+  // Controls that only the script makes work, and fallbacks it replaces.
+  document.documentElement.classList.add("js");
+
   // Filters apply as soon as a select, checkbox or date changes; text
   // fields apply on Enter or with the Apply button.
   document.addEventListener("change", function (e) {
@@ -34,4 +37,258 @@
       else if (main) main.focus({ preventScroll: true });
     }
   });
+
+  // 1,234,567 — the server's way of writing counts.
+  function fmt(n) {
+    return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  }
+
+  // ---- Selection: row checkboxes, shift-click ranges, the page, all matching.
+  var lastTicked = null;
+  function ticks() { return Array.prototype.slice.call(document.querySelectorAll("input.sel")); }
+  function ticked() { return ticks().filter(function (c) { return c.checked; }).length; }
+  function showCount() {
+    var bar = document.getElementById("bulk");
+    var out = document.getElementById("sel-count");
+    if (!bar || !out) return;
+    var all = document.getElementById("sel-all");
+    var n = ticked(), list = ticks();
+    if (all && all.checked) out.textContent = "All " + fmt(+bar.getAttribute("data-total")) + " matching selected";
+    else out.textContent = n === 0 ? "Tick rows to act on them" : fmt(n) + " selected";
+    bar.classList.toggle("has-selection", n > 0 || (all && all.checked));
+    var page = document.getElementById("sel-page");
+    if (page) {
+      page.checked = n > 0 && n === list.length;
+      page.indeterminate = n > 0 && n < list.length;
+    }
+  }
+  document.addEventListener("click", function (e) {
+    var t = e.target;
+    if (!t || !t.classList) return;
+    if (t.classList.contains("sel")) {
+      if (e.shiftKey && lastTicked && lastTicked !== t) {
+        var list = ticks(), a = list.indexOf(lastTicked), b = list.indexOf(t);
+        if (a >= 0 && b >= 0) {
+          for (var i = Math.min(a, b); i <= Math.max(a, b); i++) list[i].checked = t.checked;
+        }
+      }
+      lastTicked = t;
+      showCount();
+    } else if (t.id === "sel-page") {
+      ticks().forEach(function (c) { c.checked = t.checked; });
+      showCount();
+    } else if (t.id === "sel-all") {
+      showCount();
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function () { lastTicked = null; showCount(); });
+  document.addEventListener("DOMContentLoaded", showCount);
+
+  // ---- Bulk delete asks first, naming the count.
+  var deleteForm = null;
+  document.addEventListener("submit", function (e) {
+    var f = e.target;
+    if (!f || f.id !== "bulk") return;
+    var by = e.submitter;
+    if (!by || by.value !== "delete" || f.querySelector("input[name=confirm]")) return;
+    var dialog = document.getElementById("confirm-delete");
+    if (!dialog || !dialog.showModal) return; // the server's confirm page then
+    var all = document.getElementById("sel-all");
+    var n = all && all.checked ? +f.getAttribute("data-total") : ticked();
+    if (n === 0) return; // the server says nothing was selected
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    deleteForm = f;
+    document.getElementById("confirm-title").textContent = "Delete " + fmt(n) + (n === 1 ? " lead?" : " leads?");
+    document.getElementById("confirm-text").textContent =
+      (all && all.checked ? "Every lead matching the current filter — " + fmt(n) + " now — will be deleted. " : "") +
+      "This cannot be undone.";
+    document.getElementById("confirm-ok").textContent = "Delete " + fmt(n) + (n === 1 ? " lead" : " leads");
+    dialog.returnValue = "";
+    dialog.showModal();
+  }, true);
+  document.addEventListener("close", function (e) {
+    var d = e.target;
+    if (!d || d.id !== "confirm-delete" || !deleteForm) return;
+    var f = deleteForm;
+    deleteForm = null;
+    if (d.returnValue !== "delete") return;
+    [["action", "delete"], ["confirm", "yes"]].forEach(function (kv) {
+      var i = document.createElement("input");
+      i.type = "hidden"; i.name = kv[0]; i.value = kv[1];
+      f.appendChild(i);
+    });
+    if (f.requestSubmit) f.requestSubmit(); else f.submit();
+  }, true);
+
+  // ---- Bulk Export: ask the server how the file comes, then download it,
+  // follow its job, or wait out a busy server.
+  function exportBox() { return document.getElementById("export-status"); }
+  function exportSay(text, kind) {
+    var box = exportBox();
+    if (!box) return;
+    box.hidden = false;
+    box.classList.remove("failed", "busy", "done");
+    if (kind) box.classList.add(kind);
+    document.getElementById("export-msg").textContent = text;
+  }
+  function exportFigures(text) { var f = document.getElementById("export-figures"); if (f) f.textContent = text; }
+  function exportFail(what, todo) {
+    var p = document.getElementById("export-progress");
+    if (p) p.hidden = true;
+    exportSay(what + " " + todo, "failed");
+    var b = document.getElementById("bulk-export");
+    if (b) b.disabled = false;
+  }
+  function duration(s) {
+    if (!isFinite(s)) return "";
+    s = Math.max(0, Math.round(s));
+    if (s < 60) return s + " s";
+    var m = Math.floor(s / 60);
+    return m < 60 ? m + " min " + (s % 60) + " s" : Math.floor(m / 60) + " h " + (m % 60) + " min";
+  }
+  // rows done / total, rate and time left from what the events say
+  function progressText(done, total, rate) {
+    var t = fmt(done) + " of " + fmt(total) + " rows";
+    if (rate > 0) {
+      t += " · " + fmt(rate) + " rows/s";
+      if (total > done) t += " · about " + duration((total - done) / rate) + " left";
+    }
+    return t;
+  }
+  function Rate() { this.t0 = null; this.d0 = 0; }
+  Rate.prototype.at = function (done) {
+    var now = Date.now();
+    if (this.t0 === null || done < this.d0) { this.t0 = now; this.d0 = done; return 0; }
+    var s = (now - this.t0) / 1000;
+    return s > 0.2 ? (done - this.d0) / s : 0;
+  };
+  function followExport(answer) {
+    var p = document.getElementById("export-progress");
+    var dl = document.getElementById("export-download");
+    var rate = new Rate();
+    p.hidden = false; p.max = Math.max(1, answer.total); p.value = 0;
+    dl.hidden = true;
+    exportSay("Exporting " + fmt(answer.total) + " leads in the background. You can leave this page; the file will be on the Exports page.");
+    exportFigures(progressText(0, answer.total, 0));
+    var es = new EventSource(answer.events);
+    function update(ev) {
+      var j;
+      try { j = JSON.parse(ev.data); } catch (x) { return null; }
+      var total = j.rows_total == null ? answer.total : j.rows_total;
+      p.max = Math.max(1, total); p.value = j.rows_done;
+      exportFigures(progressText(j.rows_done, total, rate.at(j.rows_done)));
+      return j;
+    }
+    es.addEventListener("progress", update);
+    es.addEventListener("end", function (ev) {
+      es.close();
+      var j = update(ev) || {};
+      var b = document.getElementById("bulk-export");
+      if (b) b.disabled = false;
+      if (j.status === "done") {
+        p.value = p.max;
+        exportSay("Your export of " + fmt(j.rows_done) + " leads is ready.", "done");
+        dl.href = answer.download; dl.hidden = false;
+      } else if (j.status === "cancelled") {
+        exportSay("The export was cancelled.", "failed");
+      } else {
+        exportFail("The export failed" + (j.error ? ": " + j.error + "." : "."),
+          "Press Bulk Export to try again; if it fails again, the Exports page keeps the details for your admin.");
+      }
+    });
+    es.addEventListener("error", function (ev) {
+      if (ev.data) {
+        es.close();
+        exportFail("Following the export failed.", "The export goes on: open the Exports page to see it.");
+      } else if (es.readyState === EventSource.CLOSED) {
+        exportFail("The connection to the server was lost.", "The export goes on: open the Exports page to see it.");
+      }
+    });
+  }
+  function startExport(f, attempt) {
+    var b = document.getElementById("bulk-export");
+    if (b) b.disabled = true;
+    exportSay(attempt ? "Trying again…" : "Preparing the export…");
+    exportFigures("");
+    fetch(f.getAttribute("action"), {
+      method: "POST",
+      body: new URLSearchParams(new FormData(f)),
+      headers: { "Accept": "application/json" },
+      credentials: "same-origin",
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (body) { return [r, body]; });
+    }).then(function (rb) {
+      var r = rb[0], body = rb[1];
+      if (r.status === 200 && body.download) {
+        exportSay("Downloading " + fmt(body.total) + " leads — the file appears in your browser's downloads.", "done");
+        if (b) b.disabled = false;
+        var a = document.createElement("a");
+        a.href = body.download;
+        a.setAttribute("download", "");
+        a.hidden = true;
+        document.body.appendChild(a);
+        a.click();
+        a.remove();
+      } else if (r.status === 202 && body.job) {
+        followExport(body);
+      } else if (r.status === 503 || r.status === 429) {
+        var wait = +(body.retry_after || r.headers.get("Retry-After") || 2);
+        var tick = function () {
+          if (wait <= 0) { startExport(f, (attempt || 0) + 1); return; }
+          exportSay("The server is busy, retrying in " + wait + " s.", "busy");
+          wait -= 1;
+          setTimeout(tick, 1000);
+        };
+        tick();
+      } else if (r.status === 401) {
+        exportFail("Your session has ended.", "Sign in again, then press Bulk Export.");
+      } else {
+        exportFail(body.detail || ("The server answered " + r.status + "."),
+          r.status >= 500 ? "Press Bulk Export again in a minute; if it keeps failing, tell your admin the time it happened." : "");
+      }
+    }).catch(function () {
+      exportFail("The server could not be reached.", "Check the connection, then press Bulk Export again.");
+    });
+  }
+  document.addEventListener("submit", function (e) {
+    var f = e.target;
+    if (!f || f.id !== "export" || !window.fetch || !window.EventSource) return;
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    startExport(f, 0);
+  }, true);
+
+  // ---- The Exports page: live progress of running jobs.
+  function followRows() {
+    Array.prototype.forEach.call(document.querySelectorAll("tr[data-events]"), function (tr) {
+      if (tr.getAttribute("data-following")) return;
+      tr.setAttribute("data-following", "1");
+      var rate = new Rate();
+      var es = new EventSource(tr.getAttribute("data-events"));
+      var q = function (n) { return tr.querySelector("[data-field=" + n + "]"); };
+      var update = function (ev) {
+        var j;
+        try { j = JSON.parse(ev.data); } catch (x) { return null; }
+        var p = tr.querySelector("progress");
+        var total = j.rows_total == null ? 0 : j.rows_total;
+        if (p) { p.max = Math.max(1, total); p.value = j.rows_done; }
+        q("status").textContent = j.status;
+        q("rows").textContent = fmt(j.rows_done) + " / " + fmt(total);
+        var r = rate.at(j.rows_done);
+        q("figures").textContent = r > 0 ? fmt(r) + " rows/s" + (total > j.rows_done ? " · about " + duration((total - j.rows_done) / r) + " left" : "") : "";
+        return j;
+      };
+      es.addEventListener("progress", update);
+      es.addEventListener("end", function (ev) {
+        es.close();
+        var j = update(ev);
+        if (j && j.status === "done") q("download").hidden = false;
+        // the rest of the row (size, cancel) as the server now shows it
+        setTimeout(function () { window.location.reload(); }, 300);
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", followRows);
+  document.addEventListener("htmx:afterSettle", followRows);
 })();
