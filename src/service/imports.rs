@@ -20,7 +20,7 @@ use crate::import::row::RowDefaults;
 use crate::import::run::{Action, ImportRequest, import_file};
 use crate::jobs::import_job::{ImportParams, upload_key};
 use crate::storage::files::ByteStream;
-use crate::store::{ExportJob, JobKind, JobStatus};
+use crate::store::{ExportJob, ImportJournal, JobKind, JobStatus};
 
 /// An uploaded file, on local disk (the caller deletes it afterwards).
 #[derive(Debug, Clone)]
@@ -153,6 +153,13 @@ pub async fn import(svc: &Services, actor: &Actor, form: ImportForm) -> ServiceR
         actor: actor.login.clone(),
         report_path: report_path.clone(),
         watch: None,
+        journal: (action != Action::Preview).then(|| ImportJournal {
+            id,
+            owner: Some(actor.id),
+            actor: actor.login.clone(),
+            file_name: upload.name.clone(),
+            at: now,
+        }),
     };
     let started = std::time::Instant::now();
     let result = import_file(svc.store.clone(), request).await;

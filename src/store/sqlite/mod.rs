@@ -4,6 +4,7 @@ mod backup;
 mod bulk;
 mod calls;
 mod export;
+mod imports;
 mod jobs;
 mod leads;
 mod pool;
@@ -54,6 +55,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0010_call_events",
         include_str!("migrations/0010_call_events.sql"),
+    ),
+    (
+        "0012_import_undo",
+        include_str!("migrations/0012_import_undo.sql"),
     ),
 ];
 
