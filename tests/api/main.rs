@@ -21,6 +21,7 @@ mod import_hostile;
 mod import_jobs;
 mod import_lock;
 mod import_support;
+mod import_undo;
 mod layering;
 mod leads;
 mod leads_bulk;
