@@ -175,6 +175,7 @@ async fn run_file(
             actor: "cli".into(),
             report_path: report_path.clone(),
             watch: None,
+            journal: None,
         },
     )
     .await?;

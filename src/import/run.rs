@@ -18,7 +18,7 @@ use super::row::{RowDefaults, merge};
 use super::spool::Spool;
 use super::{FileInfo, Format, ImportError, Item, ParseContext, detect, parse_file};
 use crate::domain::Lead;
-use crate::store::{BatchOutcome, BulkBatch, DuplicatePolicy, Store};
+use crate::store::{BatchOutcome, BulkBatch, DuplicatePolicy, ImportJournal, Store};
 
 /// Rows per batch between the parser, the duplicate resolver and the store.
 const BATCH: usize = 1024;
@@ -74,6 +74,9 @@ pub struct ImportRequest {
     pub report_path: PathBuf,
     /// Progress and stop signal, when a job worker runs the import.
     pub watch: Option<ImportWatch>,
+    /// Record what the import writes under this id, for its undo (none:
+    /// `pulse import`, which is not undone by id).
+    pub journal: Option<ImportJournal>,
 }
 
 /// What a job worker sees of an import it runs: rows read so far, and a
@@ -240,7 +243,8 @@ pub async fn import_file(
     let parsed_at = started.elapsed();
     let (spooled_leads, on_disk) = (spool.leads(), spool.on_disk());
     if req.action != Action::Preview {
-        write_phase(&store, req.action, spool, &sent, &mut report, &mut counts).await?;
+        let w = (req.action, req.journal);
+        write_phase(&store, w, spool, &sent, &mut report, &mut counts).await?;
     }
     counts.rows_read = info.rows_read;
     tracing::info!(
@@ -284,7 +288,7 @@ fn spawn_spooler(
 /// bulk import, committed, and what the store refused reported.
 async fn write_phase(
     store: &Arc<dyn Store>,
-    action: Action,
+    (action, journal): (Action, Option<ImportJournal>),
     spool: Spool,
     sent: &[(u32, u32)],
     report: &mut ReportWriter,
@@ -293,6 +297,10 @@ async fn write_phase(
     let (btx, brx) = mpsc::channel::<BulkBatch>(4);
     let writer = spawn_writer(store, action, brx);
     let fed = tokio::task::spawn_blocking(move || {
+        if let Some(j) = journal {
+            btx.blocking_send(BulkBatch::Journal(j))
+                .map_err(|_| std::io::Error::other("the database writer stopped"))?;
+        }
         spool.replay(&mut |m| {
             btx.blocking_send(m)
                 .map_err(|_| std::io::Error::other("the database writer stopped"))

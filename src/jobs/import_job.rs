@@ -135,6 +135,7 @@ pub(super) async fn run(run: &Claimed<'_>, shutdown: watch::Receiver<bool>) {
         failed(run, &params, e).await;
         return;
     }
+    let committed_before = matches!(ctx.store.import_record(job.id).await, Ok(Some(_)));
     let request = ImportRequest {
         max_rows: ctx.config.import_max_rows,
         path: work.upload.clone(),
@@ -152,6 +153,17 @@ pub(super) async fn run(run: &Claimed<'_>, shutdown: watch::Receiver<bool>) {
         actor: job.owner_email.clone(),
         report_path: work.report.clone(),
         watch: None,
+        // The undo record: the import is undone by its job's id (unless an
+        // earlier attempt committed it and only its report failed).
+        journal: (params.action != Action::Preview && !committed_before).then(|| {
+            crate::store::ImportJournal {
+                id: job.id,
+                owner: Some(job.owner_id),
+                actor: job.owner_email.clone(),
+                file_name: params.file_name.clone(),
+                at: Utc::now(),
+            }
+        }),
     };
     let store = ctx.store.clone();
     let outcome = drive(

@@ -18,6 +18,7 @@ mod backup_job;
 pub mod cleanup;
 mod export_job;
 pub mod import_job;
+mod import_undo_job;
 mod kit;
 pub mod worker;
 

@@ -20,7 +20,7 @@ use crate::import::row::RowDefaults;
 use crate::import::run::{Action, ImportRequest, import_file};
 use crate::jobs::import_job::{ImportParams, upload_key};
 use crate::storage::files::ByteStream;
-use crate::store::{ExportJob, JobKind, JobStatus};
+use crate::store::{ExportJob, ImportJournal, ImportRecord, JobKind, JobStatus};
 
 /// An uploaded file, on local disk (the caller deletes it afterwards).
 #[derive(Debug, Clone)]
@@ -153,6 +153,13 @@ pub async fn import(svc: &Services, actor: &Actor, form: ImportForm) -> ServiceR
         actor: actor.login.clone(),
         report_path: report_path.clone(),
         watch: None,
+        journal: (action != Action::Preview).then(|| ImportJournal {
+            id,
+            owner: Some(actor.id),
+            actor: actor.login.clone(),
+            file_name: upload.name.clone(),
+            at: now,
+        }),
     };
     let started = std::time::Instant::now();
     let result = import_file(svc.store.clone(), request).await;
@@ -355,4 +362,49 @@ pub async fn read_users(path: &Path) -> ServiceResult<HashMap<String, String>> {
     })
     .await
     .map_err(ServiceError::internal)??)
+}
+
+/// The committed import `id` if `actor` may see it (their own, or anyone's
+/// with `SeeOthersImports`); not found otherwise.
+pub async fn record(svc: &Services, actor: &Actor, id: Uuid) -> ServiceResult<ImportRecord> {
+    may_import(actor)?;
+    svc.store
+        .import_record(id)
+        .await?
+        .filter(|r| r.owner == Some(actor.id) || actor.can(Capability::SeeOthersImports))
+        .ok_or_else(|| {
+            ServiceError::NotFound(
+                "no such import (only committed imports of files can be undone)".into(),
+            )
+        })
+}
+
+/// Queues the undo of the import `id` (issue 20): a job of kind
+/// `import_undo`, all or nothing; 409 when already undone. Audited.
+pub async fn undo(svc: &Services, actor: &Actor, id: Uuid) -> ServiceResult<ExportJob> {
+    let rec = record(svc, actor, id).await?;
+    if let Some((at, by, _)) = &rec.undone {
+        return Err(ServiceError::Conflict(format!(
+            "the import was already undone at {at} by {by}"
+        )));
+    }
+    let spec = JobSpec {
+        params: json!({ "import_id": id, "file_name": rec.file_name }),
+        ..JobSpec::new(JobKind::ImportUndo, "csv")
+    };
+    let job = jobs::enqueue(svc, actor, spec).await?;
+    audit::record(
+        svc,
+        actor,
+        "import_undo.create",
+        json!({ "job_id": job.id, "import_id": id, "file_name": rec.file_name,
+                "inserted": rec.inserted, "replaced": rec.replaced }),
+    )
+    .await;
+    Ok(job)
+}
+
+/// One undo job `actor` may see.
+pub async fn undo_job(svc: &Services, actor: &Actor, id: Uuid) -> ServiceResult<ExportJob> {
+    jobs::visible(svc, actor, JobKind::ImportUndo, id).await
 }

@@ -35,6 +35,11 @@ fn rules(kind: JobKind) -> Rules {
             see_others: Capability::SeeOthersImports,
             missing: "no such import job",
         },
+        JobKind::ImportUndo => Rules {
+            use_cap: Capability::Import,
+            see_others: Capability::SeeOthersImports,
+            missing: "no such undo job",
+        },
         // Backups are the whole database's: whoever may take them sees all.
         JobKind::Backup => Rules {
             use_cap: Capability::Backups,

@@ -45,9 +45,74 @@ pub enum BulkBatch {
     /// changed the lead between the importer's read and this write) and
     /// the stored lead is left as it is. Only the file importer sends these.
     Versions(Vec<(Uuid, chrono::DateTime<chrono::Utc>)>),
+    /// Record what this stream writes as the import `ImportJournal::id`, in
+    /// the same transaction, so that it can be undone
+    /// ([`BulkStore::undo_import`]): the ids of inserted leads, and each
+    /// replaced lead as it was before. Sent first, by the file importer.
+    Journal(ImportJournal),
     /// Everything was sent: commit. A stream that ends without this (the
     /// sender failed, was dropped or panicked) is rolled back.
     Commit,
+}
+
+/// Who imported what, for the import's undo record.
+#[derive(Debug, Clone)]
+pub struct ImportJournal {
+    /// The import's id (its report's or its job's).
+    pub id: Uuid,
+    /// The user who imported (none for `pulse import`).
+    pub owner: Option<Uuid>,
+    /// Their login.
+    pub actor: String,
+    /// The file's name as uploaded.
+    pub file_name: String,
+    /// When the import started.
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A committed import as recorded for its undo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRecord {
+    /// Its id.
+    pub id: Uuid,
+    /// Who imported (none for `pulse import`).
+    pub owner: Option<Uuid>,
+    /// Their login.
+    pub actor: String,
+    /// The file.
+    pub file_name: String,
+    /// When.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Leads it inserted.
+    pub inserted: u64,
+    /// Stored leads it replaced.
+    pub replaced: u64,
+    /// When it was undone, by whom and by which job.
+    pub undone: Option<(chrono::DateTime<chrono::Utc>, String, Option<Uuid>)>,
+}
+
+/// What an undo did (or why it did nothing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UndoOutcome {
+    /// Inserted leads removed, replaced leads restored, in one transaction.
+    Done {
+        /// Leads removed.
+        removed: u64,
+        /// Leads restored to their version before the import.
+        restored: u64,
+    },
+    /// Nothing changed: these leads (at most 100 named; `total` in all)
+    /// were changed or deleted since the import wrote them.
+    Changed {
+        /// The first of them.
+        leads: Vec<Uuid>,
+        /// How many.
+        total: u64,
+    },
+    /// Already undone (by another job than the one asking).
+    AlreadyUndone(chrono::DateTime<chrono::Utc>),
+    /// No committed import has this id.
+    NotFound,
 }
 
 /// What a bulk write did.
@@ -99,4 +164,23 @@ pub trait BulkStore {
     /// `ids` (one query per call: the file importer asks per batch, to merge
     /// a file's columns into the leads it updates).
     async fn leads_matching(&self, phones: &[String], ids: &[Uuid]) -> StoreResult<Vec<Lead>>;
+
+    /// The import `id` as recorded by its [`BulkBatch::Journal`].
+    async fn import_record(&self, id: Uuid) -> StoreResult<Option<ImportRecord>>;
+
+    /// Undoes the import `id` in one transaction, all or nothing: its
+    /// inserted leads deleted, its replaced leads restored to the version
+    /// it found — unless any of them changed since (`Changed`, nothing
+    /// done). `job` is the undo job: asked again by the same job (a retry
+    /// after its commit), the undo answers `Done` with the recorded counts.
+    async fn undo_import(
+        &self,
+        id: Uuid,
+        by: &str,
+        job: Uuid,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<UndoOutcome>;
 }
+
+/// How many changed leads an [`UndoOutcome::Changed`] names.
+pub const UNDO_NAMED: usize = 100;

@@ -83,11 +83,20 @@ pub enum JobKind {
     /// An uploaded file above `PULSE_IMPORT_JOB_THRESHOLD` imported in the
     /// background (`POST …/import-leads`); its file is the report.
     Import,
+    /// The undo of a committed import (`POST …/imports/{id}/undo`): its
+    /// inserted leads removed, its replaced leads restored.
+    #[serde(rename = "import_undo")]
+    ImportUndo,
 }
 
 impl JobKind {
     /// Every kind this build runs.
-    pub const ALL: [JobKind; 3] = [JobKind::Export, JobKind::Backup, JobKind::Import];
+    pub const ALL: [JobKind; 4] = [
+        JobKind::Export,
+        JobKind::Backup,
+        JobKind::Import,
+        JobKind::ImportUndo,
+    ];
 
     /// The name stored and shown.
     pub fn as_str(self) -> &'static str {
@@ -95,6 +104,7 @@ impl JobKind {
             JobKind::Export => "export",
             JobKind::Backup => "backup",
             JobKind::Import => "import",
+            JobKind::ImportUndo => "import_undo",
         }
     }
 
@@ -104,6 +114,7 @@ impl JobKind {
             "export" => JobKind::Export,
             "backup" => JobKind::Backup,
             "import" => JobKind::Import,
+            "import_undo" => JobKind::ImportUndo,
             _ => return None,
         })
     }

@@ -21,7 +21,10 @@ mod traits;
 use std::sync::Arc;
 
 pub use backup::{BackupLead, BackupSnapshot, BackupStore, LeadBatch, LeadStream, Replaced};
-pub use bulk::{BatchOutcome, BulkBatch, BulkStore, DuplicatePolicy};
+pub use bulk::{
+    BatchOutcome, BulkBatch, BulkStore, DuplicatePolicy, ImportJournal, ImportRecord, UNDO_NAMED,
+    UndoOutcome,
+};
 pub use calls::CallStore;
 pub use error::{StoreError, StoreResult};
 pub use export::{

@@ -268,6 +268,7 @@ async fn mongoexport_imports_as_the_original_jsonl(app: TestApp) {
             actor: "test".into(),
             report_path: dir.path().join("report.csv"),
             watch: None,
+            journal: None,
         },
     )
     .await

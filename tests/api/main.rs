@@ -22,6 +22,7 @@ mod import_hostile;
 mod import_jobs;
 mod import_lock;
 mod import_support;
+mod import_undo;
 mod layering;
 mod lead_notes;
 mod leads;

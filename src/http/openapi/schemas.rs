@@ -365,6 +365,34 @@ pub(super) fn schemas() -> Value {
         ]),
     );
     m.insert(
+        "ImportRecord".into(),
+        object(&[
+            ("id", s()),
+            ("file_name", s()),
+            ("actor", s()),
+            ("created_at", s()),
+            ("inserted", n()),
+            ("replaced", n()),
+            ("undone_at", s()),
+            ("undone_by", s()),
+            ("undo_url", s()),
+        ]),
+    );
+    m.insert(
+        "UndoJob".into(),
+        object(&[
+            ("id", s()),
+            ("kind", s()),
+            ("import_id", s()),
+            ("file_name", s()),
+            ("status", s()),
+            ("result", json!({"type": "object"})),
+            ("error", s()),
+            ("attempts", n()),
+            ("url", s()),
+        ]),
+    );
+    m.insert(
         "ImportJob".into(),
         object(&[
             ("mode", s()),

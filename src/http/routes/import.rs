@@ -53,6 +53,12 @@ pub fn routes(limit: u64) -> Router<AppState> {
             "/api/driver-onboarding/import-leads/jobs/{id}",
             get(one_job).delete(cancel_job),
         )
+        .route("/api/driver-onboarding/imports/{id}", get(one_import))
+        .route("/api/driver-onboarding/imports/{id}/undo", post(undo))
+        .route(
+            "/api/driver-onboarding/imports/undo-jobs/{id}",
+            get(one_undo_job),
+        )
 }
 
 fn multipart_error(e: MultipartError) -> AppError {
@@ -305,6 +311,56 @@ fn job_view(job: &ExportJob) -> Value {
         "url": format!("{IMPORT_PATH}/jobs/{}", job.id),
         "report_url": done.then(|| format!("{IMPORT_PATH}/{}/report.csv", job.id)),
     })
+}
+
+/// An undo job as the API shows it.
+fn undo_view(job: &ExportJob) -> Value {
+    json!({
+        "id": job.id,
+        "kind": job.kind,
+        "import_id": job.params.get("import_id"),
+        "file_name": job.params.get("file_name"),
+        "status": job.status,
+        "result": job.result,
+        "error": job.error,
+        "attempts": job.attempts,
+        "created_at": job.created_at,
+        "finished_at": job.finished_at,
+        "url": format!("/api/driver-onboarding/imports/undo-jobs/{}", job.id),
+    })
+}
+
+async fn one_import(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<Json<Value>> {
+    let r = imports::record(&state, &actor, id).await?;
+    Ok(Json(json!({
+        "id": r.id, "file_name": r.file_name, "actor": r.actor, "created_at": r.created_at,
+        "inserted": r.inserted, "replaced": r.replaced,
+        "undone_at": r.undone.as_ref().map(|u| u.0), "undone_by": r.undone.as_ref().map(|u| &u.1),
+        "undo_url": format!("/api/driver-onboarding/imports/{id}/undo"),
+    })))
+}
+
+async fn undo(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<(axum::http::StatusCode, Json<Value>)> {
+    let job = imports::undo(&state, &actor, id).await?;
+    Ok((axum::http::StatusCode::ACCEPTED, Json(undo_view(&job))))
+}
+
+async fn one_undo_job(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<Json<Value>> {
+    Ok(Json(undo_view(
+        &imports::undo_job(&state, &actor, id).await?,
+    )))
 }
 
 async fn one_job(

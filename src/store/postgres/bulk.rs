@@ -60,11 +60,17 @@ impl BulkStore for PgStore {
         // Kept until the COPY ends (no other statement can run during it):
         // 24 bytes a merged lead.
         let mut versions: Vec<(Uuid, chrono::DateTime<chrono::Utc>)> = Vec::new();
+        // The undo record, written once the COPY is over.
+        let mut journal: Option<crate::store::ImportJournal> = None;
         let committed = loop {
             let leads = match batches.recv().await {
                 Some(BulkBatch::Leads(leads)) => leads,
                 Some(BulkBatch::Versions(v)) => {
                     versions.extend(v);
+                    continue;
+                }
+                Some(BulkBatch::Journal(j)) => {
+                    journal = Some(j);
                     continue;
                 }
                 Some(BulkBatch::Commit) => break true,
@@ -86,6 +92,15 @@ impl BulkStore for PgStore {
             ));
         }
         writer.finish().await?;
+        if let Some(j) = &journal {
+            tx.execute(
+                "INSERT INTO imports (id, owner_id, actor, file_name, created_at)
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[&j.id, &j.owner, &j.actor, &j.file_name, &j.at],
+            )
+            .await?;
+        }
+        let journal = journal.map(|j| j.id);
         tx.batch_execute("ANALYZE pulse_import").await?;
         tx.batch_execute(
             "CREATE TEMP TABLE pulse_import_version (id UUID PRIMARY KEY, updated_at TIMESTAMPTZ NOT NULL)
@@ -158,6 +173,17 @@ impl BulkStore for PgStore {
                     .iter()
                     .map(|r| (r.get::<_, i64>(0) as u64, r.get::<_, Uuid>(1)))
                     .collect();
+                if let Some(id) = &journal {
+                    // Each replaced lead as it is now, before the update.
+                    tx.execute(
+                        "INSERT INTO import_changes (import_id, lead_id, written_at, prior)
+                         SELECT $1, l.id, s.updated_at, to_jsonb(l)
+                         FROM leads l JOIN pulse_import_hit h ON l.id = h.holder
+                         JOIN pulse_import s ON s.idx = h.idx",
+                        &[id],
+                    )
+                    .await?;
+                }
                 let sets = columns()
                     .skip(1)
                     .map(|(c, _)| format!("{c} = s.{c}"))
@@ -187,6 +213,19 @@ impl BulkStore for PgStore {
                 &[],
             )
             .await?;
+        if let Some(id) = &journal {
+            tx.execute(
+                "INSERT INTO import_changes (import_id, lead_id, written_at, prior)
+                 SELECT $1, id, updated_at, NULL FROM pulse_import",
+                &[id],
+            )
+            .await?;
+            tx.execute(
+                "UPDATE imports SET inserted = $2, replaced = $3 WHERE id = $1",
+                &[id, &(inserted as i64), &(updated as i64)],
+            )
+            .await?;
+        }
         let skipped = tx
             .query(
                 "SELECT idx, holder FROM pulse_import_skip ORDER BY idx",
@@ -203,6 +242,20 @@ impl BulkStore for PgStore {
             skipped_duplicates: skipped,
             conflicts,
         })
+    }
+
+    async fn import_record(&self, id: Uuid) -> StoreResult<Option<crate::store::ImportRecord>> {
+        super::imports::import_record(&self.client().await?, id).await
+    }
+
+    async fn undo_import(
+        &self,
+        id: Uuid,
+        by: &str,
+        job: Uuid,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<crate::store::UndoOutcome> {
+        super::imports::undo_import(self, id, by, job, at).await
     }
 
     async fn leads_matching(

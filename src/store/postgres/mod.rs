@@ -5,6 +5,7 @@ mod backup;
 mod bulk;
 mod calls;
 mod export;
+mod imports;
 mod jobs;
 mod leads;
 mod users;
@@ -57,6 +58,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0011_lead_notes",
         include_str!("migrations/0011_lead_notes.sql"),
+    ),
+    (
+        "0012_import_undo",
+        include_str!("migrations/0012_import_undo.sql"),
     ),
 ];
 

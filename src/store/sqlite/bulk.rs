@@ -195,6 +195,20 @@ impl BulkStore for SqliteStore {
             .map_err(|e| StoreError::Backend(format!("bulk import thread failed: {e}")))?
     }
 
+    async fn import_record(&self, id: Uuid) -> StoreResult<Option<crate::store::ImportRecord>> {
+        self.sqlite_import_record(id).await
+    }
+
+    async fn undo_import(
+        &self,
+        id: Uuid,
+        by: &str,
+        job: Uuid,
+        at: DateTime<Utc>,
+    ) -> StoreResult<crate::store::UndoOutcome> {
+        self.sqlite_undo_import(id, by, job, at).await
+    }
+
     async fn leads_matching(&self, phones: &[String], ids: &[Uuid]) -> StoreResult<Vec<Lead>> {
         if phones.is_empty() && ids.is_empty() {
             return Ok(Vec::new());
@@ -233,6 +247,13 @@ fn session(
          PRAGMA temp_store = {BULK_TEMP_STORE};"
     ))?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Rows past this one are this stream's (no AUTOINCREMENT: new rowids
+    // are past the largest): the inserted leads of an import's journal.
+    let max_rowid: i64 = tx.query_row("SELECT COALESCE(MAX(rowid), 0) FROM leads", [], |r| {
+        r.get(0)
+    })?;
+    // The import id of the journal, once `BulkBatch::Journal` arrived.
+    let mut journal: Option<String> = None;
     let plan = drop_secondary_indexes(&tx)?;
     let mut out = BatchOutcome::default();
     let mut counts = Counters::default();
@@ -264,6 +285,7 @@ fn session(
         // from ([`BulkBatch::Versions`]).
         let mut expect: std::collections::HashMap<String, i64> = Default::default();
         let mut version = tx.prepare("SELECT updated_at FROM leads WHERE id = ?1")?;
+        let mut prior = tx.prepare(&prior_sql())?;
         let (done, done_rx) = std::sync::mpsc::channel::<Vec<Prepared>>();
         let committed = std::thread::scope(|scope| -> StoreResult<bool> {
             // Owned by this closure, so that it is dropped as soon as this
@@ -280,6 +302,7 @@ fn session(
                                 .collect::<StoreResult<Vec<_>>>(),
                         ),
                         Some(BulkBatch::Versions(v)) => Ready::Versions(v),
+                        Some(BulkBatch::Journal(j)) => Ready::Journal(j),
                         Some(BulkBatch::Commit) => Ready::Commit,
                         None => return, // not committed: the SQLite thread sees the hang-up
                     };
@@ -301,6 +324,21 @@ fn session(
                         }
                         continue;
                     }
+                    Ok(Ready::Journal(j)) => {
+                        tx.execute(
+                            "INSERT INTO imports (id, owner_id, actor, file_name, created_at)
+                             VALUES (?1, ?2, ?3, ?4, ?5)",
+                            params![
+                                j.id.to_string(),
+                                j.owner.map(|o| o.to_string()),
+                                j.actor,
+                                j.file_name,
+                                to_ms(j.at)
+                            ],
+                        )?;
+                        journal = Some(j.id.to_string());
+                        continue;
+                    }
                     Ok(Ready::Commit) => break Ok(true),
                     Err(_) => break Ok(false),
                 };
@@ -320,6 +358,7 @@ fn session(
                                 let holder: String =
                                     id_by_row.query_row([holder_row], |r| r.get(0))?;
                                 if still_at(&mut version, &expect, &holder)? {
+                                    record_prior(&mut prior, &journal, &holder, p)?;
                                     bind(&mut update, &holder, p)?;
                                     out.updated += 1;
                                     replaced.insert(holder_row);
@@ -345,6 +384,7 @@ fn session(
                                 && !ours_row(holder_row, &replaced)
                             {
                                 if still_at(&mut version, &expect, &holder)? {
+                                    record_prior(&mut prior, &journal, &holder, p)?;
                                     bind(&mut update, &holder, p)?;
                                     out.updated += 1;
                                     replaced.insert(holder_row);
@@ -379,6 +419,7 @@ fn session(
                         };
                         if on_duplicate == DuplicatePolicy::Replace && !ours.contains(&holder) {
                             if still_at(&mut version, &expect, &holder)? {
+                                record_prior(&mut prior, &journal, &holder, p)?;
                                 bind(&mut update, &holder, p)?;
                                 out.updated += 1;
                                 ours.insert(holder);
@@ -399,6 +440,17 @@ fn session(
                 "bulk import ended without commit: rolled back, nothing written".into(),
             ));
         }
+    }
+    if let Some(id) = &journal {
+        tx.execute(
+            "INSERT INTO import_changes (import_id, lead_id, written_at, prior)
+             SELECT ?1, id, updated_at, NULL FROM leads WHERE rowid > ?2",
+            params![id, max_rowid],
+        )?;
+        tx.execute(
+            "UPDATE imports SET inserted = ?2, replaced = ?3 WHERE id = ?1",
+            params![id, out.inserted as i64, out.updated as i64],
+        )?;
     }
     let streamed = started.elapsed();
     // Sorting for CREATE INDEX is faster with a small page cache (its
@@ -440,7 +492,34 @@ fn session(
 enum Ready {
     Batch(StoreResult<Vec<Prepared>>),
     Versions(Vec<(Uuid, chrono::DateTime<chrono::Utc>)>),
+    Journal(crate::store::ImportJournal),
     Commit,
+}
+
+/// The lead `?3` as a JSON object of its columns (`LEAD_COLUMNS`), into the
+/// journal of import `?1` with the version the import writes (`?2`).
+/// `json_extract` gives each value back with its SQLite type (text,
+/// integer, NULL), which is what an undo writes back.
+fn prior_sql() -> String {
+    let pairs: Vec<String> = columns().map(|c| format!("'{c}', {c}")).collect();
+    format!(
+        "INSERT INTO import_changes (import_id, lead_id, written_at, prior)
+         SELECT ?1, id, ?2, json_object({}) FROM leads WHERE id = ?3",
+        pairs.join(", ")
+    )
+}
+
+/// Journals the stored lead `holder` before `p` replaces it.
+fn record_prior(
+    stmt: &mut Statement<'_>,
+    journal: &Option<String>,
+    holder: &str,
+    p: &Prepared,
+) -> StoreResult<()> {
+    if let Some(id) = journal {
+        stmt.execute(params![id, to_ms(p.lead.updated_at), holder])?;
+    }
+    Ok(())
 }
 
 /// Whether the stored lead `holder` may be replaced: it is still at the
