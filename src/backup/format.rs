@@ -236,7 +236,7 @@ mod tests {
             name: format!("L{i} \"call_events\""),
             phone_number: format!("98{i:08}"),
             status: "New".into(),
-            notes: (i % 2 == 0).then(|| "n".into()),
+            notes: i.is_multiple_of(2).then(|| "n".into()),
             ..Lead::default()
         };
         let call_events = (0..events)
