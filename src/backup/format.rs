@@ -223,3 +223,80 @@ pub fn read(input: impl Read) -> Result<(Header, Vec<BackupLead>), ReadError> {
     })?;
     Ok((header, leads))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::CallOutcome;
+    use uuid::Uuid;
+
+    fn lead(i: u32, events: usize) -> BackupLead {
+        let lead = Lead {
+            id: Uuid::new_v4(),
+            name: format!("L{i} \"call_events\""),
+            phone_number: format!("98{i:08}"),
+            status: "New".into(),
+            notes: i.is_multiple_of(2).then(|| "n".into()),
+            ..Lead::default()
+        };
+        let call_events = (0..events)
+            .map(|k| CallEvent {
+                id: Uuid::new_v4(),
+                lead_id: lead.id,
+                actor_id: Uuid::new_v4(),
+                actor_login: "tc@x".into(),
+                outcome: if k % 2 == 0 {
+                    CallOutcome::Called
+                } else {
+                    CallOutcome::StatusChange
+                },
+                status: (k % 2 == 1).then(|| "RNR".into()),
+                at: DateTime::from_timestamp_millis(1_790_000_000_000 + k as i64).unwrap(),
+            })
+            .collect();
+        BackupLead { lead, call_events }
+    }
+
+    fn gz(text: &str) -> Vec<u8> {
+        let mut e = GzEncoder::new(Vec::new(), Compression::fast());
+        e.write_all(text.as_bytes()).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn leads_and_their_events_round_trip() {
+        let leads: Vec<BackupLead> = (0..5).map(|i| lead(i, i as usize)).collect();
+        let mut file = Vec::new();
+        write(&leads, &mut file).unwrap();
+        let (header, back) = read(&file[..]).unwrap();
+        assert_eq!(header.leads, 5);
+        assert_eq!(back, leads);
+    }
+
+    #[test]
+    fn a_line_without_events_reads_with_none_and_a_foreign_event_is_refused() {
+        let old = lead(1, 0).lead;
+        let text = format!(
+            "{{\"pulse_backup\":1,\"created_at\":\"2026-09-01T00:00:00Z\",\"leads\":1}}\n{}\n",
+            serde_json::to_string(&old).unwrap()
+        );
+        let (_, back) = read(&gz(&text)[..]).unwrap();
+        assert_eq!(
+            back,
+            vec![BackupLead {
+                lead: old,
+                call_events: vec![]
+            }]
+        );
+
+        let mut b = lead(2, 2);
+        b.call_events[1].lead_id = Uuid::new_v4();
+        let mut file = Vec::new();
+        write(&[b], &mut file).unwrap();
+        let err = read(&file[..]).unwrap_err().to_string();
+        assert!(
+            err.contains("line 2") && err.contains("belongs to lead"),
+            "{err}"
+        );
+    }
+}

@@ -8,11 +8,15 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::dual_backend_tests;
-use crate::helpers::{TestApp, status_json};
+use crate::helpers::{Backend, TestApp, status_json};
 use crate::import_support::upload;
 use crate::leads::{API, create, get_lead, list_all, phone};
 
-dual_backend_tests!(notes_through_the_api, notes_through_import_and_export,);
+dual_backend_tests!(
+    notes_through_the_api,
+    notes_through_import_and_export,
+    a_database_before_0011_is_migrated,
+);
 
 async fn notes_through_the_api(app: TestApp) {
     let admin = app.admin_token().await;
@@ -228,5 +232,86 @@ async fn notes_through_import_and_export(app: TestApp) {
     assert_eq!(
         notes(&by_phone(&leads, 14)),
         (some("changed tn"), some("mongo gn"), None)
+    );
+}
+
+/// A database as it was before 0011: no notes columns, and the call events
+/// of a lead deleted then still there. Migrating adds the columns (empty)
+/// and drops only the orphaned events.
+async fn a_database_before_0011_is_migrated(app: TestApp) {
+    let admin = app.admin_token().await;
+    let l = create(&app, &admin, json!({"name": "M", "phone_number": phone(1)})).await;
+    let id = l["id"].as_str().unwrap().to_string();
+    let r = app
+        .post(&format!("{API}/leads/{id}/mark-called"), &admin, json!({}))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let orphan = uuid::Uuid::new_v4();
+    let undo = [
+        "ALTER TABLE leads DROP COLUMN telecaller_notes",
+        "ALTER TABLE leads DROP COLUMN notes",
+        "DELETE FROM schema_migrations WHERE name = '0011_lead_notes'",
+    ];
+    let insert = format!(
+        "INSERT INTO call_events (id, lead_id, actor_id, actor_login, outcome, status, at)
+         VALUES ('{}', '{orphan}', '{}', 'tc@x', 'called', NULL, {})",
+        uuid::Uuid::new_v4(),
+        uuid::Uuid::new_v4(),
+        match app.backend {
+            Backend::Sqlite => "1790000000000",
+            Backend::Postgres => "now()",
+        }
+    );
+    match app.backend {
+        Backend::Sqlite => {
+            let path = app
+                .database_url
+                .trim_start_matches("sqlite://")
+                .trim_start_matches("sqlite:")
+                .to_string();
+            let conn = rusqlite::Connection::open(path).unwrap();
+            for sql in undo {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.execute_batch(&insert).unwrap();
+        }
+        Backend::Postgres => {
+            let (client, conn) = tokio_postgres::connect(&app.database_url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            for sql in undo {
+                client.batch_execute(sql).await.unwrap();
+            }
+            client.batch_execute(&insert).await.unwrap();
+        }
+    }
+    let lead_id: uuid::Uuid = id.parse().unwrap();
+    let both = [lead_id, orphan];
+    assert_eq!(app.state.store.lead_events(&both).await.unwrap().len(), 2);
+    let migrated = app.state.store.migrate().await.unwrap();
+    assert_eq!(migrated, vec!["0011_lead_notes".to_string()]);
+    let left = app.state.store.lead_events(&both).await.unwrap();
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(left[0].lead_id, lead_id);
+    let (_, got) = get_lead(&app, &admin, &id).await;
+    assert_eq!(
+        (got["name"].as_str(), got.get("notes")),
+        (Some("M"), None),
+        "{got}"
+    );
+    let (s, p) = status_json(
+        app.patch(
+            &format!("{API}/leads/{id}"),
+            &admin,
+            json!({"notes": "after"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (s, p["notes"].as_str()),
+        (StatusCode::OK, Some("after")),
+        "{p}"
     );
 }

@@ -125,13 +125,17 @@ impl BackupStore for PgStore {
                     .read_only(true)
                     .start()
                     .await?;
-                let total: i64 = txn
-                    .query_one("SELECT count(*) FROM leads", &[])
-                    .await?
-                    .get(0);
-                Ok::<_, tokio_postgres::Error>((txn, total))
+                let row = txn
+                    .query_one(
+                        "SELECT (SELECT count(*) FROM leads),
+                                EXISTS (SELECT 1 FROM call_events)",
+                        &[],
+                    )
+                    .await?;
+                let (total, has_events): (i64, bool) = (row.get(0), row.get(1));
+                Ok::<_, tokio_postgres::Error>((txn, total, has_events))
             };
-            let (txn, total) = match open.await {
+            let (txn, total, has_events) = match open.await {
                 Ok(v) => v,
                 Err(e) => {
                     let _ = count_tx.send(Err(e.into()));
@@ -141,7 +145,13 @@ impl BackupStore for PgStore {
             if count_tx.send(Ok(total.max(0) as u64)).is_err() {
                 return;
             }
-            let sql = format!("SELECT {LEAD_COLUMNS}, {EVENTS_OF_LEAD} FROM leads ORDER BY id");
+            // no events in the snapshot: no probe per lead (the column reads NULL)
+            let events = if has_events {
+                EVENTS_OF_LEAD
+            } else {
+                "NULL::text"
+            };
+            let sql = format!("SELECT {LEAD_COLUMNS}, {events} FROM leads ORDER BY id");
             super::export::stream_portal(txn, &sql, &[], FETCH, &tx).await;
         });
         let total = count_rx

@@ -5,4 +5,5 @@ ALTER TABLE leads ADD COLUMN notes TEXT;
 
 -- A deleted lead's call events now go with it (store delete_leads); drop
 -- those left behind by deletes made before.
-DELETE FROM call_events WHERE lead_id NOT IN (SELECT id FROM leads);
+DELETE FROM call_events
+WHERE NOT EXISTS (SELECT 1 FROM leads WHERE leads.id = call_events.lead_id);
