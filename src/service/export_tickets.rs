@@ -83,7 +83,7 @@ pub enum Prepared {
     /// Too many for one request: a background job was queued.
     Job {
         /// The job.
-        job: ExportJob,
+        job: Box<ExportJob>,
         /// Leads the filter matched when asked.
         total: i64,
     },
@@ -97,7 +97,10 @@ pub async fn prepare(svc: &Services, actor: &Actor, req: ExportRequest) -> Servi
     let total = count_matching(svc, actor, req.filters.clone()).await?;
     if u64::try_from(total).unwrap_or(0) > svc.config.export_job_threshold {
         let job = exports::create_job(svc, actor, req).await?;
-        return Ok(Prepared::Job { job, total });
+        return Ok(Prepared::Job {
+            job: Box::new(job),
+            total,
+        });
     }
     let permit = svc.export_admission.admit(actor.id).await?;
     let mut raw = [0u8; 24];

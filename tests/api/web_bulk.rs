@@ -561,6 +561,29 @@ async fn web_export_download_ticket_job_and_busy(app: TestApp) {
     let (_, tc) = app.user_with_role(&admin, "tc@x.test", "telecaller").await;
     let (s, _) = page(&app, &tc, "/exports").await;
     assert_eq!(s, StatusCode::FORBIDDEN);
+    // without the page's script the form posts plainly: 303 to the download, or to the Exports page
+    let r = form(
+        &app,
+        &ops,
+        "/leads/export",
+        &[("source", "Small"), ("format", "csv")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()[LOCATION].to_str().unwrap().to_string();
+    assert!(to.starts_with("/exports/download/"), "{to}");
+    let r = client()
+        .get(app.url(&to))
+        .bearer_auth(&ops)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["x-total-leads"], "4");
+    r.bytes().await.unwrap();
+    let r = form(&app, &ops, "/leads/export", &[("format", "csv")]).await;
+    let (to, text) = notice(&r);
+    assert_eq!(to, "/exports");
+    assert!(text.starts_with("10 leads are being exported"), "{text}");
     // bad input is said, not half-done
     let (s, v, _) = prepare(&app, &ops, &[("format", "pdf")]).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");

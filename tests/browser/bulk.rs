@@ -60,6 +60,7 @@ sqlite_only!(
     inline_status_change_on_a_row,
     export_small_downloads_at_once,
     a_busy_server_is_retried_then_the_export_downloads,
+    a_filter_wide_action_past_ten_thousand_is_refused_with_the_count,
 );
 
 /// The total the page shows ("Showing 1–50 of 1,234" → 1234; none → 0).
@@ -473,7 +474,7 @@ pub fn fmt(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -535,4 +536,29 @@ pub fn a_telecaller_sees_no_bulk_export(backend: Backend) {
         b.goto("/leads");
         screenshots(&mut b, "leads-telecaller-bulk");
     }
+}
+
+pub fn a_filter_wide_action_past_ten_thousand_is_refused_with_the_count(backend: Backend) {
+    let site = Site::start(backend, 10_050);
+    let b = site.browser();
+    sign_in(&b, ADMIN_EMAIL, ADMIN_PASSWORD);
+    b.goto("/leads");
+    b.settle();
+    let n = shown_total(&b);
+    assert_eq!(n, 10_053);
+    let junk = || {
+        let (_, v) = site.api(
+            "GET",
+            "/api/driver-onboarding/leads?limit=1&status=Junk",
+            None,
+        );
+        v["total"].as_u64().unwrap()
+    };
+    let before = junk();
+    b.click_on("#sel-all");
+    choose(&b, "#b-status", "Junk");
+    b.click_on("#b-status-go");
+    let msg = b.wait_text("#bulk-result", "leads match");
+    assert!(msg.starts_with("10053 leads match this filter"), "{msg}");
+    assert_eq!(junk(), before, "nothing was changed");
 }

@@ -272,8 +272,14 @@
         try { j = JSON.parse(ev.data); } catch (x) { return null; }
         var p = tr.querySelector("progress");
         var total = j.rows_total == null ? 0 : j.rows_total;
-        if (p) { p.max = Math.max(1, total); p.value = j.rows_done; }
         q("status").textContent = j.status;
+        if (j.status === "queued" || j.rows_total == null) {
+          // not counted yet: the bar stays indeterminate
+          if (p) p.removeAttribute("value");
+          q("rows").textContent = j.status === "queued" ? "waiting to start" : "counting…";
+          return j;
+        }
+        if (p) { p.max = Math.max(1, total); p.value = j.rows_done; }
         q("rows").textContent = fmt(j.rows_done) + " / " + fmt(total);
         var r = rate.at(j.rows_done);
         q("figures").textContent = r > 0 ? fmt(r) + " rows/s" + (total > j.rows_done ? " · about " + duration((total - j.rows_done) / r) + " left" : "") : "";
