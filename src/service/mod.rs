@@ -16,7 +16,8 @@
 //! - [`backups`]: create, list, read, delete, restore;
 //! - [`auth`] and [`users`]: sign-in, sessions, registration, passwords,
 //!   user administration;
-//! - [`audit`]: writing and reading the audit log.
+//! - [`audit`]: writing and reading the audit log;
+//! - [`prefs`]: a user's own page preferences.
 
 pub mod audit;
 pub mod auth;
@@ -30,6 +31,7 @@ pub mod imports;
 pub mod jobs;
 pub mod leads;
 pub mod leads_bulk;
+pub mod prefs;
 pub mod users;
 
 use std::sync::Arc;

@@ -35,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/leads/{id}", get(lead_detail::page))
         .route("/leads/{id}/remarks", post(lead_detail::add_remark))
         .route("/leads/{id}/call-done", post(lead_detail::call_done))
+        .route("/leads/{id}/calls", post(lead_detail::call))
         .route(
             "/leads/{id}/edit",
             get(lead_edit::form).post(lead_edit::submit),
