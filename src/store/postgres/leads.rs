@@ -185,21 +185,21 @@ async fn load(
 /// How many leads match `filter` (its `WHERE` is `where_sql`): from the
 /// counts of migration 0011 when they can answer, else counted.
 fn count_sql(filter: &LeadFilter, where_sql: &str) -> String {
-    if filter.telecaller_counts() {
-        format!("SELECT coalesce(sum(n), 0)::bigint FROM lead_telecaller_counts {where_sql}")
+    if filter.source_telecaller_counts() {
+        format!("SELECT coalesce(sum(n), 0)::bigint FROM lead_source_telecaller_counts {where_sql}")
     } else {
         format!("SELECT count(*) FROM leads {where_sql}")
     }
 }
 
-/// Past this many rows in `lead_telecaller_counts` (one per key changed by
+/// Past this many rows in `lead_source_telecaller_counts` (one per key changed by
 /// a statement since the last fold), the next status summary folds them.
 const COUNT_ROWS_BEFORE_FOLD: i64 = 5_000;
 
 /// Any fixed number: one process at a time folds the counts.
 const FOLD_LOCK: i64 = 0x6c65_6164_636e_74;
 
-/// Folds the delta rows of `lead_telecaller_counts` into one row per key
+/// Folds the delta rows of `lead_source_telecaller_counts` into one row per key
 /// once there are more than [`COUNT_ROWS_BEFORE_FOLD`]: one short
 /// transaction, the only statement that deletes there, so writers (which
 /// only insert) never wait for it, and a reader's snapshot sees the same
@@ -207,7 +207,7 @@ const FOLD_LOCK: i64 = 0x6c65_6164_636e_74;
 async fn compact_lead_counts(client: &mut deadpool_postgres::Object) -> StoreResult<()> {
     let rows: i64 = client
         .query_one(
-            "SELECT count(*) FROM (SELECT 1 FROM lead_telecaller_counts LIMIT $1) t",
+            "SELECT count(*) FROM (SELECT 1 FROM lead_source_telecaller_counts LIMIT $1) t",
             &[&(COUNT_ROWS_BEFORE_FOLD + 1)],
         )
         .await?
@@ -222,10 +222,10 @@ async fn compact_lead_counts(client: &mut deadpool_postgres::Object) -> StoreRes
         .get(0);
     if locked {
         tx.execute(
-            "WITH gone AS (DELETE FROM lead_telecaller_counts RETURNING *)
-             INSERT INTO lead_telecaller_counts
-                 SELECT assigned_telecaller, stage, status, sum(n)
-                 FROM gone GROUP BY 1, 2, 3 HAVING sum(n) <> 0",
+            "WITH gone AS (DELETE FROM lead_source_telecaller_counts RETURNING *)
+             INSERT INTO lead_source_telecaller_counts
+                 SELECT source, assigned_telecaller, stage, status, sum(n)
+                 FROM gone GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0",
             &[],
         )
         .await?;
@@ -322,10 +322,10 @@ impl LeadStore for PgStore {
     async fn status_summary(&self, filter: &LeadFilter) -> StoreResult<Vec<StatusCount>> {
         let (where_sql, params) = filter.to_sql(Dialect::Postgres, 1);
         let mut client = self.client().await?;
-        let sql = if filter.telecaller_counts() {
+        let sql = if filter.source_telecaller_counts() {
             compact_lead_counts(&mut client).await?;
             format!(
-                "SELECT stage, status, sum(n)::bigint FROM lead_telecaller_counts {where_sql} \
+                "SELECT stage, status, sum(n)::bigint FROM lead_source_telecaller_counts {where_sql} \
                  GROUP BY stage, status HAVING sum(n) > 0"
             )
         } else {

@@ -55,8 +55,8 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("migrations/0010_call_events.sql"),
     ),
     (
-        "0011_lead_telecaller_counts",
-        include_str!("migrations/0011_lead_telecaller_counts.sql"),
+        "0011_lead_counts",
+        include_str!("migrations/0011_lead_counts.sql"),
     ),
 ];
 
