@@ -60,6 +60,15 @@ fn names(b: &Browser) -> Vec<String> {
         .collect()
 }
 
+/// Every visible form control on the page has a label (or an aria-label).
+fn every_control_has_a_label(b: &Browser) {
+    let unlabelled = b.exec(
+        "return Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea')).filter(function (e) { return !(e.labels && e.labels.length) && !e.getAttribute('aria-label'); }).map(function (e) { return e.name; })",
+        json!([]),
+    );
+    assert_eq!(unlabelled, json!([]), "controls without a label");
+}
+
 fn no_csp_violations(b: &Browser) {
     let bad: Vec<String> = b
         .console()
@@ -274,6 +283,7 @@ pub fn open_a_lead_remark_call_and_edit(_: Backend) {
         assert!(b.text_of("main").contains(dl));
     }
     screenshots(&mut b, "lead");
+    every_control_has_a_label(&b);
     // add a remark
     b.fill("#remark", "Will come for training on Monday");
     b.click_on(".remark-form button");
@@ -306,6 +316,7 @@ pub fn open_a_lead_remark_call_and_edit(_: Backend) {
     // edit with validation errors beside their fields
     b.click_on("a[href$='/edit']");
     b.wait_path("the edit form", |p| p.ends_with("/edit"));
+    every_control_has_a_label(&b);
     b.fill("#e-phone_number", "12345");
     b.fill("#e-name", " ");
     b.fill("#e-end_date", "");
@@ -390,12 +401,19 @@ pub fn columns_density_keyboard_and_sign_out(_: Backend) {
     b.exec("document.activeElement.blur()", json!([]));
     b.keys("/");
     assert_eq!(b.focused(), "input#f-search");
-    // every control has a label
-    let unlabelled = b.exec(
-        "return Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea')).filter(function (e) { return !(e.labels && e.labels.length) && !e.getAttribute('aria-label'); }).map(function (e) { return e.name; })",
+    // the focus is visible: the focused control has an outline
+    b.keys("\u{E004}");
+    let outline = b.exec(
+        "const s = getComputedStyle(document.activeElement); return s.outlineStyle + ' ' + s.outlineWidth",
         json!([]),
     );
-    assert_eq!(unlabelled, json!([]), "controls without a label");
+    let outline = outline.as_str().unwrap_or_default().to_string();
+    assert!(
+        !outline.starts_with("none") && !outline.ends_with(" 0px"),
+        "{}: {outline}",
+        b.focused()
+    );
+    every_control_has_a_label(&b);
     // the column chooser: hide Source, compact rows; remembered after a reload
     b.click_on("details.chooser summary");
     let source = b.find("details.chooser input[value=source]");
