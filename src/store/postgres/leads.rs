@@ -197,7 +197,7 @@ fn count_sql(filter: &LeadFilter, where_sql: &str) -> String {
 const COUNT_ROWS_BEFORE_FOLD: i64 = 5_000;
 
 /// Any fixed number: one process at a time folds the counts.
-const FOLD_LOCK: i64 = 0x6c65_6164_636e_74;
+const FOLD_LOCK: i64 = 0x006c_6561_6463_6e74;
 
 /// Folds the delta rows of `lead_source_telecaller_counts` into one row per key
 /// once there are more than [`COUNT_ROWS_BEFORE_FOLD`]: one short
