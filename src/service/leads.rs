@@ -17,7 +17,7 @@ use crate::domain::error::reject_nul;
 use crate::domain::{
     AccountStatus, AccountType, Actor, Capability, DomainError, Lead, LeadInput, LeadPatch,
 };
-use crate::store::filter::LeadFilter;
+use crate::store::filter::{LeadFilter, LeadOrder};
 use crate::store::{InsertOutcome, LeadEdit};
 
 /// Default and largest page size of the leads list.
@@ -84,14 +84,15 @@ fn parse_count(field: &str, value: &Option<String>, default: u32) -> ServiceResu
     }
 }
 
-/// One page of the leads `actor` may see that match the filters.
+/// One page of the leads `actor` may see that match the filters (the
+/// JSON API's list: the list's own order).
 pub async fn list(svc: &Services, actor: &Actor, q: ListQuery) -> ServiceResult<LeadPage> {
     require(actor, Capability::ReadLeads)?;
     let page = parse_count("page", &q.page, 1)?;
     let limit = parse_count("limit", &q.limit, DEFAULT_LIMIT)?.min(MAX_LIMIT);
     let filter = q.filter.into_filter(actor)?;
-    let (leads, total) = svc.store.list_leads(&filter, page, limit).await?;
-    let leads = leads.into_iter().map(|l| present(actor, l)).collect();
+    let (leads, total) =
+        list_ordered(svc, actor, filter, LeadOrder::default(), page, limit).await?;
     let total_pages = (total + i64::from(limit) - 1) / i64::from(limit);
     Ok(LeadPage {
         leads,
@@ -100,6 +101,28 @@ pub async fn list(svc: &Services, actor: &Actor, q: ListQuery) -> ServiceResult<
         limit,
         total_pages,
     })
+}
+
+/// Page `page` (from 1) of `limit` leads matching `filter` in `order`, and
+/// how many match in all: within the actor's reach whatever the filter
+/// says (a telecaller: their own leads), masked for them. The JSON API's
+/// list and the leads workspace both list through this.
+pub async fn list_ordered(
+    svc: &Services,
+    actor: &Actor,
+    mut filter: LeadFilter,
+    order: LeadOrder,
+    page: u32,
+    limit: u32,
+) -> ServiceResult<(Vec<Lead>, i64)> {
+    require(actor, Capability::ReadLeads)?;
+    filter.own_only = actor.lead_scope();
+    let (leads, total) = svc
+        .store
+        .list_leads_ordered(&filter, order, page.max(1), limit.clamp(1, MAX_LIMIT))
+        .await?;
+    let leads = leads.into_iter().map(|l| present(actor, l)).collect();
+    Ok((leads, total))
 }
 
 /// One lead within the actor's reach, as they may see it.
@@ -111,6 +134,28 @@ pub async fn get(svc: &Services, actor: &Actor, id: Uuid) -> ServiceResult<Lead>
         .await?
         .ok_or_else(lead_not_found)?;
     Ok(present(actor, lead))
+}
+
+/// The lead with this phone number (any spelling that normalises to it),
+/// when the actor may open it; `None` when there is none or it is out of reach.
+pub async fn find_by_phone(
+    svc: &Services,
+    actor: &Actor,
+    phone: &str,
+) -> ServiceResult<Option<Uuid>> {
+    require(actor, Capability::ReadLeads)?;
+    let Ok(phone) = crate::domain::PhoneNumber::parse(phone) else {
+        return Ok(None);
+    };
+    let Some(id) = svc.store.find_by_phone(phone.as_str()).await? else {
+        return Ok(None);
+    };
+    let scope = actor.lead_scope();
+    Ok(svc
+        .store
+        .get_lead(id, scope.as_deref())
+        .await?
+        .map(|l| l.id))
 }
 
 /// Refused unless `actor` may assign leads to `telecaller`: assigning is

@@ -18,7 +18,8 @@
 //! - [`backups`]: create, list, read, delete, restore;
 //! - [`auth`] and [`users`]: sign-in, sessions, registration, passwords,
 //!   user administration;
-//! - [`audit`]: writing and reading the audit log.
+//! - [`audit`]: writing and reading the audit log;
+//! - [`prefs`]: a user's own page preferences.
 
 pub mod audit;
 pub mod auth;
@@ -34,6 +35,7 @@ pub mod jobs;
 pub mod leads;
 pub mod leads_bulk;
 pub mod leads_selection;
+pub mod prefs;
 pub mod users;
 
 use std::sync::Arc;

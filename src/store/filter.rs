@@ -295,6 +295,15 @@ impl LeadFilter {
         used.iter().filter(|u| **u).count() == 1
     }
 
+    /// True when only stage, status, source, the telecaller (a filter or a
+    /// telecaller's own scope) and unassigned-only filter: then its `WHERE`
+    /// applies to `lead_source_telecaller_counts`, PostgreSQL's counts per
+    /// (source, telecaller, stage, status) kept in every writing
+    /// transaction (its migration 0011).
+    pub fn source_telecaller_counts(&self) -> bool {
+        self.only_counted_columns() && self.start_date.is_none() && self.end_date.is_none()
+    }
+
     /// Which table of maintained counts (SQLite's migration 0003) can answer
     /// counts for this filter with the same `WHERE`: `lead_status_counts`
     /// (per stage and status, ~40 rows) when only stage/status filter,

@@ -1,14 +1,16 @@
-//! The pages' calls into the service layer, and the one use-case it does
-//! not have yet (an ordered page of leads, marked `TODO(service)`). Pages
-//! act as the signed-in [`Actor`]; errors come back as `ServiceError`.
+//! What the pages need from the service layer beyond one call: a filter
+//! parse that reports each bad value and applies the rest, a lead read
+//! that answers "out of reach" as `None`, an edit whose duplicate phone
+//! links the other lead. Pages act as the signed-in [`Actor`]; errors come
+//! back as `ServiceError`.
 
 use uuid::Uuid;
 
 use crate::domain::{Actor, Lead, LeadPatch};
 use crate::http::AppState;
-use crate::service::leads::{FilterQuery, present};
+use crate::service::leads::FilterQuery;
 use crate::service::{ServiceError, ServiceResult};
-use crate::store::filter::{LeadFilter, LeadOrder};
+use crate::store::filter::LeadFilter;
 
 /// One field of a [`FilterQuery`].
 type Slot = fn(&mut FilterQuery) -> &mut Option<String>;
@@ -40,31 +42,6 @@ pub fn filter(actor: &Actor, q: &FilterQuery) -> (FilterQuery, LeadFilter, Vec<S
     // each value parsed alone, so together they parse too
     let parsed = good.clone().into_filter(actor).unwrap_or_default();
     (good, parsed, errors)
-}
-
-// TODO(service): move to service/ once it lands — `service::leads::list`
-// has the list's one order only; the workspace sorts by name, import date,
-// last called and updated (`store::LeadStore::list_leads_ordered`).
-/// One page of leads in `order` with the total, within the actor's scope
-/// (the filter carries it), masked for the actor.
-pub async fn list(
-    state: &AppState,
-    actor: &Actor,
-    filter: &LeadFilter,
-    order: LeadOrder,
-    page: u32,
-    limit: u32,
-) -> ServiceResult<(Vec<Lead>, i64)> {
-    crate::service::require(actor, crate::domain::Capability::ReadLeads)?;
-    debug_assert_eq!(filter.own_only, actor.lead_scope());
-    let (leads, total) = state
-        .store
-        .list_leads_ordered(filter, order, page, limit)
-        .await?;
-    Ok((
-        leads.into_iter().map(|l| present(actor, l)).collect(),
-        total,
-    ))
 }
 
 /// One lead the actor may open, masked for them; `None` when out of reach.
@@ -104,12 +81,8 @@ pub async fn patch(
         | Err(ServiceError::Store(crate::store::StoreError::Conflict(_))) => {
             // the service names the lead in its message; find it again to
             // link it only when this actor may open it
-            let other = match phone.as_deref().map(crate::domain::PhoneNumber::parse) {
-                Some(Ok(p)) => state.store.find_by_phone(p.as_str()).await?,
-                _ => None,
-            };
-            let visible = match other {
-                Some(o) => get(state, actor, o).await?.map(|l| l.id),
+            let visible = match phone.as_deref() {
+                Some(p) => crate::service::leads::find_by_phone(state, actor, p).await?,
                 None => None,
             };
             Ok(PatchOutcome::DuplicatePhone(visible))

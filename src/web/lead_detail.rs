@@ -1,5 +1,6 @@
-//! `/leads/{id}`: every field of a lead, grouped; the status and remarks
-//! history as one timeline; add a remark; mark called.
+//! `/leads/{id}`: every field of a lead, grouped; its status changes,
+//! remarks and calls as one timeline; add a remark; record a call's
+//! outcome (called, connected, no response).
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -7,11 +8,11 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::data;
 use super::page::{Layout, PageError, PageResult, PageUser, render, see_other};
-use crate::domain::{Capability, Lead, to_ist};
+use crate::domain::{CallOutcome, Capability, Lead, to_ist};
 use crate::http::AppState;
 use crate::service::ServiceError;
+use crate::service::calls::{CallEntry, LeadView};
 
 /// A lead id from the path; anything else is an unknown page.
 pub(super) fn lead_id(text: &str) -> Result<Uuid, PageError> {
@@ -119,9 +120,31 @@ struct Event {
     text: String,
 }
 
-/// Status changes and remarks, newest first.
-fn timeline(lead: &Lead) -> Vec<Event> {
+/// How the timeline names a call's outcome.
+fn outcome_text(outcome: CallOutcome) -> &'static str {
+    match outcome {
+        CallOutcome::Called => "Called",
+        CallOutcome::Connected => "Called · connected",
+        CallOutcome::NoResponse => "Called · no response",
+        CallOutcome::StatusChange => "Status changed",
+    }
+}
+
+/// Status changes, remarks and calls, newest first.
+fn timeline(lead: &Lead, calls: &[CallEntry]) -> Vec<Event> {
     let mut events: Vec<(chrono::DateTime<chrono::Utc>, Event)> = Vec::new();
+    for c in calls {
+        events.push((
+            c.timestamp,
+            Event {
+                when: ist_text(c.timestamp),
+                iso: c.timestamp.to_rfc3339(),
+                who: c.called_by.clone(),
+                kind: "call",
+                text: outcome_text(c.outcome).to_string(),
+            },
+        ));
+    }
     for s in &lead.status_history {
         events.push((
             s.changed_at,
@@ -146,6 +169,7 @@ fn timeline(lead: &Lead) -> Vec<Event> {
             },
         ));
     }
+    // stable: at one instant (a no response and its RNR) the order written
     events.sort_by_key(|e| std::cmp::Reverse(e.0));
     events.into_iter().map(|(_, e)| e).collect()
 }
@@ -172,7 +196,9 @@ pub(super) struct DetailQuery {
     done: Option<String>,
 }
 
-fn show(user: &PageUser, lead: Lead, notice: Option<&'static str>) -> LeadPage {
+fn show(user: &PageUser, view: LeadView, notice: Option<&'static str>) -> LeadPage {
+    let events = timeline(&view.lead, &view.calling_history);
+    let lead = view.lead;
     LeadPage {
         l: Layout::new(lead.name.clone(), Some(user)),
         id: lead.id,
@@ -180,7 +206,7 @@ fn show(user: &PageUser, lead: Lead, notice: Option<&'static str>) -> LeadPage {
         stage: format!("{} {}", lead.stage.code(), lead.stage.label()),
         status: lead.status.clone(),
         groups: groups(&lead),
-        events: timeline(&lead),
+        events,
         can_edit: user.can(Capability::EditLeads),
         notice,
         remark: String::new(),
@@ -196,16 +222,25 @@ pub(super) async fn page(
     Query(q): Query<DetailQuery>,
 ) -> PageResult {
     let id = lead_id(&id)?;
-    let lead = data::get(&state, &user.actor(), id)
-        .await?
-        .ok_or(PageError::NotFound)?;
+    let view = with_calls(&state, &user, id).await?;
     let notice = match q.done.as_deref() {
         Some("remark") => Some("Remark added."),
         Some("called") => Some("Call recorded."),
+        Some("connected") => Some("Connected call recorded."),
+        Some("no_response") => Some("No response recorded: the lead is now RNR."),
         Some("saved") => Some("Changes saved."),
         _ => None,
     };
-    Ok(render(StatusCode::OK, &show(&user, lead, notice)))
+    Ok(render(StatusCode::OK, &show(&user, view, notice)))
+}
+
+/// The lead with its calls, as the actor may see it; out of reach: 404.
+async fn with_calls(state: &AppState, user: &PageUser, id: Uuid) -> Result<LeadView, PageError> {
+    match crate::service::calls::history(state, &user.actor(), id).await {
+        Ok(view) => Ok(view),
+        Err(ServiceError::NotFound(_)) => Err(PageError::NotFound),
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn require_edit(user: &PageUser) -> Result<(), PageError> {
@@ -238,9 +273,7 @@ pub(super) async fn add_remark(
     match crate::service::leads::add_remark(&state, &actor, id, f.remark.clone()).await {
         Ok(_) => Ok(see_other(&format!("/leads/{id}?done=remark#timeline"))),
         Err(ServiceError::Domain(e)) => {
-            let lead = data::get(&state, &actor, id)
-                .await?
-                .ok_or(PageError::NotFound)?;
+            let lead = with_calls(&state, &user, id).await?;
             let mut view = show(&user, lead, None);
             view.remark = f.remark;
             view.remark_error = Some(match e {
@@ -253,20 +286,51 @@ pub(super) async fn add_remark(
     }
 }
 
-/// `POST /leads/{id}/call-done`.
+/// `POST /leads/{id}/call-done`: the original's "call done" (called).
 pub(super) async fn call_done(
     State(state): State<AppState>,
     user: PageUser,
     Path(id): Path<String>,
 ) -> PageResult {
-    require_edit(&user)?;
-    let id = lead_id(&id)?;
-    crate::service::calls::record(
-        &state,
-        &user.actor(),
-        id,
-        crate::domain::CallOutcome::Called,
-    )
-    .await?;
-    Ok(see_other(&format!("/leads/{id}?done=called")))
+    record_call(&state, &user, &id, CallOutcome::Called).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct CallForm {
+    #[serde(default)]
+    outcome: String,
+}
+
+/// `POST /leads/{id}/calls`: a call's outcome (`called`, `connected`,
+/// `no_response`), then back to the lead with a notice.
+pub(super) async fn call(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<CallForm>,
+) -> PageResult {
+    let outcome = f
+        .outcome
+        .parse::<CallOutcome>()
+        .ok()
+        .filter(|o| o.is_call())
+        .ok_or_else(|| {
+            PageError::BadRequest(format!(
+                "Unknown call outcome {:?}: choose called, connected or no response.",
+                f.outcome
+            ))
+        })?;
+    record_call(&state, &user, &id, outcome).await
+}
+
+async fn record_call(
+    state: &AppState,
+    user: &PageUser,
+    id: &str,
+    outcome: CallOutcome,
+) -> PageResult {
+    require_edit(user)?;
+    let id = lead_id(id)?;
+    crate::service::calls::record(state, &user.actor(), id, outcome).await?;
+    Ok(see_other(&format!("/leads/{id}?done={outcome}#timeline")))
 }

@@ -18,7 +18,7 @@ use super::page::{
 use crate::domain::{Capability, Stage, Status};
 use crate::http::AppState;
 use crate::service::desk::StatusSummary;
-use crate::service::leads::FilterQuery;
+use crate::service::leads::{self, FilterQuery};
 use crate::service::leads_bulk::Telecaller;
 use crate::store::filter::{LeadFilter, LeadOrder, LeadSortKey};
 
@@ -303,10 +303,9 @@ pub(super) async fn page(
         ..good
     };
     let (listed, summary, prefs) = tokio::join!(
-        data::list(&state, &actor, &filter, order, page, limit),
+        leads::list_ordered(&state, &actor, filter.clone(), order, page, limit),
         crate::service::desk::status_summary(&state, &actor, tab_filters),
-        // TODO(service): move to service/ once it lands (per-user page preferences)
-        state.store.get_prefs(actor.id),
+        crate::service::prefs::get(&state, &actor),
     );
     let (mut leads, total) = listed?;
     let pages = u32::try_from((total + i64::from(limit) - 1) / i64::from(limit))
@@ -315,7 +314,7 @@ pub(super) async fn page(
     if page > pages {
         // a link to a page that no longer exists: show the last one
         page = pages;
-        leads = data::list(&state, &actor, &filter, order, page, limit)
+        leads = leads::list_ordered(&state, &actor, filter.clone(), order, page, limit)
             .await?
             .0;
     }
@@ -549,11 +548,7 @@ pub(super) async fn save_prefs(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let prefs = TablePrefs::from_form(&fields);
-    // TODO(service): move to service/ once it lands (per-user page preferences)
-    state
-        .store
-        .set_prefs(user.0.user.id, &prefs.to_json())
-        .await?;
+    crate::service::prefs::set(&state, &user.actor(), &prefs.to_json()).await?;
     let back = fields
         .iter()
         .find(|(k, _)| k == "back")

@@ -1,9 +1,10 @@
 //! The web UI (DESIGN §8): server-rendered pages beside the JSON API, on the
-//! same floor as `http/`. Pages call the service layer (and, until it has
-//! every use-case, `data.rs`), never `http/routes/*` and never our own API
-//! over HTTP. Templates are askama (`templates/`, checked at `cargo build`,
-//! auto-escaping); static files are embedded (`assets.rs`); htmx boosts
-//! links and forms, and every action is also a plain form POST + 303.
+//! same floor as `http/`. Pages call the service layer only (`data.rs`
+//! holds page-shaped wrappers of its calls), never the store, never
+//! `http/routes/*` and never our own API over HTTP. Templates are askama
+//! (`templates/`, checked at `cargo build`, auto-escaping); static files are
+//! embedded (`assets.rs`); htmx boosts links and forms, and every action is
+//! also a plain form POST + 303.
 
 mod assets;
 mod columns;
@@ -43,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/leads/{id}", get(lead_detail::page))
         .route("/leads/{id}/remarks", post(lead_detail::add_remark))
         .route("/leads/{id}/call-done", post(lead_detail::call_done))
+        .route("/leads/{id}/calls", post(lead_detail::call))
         .route(
             "/leads/{id}/edit",
             get(lead_edit::form).post(lead_edit::submit),

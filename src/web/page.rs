@@ -219,6 +219,9 @@ pub enum PageError {
     /// Another answer a person can act on (410 for a used download link,
     /// 503 busy, 422 a bad value): status, heading, message.
     Refused(StatusCode, &'static str, String),
+    /// 400 (or the service's 409/422 as 400): the request itself is wrong;
+    /// the message says how.
+    BadRequest(String),
     /// 500: logged once with the request id; the page names only the id.
     Internal(anyhow::Error),
 }
@@ -235,6 +238,10 @@ impl From<crate::service::ServiceError> for PageError {
         match e {
             E::NotFound(_) => PageError::NotFound,
             E::Forbidden(m) => PageError::Forbidden(capitalise(&m)),
+            E::Invalid(m) | E::Malformed(m) | E::Conflict(m) => {
+                PageError::BadRequest(capitalise(&m))
+            }
+            E::Domain(e) => PageError::BadRequest(capitalise(&e.to_string())),
             E::Internal(e) => PageError::Internal(e),
             other => PageError::Internal(anyhow::anyhow!("{other}")),
         }
@@ -281,6 +288,7 @@ impl IntoResponse for PageError {
             ),
             PageError::Forbidden(m) => (StatusCode::FORBIDDEN, "Not allowed", m),
             PageError::Refused(status, heading, m) => (status, heading, m),
+            PageError::BadRequest(m) => (StatusCode::BAD_REQUEST, "That did not work", m),
             PageError::Internal(e) => {
                 let rid = crate::http::request_id::current();
                 tracing::error!(request_id = %rid, error = %format!("{e:#}"), "internal error");

@@ -17,6 +17,7 @@ dual_backend_tests!(
     web_workspace_filters_sort_and_prefs,
     web_telecaller_scope_and_masking,
     web_edit_validation_and_duplicate_phone,
+    web_call_outcomes_on_the_lead_page,
 );
 
 fn no_redirects() -> reqwest::Client {
@@ -316,41 +317,54 @@ async fn web_unknown_pages_and_assets(app: TestApp) {
     assert!(body.contains("Page not found"));
     let (status, _) = page(&app, &cookie, &format!("/leads/{}", uuid::Uuid::new_v4())).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    // assets: hashed names, immutable; the page stays small
-    let login = client
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let mut weight = login.len();
-    for (attr, ext, ctype) in [
-        ("href=\"", ".css", "text/css"),
-        ("src=\"", ".js", "text/javascript"),
+    // assets: hashed names, immutable; no page weighs more than ~100 KB
+    // before data (its HTML with no leads, its CSS and scripts)
+    let admin = app.admin_token().await;
+    let lead = new_lead(
+        &app,
+        &admin,
+        json!({"name": "Weigh Me", "phone_number": "9876500041"}),
+    )
+    .await;
+    for path in [
+        "/login".to_string(),
+        "/leads?search=nobody-at-all".to_string(),
+        format!("/leads/{lead}"),
+        format!("/leads/{lead}/edit"),
     ] {
-        for part in login.split(attr).skip(1) {
-            let url = part.split('"').next().unwrap();
-            if !url.starts_with("/static/") || !url.ends_with(ext) {
-                continue;
+        let (status, html) = page(&app, &cookie, &path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        let mut weight = html.len();
+        for (attr, ext, ctype) in [
+            ("href=\"", ".css", "text/css"),
+            ("src=\"", ".js", "text/javascript"),
+        ] {
+            for part in html.split(attr).skip(1) {
+                let url = part.split('"').next().unwrap();
+                if !url.starts_with("/static/") || !url.ends_with(ext) {
+                    continue;
+                }
+                let r = client.get(app.url(url)).send().await.unwrap();
+                assert_eq!(r.status(), StatusCode::OK, "{url}");
+                assert!(
+                    r.headers()[CONTENT_TYPE]
+                        .to_str()
+                        .unwrap()
+                        .starts_with(ctype)
+                );
+                assert_eq!(
+                    r.headers()[CACHE_CONTROL],
+                    "public, max-age=31536000, immutable"
+                );
+                weight += r.bytes().await.unwrap().len();
             }
-            let r = client.get(app.url(url)).send().await.unwrap();
-            assert_eq!(r.status(), StatusCode::OK, "{url}");
-            assert!(
-                r.headers()[CONTENT_TYPE]
-                    .to_str()
-                    .unwrap()
-                    .starts_with(ctype)
-            );
-            assert_eq!(
-                r.headers()[CACHE_CONTROL],
-                "public, max-age=31536000, immutable"
-            );
-            weight += r.bytes().await.unwrap().len();
         }
+        assert!(
+            weight > 50_000,
+            "{path}: htmx itself is counted ({weight} bytes)"
+        );
+        assert!(weight < 100_000, "{path} weighs {weight} bytes");
     }
-    assert!(weight < 100_000, "the sign-in page weighs {weight} bytes");
     let r = client.get(app.url("/static/app.css")).send().await.unwrap();
     assert_eq!(
         r.status(),
@@ -523,12 +537,115 @@ async fn web_telecaller_scope_and_masking(app: TestApp) {
     let (status, body) = page(&app, &std, &format!("/leads/{mine}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
-        !body.contains("Add remark") && !body.contains("/edit\"") && !body.contains("Mark called")
+        !body.contains("Add remark") && !body.contains("/edit\"") && !body.contains("/calls\"")
     );
     let (status, _) = page(&app, &std, &format!("/leads/{mine}/edit")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let r = post_form(&app, &std, &format!("/leads/{mine}/call-done"), &[]).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = post_form(
+        &app,
+        &std,
+        &format!("/leads/{mine}/calls"),
+        &[("outcome", "connected")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+/// The lead page's call outcomes: each a plain form POST answered 303 back
+/// to the lead, recorded as the API's call events, shown in the timeline; a
+/// telecaller only on their own leads; an unknown outcome is a 400 naming it.
+async fn web_call_outcomes_on_the_lead_page(app: TestApp) {
+    let admin = app.admin_token().await;
+    let (_, tc) = app
+        .user_with_role(&admin, "tc.calls@pulse.example", "telecaller")
+        .await;
+    let tc = format!("pulse_session={tc}");
+    let mine = new_lead(&app, &admin, json!({"name": "Call Me", "phone_number": "9876500031", "assigned_telecaller": "tc.calls@pulse.example"})).await;
+    let other = new_lead(
+        &app,
+        &admin,
+        json!({"name": "Not Yours", "phone_number": "9876500032"}),
+    )
+    .await;
+    let (_, body) = page(&app, &tc, &format!("/leads/{mine}")).await;
+    assert!(body.contains(r#"action="/leads/"#) && body.contains("/calls\""));
+    assert!(body.contains(r#"value="no_response""#), "{body}");
+    for (outcome, notice) in [
+        ("called", "Call recorded."),
+        ("connected", "Connected call recorded."),
+        ("no_response", "No response recorded"),
+    ] {
+        let r = post_form(
+            &app,
+            &tc,
+            &format!("/leads/{mine}/calls"),
+            &[("outcome", outcome)],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{outcome}");
+        let to = r.headers()[LOCATION].to_str().unwrap().to_string();
+        assert_eq!(to, format!("/leads/{mine}?done={outcome}#timeline"));
+        let (status, body) = page(&app, &tc, to.trim_end_matches("#timeline")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains(notice), "{outcome}: {body}");
+    }
+    let (_, lead) = status_json(
+        app.get(&format!("/api/driver-onboarding/leads/{mine}"), &admin)
+            .await,
+    )
+    .await;
+    let outcomes: Vec<&str> = lead["calling_history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["called", "connected", "no_response"]);
+    assert_eq!(lead["status"], "RNR");
+    assert_eq!(lead["last_called_by"], "tc.calls@pulse.example");
+    // the timeline shows the three calls and the status change to RNR
+    let (_, body) = page(&app, &tc, &format!("/leads/{mine}")).await;
+    for text in [
+        "Called · connected",
+        "Called · no response",
+        ">Called<",
+        "RNR",
+    ] {
+        assert!(body.contains(text), "{text}: {body}");
+    }
+    assert_eq!(body.matches(r#"class="event call""#).count(), 3);
+    // bad outcomes are refused with the reason, nothing recorded
+    for bad in ["status_change", "hung up", ""] {
+        let r = post_form(
+            &app,
+            &tc,
+            &format!("/leads/{mine}/calls"),
+            &[("outcome", bad)],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{bad:?}");
+        assert!(r.text().await.unwrap().contains("Unknown call outcome"));
+    }
+    // another telecaller's lead is out of reach
+    let r = post_form(
+        &app,
+        &tc,
+        &format!("/leads/{other}/calls"),
+        &[("outcome", "called")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let (_, lead) = status_json(
+        app.get(
+            &format!("/api/driver-onboarding/leads/{mine}/history"),
+            &admin,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(lead["calling_history"].as_array().unwrap().len(), 3);
 }
 
 async fn web_edit_validation_and_duplicate_phone(app: TestApp) {

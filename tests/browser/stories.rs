@@ -60,6 +60,15 @@ fn names(b: &Browser) -> Vec<String> {
         .collect()
 }
 
+/// Every visible form control on the page has a label (or an aria-label).
+fn every_control_has_a_label(b: &Browser) {
+    let unlabelled = b.exec(
+        "return Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea')).filter(function (e) { return !(e.labels && e.labels.length) && !e.getAttribute('aria-label'); }).map(function (e) { return e.name; })",
+        json!([]),
+    );
+    assert_eq!(unlabelled, json!([]), "controls without a label");
+}
+
 fn no_csp_violations(b: &Browser) {
     let bad: Vec<String> = b
         .console()
@@ -274,6 +283,7 @@ pub fn open_a_lead_remark_call_and_edit(_: Backend) {
         assert!(b.text_of("main").contains(dl));
     }
     screenshots(&mut b, "lead");
+    every_control_has_a_label(&b);
     // add a remark
     b.fill("#remark", "Will come for training on Monday");
     b.click_on(".remark-form button");
@@ -286,14 +296,27 @@ pub fn open_a_lead_remark_call_and_edit(_: Backend) {
     // an empty remark is refused with a message beside the field
     b.click_on(".remark-form button");
     b.wait_text("#remark-error", "Write a remark first");
-    // mark called
-    b.click_on("form[action$='/call-done'] button");
-    b.wait_text("[role=status]", "Call recorded");
+    // a call's outcome: connected, then no response (→ RNR)
+    b.click_on("form[action$='/calls'] button[value=connected]");
+    b.wait_text("[role=status]", "Connected call recorded");
+    let first = b.text_of(".timeline li");
+    assert!(first.contains("Called · connected"), "{first}");
     let (_, after) = site.api("GET", &format!("/api/driver-onboarding/leads/{id}"), None);
     assert!(after["last_called"].is_string());
+    assert_eq!(after["calling_history"][0]["outcome"], "connected");
+    b.click_on("form[action$='/calls'] button[value=no_response]");
+    b.wait_text("[role=status]", "No response recorded");
+    assert!(b.text_of(".badges").contains("RNR"));
+    let timeline = b.text_of(".timeline");
+    assert!(timeline.contains("Called · no response"), "{timeline}");
+    let (_, after) = site.api("GET", &format!("/api/driver-onboarding/leads/{id}"), None);
+    assert_eq!(after["status"], "RNR");
+    assert_eq!(after["calling_history"][1]["outcome"], "no_response");
+    screenshots(&mut b, "lead-calls");
     // edit with validation errors beside their fields
     b.click_on("a[href$='/edit']");
     b.wait_path("the edit form", |p| p.ends_with("/edit"));
+    every_control_has_a_label(&b);
     b.fill("#e-phone_number", "12345");
     b.fill("#e-name", " ");
     b.fill("#e-end_date", "");
@@ -329,16 +352,27 @@ pub fn hostile_and_indic_names_show_as_text(_: Backend) {
         b.exec("return document.querySelectorAll('img').length", json!([])),
         0
     );
-    // the Noto fonts cover both scripts
-    for (font, text) in [
-        ("Noto Sans Devanagari", DEVANAGARI),
-        ("Noto Sans Tamil", TAMIL),
-    ] {
-        let ok = b.exec(
-            "return document.fonts.check('16px \"' + arguments[0] + '\"', arguments[1])",
-            json!([font, text]),
+    // both scripts are drawn with real glyphs, not as boxes: without a font
+    // for them each letter is the same .notdef box as a private-use
+    // character, so the text would measure exactly as wide as that many
+    // boxes (`document.fonts.check` answers true even for a missing family)
+    let width = |text: &str| {
+        b.exec(
+            "const c = document.createElement('canvas').getContext('2d'); \
+             c.font = '32px ' + getComputedStyle(document.body).fontFamily; \
+             return c.measureText(arguments[0]).width",
+            json!([text]),
+        )
+        .as_f64()
+        .unwrap()
+    };
+    for text in [DEVANAGARI, TAMIL] {
+        let glyphs = width(text);
+        let boxes = width(&"\u{E000}".repeat(text.chars().count()));
+        assert!(
+            glyphs > 0.0 && (glyphs - boxes).abs() > 1.0,
+            "{text}: {glyphs} vs {boxes}"
         );
-        assert_eq!(ok, true, "{font}");
     }
     screenshots(&mut b, "leads-scripts");
     b.goto(&format!("/leads/{}", site.hostile_id));
@@ -367,12 +401,19 @@ pub fn columns_density_keyboard_and_sign_out(_: Backend) {
     b.exec("document.activeElement.blur()", json!([]));
     b.keys("/");
     assert_eq!(b.focused(), "input#f-search");
-    // every control has a label
-    let unlabelled = b.exec(
-        "return Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea')).filter(function (e) { return !(e.labels && e.labels.length) && !e.getAttribute('aria-label'); }).map(function (e) { return e.name; })",
+    // the focus is visible: the focused control has an outline
+    b.keys("\u{E004}");
+    let outline = b.exec(
+        "const s = getComputedStyle(document.activeElement); return s.outlineStyle + ' ' + s.outlineWidth",
         json!([]),
     );
-    assert_eq!(unlabelled, json!([]), "controls without a label");
+    let outline = outline.as_str().unwrap_or_default().to_string();
+    assert!(
+        !outline.starts_with("none") && !outline.ends_with(" 0px"),
+        "{}: {outline}",
+        b.focused()
+    );
+    every_control_has_a_label(&b);
     // the column chooser: hide Source, compact rows; remembered after a reload
     b.click_on("details.chooser summary");
     let source = b.find("details.chooser input[value=source]");

@@ -182,6 +182,58 @@ async fn load(
         .transpose()
 }
 
+/// How many leads match `filter` (its `WHERE` is `where_sql`): from the
+/// counts of migration 0011 when they can answer, else counted.
+fn count_sql(filter: &LeadFilter, where_sql: &str) -> String {
+    if filter.source_telecaller_counts() {
+        format!("SELECT coalesce(sum(n), 0)::bigint FROM lead_source_telecaller_counts {where_sql}")
+    } else {
+        format!("SELECT count(*) FROM leads {where_sql}")
+    }
+}
+
+/// Past this many rows in `lead_source_telecaller_counts` (one per key changed by
+/// a statement since the last fold), the next status summary folds them.
+const COUNT_ROWS_BEFORE_FOLD: i64 = 5_000;
+
+/// Any fixed number: one process at a time folds the counts.
+const FOLD_LOCK: i64 = 0x006c_6561_6463_6e74;
+
+/// Folds the delta rows of `lead_source_telecaller_counts` into one row per key
+/// once there are more than [`COUNT_ROWS_BEFORE_FOLD`]: one short
+/// transaction, the only statement that deletes there, so writers (which
+/// only insert) never wait for it, and a reader's snapshot sees the same
+/// sums before and after.
+async fn compact_lead_counts(client: &mut deadpool_postgres::Object) -> StoreResult<()> {
+    let rows: i64 = client
+        .query_one(
+            "SELECT count(*) FROM (SELECT 1 FROM lead_source_telecaller_counts LIMIT $1) t",
+            &[&(COUNT_ROWS_BEFORE_FOLD + 1)],
+        )
+        .await?
+        .get(0);
+    if rows <= COUNT_ROWS_BEFORE_FOLD {
+        return Ok(());
+    }
+    let tx = client.transaction().await?;
+    let locked: bool = tx
+        .query_one("SELECT pg_try_advisory_xact_lock($1)", &[&FOLD_LOCK])
+        .await?
+        .get(0);
+    if locked {
+        tx.execute(
+            "WITH gone AS (DELETE FROM lead_source_telecaller_counts RETURNING *)
+             INSERT INTO lead_source_telecaller_counts
+                 SELECT source, assigned_telecaller, stage, status, sum(n)
+                 FROM gone GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0",
+            &[],
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 fn dedup(ids: &[Uuid]) -> Vec<Uuid> {
     let mut seen = std::collections::HashSet::new();
     ids.iter().copied().filter(|id| seen.insert(*id)).collect()
@@ -240,10 +292,7 @@ impl LeadStore for PgStore {
             .await?;
         let (where_sql, params) = filter.to_sql(Dialect::Postgres, 1);
         let total: i64 = tx
-            .query_one(
-                &format!("SELECT count(*) FROM leads {where_sql}"),
-                &refs(&params),
-            )
+            .query_one(&count_sql(filter, &where_sql), &refs(&params))
             .await?
             .get(0);
         let (reversed, take, skip) = LeadOrder::window(total, page, limit);
@@ -251,9 +300,13 @@ impl LeadStore for PgStore {
         let mut all = refs(&params);
         all.push(&take);
         all.push(&skip);
+        // the page's ids first, whole rows for those only: an unindexed
+        // order (an import-date range by last call) sorts narrow index
+        // tuples, not 58k whole leads
+        let order_by = order.order_by(reversed);
         let sql = format!(
-            "SELECT {LEAD_COLUMNS} FROM leads {where_sql} {} LIMIT ${} OFFSET ${}",
-            order.order_by(reversed),
+            "SELECT {LEAD_COLUMNS} FROM leads WHERE id IN (SELECT id FROM leads {where_sql} \
+             {order_by} LIMIT ${} OFFSET ${}) {order_by}",
             n + 1,
             n + 2
         );
@@ -268,9 +321,17 @@ impl LeadStore for PgStore {
 
     async fn status_summary(&self, filter: &LeadFilter) -> StoreResult<Vec<StatusCount>> {
         let (where_sql, params) = filter.to_sql(Dialect::Postgres, 1);
-        let sql =
-            format!("SELECT stage, status, count(*) FROM leads {where_sql} GROUP BY stage, status");
-        let rows = self.client().await?.query(&sql, &refs(&params)).await?;
+        let mut client = self.client().await?;
+        let sql = if filter.source_telecaller_counts() {
+            compact_lead_counts(&mut client).await?;
+            format!(
+                "SELECT stage, status, sum(n)::bigint FROM lead_source_telecaller_counts {where_sql} \
+                 GROUP BY stage, status HAVING sum(n) > 0"
+            )
+        } else {
+            format!("SELECT stage, status, count(*) FROM leads {where_sql} GROUP BY stage, status")
+        };
+        let rows = client.query(&sql, &refs(&params)).await?;
         rows.iter()
             .map(|r| {
                 let stage: String = r.get(0);

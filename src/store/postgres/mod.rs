@@ -63,6 +63,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0012_import_undo",
         include_str!("migrations/0012_import_undo.sql"),
     ),
+    (
+        "0013_lead_counts",
+        include_str!("migrations/0013_lead_counts.sql"),
+    ),
 ];
 
 /// Any fixed number; all instances take this advisory lock to migrate one at a time.

@@ -233,9 +233,14 @@ impl LeadStore for SqliteStore {
                 let n = params.len();
                 params.push(SqlParam::Int(take));
                 params.push(SqlParam::Int(skip));
+                // the page's rowids first (from a covering index where one
+                // serves), whole rows for those only: an import-date range in
+                // the list order sorted 58k whole leads (~700 ms at 1M), its
+                // (import_date, last_called, id) index entries take ~40 ms
+                let order_by = order.order_by(reversed);
                 let sql = format!(
-                    "SELECT {LEAD_COLUMNS} FROM leads {where_sql} {} LIMIT ?{} OFFSET ?{}",
-                    order.order_by(reversed),
+                    "SELECT {LEAD_COLUMNS} FROM leads WHERE rowid IN (SELECT rowid FROM leads \
+                     {where_sql} {order_by} LIMIT ?{} OFFSET ?{}) {order_by}",
                     n + 1,
                     n + 2
                 );
