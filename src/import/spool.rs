@@ -152,7 +152,7 @@ mod tests {
                 match m {
                     BulkBatch::Leads(l) => got.extend(l),
                     BulkBatch::Versions(x) => versions.extend(x),
-                    BulkBatch::Commit => unreachable!(),
+                    BulkBatch::Commit | BulkBatch::Journal(_) => unreachable!(),
                 }
                 Ok(())
             })
