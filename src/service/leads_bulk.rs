@@ -114,6 +114,22 @@ pub async fn unassign(svc: &Services, actor: &Actor, id: Uuid) -> ServiceResult<
     Ok(present(actor, lead))
 }
 
+/// Takes many leads away from their telecallers (the original's
+/// deassign-leads).
+pub async fn bulk_unassign(
+    svc: &Services,
+    actor: &Actor,
+    lead_ids: &[String],
+) -> ServiceResult<BulkReport> {
+    require(actor, Capability::AssignLeads)?;
+    let (ids, malformed) = parse_ids(lead_ids)?;
+    let at = now();
+    let edit: LeadEdit =
+        Box::new(move |lead: &mut Lead| lead.assigned_telecaller.is_some() && lead.unassign(at));
+    let out = svc.store.update_leads(&ids, None, edit).await?;
+    Ok(report(out, malformed, Vec::new()))
+}
+
 /// Moves the assignment date of assigned leads; unassigned ones are not
 /// allowed.
 pub async fn reassign_date(

@@ -115,13 +115,23 @@ async fn batch_zip(
     exports::may_export(&actor)?;
     let req: BatchBody = optional_json(&body)?;
     let shape = exports::batches(req.batch_size)?;
+    let size = match shape {
+        Shape::Batches(n) => n,
+        Shape::File => 1,
+    };
     let req = ExportRequest {
         filters: req.filters,
         columns: req.columns,
         format: None,
     };
     let started = exports::start(&state, &actor, req, shape, "batch-export-zip").await?;
-    Ok(download(started))
+    // the original's two headers, which its frontend toasts
+    let files = started.total.div_ceil(size).max(1);
+    let mut response = download(started);
+    let h = response.headers_mut();
+    h.insert("x-total-files", HeaderValue::from(files));
+    h.insert("x-batch-size", HeaderValue::from(size));
+    Ok(response)
 }
 
 /// The streamed file with its download headers.
