@@ -24,6 +24,16 @@ use crate::store::filter::LeadFilter;
 /// Most leads one telecaller list answers (the original's cap).
 pub const MAX_DESK_LEADS: u32 = 10_000;
 
+/// Before any event and after every one, within both backends' range
+/// (PostgreSQL's timestamps stop long before chrono's).
+fn earliest() -> DateTime<Utc> {
+    DateTime::<Utc>::UNIX_EPOCH
+}
+
+fn latest() -> DateTime<Utc> {
+    "9999-12-31T00:00:00Z".parse().expect("a valid instant")
+}
+
 /// The UTC range of the IST days `start..=end`, each end open when not
 /// given.
 fn range(
@@ -48,11 +58,11 @@ fn range(
     }
     let from = match start {
         Some(d) => day_bounds(d)?.0,
-        None => DateTime::<Utc>::MIN_UTC,
+        None => earliest(),
     };
     let to = match end {
         Some(d) => day_bounds(d)?.1,
-        None => DateTime::<Utc>::MAX_UTC,
+        None => latest(),
     };
     Ok((from, to, start, end))
 }
@@ -95,11 +105,7 @@ pub async fn no_response_groups(
     require(actor, Capability::ReadLeads)?;
     let events = svc
         .store
-        .calls_between(
-            DateTime::<Utc>::MIN_UTC,
-            DateTime::<Utc>::MAX_UTC,
-            Some(CallOutcome::NoResponse),
-        )
+        .calls_between(earliest(), latest(), Some(CallOutcome::NoResponse))
         .await?;
     let ids: HashSet<Uuid> = events.iter().map(|e| e.lead_id).collect();
     let leads = leads_by_id(svc, actor, &ids).await?;

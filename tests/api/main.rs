@@ -8,6 +8,7 @@ mod auth_throttle;
 mod backups;
 mod caddy;
 mod calls;
+mod compat;
 mod export;
 mod export_caddy;
 mod export_support;

@@ -90,7 +90,7 @@ async fn create(
     ApiJson(input): ApiJson<LeadInput>,
 ) -> AppResult<(StatusCode, Json<LeadView>)> {
     let lead = leads::create(&state, &actor, input).await?;
-    Ok((StatusCode::CREATED, Json(LeadView::new(lead, &[]))))
+    Ok((StatusCode::CREATED, Json(calls::view(&state, lead).await?)))
 }
 
 /// The original's answer `{success, lead}`, with the lead's own keys beside
