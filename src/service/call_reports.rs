@@ -39,12 +39,7 @@ fn latest() -> DateTime<Utc> {
 fn range(
     start: &Option<String>,
     end: &Option<String>,
-) -> ServiceResult<(
-    DateTime<Utc>,
-    DateTime<Utc>,
-    Option<NaiveDate>,
-    Option<NaiveDate>,
-)> {
+) -> ServiceResult<(DateTime<Utc>, DateTime<Utc>)> {
     let start = given(start)
         .map(|d| parse_date("start_date", d))
         .transpose()?;
@@ -64,7 +59,7 @@ fn range(
         Some(d) => day_bounds(d)?.1,
         None => latest(),
     };
-    Ok((from, to, start, end))
+    Ok((from, to))
 }
 
 /// The leads of `ids` within the actor's reach, by id.
@@ -119,7 +114,7 @@ pub async fn no_response_groups(
     let mut out: Vec<NoResponseGroup> = groups
         .into_iter()
         .map(|(login, mut leads)| {
-            leads.sort_by(|a, b| b.last_no_response.cmp(&a.last_no_response));
+            leads.sort_by_key(|v| std::cmp::Reverse(v.last_no_response));
             NoResponseGroup {
                 telecaller_name: login.split('@').next().unwrap_or(&login).to_string(),
                 telecaller_email: login,
@@ -128,7 +123,7 @@ pub async fn no_response_groups(
             }
         })
         .collect();
-    out.sort_by(|a, b| b.count.cmp(&a.count));
+    out.sort_by_key(|g| std::cmp::Reverse(g.count));
     Ok(out)
 }
 
@@ -187,7 +182,7 @@ pub async fn call_statistics(
     end: &Option<String>,
 ) -> ServiceResult<Vec<TelecallerCalls>> {
     require(actor, Capability::TelecallerDesk)?;
-    let (from, to, _, _) = range(start, end)?;
+    let (from, to) = range(start, end)?;
     let mut events = svc.store.calls_between(from, to, None).await?;
     if let Some(own) = actor.lead_scope() {
         events.retain(|e| e.actor_login.eq_ignore_ascii_case(&own));
@@ -242,7 +237,7 @@ pub async fn call_statistics(
             }
         })
         .collect();
-    out.sort_by(|a, b| b.total_calls.cmp(&a.total_calls));
+    out.sort_by_key(|t| std::cmp::Reverse(t.total_calls));
     Ok(out)
 }
 
@@ -280,7 +275,7 @@ pub async fn daily_summary(
     end: &Option<String>,
 ) -> ServiceResult<Vec<DailySummary>> {
     require(actor, Capability::TelecallerDesk)?;
-    let (from, to, _, _) = range(start, end)?;
+    let (from, to) = range(start, end)?;
     let own = actor.lead_scope();
     let mut out = Vec::new();
     for u in svc.store.list_users().await? {
@@ -328,7 +323,7 @@ pub async fn daily_summary(
         line.no_response = line.figures.no_response;
         out.push(line);
     }
-    out.sort_by(|a, b| b.total_leads.cmp(&a.total_leads));
+    out.sort_by_key(|l| std::cmp::Reverse(l.total_leads));
     Ok(out)
 }
 

@@ -535,7 +535,7 @@ pub fn suggestions_of(rows: Vec<(String, i64)>) -> Vec<MergeSuggestion> {
             }
         })
         .collect();
-    out.sort_by(|a, b| b.total_affected.cmp(&a.total_affected));
+    out.sort_by_key(|s| std::cmp::Reverse(s.total_affected));
     out
 }
 
