@@ -19,6 +19,69 @@ dual_backend_tests!(
     sources_summary_and_zip_headers,
 );
 
+dual_backend_tests!(mod cors with &[("PULSE_CORS_ORIGINS", "https://fe.example")];
+    a_frontend_elsewhere_reads_the_export_headers);
+
+/// The original frontend served from another origin (`PULSE_CORS_ORIGINS`).
+async fn a_frontend_elsewhere_reads_the_export_headers(app: TestApp) {
+    let t = app.admin_token().await;
+    create(&app, &t, json!({"name": "C", "phone_number": phone(1)})).await;
+    let url = app.url(&format!("{API}/bulk-export"));
+    let pre = app
+        .client
+        .request(reqwest::Method::OPTIONS, &url)
+        .header("origin", "https://fe.example")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization,content-type",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(pre.status().is_success(), "preflight: {}", pre.status());
+    assert_eq!(
+        pre.headers()["access-control-allow-origin"],
+        "https://fe.example"
+    );
+    let r = app
+        .client
+        .post(&url)
+        .header("origin", "https://fe.example")
+        .bearer_auth(&t)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let exposed = r.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    for h in [
+        "x-total-leads",
+        "x-total-files",
+        "x-batch-size",
+        "content-disposition",
+    ] {
+        assert!(exposed.contains(h), "{h} in {exposed}");
+    }
+    assert!(
+        r.headers()
+            .get("access-control-allow-credentials")
+            .is_none()
+    );
+    let other = app
+        .client
+        .get(app.url("/api/auth/me"))
+        .header("origin", "https://evil.example")
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+}
+
 async fn get(app: &TestApp, t: &str, path: &str) -> (StatusCode, Value) {
     status_json(app.get(path, t).await).await
 }
