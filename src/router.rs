@@ -14,6 +14,7 @@ pub fn router(state: AppState) -> Router {
         body: body_limit as u64,
         import: state.config.import_max_bytes,
     };
+    let cors = http::headers::cors(&state.config.cors_origins);
     Router::new()
         .merge(http::api(&state))
         .merge(crate::web::routes())
@@ -24,6 +25,7 @@ pub fn router(state: AppState) -> Router {
             http::refuse_oversized,
         ))
         .layer(axum::middleware::from_fn(http::headers::security_headers))
+        .layer(tower::util::option_layer(cors))
         .layer(axum::middleware::from_fn(http::log_requests))
         .with_state(state)
 }

@@ -259,6 +259,26 @@ layer::settings! {
             Ok(Duration::from_secs(l.job_retry_seconds.unwrap_or(10)))
         },
         render |c| c.job_retry_base.as_secs().to_string();
+    cors_origins: String = "PULSE_CORS_ORIGINS", read::text,
+        /// Origins a frontend served elsewhere may call the API from (comma-separated, `*` for
+        /// any; bearer tokens only, never cookies); off when unset.
+        => cors_origins: Vec<String> = |l| {
+            let list: Vec<String> = l
+                .cors_origins
+                .as_deref()
+                .unwrap_or("")
+                .split(',')
+                .map(|o| o.trim().trim_end_matches('/').to_string())
+                .filter(|o| !o.is_empty())
+                .collect();
+            for o in &list {
+                if o != "*" && !(o.starts_with("http://") || o.starts_with("https://")) {
+                    return Err(format!("PULSE_CORS_ORIGINS: {o:?} is not an origin (https://host[:port]) or *"));
+                }
+            }
+            Ok(list)
+        },
+        render |c| if c.cors_origins.is_empty() { "off".into() } else { c.cors_origins.join(",") };
     metrics_listen: String = "PULSE_METRICS_LISTEN", read::text,
         /// A second listener serving only `/metrics`, without a token (off when unset).
         => metrics_listen: Option<SocketAddr> = |l| match l.metrics_listen.as_deref().map(str::trim) {

@@ -7,25 +7,64 @@ use super::error::{DomainError, MAX_HISTORY, check_text, max_chars};
 use super::lead::Lead;
 use super::phone::PhoneNumber;
 use super::pii::{DocumentWrite, document_write};
-use super::pipeline::{Stage, Status, StatusChange};
+use super::pipeline::{Status, StatusChange};
 
-/// `Some(None)` for an explicit `null`, `None` (via `default`) when absent,
-/// so a PATCH can clear a field without touching the others.
+/// The original frontend's save semantics (COMPAT §1.6): the dialog sends
+/// every field, many as `null`, so `null` (like an absent key) leaves the
+/// field alone (`None`), and `""` (also all blanks) clears it
+/// (`Some(None)`). A date may come as a date-time; its date part is taken.
 fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
     d: D,
 ) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
+    use serde::de::Error;
+    let value = Option::<serde_json::Value>::deserialize(d)?;
+    match value {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(s)) if s.trim().is_empty() => Ok(Some(None)),
+        Some(v) => {
+            // "2026-03-01T00:00:00+05:30" for a date field: its date part
+            let v = match &v {
+                serde_json::Value::String(s)
+                    if s.len() > 10
+                        && s.is_char_boundary(10)
+                        && matches!(s.as_bytes()[10], b'T' | b' ')
+                        && T::deserialize(serde_json::Value::String(s.clone())).is_err() =>
+                {
+                    serde_json::Value::String(s[..10].to_string())
+                }
+                _ => v,
+            };
+            T::deserialize(v)
+                .map(|t| Some(Some(t)))
+                .map_err(D::Error::custom)
+        }
+    }
 }
 
-/// A partial update. Outer `None` = leave the field alone; for nullable
-/// fields `Some(None)` (JSON `null`) clears it.
+/// A phone number as text or as a JSON number (the original accepted
+/// both); `null` leaves it alone.
+fn text_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    use serde::de::Error;
+    match Option::<serde_json::Value>::deserialize(d)? {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(s)) => Ok(Some(s)),
+        Some(serde_json::Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(other) => Err(D::Error::custom(format!(
+            "expected a phone number as text or a number, got {other}"
+        ))),
+    }
+}
+
+/// A partial update. Outer `None` (absent or `null`) = leave the field
+/// alone; for nullable fields `Some(None)` (JSON `""`) clears it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]
 #[allow(clippy::option_option)] // absent vs null is the point of a PATCH
 pub struct LeadPatch {
     /// New name; must not be blank.
     pub name: Option<String>,
-    /// New phone, any accepted spelling.
+    /// New phone, any accepted spelling (text or a JSON number).
+    #[serde(deserialize_with = "text_or_number")]
     pub phone_number: Option<String>,
     /// See [`Lead::email`].
     #[serde(deserialize_with = "nullable")]
@@ -81,7 +120,8 @@ pub struct LeadPatch {
     /// See [`Lead::bank_passbook`].
     #[serde(deserialize_with = "nullable")]
     pub bank_passbook: Option<Option<String>>,
-    /// Move to this stage's first status (ignored when `status` is given).
+    /// Accepted and ignored: the stage follows the status (the original
+    /// frontend sends its own idea of the stage with every save).
     pub stage: Option<String>,
     /// New status, any accepted spelling; pipeline rules apply.
     pub status: Option<String>,
@@ -100,8 +140,9 @@ pub struct LeadPatch {
     /// See [`Lead::import_date`].
     #[serde(deserialize_with = "nullable")]
     pub import_date: Option<Option<NaiveDate>>,
-    /// New remark (also appended to `remarks_history`); `null` clears the
-    /// current remark and leaves the history alone.
+    /// New remark (appended to `remarks_history` when it differs from the
+    /// current one); `""` clears the current remark and leaves the history
+    /// alone.
     #[serde(deserialize_with = "nullable")]
     pub remarks: Option<Option<String>>,
     /// See [`Lead::telecaller_notes`]; replaced, no history.
@@ -125,7 +166,7 @@ fn flat(v: &Option<Option<String>>) -> Option<&str> {
 }
 
 impl LeadPatch {
-    fn text_fields(&self) -> [(&'static str, Option<&str>); 26] {
+    fn text_fields(&self) -> [(&'static str, Option<&str>); 25] {
         [
             ("name", self.name.as_deref()),
             ("phone_number", self.phone_number.as_deref()),
@@ -146,7 +187,6 @@ impl LeadPatch {
             ("pan_card", flat(&self.pan_card)),
             ("gas_bill", flat(&self.gas_bill)),
             ("bank_passbook", flat(&self.bank_passbook)),
-            ("stage", self.stage.as_deref()),
             ("status", self.status.as_deref()),
             ("assigned_telecaller", flat(&self.assigned_telecaller)),
             ("source", flat(&self.source)),
@@ -157,8 +197,8 @@ impl LeadPatch {
     }
 
     /// Checks the same rules as [`super::LeadInput::validate`] for the
-    /// fields present. `status` decides the stage; `stage` alone means that
-    /// stage's first status.
+    /// fields present. `status` decides the stage; a sent `stage` is
+    /// ignored.
     pub fn validate(self) -> Result<ValidPatch, DomainError> {
         for (field, value) in self.text_fields() {
             if let Some(v) = value {
@@ -177,12 +217,7 @@ impl LeadPatch {
                 field: "phone_number",
                 source,
             })?;
-        let stage = self.stage.as_deref().map(str::parse::<Stage>).transpose()?;
-        let status = match (self.status.as_deref(), stage) {
-            (Some(s), _) => Some(Status::parse(s)?),
-            (None, Some(stage)) => Some(Status::first_of(stage)),
-            (None, None) => None,
-        };
+        let status = self.status.as_deref().map(Status::parse).transpose()?;
         Ok(ValidPatch {
             patch: self,
             phone,
@@ -302,12 +337,16 @@ impl ValidPatch {
             telecaller_notes,
             notes,
         );
-        let change = status.map(|s| lead.set_status(s, actor, now));
+        // an unchanged status is no change: no history entry, no new callback
+        let change = status
+            .filter(|s| s.name() != lead.status)
+            .map(|s| lead.set_status(s, actor, now));
         // after set_status, so an explicit date beats the derived one
         if let Some(date) = p.callback_date {
             lead.callback_date = date;
         }
         match p.remarks {
+            Some(Some(remark)) if lead.remarks.as_deref() == Some(remark.as_str()) => {}
             Some(Some(remark)) => {
                 lead.remarks = Some(remark.clone());
                 lead.remarks_history.push(super::lead::RemarkEntry {

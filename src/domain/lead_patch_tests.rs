@@ -27,17 +27,69 @@ fn patch(json: &str) -> LeadPatch {
 }
 
 #[test]
-fn absent_null_and_value_differ() {
-    let p = patch(r#"{"vehicle": "e-auto", "email": null}"#);
+fn absent_and_null_leave_alone_empty_clears() {
+    let p =
+        patch(r#"{"vehicle": "e-auto", "email": null, "name": null, "end_date": "2026-05-01"}"#);
     assert_eq!(p.vehicle, Some(Some("e-auto".into())));
-    assert_eq!(p.email, Some(None));
+    assert_eq!(p.email, None);
     assert_eq!(p.experience, None);
     let mut l = lead();
     p.validate().unwrap().apply(&mut l, "tc", now()).unwrap();
     assert_eq!(l.vehicle.as_deref(), Some("e-auto"));
-    assert_eq!(l.email, None, "null clears");
+    assert_eq!(
+        l.email.as_deref(),
+        Some("ravi@example.com"),
+        "null leaves alone"
+    );
     assert_eq!(l.name, "Ravi", "absent leaves alone");
+    assert_eq!(l.end_date, Some("2026-05-01".parse().unwrap()));
     assert_eq!(l.updated_at, now());
+
+    let p = patch(r#"{"email": "", "end_date": "  ", "vehicle": "e-rick"}"#);
+    assert_eq!(p.email, Some(None));
+    p.validate().unwrap().apply(&mut l, "tc", now()).unwrap();
+    assert_eq!(
+        (l.email, l.end_date),
+        (None, None),
+        "\"\" clears text and dates"
+    );
+    // a date-time for a date field: its date part
+    let p = patch(r#"{"end_date": "2026-06-02T00:00:00+05:30"}"#);
+    assert_eq!(p.end_date, Some(Some("2026-06-02".parse().unwrap())));
+    assert!(serde_json::from_str::<LeadPatch>(r#"{"end_date": "June"}"#).is_err());
+}
+
+#[test]
+fn phone_as_a_number_and_stage_ignored() {
+    let p = patch(r#"{"phone_number": 9876500001, "stage": "S0 - nonsense"}"#);
+    assert_eq!(p.phone_number.as_deref(), Some("9876500001"));
+    let mut l = lead();
+    p.validate().unwrap().apply(&mut l, "tc", now()).unwrap();
+    assert_eq!(
+        (l.stage, l.phone_number.as_str()),
+        (Stage::S1, "9876500001")
+    );
+    assert!(serde_json::from_str::<LeadPatch>(r#"{"phone_number": true}"#).is_err());
+}
+
+#[test]
+fn unchanged_status_and_remark_add_no_history() {
+    let mut l = lead();
+    let before = l.status_history.len();
+    patch(r#"{"status": "New", "stage": "S1", "remarks": "Called"}"#)
+        .validate()
+        .unwrap()
+        .apply(&mut l, "tc", now())
+        .unwrap();
+    assert_eq!(l.status_history.len(), before, "same status: no entry");
+    assert_eq!(l.remarks_history.len(), 1);
+    patch(r#"{"status": "new", "remarks": "Called"}"#)
+        .validate()
+        .unwrap()
+        .apply(&mut l, "tc", now())
+        .unwrap();
+    assert_eq!(l.status_history.len(), before);
+    assert_eq!(l.remarks_history.len(), 1, "same remark: no entry");
 }
 
 #[test]
@@ -59,7 +111,7 @@ fn status_goes_through_the_pipeline() {
     );
     assert_eq!(l.status_history.len(), 2);
 
-    // stage alone: that stage's first status
+    // a stage alone is ignored: the stage follows the status
     patch(r#"{"stage": "S3"}"#)
         .validate()
         .unwrap()
@@ -67,7 +119,7 @@ fn status_goes_through_the_pipeline() {
         .unwrap();
     assert_eq!(
         (l.stage, l.status.as_str()),
-        (Stage::S3, "Schedule Pending")
+        (Stage::S2, "Docs Upload Pending")
     );
 
     // callback derived from status, unless given explicitly
@@ -96,7 +148,7 @@ fn phone_and_remarks() {
     assert_eq!(l.phone_number, "7000000001");
     assert_eq!(l.remarks.as_deref(), Some("Voicemail"));
     assert_eq!(l.remarks_history.len(), 1);
-    patch(r#"{"remarks": null}"#)
+    patch(r#"{"remarks": ""}"#)
         .validate()
         .unwrap()
         .apply(&mut l, "tc", now())
@@ -117,7 +169,6 @@ fn errors_name_the_field() {
             "assigned_telecaller",
         ),
         (r#"{"status": "Nope"}"#, "status"),
-        (r#"{"stage": "S0"}"#, "stage"),
     ];
     for (json, field) in cases {
         let err = patch(json).validate().unwrap_err();

@@ -326,6 +326,53 @@ pub fn stream(
     shape: Shape,
     guard: Option<Box<dyn Send + Sync>>,
 ) -> ExportStream {
+    spawn_writer(
+        snapshot,
+        spec,
+        guard,
+        move |rows, spec, sink, progress| match shape {
+            Shape::File => write_export(rows, spec, sink, progress),
+            Shape::Batches(n) => write_batches(rows, spec, n.max(1), sink, progress),
+        },
+    )
+}
+
+/// Starts writing `snapshot` as the leads list's JSON document
+/// (`{"total", "leads"}`, see [`super::json_list`]) on a thread of its own,
+/// with the same backpressure and cancellation as a file.
+pub fn stream_lead_list(
+    snapshot: ExportSnapshot,
+    spec: ExportSpec,
+    name_of: super::json_list::NameOf,
+) -> ExportStream {
+    let total = snapshot.total;
+    spawn_writer(snapshot, spec, None, move |rows, spec, sink, progress| {
+        super::json_list::write_lead_list(rows, spec, total, &name_of, sink, progress)
+    })
+}
+
+type WriteFn = dyn FnOnce(
+        &mut dyn crate::store::LeadRows,
+        &ExportSpec,
+        &mut ChannelSink,
+        &AtomicU64,
+    ) -> Result<super::engine::Written, ExportError>
+    + Send;
+
+fn spawn_writer(
+    snapshot: ExportSnapshot,
+    spec: ExportSpec,
+    guard: Option<Box<dyn Send + Sync>>,
+    write: impl FnOnce(
+        &mut dyn crate::store::LeadRows,
+        &ExportSpec,
+        &mut ChannelSink,
+        &AtomicU64,
+    ) -> Result<super::engine::Written, ExportError>
+    + Send
+    + 'static,
+) -> ExportStream {
+    let write: Box<WriteFn> = Box::new(write);
     let ExportSnapshot { total, mut rows } = snapshot;
     let (tx, rx) = mpsc::channel(QUEUED_CHUNKS);
     let (delivered_tx, delivered_rx) = oneshot::channel();
@@ -341,12 +388,7 @@ pub fn stream(
         let started = Instant::now();
         let mut sink = ChannelSink::shared(tx, sink_shared, spec.stall);
         let progress = AtomicU64::new(0);
-        let result = match shape {
-            Shape::File => write_export(rows.as_mut(), &spec, &mut sink, &progress),
-            Shape::Batches(n) => {
-                write_batches(rows.as_mut(), &spec, n.max(1), &mut sink, &progress)
-            }
-        };
+        let result = write(rows.as_mut(), &spec, &mut sink, &progress);
         // Stop reading (close the snapshot) before reporting.
         drop(rows);
         let (bytes, sha256) = match &result {

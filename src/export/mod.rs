@@ -24,6 +24,7 @@ pub mod engine;
 mod engine_columns;
 pub mod engine_stream;
 mod format;
+pub mod json_list;
 mod num;
 pub mod priority;
 pub mod read_ahead;

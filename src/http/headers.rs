@@ -36,3 +36,38 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     }
     response
 }
+
+/// CORS for a frontend served from another origin (`PULSE_CORS_ORIGINS`; `None` when
+/// unset): any method and header, the export headers exposed (`X-Total-Leads`,
+/// `X-Total-Files`, `X-Batch-Size`, `Content-Disposition`), no credentials — such a
+/// frontend sends a bearer token, and the session cookie stays same-site.
+pub fn cors(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
+    use axum::http::HeaderValue;
+    use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok())
+                .collect::<Vec<_>>(),
+        )
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods(Any)
+            .allow_headers(Any)
+            .expose_headers([
+                axum::http::HeaderName::from_static("x-total-leads"),
+                axum::http::HeaderName::from_static("x-total-files"),
+                axum::http::HeaderName::from_static("x-batch-size"),
+                axum::http::header::CONTENT_DISPOSITION,
+            ])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
+}

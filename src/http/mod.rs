@@ -38,6 +38,9 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .merge(routes::import::routes(state.config.import_max_bytes))
         .merge(routes::metrics::routes())
         .merge(routes::backups::routes())
+        .merge(routes::compat_leads::routes())
+        .merge(routes::compat_users::routes())
+        .merge(routes::compat_desk::routes())
 }
 
 /// Body limits: the general one, and the import upload's own.

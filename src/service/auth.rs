@@ -267,3 +267,33 @@ pub async fn change_password(
         .ok_or_else(|| ServiceError::Unauthenticated("not authenticated".into()))?;
     start_session(svc, &user).await
 }
+
+/// The original's "reset with a temporary password" (no session needed):
+/// signs in with the temporary password an administrator gave (under the
+/// login throttle, the same checks as a login) and sets the new one; every
+/// session of the account ends.
+pub async fn reset_with_temporary(
+    svc: &Services,
+    login_name: &str,
+    temporary: &str,
+    new_password: &str,
+    ip: IpAddr,
+) -> ServiceResult<()> {
+    check_password(new_password)?;
+    let signed_in = login(svc, login_name, temporary, ip, |_| None)
+        .await
+        .map_err(|e| match e {
+            ServiceError::Unauthenticated(_) => ServiceError::Malformed(
+                "the e-mail or the temporary password is not correct".into(),
+            ),
+            other => other,
+        })?;
+    let actor = Actor {
+        id: signed_in.user.id,
+        login: signed_in.user.email.clone(),
+        role: signed_in.user.account_type,
+    };
+    change_password(svc, &actor, temporary, new_password).await?;
+    svc.store.delete_user_sessions(actor.id, None).await?;
+    Ok(())
+}

@@ -53,6 +53,9 @@ pub struct LeadView {
     pub last_no_response: Option<DateTime<Utc>>,
     /// Who recorded it.
     pub last_no_response_by: Option<String>,
+    /// The assigned telecaller's name ("first last"; the login's local part
+    /// when no account has that login), as the original added it.
+    pub assigned_telecaller_name: Option<String>,
 }
 
 impl LeadView {
@@ -80,24 +83,83 @@ impl LeadView {
             last_called_by: calling_history.last().map(|c| c.called_by.clone()),
             last_no_response: no_response_history.last().map(|n| n.timestamp),
             last_no_response_by: no_response_history.last().map(|n| n.marked_by.clone()),
+            assigned_telecaller_name: None,
             calling_history,
             no_response_history,
         }
     }
 }
 
-/// The leads with their events: one query for all of them.
+/// Users' display names by login (e-mail and user name, lower-cased):
+/// "first last", or the first name alone.
+#[derive(Debug, Clone, Default)]
+pub struct UserNames(HashMap<String, String>);
+
+impl UserNames {
+    /// The names of every account.
+    pub async fn load(svc: &Services) -> ServiceResult<UserNames> {
+        let mut map = HashMap::new();
+        for u in svc.store.list_users().await? {
+            let name = display_name(&u.first_name, &u.last_name);
+            if let Some(n) = &u.username {
+                map.insert(n.to_lowercase(), name.clone());
+            }
+            map.insert(u.email.to_lowercase(), name);
+        }
+        Ok(UserNames(map))
+    }
+
+    /// The name of `login`: its account's, else the login's local part
+    /// (before `@`), as the original showed unknown telecallers.
+    pub fn of(&self, login: &str) -> String {
+        let login = login.trim();
+        match self.0.get(&login.to_lowercase()) {
+            Some(n) => n.clone(),
+            None => login.split('@').next().unwrap_or(login).to_string(),
+        }
+    }
+
+    /// The name of `login` when it is an account's, else `None`.
+    pub fn known(&self, login: &str) -> Option<&str> {
+        self.0.get(&login.trim().to_lowercase()).map(String::as_str)
+    }
+}
+
+/// "first last", or the first name alone when there is no last.
+pub fn display_name(first: &str, last: &str) -> String {
+    let (first, last) = (first.trim(), last.trim());
+    if last.is_empty() {
+        first.to_string()
+    } else {
+        format!("{first} {last}")
+    }
+}
+
+/// The leads with their events: one query for all of them, and their
+/// telecallers' names.
 pub async fn with_events(svc: &Services, leads: Vec<Lead>) -> ServiceResult<Vec<LeadView>> {
     let ids: Vec<Uuid> = leads.iter().map(|l| l.id).collect();
     let mut by_lead: HashMap<Uuid, Vec<CallEvent>> = HashMap::new();
     for e in svc.store.lead_events(&ids).await? {
         by_lead.entry(e.lead_id).or_default().push(e);
     }
+    let names = if leads.iter().any(|l| l.assigned_telecaller.is_some()) {
+        UserNames::load(svc).await?
+    } else {
+        UserNames::default()
+    };
     Ok(leads
         .into_iter()
         .map(|l| {
             let events = by_lead.remove(&l.id).unwrap_or_default();
-            LeadView::new(l, &events)
+            let mut v = LeadView::new(l, &events);
+            v.assigned_telecaller_name = v
+                .lead
+                .assigned_telecaller
+                .as_deref()
+                .filter(|t| !t.trim().is_empty())
+                .map(|t| names.of(t));
+            v
         })
         .collect())
 }

@@ -87,7 +87,7 @@ pub async fn status_summary(
 
 /// Whose desk: a telecaller only their own (another login is not found, as
 /// for any object out of reach); everyone else must name one.
-fn whose(actor: &Actor, asked: Option<String>) -> ServiceResult<String> {
+pub(super) fn whose(actor: &Actor, asked: Option<String>) -> ServiceResult<String> {
     let asked = asked
         .map(|t| t.trim().to_string())
         .filter(|t| !t.is_empty());
@@ -149,6 +149,8 @@ pub struct TelecallerSummary {
     pub summary: StatusSummary,
     /// Desk list name → how many leads.
     pub lists: Vec<(&'static str, i64)>,
+    /// Calls they made today (IST), from the call events.
+    pub calls_today: i64,
 }
 
 /// The summary of `telecaller`'s leads (a telecaller: their own).
@@ -169,10 +171,16 @@ pub async fn telecaller_summary(
         let (_, total) = svc.store.list_leads(&f, 1, 1).await?;
         lists.push((name, total));
     }
+    let mut today = Figures::default();
+    let (from, to) = day_bounds(ist_today())?;
+    for c in svc.store.count_events(Some(&telecaller), from, to).await? {
+        today.add(&c);
+    }
     Ok(TelecallerSummary {
         telecaller,
         summary,
         lists,
+        calls_today: today.calls_made,
     })
 }
 

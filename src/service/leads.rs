@@ -56,6 +56,24 @@ pub struct ListQuery {
     pub page: Option<String>,
     /// The page size, 1 to [`MAX_LIMIT`].
     pub limit: Option<String>,
+    /// `true`: every matching lead at once, streamed ([`list_all`]).
+    pub skip_pagination: Option<String>,
+}
+
+impl ListQuery {
+    /// Whether all matching leads are asked for (`skip_pagination=true`).
+    pub fn wants_all(&self) -> ServiceResult<bool> {
+        match given(&self.skip_pagination)
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("false") | Some("0") => Ok(false),
+            Some("true") | Some("1") => Ok(true),
+            Some(other) => Err(ServiceError::Invalid(format!(
+                "skip_pagination: expected true or false, got {other:?}"
+            ))),
+        }
+    }
 }
 
 /// One page of the leads list (the list's JSON answer, as it is).
@@ -88,6 +106,8 @@ fn parse_count(field: &str, value: &Option<String>, default: u32) -> ServiceResu
 /// JSON API's list: the list's own order).
 pub async fn list(svc: &Services, actor: &Actor, q: ListQuery) -> ServiceResult<LeadPage> {
     require(actor, Capability::ReadLeads)?;
+    let mut q = q;
+    resolve_telecaller(svc, &mut q.filter).await?;
     let page = parse_count("page", &q.page, 1)?;
     let limit = parse_count("limit", &q.limit, DEFAULT_LIMIT)?.min(MAX_LIMIT);
     let filter = q.filter.into_filter(actor)?;
@@ -196,7 +216,19 @@ pub fn duplicate_phone(existing: Uuid) -> ServiceError {
 }
 
 /// Creates a lead; a telecaller's new lead is theirs.
-pub async fn create(svc: &Services, actor: &Actor, mut input: LeadInput) -> ServiceResult<Lead> {
+pub async fn create(svc: &Services, actor: &Actor, input: LeadInput) -> ServiceResult<Lead> {
+    insert_new(svc, actor, input)
+        .await?
+        .map_err(duplicate_phone)
+}
+
+/// Creates a lead, or gives the id of the lead that already has its phone
+/// number (nothing written then).
+pub async fn insert_new(
+    svc: &Services,
+    actor: &Actor,
+    mut input: LeadInput,
+) -> ServiceResult<Result<Lead, Uuid>> {
     require(actor, Capability::EditLeads)?;
     check_assignment(actor, input.assigned_telecaller.as_deref())?;
     if let Some(own) = actor.lead_scope() {
@@ -206,12 +238,15 @@ pub async fn create(svc: &Services, actor: &Actor, mut input: LeadInput) -> Serv
     let new = input.validate()?;
     let lead = new.into_lead(Uuid::new_v4(), &actor.login, now());
     match svc.store.insert_lead(&lead).await? {
-        InsertOutcome::Inserted => Ok(present(actor, lead)),
-        InsertOutcome::DuplicatePhone(existing) => Err(duplicate_phone(existing)),
+        InsertOutcome::Inserted => Ok(Ok(present(actor, lead))),
+        InsertOutcome::DuplicatePhone(existing) => Ok(Err(existing)),
     }
 }
 
-/// Changes one lead within the actor's reach.
+/// Changes one lead within the actor's reach: `null` or an absent key
+/// leaves a field alone, `""` clears it, a sent stage is ignored, an
+/// unchanged status or remark adds no history, an unchanged assignment is
+/// no assignment.
 pub async fn update(
     svc: &Services,
     actor: &Actor,
@@ -220,6 +255,37 @@ pub async fn update(
 ) -> ServiceResult<Lead> {
     require(actor, Capability::EditLeads)?;
     let own = actor.lead_scope();
+    let mut patch = patch;
+    if patch.assigned_telecaller.is_some() || patch.assigned_date.is_some() {
+        // The original frontend sends the assignment back unchanged with every save: what
+        // equals the stored value is no change and needs no right to assign.
+        let stored = svc
+            .store
+            .get_lead(id, own.as_deref())
+            .await?
+            .ok_or_else(lead_not_found)?;
+        let same_telecaller = |sent: &Option<String>| {
+            let norm = |v: Option<&str>| {
+                v.map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_lowercase)
+            };
+            norm(sent.as_deref()) == norm(stored.assigned_telecaller.as_deref())
+        };
+        if patch
+            .assigned_telecaller
+            .as_ref()
+            .is_some_and(same_telecaller)
+        {
+            patch.assigned_telecaller = None;
+        }
+        if patch
+            .assigned_date
+            .is_some_and(|d| d == stored.assigned_date)
+        {
+            patch.assigned_date = None;
+        }
+    }
     let patch_telecaller = patch.assigned_telecaller.clone();
     if patch.assigned_telecaller.is_some() || patch.assigned_date.is_some() {
         // a telecaller cannot hand a lead to someone else, nor date it
@@ -373,4 +439,200 @@ pub async fn merge_sources(
     )
     .await;
     Ok((merged, to))
+}
+
+/// A leads filter's `telecaller` given as a user id (the original
+/// frontend's pickers key telecallers by id) becomes that user's login.
+pub async fn resolve_telecaller(svc: &Services, q: &mut FilterQuery) -> ServiceResult<()> {
+    if let Some(id) = given(&q.telecaller).and_then(|t| t.parse::<Uuid>().ok())
+        && let Some(user) = svc.store.get_user(id).await?
+    {
+        q.telecaller = Some(user.email);
+    }
+    Ok(())
+}
+
+/// Every lead within reach that matches the filters, streamed (the
+/// original's `skip_pagination=true`): the count first, then each lead as it
+/// is read from the same snapshot, in the export's order, with its
+/// telecaller's name. Memory stays flat whatever the count.
+pub async fn list_all(
+    svc: &Services,
+    actor: &Actor,
+    mut q: FilterQuery,
+) -> ServiceResult<crate::export::engine_stream::ExportStream> {
+    use crate::export::engine::{ExportSpec, select_columns};
+    use crate::export::json_list::LIST_FIELDS;
+    require(actor, Capability::ReadLeads)?;
+    resolve_telecaller(svc, &mut q).await?;
+    let filter = q.into_filter(actor)?;
+    let fields: Vec<String> = LIST_FIELDS.iter().map(|f| f.to_string()).collect();
+    let columns = select_columns(Some(&fields)).map_err(ServiceError::Invalid)?;
+    let names = super::calls::UserNames::load(svc).await?;
+    let snapshot = svc.store.export_snapshot(&filter).await?;
+    let mut spec = ExportSpec::new(columns, crate::export::Format::Csv, actor.masks_pii());
+    spec.stall = svc.config.export_stall;
+    Ok(crate::export::engine_stream::stream_lead_list(
+        snapshot,
+        spec,
+        Box::new(move |login| names.of(login)),
+    ))
+}
+
+/// A source as the original's source filter lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceOption {
+    /// The stored source.
+    pub value: String,
+    /// What to show: the value, or for a file name its name without folder
+    /// and extension.
+    pub label: String,
+    /// The stored source (Pulse's key).
+    pub source: String,
+    /// Its leads.
+    pub count: i64,
+}
+
+const FILE_SUFFIXES: [&str; 4] = [".xlsx", ".xls", ".csv", ".txt"];
+
+/// The sources as options: plain names first, then file names, each group
+/// sorted.
+pub fn options_of(rows: Vec<(String, i64)>) -> Vec<SourceOption> {
+    let mut out: Vec<(bool, SourceOption)> = rows
+        .into_iter()
+        .filter(|(s, _)| !s.trim().is_empty())
+        .map(|(value, count)| {
+            let lower = value.to_lowercase();
+            let file = FILE_SUFFIXES.iter().find(|x| lower.ends_with(*x));
+            let label = match file {
+                Some(x) => {
+                    let stem = &value[..value.len() - x.len()];
+                    stem.rsplit(['/', '\\']).next().unwrap_or(stem).to_string()
+                }
+                None => value.clone(),
+            };
+            let option = SourceOption {
+                source: value.clone(),
+                value,
+                label,
+                count,
+            };
+            (file.is_some(), option)
+        })
+        .collect();
+    out.sort_by(|a, b| (a.0, &a.1.value).cmp(&(b.0, &b.1.value)));
+    out.into_iter().map(|(_, o)| o).collect()
+}
+
+/// The sources of the leads within reach, as options.
+pub async fn source_options(svc: &Services, actor: &Actor) -> ServiceResult<Vec<SourceOption>> {
+    Ok(options_of(sources(svc, actor).await?))
+}
+
+/// A spelling of a source and its leads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceCount {
+    /// The spelling.
+    pub source: String,
+    /// Its leads.
+    pub count: i64,
+}
+
+/// Spellings of one source that could be merged into `target`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MergeSuggestion {
+    /// The spelling with the most leads.
+    pub target: String,
+    /// The others.
+    pub variants: Vec<SourceCount>,
+    /// Their leads together.
+    pub total_affected: i64,
+}
+
+/// Groups spellings equal after lower-casing, trimming and collapsing
+/// spaces; only groups of two or more, the most affected leads first.
+pub fn suggestions_of(rows: Vec<(String, i64)>) -> Vec<MergeSuggestion> {
+    let mut groups: std::collections::BTreeMap<String, Vec<SourceCount>> = Default::default();
+    for (source, count) in rows {
+        let key = source
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase();
+        if key.is_empty() {
+            continue;
+        }
+        groups
+            .entry(key)
+            .or_default()
+            .push(SourceCount { source, count });
+    }
+    let mut out: Vec<MergeSuggestion> = groups
+        .into_values()
+        .filter(|g| g.len() >= 2)
+        .map(|mut g| {
+            g.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.source.cmp(&b.source)));
+            let target = g.remove(0).source;
+            MergeSuggestion {
+                target,
+                total_affected: g.iter().map(|v| v.count).sum(),
+                variants: g,
+            }
+        })
+        .collect();
+    out.sort_by_key(|s| std::cmp::Reverse(s.total_affected));
+    out
+}
+
+/// Suggested source merges over the leads within reach.
+pub async fn merge_suggestions(
+    svc: &Services,
+    actor: &Actor,
+) -> ServiceResult<Vec<MergeSuggestion>> {
+    Ok(suggestions_of(sources(svc, actor).await?))
+}
+
+#[cfg(test)]
+mod source_tests {
+    use super::*;
+
+    #[test]
+    fn options_put_file_names_last_with_their_stems() {
+        let o = options_of(vec![
+            ("uploads/march.xlsx".into(), 2),
+            ("Walk-in".into(), 3),
+            ("".into(), 1),
+            ("Apna".into(), 1),
+        ]);
+        let labels: Vec<_> = o
+            .iter()
+            .map(|o| (o.value.as_str(), o.label.as_str()))
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                ("Apna", "Apna"),
+                ("Walk-in", "Walk-in"),
+                ("uploads/march.xlsx", "march")
+            ]
+        );
+    }
+
+    #[test]
+    fn suggestions_group_spellings() {
+        let s = suggestions_of(vec![
+            ("Walk-in".into(), 5),
+            ("walk-in ".into(), 2),
+            ("WALK-IN".into(), 1),
+            ("Apna".into(), 4),
+            ("apna  ".into(), 4),
+            ("Solo".into(), 9),
+        ]);
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0].target, "Apna");
+        assert_eq!(s[0].total_affected, 4);
+        assert_eq!(s[1].target, "Walk-in");
+        assert_eq!(s[1].total_affected, 3);
+        assert_eq!(s[1].variants.len(), 2);
+    }
 }

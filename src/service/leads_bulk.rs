@@ -147,7 +147,8 @@ pub async fn telecallers(svc: &Services, actor: &Actor) -> ServiceResult<Vec<Tel
     Ok(out)
 }
 
-/// Takes leads away from their telecallers; leads without one are unchanged.
+/// Takes leads away from their telecallers (the pages' bulk unassign, the
+/// original's deassign-leads); leads without one are unchanged.
 pub async fn bulk_unassign(
     svc: &Services,
     actor: &Actor,

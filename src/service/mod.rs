@@ -8,7 +8,11 @@
 //! - [`filter`]: the one leads filter parse (API, pages, `pulse export`);
 //! - [`leads`]: scope, the one masking decision, single-lead use-cases,
 //!   sources and their merge; [`leads_bulk`]: bulk operations;
+//!   [`leads_intake`]: the duplicate check and a create that skips or
+//!   replaces a duplicate;
 //! - [`desk`]: the status summary, the telecaller summary and desk;
+//!   [`call_reports`]: no responses, call statistics, the daily summary, a
+//!   telecaller's leads for a day and the call log, from the call events;
 //! - [`jobs`]: the one job-creation path (admission), and per kind one
 //!   view of visibility;
 //! - [`exports`]: starting a streaming export (permit, snapshot, audit);
@@ -24,6 +28,7 @@
 pub mod audit;
 pub mod auth;
 pub mod backups;
+pub mod call_reports;
 pub mod calls;
 pub mod desk;
 pub mod error;
@@ -34,6 +39,7 @@ pub mod imports;
 pub mod jobs;
 pub mod leads;
 pub mod leads_bulk;
+pub mod leads_intake;
 pub mod leads_selection;
 pub mod prefs;
 pub mod users;

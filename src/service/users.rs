@@ -212,3 +212,102 @@ pub async fn reset_password(
     let user = change_user(svc, actor, id, change, "user.reset_password").await?;
     Ok((user, temporary))
 }
+
+/// Refuses a pending account (the original's reject): it becomes disabled
+/// (Pulse's vocabulary has no "rejected"); only a pending account can be
+/// refused.
+pub async fn reject(svc: &Services, actor: &Actor, id: Uuid) -> ServiceResult<User> {
+    require(actor, Capability::ManageUsers)?;
+    let target = load(svc, id).await?;
+    if target.status != AccountStatus::Pending {
+        return Err(ServiceError::Malformed(format!(
+            "the user is not pending (status {})",
+            target.status.as_str()
+        )));
+    }
+    let change = UserChange {
+        status: Some(AccountStatus::Disabled),
+        ..Default::default()
+    };
+    change_user(svc, actor, id, change, "user.reject").await
+}
+
+/// Changes an account's role and says what it was.
+pub async fn change_account_type(
+    svc: &Services,
+    actor: &Actor,
+    id: Uuid,
+    new_type: &str,
+) -> ServiceResult<(AccountType, User)> {
+    require(actor, Capability::ManageUsers)?;
+    let old = load(svc, id).await?.account_type;
+    let edit = AccountEdit {
+        account_type: Some(new_type.to_string()),
+        ..Default::default()
+    };
+    Ok((old, update(svc, actor, id, edit).await?))
+}
+
+/// Counts of accounts by role and status, for the users page.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct UserStats {
+    /// Every account.
+    pub total_users: usize,
+    /// admin and master_admin accounts.
+    pub admin_users: usize,
+    /// standard accounts.
+    pub standard_users: usize,
+    /// ops_team accounts.
+    pub ops_team_users: usize,
+    /// telecaller accounts.
+    pub telecaller_users: usize,
+    /// Accounts waiting for approval.
+    pub pending_users: usize,
+    /// Disabled accounts.
+    pub disabled_users: usize,
+    /// Password-reset requests waiting (Pulse keeps none: an administrator
+    /// resets a password directly).
+    pub pending_password_resets: usize,
+}
+
+/// The users page's counts.
+pub async fn stats(svc: &Services, actor: &Actor) -> ServiceResult<UserStats> {
+    let all = list(svc, actor).await?;
+    let mut s = UserStats {
+        total_users: all.len(),
+        ..Default::default()
+    };
+    for u in &all {
+        match u.account_type {
+            AccountType::MasterAdmin | AccountType::Admin => s.admin_users += 1,
+            AccountType::Standard => s.standard_users += 1,
+            AccountType::OpsTeam => s.ops_team_users += 1,
+            AccountType::Telecaller => s.telecaller_users += 1,
+        }
+        match u.status {
+            AccountStatus::Pending => s.pending_users += 1,
+            AccountStatus::Disabled => s.disabled_users += 1,
+            AccountStatus::Active => {}
+        }
+    }
+    Ok(s)
+}
+
+/// Every telecaller account (pending and disabled included, as the
+/// original listed them), for the roles that assign leads or manage users.
+pub async fn telecallers(svc: &Services, actor: &Actor) -> ServiceResult<Vec<User>> {
+    if !actor.can(Capability::AssignLeads) {
+        require(actor, Capability::ManageUsers)?;
+    }
+    let mut all = svc.store.list_users().await?;
+    all.retain(|u| u.account_type == AccountType::Telecaller);
+    Ok(all)
+}
+
+/// Pending password-reset requests, for the users page: always none, for
+/// Pulse has no self-service reset request (an administrator gives a
+/// temporary password, [`reset_password`]).
+pub fn reset_requests(actor: &Actor) -> ServiceResult<Vec<Uuid>> {
+    require(actor, Capability::ManageUsers)?;
+    Ok(Vec::new())
+}

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::error::StoreResult;
-use crate::domain::{CallEvent, EventCount};
+use crate::domain::{CallEvent, CallOutcome, EventCount};
 
 /// Telecallers' work as events.
 #[async_trait]
@@ -25,4 +25,12 @@ pub trait CallStore {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> StoreResult<Vec<EventCount>>;
+    /// The call events (every outcome but a status change) in `[from, to)`,
+    /// oldest first; only those of `outcome` when given.
+    async fn calls_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        outcome: Option<CallOutcome>,
+    ) -> StoreResult<Vec<CallEvent>>;
 }

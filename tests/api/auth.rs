@@ -94,7 +94,9 @@ async fn pending_and_disabled_accounts_get_403(app: TestApp) {
         .await
         .unwrap();
     let (status, body) = status_json(r).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // the original's 200 {message, status}, Pulse's user beside them
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "pending");
     let id = body["user"]["id"].as_str().unwrap().to_string();
     let (status, body) = status_json(app.login("asha@pulse.test", "asha-password-1").await).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -152,14 +154,16 @@ async fn register_creates_pending_user_and_refuses_admin_types(app: TestApp) {
             .send()
     };
     let (status, body) = status_json(reg("std@x.test", "long-enough-1").await.unwrap()).await;
-    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(status, StatusCode::OK, "the original's 200");
+    assert_eq!(body["status"], "pending");
+    assert!(body["message"].is_string());
     assert_eq!(body["user"]["status"], "pending");
     assert_eq!(body["user"]["account_type"], "standard");
     let (status, _) = status_json(reg("STD@x.test", "long-enough-1").await.unwrap()).await;
     assert_eq!(
         status,
-        StatusCode::CONFLICT,
-        "e-mails are unique case-insensitively"
+        StatusCode::BAD_REQUEST,
+        "e-mails are unique case-insensitively (the original's 400)"
     );
     let (status, body) = status_json(reg("short@x.test", "short").await.unwrap()).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");

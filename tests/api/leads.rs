@@ -108,16 +108,22 @@ async fn create_read_update_delete(app: TestApp) {
         app.patch(
             &format!("{API}/leads/{id}"),
             &t,
-            json!({"name": "Ravi K.", "email": "ravi@example.com", "source": null}),
+            json!({"name": "Ravi K.", "email": "ravi@example.com", "source": "",
+                   "vehicle": null, "stage": "S4"}),
         )
         .await,
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{patched}");
+    // the original's {success, lead}, the lead's keys beside them
+    assert_eq!(patched["success"], true);
     assert_eq!(patched["name"], "Ravi K.");
     assert_eq!(patched["email"], "ravi@example.com");
-    assert_eq!(patched["source"], Value::Null);
-    assert_eq!(get_lead(&app, &t, id).await.1, patched);
+    assert_eq!(patched["source"], Value::Null, "\"\" clears");
+    assert_eq!(patched["stage"], "S1", "a sent stage is ignored");
+    let (_, read) = get_lead(&app, &t, id).await;
+    assert_eq!(read, patched["lead"]);
+    assert_eq!(read["name"], patched["name"]);
 
     let r = delete(&app, &format!("{API}/leads/{id}"), &t).await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -138,13 +144,22 @@ async fn create_lead_alias_and_defaults(app: TestApp) {
         .await,
     )
     .await;
-    assert_eq!(status, StatusCode::CREATED, "{lead}");
-    assert_eq!(lead["stage"], "S2");
-    assert_eq!(lead["status"], "Docs Upload Pending");
+    // the original's answer on its path: 200 {success, message, lead_id}
+    assert_eq!(status, StatusCode::OK, "{lead}");
+    assert_eq!(lead["success"], true);
+    assert_eq!(lead["lead_id"], lead["lead"]["id"]);
+    let lead = &lead["lead"];
+    // the original starts every new lead in S1; its stage is not taken from the body
+    assert_eq!(lead["stage"], "S1");
+    assert_eq!(lead["status"], "New");
     let today = crate::leads::today();
     assert_eq!(lead["import_date"], today);
     assert_eq!(lead["assigned_date"], today);
-    assert_eq!(lead["status_history"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        lead["status_history"].as_array().unwrap().len(),
+        0,
+        "no change yet"
+    );
 }
 
 /// Today's date in IST, as the API writes dates.
@@ -587,7 +602,12 @@ async fn remarks_and_call_done(app: TestApp) {
     assert_eq!(status, StatusCode::OK);
     let called: chrono::DateTime<Utc> = l["last_called"].as_str().unwrap().parse().unwrap();
     assert!(called > before);
-    assert_eq!(get_lead(&app, &t, id).await.1, l);
+    // the original's {success, message, lead_id, last_called}, the lead beside them
+    assert_eq!(
+        (l["success"].clone(), l["lead_id"].clone()),
+        (json!(true), json!(id))
+    );
+    assert_eq!(get_lead(&app, &t, id).await.1, l["lead"]);
 }
 
 async fn status_summary_matches_independent_counts(app: TestApp) {
@@ -668,9 +688,23 @@ async fn sources_are_counted_and_merged(app: TestApp) {
         )
         .await;
     }
+    // the original's {value, label} options with Pulse's {source, count} beside them
+    let sources = |body: &Value| -> Value {
+        assert_eq!(body["success"], true);
+        assert_eq!(body["count"], body["sources"].as_array().unwrap().len());
+        body["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                assert_eq!((&o["value"], &o["label"]), (&o["source"], &o["source"]));
+                json!({"source": o["source"], "count": o["count"]})
+            })
+            .collect()
+    };
     let (_, body) = status_json(app.get(&format!("{API}/sources"), &t).await).await;
     assert_eq!(
-        body["sources"],
+        sources(&body),
         json!([
             {"source": "FB", "count": 2},
             {"source": "Facebook", "count": 1},
@@ -689,9 +723,10 @@ async fn sources_are_counted_and_merged(app: TestApp) {
     .await;
     assert_eq!(status, StatusCode::OK, "{r}");
     assert_eq!(r["merged"], 3);
+    assert_eq!(r["total_leads_updated"], 3);
     let (_, body) = status_json(app.get(&format!("{API}/sources"), &t).await).await;
     assert_eq!(
-        body["sources"],
+        sources(&body),
         json!([{"source": "Facebook", "count": 4}, {"source": "Walk-in", "count": 1}])
     );
     let r = app

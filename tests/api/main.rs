@@ -9,6 +9,7 @@ mod backups;
 mod caddy;
 mod calls;
 mod calls_figures;
+mod compat;
 mod export;
 mod export_caddy;
 mod export_support;

@@ -226,7 +226,7 @@ async fn web_sign_in_messages(app: TestApp) {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(r.status(), StatusCode::OK, "the original's 200");
     let (status, _, body) = try_login("pending@pulse.example", "pending-pass-1").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(body.contains("waiting for approval"), "{body}");

@@ -79,7 +79,7 @@ pub(super) fn schemas() -> Value {
     m.insert(
         "LeadPatch".into(),
         json!({"allOf": [schema_ref("Lead")],
-        "description": "any subset of a lead's fields; null clears one"}),
+        "description": "any subset of a lead's fields; null or an absent key leaves a field alone, \"\" clears it; a sent stage is ignored (the stage follows the status)"}),
     );
     m.insert(
         "LeadPage".into(),
@@ -97,6 +97,11 @@ pub(super) fn schemas() -> Value {
     m.insert(
         "BulkResult".into(),
         object(&[
+            ("success", json!({"type": "boolean"})),
+            ("message", s()),
+            ("modified_count", n()),
+            ("updated_count", n()),
+            ("deassigned_count", n()),
             ("updated", n()),
             ("unchanged", n()),
             ("not_found", ids()),
@@ -106,6 +111,8 @@ pub(super) fn schemas() -> Value {
     m.insert(
         "BulkDeleteResult".into(),
         object(&[
+            ("message", s()),
+            ("deleted_count", n()),
             ("deleted", n()),
             ("not_found", ids()),
             ("not_allowed", ids()),
@@ -139,6 +146,7 @@ pub(super) fn schemas() -> Value {
     m.insert(
         "StatusSummary".into(),
         object(&[
+            ("success", json!({"type": "boolean"})),
             ("total_leads", n()),
             ("summary", json!({"type": "object"})),
             ("stage_totals", json!({"type": "object"})),
@@ -147,17 +155,41 @@ pub(super) fn schemas() -> Value {
     );
     m.insert(
         "Sources".into(),
-        object(&[(
-            "sources",
-            json!({"type": "array", "items": object(&[("source", s()), ("count", n())])}),
-        )]),
+        object(&[
+            ("success", json!({"type": "boolean"})),
+            (
+                "sources",
+                json!({"type": "array", "items": object(&[("value", s()), ("label", s()),
+                    ("source", s()), ("count", n())])}),
+            ),
+            ("count", n()),
+        ]),
     );
     m.insert(
         "MergeSources".into(),
-        object(&[("from", ids()), ("to", s())]),
+        object(&[
+            ("from", ids()),
+            ("to", s()),
+            ("variants", ids()),
+            ("target", s()),
+        ]),
     );
-    m.insert("Merged".into(), object(&[("merged", n()), ("to", s())]));
-    m.insert("Deleted".into(), object(&[("deleted", n()), ("id", s())]));
+    m.insert(
+        "Merged".into(),
+        object(&[
+            ("success", json!({"type": "boolean"})),
+            ("message", s()),
+            ("target", s()),
+            ("merged_variants", ids()),
+            ("total_leads_updated", n()),
+            ("merged", n()),
+            ("to", s()),
+        ]),
+    );
+    m.insert(
+        "Deleted".into(),
+        object(&[("message", s()), ("deleted", n()), ("id", s())]),
+    );
     m.insert(
         "TelecallerSummary".into(),
         object(&[
@@ -501,5 +533,177 @@ pub(super) fn schemas() -> Value {
     m.insert("Health".into(), json!({"type": "object"}));
     m.insert("Message".into(), json!({"type": "object"}));
     m.insert("OpenApi".into(), json!({"type": "object"}));
+    original_schemas(&mut m);
     Value::Object(m)
+}
+
+/// The answers and bodies of the original system's routes (COMPAT.md).
+fn original_schemas(m: &mut Map<String, Value>) {
+    let s = || json!({"type": "string"});
+    let n = || json!({"type": "integer"});
+    let b = || json!({"type": "boolean"});
+    let arr = |items: Value| json!({"type": "array", "items": items});
+    let obj = || json!({"type": "object"});
+    let lead = || schema_ref("Lead");
+    let mut put = |name: &str, v: Value| {
+        m.insert(name.into(), v);
+    };
+    put(
+        "Saved",
+        json!({"allOf": [lead(), object(&[("success", b()), ("lead", lead())])],
+               "description": "{success, lead} and the lead's own keys beside them"}),
+    );
+    put(
+        "OriginalLead",
+        object(&[
+            ("name", s()),
+            ("phone_number", json!({"oneOf": [s(), n()]})),
+            ("has_driving_license", s()),
+            ("driving_license_no", s()),
+            ("has_badge", s()),
+            ("badge_no", s()),
+            (
+                "duplicate_action",
+                json!({"type": "string", "enum": ["skip", "replace"]}),
+            ),
+        ]),
+    );
+    put(
+        "OriginalCreated",
+        object(&[
+            ("success", b()),
+            ("message", s()),
+            ("lead_id", s()),
+            ("duplicate", b()),
+            ("replaced", b()),
+            ("lead", lead()),
+        ]),
+    );
+    put(
+        "CheckDuplicate",
+        object(&[("phone_number", json!({"oneOf": [s(), n()]}))]),
+    );
+    put(
+        "DuplicateFound",
+        object(&[
+            ("success", b()),
+            ("duplicate_found", b()),
+            ("existing_lead", obj()),
+        ]),
+    );
+    put("RemarkText", object(&[("remark_text", s())]));
+    let remark = object(&[
+        ("text", s()),
+        ("timestamp", s()),
+        ("user_id", s()),
+        ("user_name", s()),
+        ("user_email", s()),
+    ]);
+    put(
+        "RemarkAdded",
+        object(&[
+            ("success", b()),
+            ("message", s()),
+            ("remark", remark.clone()),
+        ]),
+    );
+    put(
+        "RemarkList",
+        object(&[("success", b()), ("remarks", arr(remark)), ("count", n())]),
+    );
+    put(
+        "NoResponseLeads",
+        object(&[
+            ("success", b()),
+            ("total_count", n()),
+            ("telecaller_groups", arr(obj())),
+        ]),
+    );
+    put(
+        "MergeSuggestions",
+        object(&[
+            ("success", b()),
+            ("suggestions", arr(obj())),
+            ("total_suggestions", n()),
+        ]),
+    );
+    put(
+        "UserMessage",
+        object(&[("message", s()), ("user", schema_ref("User"))]),
+    );
+    put("UserId", object(&[("user_id", s())]));
+    put(
+        "TemporaryPassword",
+        object(&[
+            ("message", s()),
+            ("temporary_password", s()),
+            ("user_email", s()),
+            ("user", schema_ref("User")),
+        ]),
+    );
+    put(
+        "ChangeAccountType",
+        object(&[("user_id", s()), ("new_account_type", s())]),
+    );
+    put(
+        "TypeChanged",
+        object(&[("message", s()), ("old_type", s()), ("new_type", s())]),
+    );
+    put(
+        "TelecallerList",
+        arr(json!({"allOf": [schema_ref("User"), object(&[("name", s())])]})),
+    );
+    put(
+        "UserStats",
+        object(&[
+            ("total_users", n()),
+            ("admin_users", n()),
+            ("standard_users", n()),
+            ("ops_team_users", n()),
+            ("telecaller_users", n()),
+            ("pending_users", n()),
+            ("disabled_users", n()),
+            ("pending_password_resets", n()),
+        ]),
+    );
+    put("ResetRequests", arr(s()));
+    put(
+        "ResetWithTemporary",
+        object(&[
+            ("email", s()),
+            ("temp_password", s()),
+            ("new_password", s()),
+        ]),
+    );
+    put(
+        "DeskLeads",
+        object(&[
+            ("success", b()),
+            ("telecaller_email", s()),
+            ("date_filter", s()),
+            ("assigned_leads", arr(lead())),
+            ("callback_leads", arr(lead())),
+            ("total_assigned", n()),
+            ("total_callbacks", n()),
+        ]),
+    );
+    put(
+        "CallStatistics",
+        object(&[
+            ("success", b()),
+            ("start_date", s()),
+            ("end_date", s()),
+            ("total_telecallers", n()),
+            ("statistics", arr(obj())),
+        ]),
+    );
+    put(
+        "DailySummary",
+        object(&[
+            ("success", b()),
+            ("start_date", s()),
+            ("end_date", s()),
+            ("summaries", arr(obj())),
+        ]),
+    );
 }

@@ -8,11 +8,12 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::domain::Actor;
-use crate::http::error::AppResult;
+use crate::http::error::{AppError, AppResult};
 use crate::http::extract::{
     ApiJson, ClientIp, CurrentUser, Https, cookie, with_device_cookie, with_session_cookie,
 };
 use crate::http::state::AppState;
+use crate::service::ServiceError;
 use crate::service::auth::{self, Registration};
 use crate::store::User;
 
@@ -55,10 +56,13 @@ async fn login(
     ))
 }
 
+/// The original frontend sends all five fields, `last_name` possibly `""`;
+/// a missing one is empty too.
 #[derive(Deserialize)]
 struct RegisterRequest {
     first_name: String,
-    last_name: String,
+    #[serde(default)]
+    last_name: Option<String>,
     email: String,
     password: String,
     account_type: Option<String>,
@@ -70,17 +74,32 @@ async fn register(
 ) -> AppResult<Response> {
     let registration = Registration {
         first_name: req.first_name,
-        last_name: req.last_name,
+        last_name: req.last_name.unwrap_or_default(),
         email: req.email,
         password: req.password,
         account_type: req.account_type,
     };
-    let user = auth::register(&state, registration).await?;
-    let body = json!({
-        "message": "Registration received; an administrator must approve the account before you can sign in",
-        "user": user,
-    });
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    // the original's 400 for a login that exists (Pulse's service says 409)
+    let user = auth::register(&state, registration)
+        .await
+        .map_err(|e| match e {
+            ServiceError::Conflict(m) => AppError::BadRequest(m),
+            other => other.into(),
+        })?;
+    Ok(Json(Registered {
+        message: "Registration received; an administrator must approve the account before you can sign in",
+        status: user.status,
+        user,
+    })
+    .into_response())
+}
+
+/// The original's `{message, status: "pending"}` beside Pulse's `user`.
+#[derive(Debug, serde::Serialize)]
+pub struct Registered {
+    message: &'static str,
+    status: crate::domain::AccountStatus,
+    user: User,
 }
 
 async fn me(current: CurrentUser) -> Json<User> {

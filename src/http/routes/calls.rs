@@ -5,7 +5,7 @@
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -38,35 +38,43 @@ pub fn routes() -> Router<AppState> {
         .route("/api/telecaller-desk/figures", get(figures))
 }
 
-/// The original's `call-done` answered the lead; Pulse keeps that.
+/// The original's answer (`success`, `message`, `lead_id`; its
+/// `last_called` / `last_no_response` are the lead's own keys) with the
+/// lead's keys beside them and the lead itself under `lead`.
+#[derive(Debug, Serialize)]
+pub struct CallAnswer {
+    success: bool,
+    message: &'static str,
+    lead_id: Uuid,
+    lead: LeadView,
+    #[serde(flatten)]
+    fields: LeadView,
+}
+
+fn marked(view: LeadView, message: &'static str) -> Json<CallAnswer> {
+    Json(CallAnswer {
+        success: true,
+        message,
+        lead_id: view.lead.id,
+        fields: view.clone(),
+        lead: view,
+    })
+}
+
 async fn call_done(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
-) -> AppResult<Json<LeadView>> {
-    Ok(Json(
-        calls::record(&state, &actor, id, CallOutcome::Called).await?,
-    ))
-}
-
-/// The original's answer (`success`, `message`, `lead_id`, the stamp) and
-/// the lead.
-fn marked(view: LeadView, message: &str) -> Json<Value> {
-    Json(json!({
-        "success": true,
-        "message": message,
-        "lead_id": view.lead.id,
-        "last_called": view.lead.last_called,
-        "last_no_response": view.last_no_response,
-        "lead": view,
-    }))
+) -> AppResult<Json<CallAnswer>> {
+    let v = calls::record(&state, &actor, id, CallOutcome::Called).await?;
+    Ok(marked(v, "Call marked as done"))
 }
 
 async fn mark_called(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<CallAnswer>> {
     let v = calls::record(&state, &actor, id, CallOutcome::Called).await?;
     Ok(marked(v, "Call recorded"))
 }
@@ -75,7 +83,7 @@ async fn mark_connected(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<CallAnswer>> {
     let v = calls::record(&state, &actor, id, CallOutcome::Connected).await?;
     Ok(marked(v, "Connected call recorded"))
 }
@@ -84,7 +92,7 @@ async fn mark_no_response(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<CallAnswer>> {
     let v = calls::record(&state, &actor, id, CallOutcome::NoResponse).await?;
     Ok(marked(v, "No response recorded"))
 }

@@ -5,6 +5,7 @@
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::http::HeaderValue;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
@@ -115,11 +116,21 @@ async fn batch_zip(
     exports::may_export(&actor)?;
     let req: BatchBody = optional_json(&body)?;
     let shape = exports::batches(req.batch_size)?;
+    let size = match shape {
+        Shape::Batches(n) => n,
+        Shape::File => 1,
+    };
     let req = ExportRequest {
         filters: req.filters,
         columns: req.columns,
         format: None,
     };
     let started = exports::start(&state, &actor, req, shape, "batch-export-zip").await?;
-    Ok(export_download(started))
+    // the original's two headers, which its frontend toasts
+    let files = started.total.div_ceil(size).max(1);
+    let mut response = export_download(started);
+    let h = response.headers_mut();
+    h.insert("x-total-files", HeaderValue::from(files));
+    h.insert("x-batch-size", HeaderValue::from(size));
+    Ok(response)
 }

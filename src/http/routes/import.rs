@@ -259,9 +259,44 @@ async fn read_form(
 }
 
 /// The answer of a synchronous import: the counts and the file's shape, as
-/// an import job's `result` has them, and where its report is.
+/// an import job's `result` has them, and where its report is; beside them
+/// the original's keys (`success`, `message`, `imported_count`,
+/// `duplicate_count`, `total_in_file`, `duplicates_found`, and with
+/// duplicates `duplicates` — the report's skipped rows — and
+/// `duplicate_phones`, which Pulse's report does not carry: empty).
 fn sync_answer(done: ImportDone) -> Value {
     let mut body = done.result;
+    let count = |k: &str| body[k].as_u64().unwrap_or(0);
+    let (inserted, skipped, read) = (
+        count("inserted"),
+        count("skipped_duplicates"),
+        count("rows_read"),
+    );
+    let skipped_rows: Vec<Value> = done
+        .shown
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .filter(|r| r["outcome"] == "skipped" || r["outcome"] == "would_skip")
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let original = OriginalImport {
+        success: true,
+        message: format!("{inserted} lead(s) imported, {skipped} duplicate(s) skipped"),
+        imported_count: inserted,
+        duplicate_count: skipped,
+        total_in_file: read,
+        duplicates_found: skipped > 0,
+        duplicates: (skipped > 0).then_some(skipped_rows),
+        duplicate_phones: (skipped > 0).then(Vec::new),
+    };
+    if let (Value::Object(to), Ok(Value::Object(keys))) =
+        (&mut body, serde_json::to_value(original))
+    {
+        to.extend(keys);
+    }
     for (k, v) in [
         ("import_id", json!(done.id)),
         ("file_name", json!(done.upload.name)),
@@ -283,6 +318,21 @@ fn sync_answer(done: ImportDone) -> Value {
         body[k] = v;
     }
     body
+}
+
+/// The original's keys of an import answer.
+#[derive(serde::Serialize)]
+struct OriginalImport {
+    success: bool,
+    message: String,
+    imported_count: u64,
+    duplicate_count: u64,
+    total_in_file: u64,
+    duplicates_found: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duplicates: Option<Vec<Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duplicate_phones: Option<Vec<String>>,
 }
 
 /// An import job as the API shows it.

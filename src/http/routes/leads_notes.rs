@@ -21,8 +21,10 @@ pub fn routes() -> Router<AppState> {
     )
 }
 
+/// `{remark}`, or the original's `{remark_text}`.
 #[derive(Deserialize)]
 struct RemarkBody {
+    #[serde(alias = "remark_text")]
     remark: String,
 }
 

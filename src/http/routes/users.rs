@@ -21,7 +21,7 @@ use crate::store::User;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/users", get(list).post(create))
-        .route("/api/users/{id}", get(show).patch(update))
+        .route("/api/users/{id}", get(show).patch(update).delete(remove))
         .route("/api/users/{id}/approve", post(approve))
         .route("/api/users/{id}/disable", post(disable))
         .route("/api/users/{id}/reset-password", post(reset_password))
@@ -119,4 +119,25 @@ async fn reset_password(
         "user": user,
         "temporary_password": temporary,
     })))
+}
+
+/// `{message, user}`.
+#[derive(Debug, serde::Serialize)]
+pub struct Removed {
+    message: &'static str,
+    user: User,
+}
+
+/// The original's delete: Pulse disables the account instead (its
+/// sessions end; its history and audit entries keep their author).
+async fn remove(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<Json<Removed>> {
+    let user = users::disable(&state, &actor, id).await?;
+    Ok(Json(Removed {
+        message: "User removed (the account is disabled)",
+        user,
+    }))
 }

@@ -8,7 +8,7 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 use super::PgStore;
-use crate::domain::{CallEvent, EventCount};
+use crate::domain::{CallEvent, CallOutcome, EventCount};
 use crate::store::calls::CallStore;
 use crate::store::error::{StoreError, StoreResult};
 
@@ -118,5 +118,27 @@ impl CallStore for PgStore {
                 })
             })
             .collect()
+    }
+
+    async fn calls_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        outcome: Option<CallOutcome>,
+    ) -> StoreResult<Vec<CallEvent>> {
+        let outcome = outcome.map(|o| o.as_str().to_string());
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT id, lead_id, actor_id, actor_login, outcome, status, at
+                 FROM call_events
+                 WHERE at >= $1 AND at < $2 AND outcome <> 'status_change'
+                   AND ($3::text IS NULL OR outcome = $3)
+                 ORDER BY at, id",
+                &[&from, &to, &outcome],
+            )
+            .await?;
+        rows.iter().map(event_from_row).collect()
     }
 }

@@ -7,7 +7,7 @@ use rusqlite::{Row, params, params_from_iter};
 use uuid::Uuid;
 
 use super::{SqliteStore, from_ms, to_ms};
-use crate::domain::{CallEvent, EventCount};
+use crate::domain::{CallEvent, CallOutcome, EventCount};
 use crate::store::calls::CallStore;
 use crate::store::error::StoreResult;
 
@@ -136,6 +136,29 @@ impl CallStore for SqliteStore {
                             count: r.get(4)?,
                         })
                     })?;
+                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            })
+            .await
+    }
+
+    async fn calls_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        outcome: Option<CallOutcome>,
+    ) -> StoreResult<Vec<CallEvent>> {
+        let outcome = outcome.map(|o| o.as_str());
+        self.pool
+            .run(move |conn| {
+                let mut st = conn.prepare_cached(
+                    "SELECT id, lead_id, actor_id, actor_login, outcome, status, at
+                     FROM call_events
+                     WHERE at >= ?1 AND at < ?2 AND outcome <> 'status_change'
+                       AND (?3 IS NULL OR outcome = ?3)
+                     ORDER BY at, id",
+                )?;
+                let rows =
+                    st.query_map(params![to_ms(from), to_ms(to), outcome], event_from_row)?;
                 Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
             })
             .await
