@@ -1,6 +1,6 @@
 //! One worker: claim a job of a kind this build knows and run it by its
 //! kind ([`super::export_job`], [`super::backup_job`],
-//! [`super::import_job`]); what the kinds share is in `kit.rs`.
+//! [`super::import_job`], [`super::bulk_job`]); what the kinds share is in `kit.rs`.
 
 use std::time::{Duration, Instant};
 
@@ -50,6 +50,7 @@ pub async fn run(ctx: JobContext, n: usize, mut shutdown: watch::Receiver<bool>)
                     JobKind::Export => super::export_job::run(&run, shutdown.clone()).await,
                     JobKind::Backup => super::backup_job::run(&run, shutdown.clone()).await,
                     JobKind::Import => super::import_job::run(&run, shutdown.clone()).await,
+                    JobKind::BulkLeads => super::bulk_job::run(&run, shutdown.clone()).await,
                 }
             }
             Ok(None) => {

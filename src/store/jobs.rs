@@ -83,11 +83,19 @@ pub enum JobKind {
     /// An uploaded file above `PULSE_IMPORT_JOB_THRESHOLD` imported in the
     /// background (`POST …/import-leads`); its file is the report.
     Import,
+    /// A filter-wide bulk action (assign, unassign, status, delete) over
+    /// more leads than `PULSE_BULK_JOB_THRESHOLD`, applied in batches.
+    BulkLeads,
 }
 
 impl JobKind {
     /// Every kind this build runs.
-    pub const ALL: [JobKind; 3] = [JobKind::Export, JobKind::Backup, JobKind::Import];
+    pub const ALL: [JobKind; 4] = [
+        JobKind::Export,
+        JobKind::Backup,
+        JobKind::Import,
+        JobKind::BulkLeads,
+    ];
 
     /// The name stored and shown.
     pub fn as_str(self) -> &'static str {
@@ -95,6 +103,7 @@ impl JobKind {
             JobKind::Export => "export",
             JobKind::Backup => "backup",
             JobKind::Import => "import",
+            JobKind::BulkLeads => "bulk_leads",
         }
     }
 
@@ -104,6 +113,7 @@ impl JobKind {
             "export" => JobKind::Export,
             "backup" => JobKind::Backup,
             "import" => JobKind::Import,
+            "bulk_leads" => JobKind::BulkLeads,
             _ => return None,
         })
     }
