@@ -9,11 +9,14 @@
 //! checks are said once. Each batch is its own transaction; progress is the
 //! ids visited, published with every batch's heartbeat. No file.
 //!
-//! The actions are idempotent (assigning an assigned lead, setting the
-//! status it has, deleting a deleted one change nothing), so a run rescued
-//! after a crash and run again is safe: it changes what the first run did
-//! not reach. Its counts are its own: leads the first run changed count as
-//! unchanged (or, deleted, are not visited). The audit entry
+//! The actions are idempotent in their end state (every lead reached ends
+//! assigned to the telecaller, unassigned, with the status, or deleted), so
+//! a run rescued after a crash and run again is safe: it finishes what the
+//! first run did not reach. Its counts are its own: leads the first run
+//! assigned or unassigned count as unchanged, deleted ones are not visited;
+//! a status is set again (the domain's `set_status` records every setting
+//! in the lead's history, as the synchronous path does), so a re-run adds
+//! a second history entry to the leads the first run reached. The audit entry
 //! (`leads.bulk_filter`, with the filter and the final counts) is written
 //! once, by the run that completes the job.
 
