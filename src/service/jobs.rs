@@ -279,6 +279,9 @@ mod tests {
             (JobKind::Import, Admin, true, true),
             (JobKind::Import, OpsTeam, true, false),
             (JobKind::Import, Standard, false, false),
+            (JobKind::BulkLeads, MasterAdmin, true, true),
+            (JobKind::BulkLeads, Admin, true, false),
+            (JobKind::BulkLeads, OpsTeam, true, false),
             (JobKind::Backup, MasterAdmin, true, true),
             (JobKind::Backup, Admin, false, false),
         ];

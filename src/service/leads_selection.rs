@@ -368,3 +368,30 @@ impl LeadBatches for JobBatches {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The action as a bulk job stores it comes back the same, and a job
+    /// without one (or with an unknown one) has none.
+    #[test]
+    fn an_action_round_trips_through_the_job_params() {
+        let actions = [
+            BulkAction::Assign {
+                telecaller: "tc@x".into(),
+                date: Some("2026-03-04".into()),
+            },
+            BulkAction::Unassign,
+            BulkAction::Status("Junk".into()),
+            BulkAction::Delete,
+        ];
+        for a in actions {
+            let v = serde_json::to_value(&a).unwrap();
+            assert_eq!(v["name"], a.as_str(), "{v}");
+            let back: BulkAction = serde_json::from_value(v).unwrap();
+            assert_eq!(back, a);
+        }
+        assert!(serde_json::from_value::<BulkAction>(json!({"name": "explode"})).is_err());
+    }
+}
