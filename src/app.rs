@@ -129,24 +129,7 @@ impl Application {
             ),
             None => None,
         };
-        let export_permits = Arc::new(tokio::sync::Semaphore::new(config.export_concurrency));
-        let state = AppState::new(Services {
-            store,
-            hasher: Hasher::new(config.hash_concurrency),
-            throttle: Arc::new(LoginThrottle::new(device_keys(&config))),
-            export_permits: export_permits.clone(),
-            export_admission: Arc::new(crate::export::admission::ExportAdmission::new(
-                export_permits,
-                config.export_per_user,
-            )),
-            files: crate::storage::local_files(&config),
-            job_wake: Arc::new(tokio::sync::Notify::new()),
-            backups: crate::backup::files(&config),
-            uploads: crate::storage::uploads(&config),
-            backup_lock: Arc::new(tokio::sync::Mutex::new(())),
-            export_tickets: Arc::default(),
-            config: Arc::new(config),
-        });
+        let state = AppState::new(services(store, config));
         Ok(Self {
             listener,
             metrics_listener,
@@ -258,9 +241,33 @@ impl Application {
     }
 }
 
+/// The use-cases' shared state over `store` (the server's, and a `pulse
+/// worker`'s: its bulk jobs go through the service layer).
+pub fn services(store: Arc<dyn Store>, config: Config) -> Services {
+    let export_permits = Arc::new(tokio::sync::Semaphore::new(config.export_concurrency));
+    Services {
+        store,
+        hasher: Hasher::new(config.hash_concurrency),
+        throttle: Arc::new(LoginThrottle::new(device_keys(&config))),
+        export_permits: export_permits.clone(),
+        export_admission: Arc::new(crate::export::admission::ExportAdmission::new(
+            export_permits,
+            config.export_per_user,
+        )),
+        files: crate::storage::local_files(&config),
+        job_wake: Arc::new(tokio::sync::Notify::new()),
+        backups: crate::backup::files(&config),
+        uploads: crate::storage::uploads(&config),
+        backup_lock: Arc::new(tokio::sync::Mutex::new(())),
+        export_tickets: Arc::default(),
+        config: Arc::new(config),
+    }
+}
+
 /// What the export workers of this process share with its HTTP side.
-pub fn job_context(state: &AppState) -> JobContext {
+pub fn job_context(state: &Services) -> JobContext {
     JobContext {
+        bulk: Arc::new(crate::service::leads_selection::JobBatches(state.clone())),
         store: state.store.clone(),
         files: state.files.clone(),
         backups: state.backups.clone(),

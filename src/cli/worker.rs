@@ -4,14 +4,13 @@
 //! SIGINT it stops claiming, gives running jobs the shutdown grace period,
 //! and hands back to the queue what did not finish.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
 
-use crate::app::{open_store, shutdown_signal};
+use crate::app::{job_context, open_store, services, shutdown_signal};
 use crate::config::Config;
-use crate::jobs::{self, JobContext};
+use crate::jobs;
 
 /// Options of `pulse worker`.
 #[derive(Args, Debug)]
@@ -27,14 +26,7 @@ pub async fn run(config: Config, args: WorkerArgs) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
     crate::storage::ensure_storage(&config).await?;
     let grace = config.shutdown_grace;
-    let ctx = JobContext {
-        store,
-        files: crate::storage::local_files(&config),
-        backups: crate::backup::files(&config),
-        uploads: crate::storage::uploads(&config),
-        config: Arc::new(config),
-        wake: Arc::new(tokio::sync::Notify::new()),
-    };
+    let ctx = job_context(&services(store, config));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let handle = jobs::start(ctx, n, stopped);
     tracing::info!(workers = n, "pulse worker running");

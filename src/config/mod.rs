@@ -155,6 +155,14 @@ layer::settings! {
         /// The web's Bulk Export downloads at once up to this many leads; more become a job.
         => export_job_threshold: u64 = |l| Ok(l.export_job_threshold.unwrap_or(50_000)),
         render |c| c.export_job_threshold.to_string();
+    bulk_job_threshold: usize = "PULSE_BULK_JOB_THRESHOLD", read::num,
+        /// A filter-wide bulk action over more leads than this runs as a background job (1–10000).
+        => bulk_job_threshold: usize = |l| match l.bulk_job_threshold.unwrap_or(10_000) {
+            0 => Err("PULSE_BULK_JOB_THRESHOLD must be at least 1".into()),
+            n if n > 10_000 => Err("PULSE_BULK_JOB_THRESHOLD must be at most 10000 (the most ids one bulk action takes at once)".into()),
+            n => Ok(n),
+        },
+        render |c| c.bulk_job_threshold.to_string();
     export_stall_seconds: u64 = "PULSE_EXPORT_STALL_SECONDS", read::num,
         /// A streaming export's client that reads nothing for this long is treated as gone.
         => export_stall: Duration = |l| match l.export_stall_seconds.unwrap_or(120) {

@@ -1,7 +1,9 @@
 //! Background jobs (DESIGN §6): a queue in Pulse's own database
 //! ([`crate::store::JobStore`]), workers that claim jobs under a lease and
 //! run them by kind — [`export_job`] (the one export engine into the
-//! exports' store), [`backup_job`] (a full backup into the backups' store) —
+//! exports' store), [`backup_job`] (a full backup into the backups' store),
+//! [`import_job`] (a large upload), [`bulk_job`] (a filter-wide bulk action
+//! in batches, through the service layer's [`bulk_job::LeadBatches`]) —
 //! [`crate::storage::files::FileStore`]s for the finished files, and a periodic clean-up
 //! (expired files, orphans, jobs whose worker died).
 //!
@@ -15,6 +17,7 @@
 //! two runs of one job never write the same name.
 
 mod backup_job;
+pub mod bulk_job;
 pub mod cleanup;
 mod export_job;
 pub mod import_job;
@@ -52,6 +55,9 @@ pub struct JobContext {
     /// Woken when this process queues a job, so an idle worker here starts
     /// at once instead of at its next poll.
     pub wake: Arc<Notify>,
+    /// The bulk actions on leads, as the service layer applies them (it
+    /// sits above the jobs: the rules stay said once, there).
+    pub bulk: Arc<dyn bulk_job::LeadBatches>,
 }
 
 /// The file of one attempt of a job.

@@ -1,7 +1,7 @@
 //! One worker: claim a job of a kind this build knows and run it by its
 //! kind ([`super::export_job`], [`super::backup_job`],
-//! [`super::import_job`], [`super::import_undo_job`]); what the kinds
-//! share is in `kit.rs`.
+//! [`super::import_job`], [`super::import_undo_job`], [`super::bulk_job`]);
+//! what the kinds share is in `kit.rs`.
 
 use std::time::{Duration, Instant};
 
@@ -54,6 +54,7 @@ pub async fn run(ctx: JobContext, n: usize, mut shutdown: watch::Receiver<bool>)
                     JobKind::ImportUndo => {
                         super::import_undo_job::run(&run, shutdown.clone()).await
                     }
+                    JobKind::BulkLeads => super::bulk_job::run(&run, shutdown.clone()).await,
                 }
             }
             Ok(None) => {

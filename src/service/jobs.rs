@@ -40,6 +40,14 @@ fn rules(kind: JobKind) -> Rules {
             see_others: Capability::SeeOthersImports,
             missing: "no such undo job",
         },
+        // A bulk job's owner had the action's capability when it was queued
+        // (the job checks it again per batch); those who read the audit
+        // log see everyone's.
+        JobKind::BulkLeads => Rules {
+            use_cap: Capability::ReadLeads,
+            see_others: Capability::ReadAudit,
+            missing: "no such bulk job",
+        },
         // Backups are the whole database's: whoever may take them sees all.
         JobKind::Backup => Rules {
             use_cap: Capability::Backups,
@@ -276,6 +284,9 @@ mod tests {
             (JobKind::Import, Admin, true, true),
             (JobKind::Import, OpsTeam, true, false),
             (JobKind::Import, Standard, false, false),
+            (JobKind::BulkLeads, MasterAdmin, true, true),
+            (JobKind::BulkLeads, Admin, true, false),
+            (JobKind::BulkLeads, OpsTeam, true, false),
             (JobKind::Backup, MasterAdmin, true, true),
             (JobKind::Backup, Admin, false, false),
         ];

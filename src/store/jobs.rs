@@ -87,15 +87,19 @@ pub enum JobKind {
     /// inserted leads removed, its replaced leads restored.
     #[serde(rename = "import_undo")]
     ImportUndo,
+    /// A filter-wide bulk action (assign, unassign, status, delete) over
+    /// more leads than `PULSE_BULK_JOB_THRESHOLD`, applied in batches.
+    BulkLeads,
 }
 
 impl JobKind {
     /// Every kind this build runs.
-    pub const ALL: [JobKind; 4] = [
+    pub const ALL: [JobKind; 5] = [
         JobKind::Export,
         JobKind::Backup,
         JobKind::Import,
         JobKind::ImportUndo,
+        JobKind::BulkLeads,
     ];
 
     /// The name stored and shown.
@@ -105,6 +109,7 @@ impl JobKind {
             JobKind::Backup => "backup",
             JobKind::Import => "import",
             JobKind::ImportUndo => "import_undo",
+            JobKind::BulkLeads => "bulk_leads",
         }
     }
 
@@ -115,6 +120,7 @@ impl JobKind {
             "backup" => JobKind::Backup,
             "import" => JobKind::Import,
             "import_undo" => JobKind::ImportUndo,
+            "bulk_leads" => JobKind::BulkLeads,
             _ => return None,
         })
     }

@@ -90,6 +90,15 @@ pub trait LeadStore {
         page: u32,
         limit: u32,
     ) -> StoreResult<(Vec<Lead>, i64)>;
+    /// The ids of at most `limit` leads matching `filter` whose id is past
+    /// `after`, in id order: a keyset walk over every lead of a filter that
+    /// changes or deletes what it visits (a filter-wide bulk job).
+    async fn matching_lead_ids(
+        &self,
+        filter: &LeadFilter,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<Vec<Uuid>>;
     /// Lead counts per (stage, status) among those matching `filter`.
     async fn status_summary(&self, filter: &LeadFilter) -> StoreResult<Vec<StatusCount>>;
     /// Every non-empty source with its lead count (within `filter`), sorted

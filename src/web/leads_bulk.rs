@@ -10,11 +10,16 @@ use axum::http::StatusCode;
 use uuid::Uuid;
 
 use super::leads_list::{LeadsQuery, thousands};
-use super::page::{Layout, PageError, PageResult, PageUser, render, safe_next, see_other_with};
+use super::page::{
+    Layout, PageError, PageResult, PageUser, render, safe_next, see_other, see_other_with,
+};
 use crate::domain::LeadPatch;
+use crate::domain::to_ist;
 use crate::http::AppState;
 use crate::service::ServiceError;
-use crate::service::leads_selection::{self, BulkAction, BulkAnswer, Selection};
+use crate::service::jobs::shown_status;
+use crate::service::leads_selection::{self, Applied, BulkAction, BulkAnswer, Selection};
+use crate::store::JobStatus;
 
 fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
     fields
@@ -143,9 +148,92 @@ pub(super) async fn bulk(
         return Ok(render(StatusCode::OK, &view));
     }
     match leads_selection::apply(&state, &actor, selection, action.clone()).await {
-        Ok(answer) => Ok(see_other_with(&back, false, &describe(&action, &answer))),
+        Ok(Applied::Done(answer)) => Ok(see_other_with(&back, false, &describe(&action, &answer))),
+        Ok(Applied::Queued { job, .. }) => Ok(see_other(&format!("/leads/bulk/jobs/{}", job.id))),
         Err(e) => Ok(see_other_with(&back, true, &refusal(e)?)),
     }
+}
+
+#[derive(askama::Template)]
+#[template(path = "bulk_job.html")]
+struct BulkJobPage {
+    l: Layout,
+    id: String,
+    title: String,
+    created: String,
+    matched: String,
+    status: &'static str,
+    running: bool,
+    rows: String,
+    rows_done: i64,
+    rows_total: i64,
+    answer: String,
+    error: String,
+}
+
+/// `GET /leads/bulk/jobs/{id}`: a filter-wide action running as a job —
+/// its progress (the page polls itself while it runs; without the script,
+/// Refresh) and, when done, what it did.
+pub(super) async fn job_page(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<Uuid>,
+) -> PageResult {
+    let job = leads_selection::job(&state, &user.actor(), id).await?;
+    let action = leads_selection::job_action(&job);
+    let title = match &action {
+        Some(BulkAction::Assign { telecaller, .. }) => format!("Assign to {telecaller}"),
+        Some(BulkAction::Unassign) => "Unassign".to_string(),
+        Some(BulkAction::Status(s)) => format!("Status change to {s}"),
+        Some(BulkAction::Delete) => "Delete".to_string(),
+        None => "Bulk action".to_string(),
+    };
+    let status = shown_status(&job);
+    let done = job.rows_done;
+    let total = job.rows_total.unwrap_or(0);
+    let answer = match (&action, status) {
+        (Some(a), JobStatus::Done) => leads_selection::job_answer(&job)
+            .map(|n| describe(a, &n))
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    let error = match status {
+        JobStatus::Failed => format!(
+            "The action failed: {}. What was done before stays done; run it again to finish it.",
+            job.error.clone().unwrap_or_default()
+        ),
+        JobStatus::Cancelled => {
+            "The action was cancelled; what was done before stays done.".to_string()
+        }
+        _ => String::new(),
+    };
+    let view = BulkJobPage {
+        l: Layout::new("Bulk action", Some(&user)),
+        id: job.id.to_string(),
+        title,
+        created: to_ist(job.created_at).format("%d %b %Y, %H:%M").to_string(),
+        matched: thousands(
+            job.params
+                .get("matched")
+                .and_then(serde_json::Value::as_i64)
+                .unwrap_or(0),
+        ),
+        status: status.as_str(),
+        running: !status.is_final(),
+        rows: match (status, job.rows_total) {
+            (JobStatus::Queued, _) => "waiting to start".to_string(),
+            (JobStatus::Running, Some(t)) => {
+                format!("{} / {} leads", thousands(done), thousands(t))
+            }
+            (JobStatus::Running, None) => "counting…".to_string(),
+            _ => format!("{} leads", thousands(done)),
+        },
+        rows_done: done,
+        rows_total: total,
+        answer,
+        error,
+    };
+    Ok(render(StatusCode::OK, &view))
 }
 
 /// `POST /leads/{id}/status`: the status select of one row.

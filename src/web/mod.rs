@@ -36,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/leads", get(leads_list::page))
         .route("/leads/prefs", post(leads_list::save_prefs))
         .route("/leads/bulk", post(leads_bulk::bulk))
+        .route("/leads/bulk/jobs/{id}", get(leads_bulk::job_page))
         .route("/leads/export", post(exports::prepare))
         .route("/leads/{id}/status", post(leads_bulk::inline_status))
         .route("/exports", get(exports::page))

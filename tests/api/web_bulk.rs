@@ -18,6 +18,7 @@ dual_backend_tests!(
     mod web_bulk_default with &[];
     web_bulk_filter_wide_and_ticked_actions,
     web_bulk_permissions,
+    web_bulk_past_ten_thousand_runs_as_a_job,
 );
 
 dual_backend_tests!(
@@ -588,4 +589,123 @@ async fn web_export_download_ticket_job_and_busy(app: TestApp) {
     let (s, v, _) = prepare(&app, &ops, &[("format", "pdf")]).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert!(v["detail"].as_str().unwrap().contains("xlsx or csv"), "{v}");
+}
+
+/// `n` leads of `source` in one import (the synchronous importer: fast).
+async fn import_leads(app: &TestApp, token: &str, n: u64, source: &str) {
+    let mut csv = b"name,phone\n".to_vec();
+    for i in 0..n {
+        csv.extend(format!("Big {i},{}\n", 7_000_000_000 + i).as_bytes());
+    }
+    let (status, answer, _) =
+        crate::import_support::upload(app, token, &[("lead_source", source)], "big.csv", &csv)
+            .await;
+    assert!(status.is_success(), "{status} {answer}");
+}
+
+/// A filter-wide action over more than 10,000 leads (the default
+/// `PULSE_BULK_JOB_THRESHOLD`) becomes a `bulk_leads` job: the form
+/// answers with its page, the page shows progress and then the counts,
+/// every lead is changed, and the audit names the filter with the counts.
+async fn web_bulk_past_ten_thousand_runs_as_a_job(app: TestApp) {
+    let admin = app.admin_token().await;
+    let (_, ops) = app.user_with_role(&admin, "ops@x.test", "ops_team").await;
+    import_leads(&app, &admin, 10_050, "Big Fair").await;
+    leads(&app, &admin, 3, 900, "Small").await;
+    assert_eq!(total(&app, &admin, "source=Big Fair").await, 10_050);
+
+    // a role that may not delete cannot queue a delete job: refused, nothing queued
+    let r = form(
+        &app,
+        &ops,
+        "/leads/bulk",
+        &[
+            ("source", "Big Fair"),
+            ("scope", "matching"),
+            ("action", "delete"),
+            ("confirm", "yes"),
+        ],
+    )
+    .await;
+    assert_ne!(r.status(), StatusCode::SEE_OTHER, "refused, not redirected");
+    assert!(r.status().is_client_error(), "{}", r.status());
+    assert_eq!(total(&app, &admin, "source=Big Fair").await, 10_050);
+    // bad input is refused at once, beside the form, and queues nothing
+    let r = form(
+        &app,
+        &admin,
+        "/leads/bulk",
+        &[
+            ("source", "Big Fair"),
+            ("scope", "matching"),
+            ("action", "status"),
+            ("status", "No Such Status"),
+        ],
+    )
+    .await;
+    assert!(notice(&r).1.starts_with("error: "), "{:?}", notice(&r));
+
+    // the status change runs as a job
+    let r = form(
+        &app,
+        &admin,
+        "/leads/bulk",
+        &[
+            ("source", "Big Fair"),
+            ("scope", "matching"),
+            ("action", "status"),
+            ("status", "Junk"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()[LOCATION].to_str().unwrap().to_string();
+    assert!(to.starts_with("/leads/bulk/jobs/"), "{to}");
+    let job_id = to.trim_start_matches("/leads/bulk/jobs/").to_string();
+    let (s, html) = page(&app, &admin, &to).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("Status change to Junk"), "{html}");
+    assert!(html.contains("10,050 leads matched"), "{html}");
+    // the owner's page, not another user's
+    let (s, _) = page(&app, &ops, &to).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let started = Instant::now();
+    let html = loop {
+        let (_, html) = page(&app, &admin, &to).await;
+        if html.contains(r#"data-status="done""#) || html.contains(r#"data-status="failed""#) {
+            break html;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(180),
+            "the job did not end: {html}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert!(html.contains(r#"data-status="done""#), "{html}");
+    assert!(html.contains("10,050 set to Junk"), "{html}");
+    assert!(!html.contains("hx-trigger"), "a done job stops polling");
+    assert_eq!(
+        total(&app, &admin, "source=Big Fair&status=Junk").await,
+        10_050
+    );
+    assert_eq!(total(&app, &admin, "source=Small&status=Junk").await, 0);
+    // audited once, with the filter and the final counts
+    let (_, log) = status_json(app.get("/api/audit?action=leads.bulk_filter", &admin).await).await;
+    let entries = log["entries"]
+        .as_array()
+        .or(log.as_array())
+        .cloned()
+        .unwrap_or_default();
+    let of_job: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["details"]["job_id"] == job_id.as_str())
+        .collect();
+    assert_eq!(of_job.len(), 1, "{log}");
+    let d = &of_job[0]["details"];
+    assert_eq!(d["action"], "status");
+    assert_eq!(d["filters"]["source"], "Big Fair");
+    assert_eq!(d["matched"], 10_050);
+    assert_eq!(d["changed"], 10_050);
+    assert_eq!(d["unchanged"], 0);
+    assert_eq!(of_job[0]["actor_email"], crate::helpers::ADMIN_EMAIL);
 }

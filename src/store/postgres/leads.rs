@@ -373,6 +373,29 @@ impl LeadStore for PgStore {
             .await?)
     }
 
+    async fn matching_lead_ids(
+        &self,
+        filter: &LeadFilter,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<Vec<Uuid>> {
+        let client = self.client().await?;
+        let (mut where_sql, params) = filter.to_sql(Dialect::Postgres, 1);
+        let limit = i64::from(limit);
+        let mut all = refs(&params);
+        if let Some(after) = &after {
+            all.push(after);
+            where_sql = and_where(&where_sql, &format!("id > ${}", all.len()));
+        }
+        all.push(&limit);
+        let sql = format!(
+            "SELECT id FROM leads {where_sql} ORDER BY id LIMIT ${}",
+            all.len()
+        );
+        let rows = client.query(&sql, &all).await?;
+        Ok(rows.iter().map(|r| r.get::<_, Uuid>(0)).collect())
+    }
+
     async fn delete_leads(&self, ids: &[Uuid], scope: Option<&str>) -> StoreResult<DeleteOutcome> {
         let ids = dedup(ids);
         let mut client = self.client().await?;

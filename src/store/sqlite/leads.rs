@@ -338,6 +338,35 @@ impl LeadStore for SqliteStore {
             .await
     }
 
+    async fn matching_lead_ids(
+        &self,
+        filter: &LeadFilter,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<Vec<Uuid>> {
+        let filter = filter.clone();
+        self.pool
+            .run(move |conn| {
+                let (where_sql, mut params) = filter.to_sql(Dialect::Sqlite, 1);
+                let mut where_sql = where_sql;
+                if let Some(after) = after {
+                    params.push(SqlParam::Text(after.to_string()));
+                    where_sql = and_where(&where_sql, &format!("id > ?{}", params.len()));
+                }
+                params.push(SqlParam::Int(i64::from(limit)));
+                let sql = format!(
+                    "SELECT id FROM leads {where_sql} ORDER BY id LIMIT ?{}",
+                    params.len()
+                );
+                let ids = conn
+                    .prepare_cached(&sql)?
+                    .query_map(params_from_iter(params.iter()), |r| r.get::<_, String>(0))?
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(ids.iter().filter_map(|s| s.parse().ok()).collect())
+            })
+            .await
+    }
+
     async fn delete_leads(&self, ids: &[Uuid], scope: Option<&str>) -> StoreResult<DeleteOutcome> {
         let ids = dedup(ids);
         let scope = scope.map(str::to_string);
