@@ -1,7 +1,8 @@
 //! Background jobs (DESIGN §6): a queue in Pulse's own database
 //! ([`crate::store::JobStore`]), workers that claim jobs under a lease and
 //! run them by kind — [`export_job`] (the one export engine into the
-//! exports' store), [`backup_job`] (a full backup into the backups' store) —
+//! exports' store), [`backup_job`] (a full backup into the backups' store),
+//! [`import_job`], [`restore_job`] (a backup put back, no file) —
 //! [`crate::storage::files::FileStore`]s for the finished files, and a periodic clean-up
 //! (expired files, orphans, jobs whose worker died).
 //!
@@ -19,6 +20,7 @@ pub mod cleanup;
 mod export_job;
 pub mod import_job;
 mod kit;
+pub mod restore_job;
 pub mod worker;
 
 use std::sync::Arc;

@@ -50,6 +50,7 @@ pub async fn run(ctx: JobContext, n: usize, mut shutdown: watch::Receiver<bool>)
                     JobKind::Export => super::export_job::run(&run, shutdown.clone()).await,
                     JobKind::Backup => super::backup_job::run(&run, shutdown.clone()).await,
                     JobKind::Import => super::import_job::run(&run, shutdown.clone()).await,
+                    JobKind::Restore => super::restore_job::run(&run, shutdown.clone()).await,
                 }
             }
             Ok(None) => {

@@ -1,6 +1,8 @@
 //! Backups (master_admin only, DESIGN §2 and §6): create (a background job
-//! of kind `backup`), list, read, delete, restore (synchronous: one
-//! transaction, after the automatic backup). The work is in
+//! of kind `backup`), list, read, delete, restore (a job of kind `restore`
+//! for the pages, one backup or restore at a time across instances; the
+//! API's original synchronous restore stays: one transaction, after the
+//! automatic backup). The work is in
 //! [`crate::backup`] and `jobs/backup_job.rs`; each change is audited.
 
 use serde_json::json;
@@ -40,9 +42,47 @@ pub async fn jobs(
     jobs::list(svc, actor, JobKind::Backup, limit).await
 }
 
-/// One backup job.
+/// One backup or restore job.
 pub async fn job(svc: &Services, actor: &Actor, id: Uuid) -> ServiceResult<ExportJob> {
-    jobs::visible(svc, actor, JobKind::Backup, id).await
+    match jobs::visible(svc, actor, JobKind::Backup, id).await {
+        Err(ServiceError::NotFound(_)) => jobs::visible(svc, actor, JobKind::Restore, id).await,
+        other => other,
+    }
+}
+
+/// The backup a restore job puts back.
+pub fn restore_of(job: &ExportJob) -> Option<Uuid> {
+    crate::jobs::restore_job::backup_id(&job.params)
+}
+
+/// The latest restore jobs.
+pub async fn restore_jobs(
+    svc: &Services,
+    actor: &Actor,
+    limit: Option<i64>,
+) -> ServiceResult<Vec<ExportJob>> {
+    jobs::list(svc, actor, JobKind::Restore, limit).await
+}
+
+/// Queues the restore of backup `id` as a job (audited
+/// `backup.restore_start`; the worker audits `backup.restore` when done).
+/// A backup or restore already queued or running anywhere is a conflict.
+pub async fn start_restore(svc: &Services, actor: &Actor, id: Uuid) -> ServiceResult<ExportJob> {
+    require(actor, Capability::Backups)?;
+    let b = found(svc, id).await?;
+    let spec = JobSpec {
+        params: json!({ "backup_id": b.id }),
+        ..JobSpec::new(JobKind::Restore, "none")
+    };
+    let job = jobs::enqueue(svc, actor, spec).await?;
+    audit::record(
+        svc,
+        actor,
+        "backup.restore_start",
+        json!({ "job_id": job.id, "backup_id": b.id, "leads": b.leads }),
+    )
+    .await;
+    Ok(job)
 }
 
 /// Every backup kept, newest first.

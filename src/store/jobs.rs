@@ -83,11 +83,19 @@ pub enum JobKind {
     /// An uploaded file above `PULSE_IMPORT_JOB_THRESHOLD` imported in the
     /// background (`POST …/import-leads`); its file is the report.
     Import,
+    /// Every lead replaced by a backup's (`params.backup_id`), after the
+    /// automatic backup; no file of its own, its `result` says what it did.
+    Restore,
 }
 
 impl JobKind {
     /// Every kind this build runs.
-    pub const ALL: [JobKind; 3] = [JobKind::Export, JobKind::Backup, JobKind::Import];
+    pub const ALL: [JobKind; 4] = [
+        JobKind::Export,
+        JobKind::Backup,
+        JobKind::Import,
+        JobKind::Restore,
+    ];
 
     /// The name stored and shown.
     pub fn as_str(self) -> &'static str {
@@ -95,7 +103,31 @@ impl JobKind {
             JobKind::Export => "export",
             JobKind::Backup => "backup",
             JobKind::Import => "import",
+            JobKind::Restore => "restore",
         }
+    }
+
+    /// The kinds whose queued and running jobs count against a new job of
+    /// this kind at admission: backups and restores share their one place
+    /// in the whole queue (a backup must not read while a restore replaces
+    /// the leads, nor two restores interleave), the others count alone.
+    pub fn admitted_with(self) -> &'static [JobKind] {
+        match self {
+            JobKind::Backup | JobKind::Restore => &[JobKind::Backup, JobKind::Restore],
+            JobKind::Export => &[JobKind::Export],
+            JobKind::Import => &[JobKind::Import],
+        }
+    }
+
+    /// `kind IN ('…', …)` of [`JobKind::admitted_with`], for the admission
+    /// count (the names are this enum's, never input).
+    pub fn admission_sql(self) -> String {
+        let names: Vec<String> = self
+            .admitted_with()
+            .iter()
+            .map(|k| format!("'{}'", k.as_str()))
+            .collect();
+        format!("kind IN ({})", names.join(", "))
     }
 
     /// The inverse of [`JobKind::as_str`].
@@ -104,6 +136,7 @@ impl JobKind {
             "export" => JobKind::Export,
             "backup" => JobKind::Backup,
             "import" => JobKind::Import,
+            "restore" => JobKind::Restore,
             _ => return None,
         })
     }

@@ -5,7 +5,10 @@
 //! auto-escaping); static files are embedded (`assets.rs`); htmx boosts
 //! links and forms, and every action is also a plain form POST + 303.
 
+mod admin;
 mod assets;
+mod audit;
+mod backups;
 mod columns;
 mod data;
 mod lead_detail;
@@ -13,6 +16,7 @@ mod lead_edit;
 mod leads_list;
 mod page;
 mod signin;
+mod users;
 
 use axum::Router;
 use axum::extract::Request;
@@ -39,6 +43,20 @@ pub fn routes() -> Router<AppState> {
             "/leads/{id}/edit",
             get(lead_edit::form).post(lead_edit::submit),
         )
+        .route("/users", get(users::page).post(users::create))
+        .route("/users/{id}/approve", post(users::approve))
+        .route("/users/{id}/role", post(users::change_role))
+        .route("/users/{id}/disable", post(users::disable))
+        .route("/users/{id}/enable", post(users::enable))
+        .route("/users/{id}/reset-password", post(users::reset_password))
+        .route("/backups", get(backups::page).post(backups::create))
+        .route("/backups/jobs", get(backups::jobs_part))
+        .route(
+            "/backups/{id}/restore",
+            get(backups::confirm).post(backups::restore),
+        )
+        .route("/backups/{id}/delete", post(backups::delete))
+        .route("/audit", get(audit::page))
         .route("/static/{file}", get(assets::serve))
         .layer(axum::middleware::from_fn(refuse_cross_site))
 }

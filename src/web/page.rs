@@ -104,6 +104,24 @@ pub struct HeaderUser {
     pub name: String,
     /// Role as people say it.
     pub role: &'static str,
+    /// The administration pages this role may open (after Leads), as
+    /// (path, label): a page the role lacks has no link.
+    pub admin_links: Vec<(&'static str, &'static str)>,
+}
+
+/// The administration pages' links a role gets (DESIGN §2 and §8).
+pub fn admin_links(role: AccountType) -> Vec<(&'static str, &'static str)> {
+    [
+        (Capability::Dashboard, "/dashboard", "Dashboard"),
+        (Capability::ManageUsers, "/users", "Users"),
+        (Capability::Dashboard, "/sources", "Sources"),
+        (Capability::Backups, "/backups", "Backups"),
+        (Capability::ReadAudit, "/audit", "Audit log"),
+    ]
+    .into_iter()
+    .filter(|(cap, _, _)| role.can(*cap))
+    .map(|(_, path, label)| (path, label))
+    .collect()
 }
 
 /// What the layout (`base.html`) needs.
@@ -184,6 +202,7 @@ impl Layout {
                         full.to_string()
                     },
                     role: role_label(u.account_type),
+                    admin_links: admin_links(u.account_type),
                 }
             }),
         }
