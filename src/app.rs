@@ -144,6 +144,7 @@ impl Application {
             backups: crate::backup::files(&config),
             uploads: crate::storage::uploads(&config),
             backup_lock: Arc::new(tokio::sync::Mutex::new(())),
+            dashboard: Arc::default(),
             config: Arc::new(config),
         });
         Ok(Self {

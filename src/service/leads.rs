@@ -329,3 +329,15 @@ pub async fn merge_sources(
     .await;
     Ok((merged, to))
 }
+
+/// Every source with its lead count, and the groups of likely duplicates
+/// among them (`domain::sources::likely_duplicates`: indexes into the
+/// list, the suggested name to keep first).
+pub async fn sources_with_duplicates(
+    svc: &Services,
+    actor: &Actor,
+) -> ServiceResult<(Vec<(String, i64)>, Vec<Vec<usize>>)> {
+    let all = sources(svc, actor).await?;
+    let groups = crate::domain::sources::likely_duplicates(&all);
+    Ok((all, groups))
+}

@@ -9,6 +9,8 @@
 //! - [`leads`]: scope, the one masking decision, single-lead use-cases,
 //!   sources and their merge; [`leads_bulk`]: bulk operations;
 //! - [`desk`]: the status summary, the telecaller summary and desk;
+//! - [`dashboard`]: funnel, statuses, imports per source, telecaller
+//!   performance, cached for a minute; their CSV;
 //! - [`jobs`]: the one job-creation path (admission), and per kind one
 //!   view of visibility;
 //! - [`exports`]: starting a streaming export (permit, snapshot, audit);
@@ -22,6 +24,7 @@ pub mod audit;
 pub mod auth;
 pub mod backups;
 pub mod calls;
+pub mod dashboard;
 pub mod desk;
 pub mod error;
 pub mod exports;
@@ -71,6 +74,8 @@ pub struct Services {
     pub uploads: Arc<dyn FileStore>,
     /// One backup or restore at a time in this process.
     pub backup_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Dashboards computed in the last minute (`dashboard::CACHE_FOR`).
+    pub dashboard: Arc<dashboard::DashboardCache>,
 }
 
 /// Refused unless the actor's role has `capability` at all (objects out of

@@ -42,8 +42,8 @@ const AREAS: [&str; 8] = [
     "export",
     "export_job",
     "import",
+    "import_job",
     "leads",
-    "auth",
 ];
 
 /// `GET /audit`.

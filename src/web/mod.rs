@@ -10,12 +10,14 @@ mod assets;
 mod audit;
 mod backups;
 mod columns;
+mod dashboard;
 mod data;
 mod lead_detail;
 mod lead_edit;
 mod leads_list;
 mod page;
 mod signin;
+mod sources;
 mod users;
 
 use axum::Router;
@@ -57,6 +59,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/backups/{id}/delete", post(backups::delete))
         .route("/audit", get(audit::page))
+        .route("/sources", get(sources::page))
+        .route("/sources/merge", post(sources::merge))
+        .route("/dashboard", get(dashboard::page))
+        .route("/dashboard/{file}", get(dashboard::csv))
         .route("/static/{file}", get(assets::serve))
         .layer(axum::middleware::from_fn(refuse_cross_site))
 }
