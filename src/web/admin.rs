@@ -38,19 +38,8 @@ pub fn refusal(e: ServiceError) -> Result<(StatusCode, String), PageError> {
     Ok((status, capitalise(&e.to_string())))
 }
 
-/// A count with thousands separators (Indian grouping is not assumed: the
-/// pages are in English with plain grouping).
-pub fn grouped(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
-}
+/// A count as the pages show it (the leads list's thousands separators).
+pub(super) use super::leads_list::thousands as grouped;
 
 /// A size in bytes for people.
 pub fn size_text(bytes: u64) -> String {
@@ -73,11 +62,6 @@ mod tests {
 
     #[test]
     fn numbers_for_people() {
-        assert_eq!(grouped(0), "0");
-        assert_eq!(grouped(999), "999");
-        assert_eq!(grouped(1000), "1,000");
-        assert_eq!(grouped(1_234_567), "1,234,567");
-        assert_eq!(grouped(-1000), "-1,000");
         assert_eq!(size_text(10), "10 B");
         assert_eq!(size_text(1536), "1.5 KB");
         assert_eq!(size_text(5 * 1024 * 1024), "5.0 MB");
