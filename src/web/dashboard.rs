@@ -68,7 +68,7 @@ struct Multiple {
 }
 
 const W: u32 = 420;
-const BAR_MAX: u32 = 330;
+const BAR_MAX: u32 = 270;
 const ROW: u32 = 38;
 
 fn bars(
