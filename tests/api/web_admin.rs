@@ -20,6 +20,7 @@ dual_backend_tests!(
     web_restore_runs_as_a_job,
     web_users_rules_are_enforced_and_shown,
     web_audit_filters_who_what_when,
+    web_dashboard_and_sources_by_role_with_guarded_csv,
 );
 
 dual_backend_tests!(
@@ -401,4 +402,112 @@ async fn web_audit_filters_who_what_when(app: TestApp) {
     // an admin may not read it
     let (status, _) = page(&app, &admin, "/audit").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+async fn web_dashboard_and_sources_by_role_with_guarded_csv(app: TestApp) {
+    let root = app.admin_token().await;
+    let today = pulse::domain::ist_today().to_string();
+    for (i, source) in ["=HYPERLINK(\"http://x\")", "Walk-in", "walk in", "Walk-in"]
+        .iter()
+        .enumerate()
+    {
+        let r = app
+            .post(
+                "/api/driver-onboarding/leads",
+                &root,
+                json!({ "name": format!("Dash {i}"), "phone_number": format!("96{i:08}"),
+                        "source": source, "import_date": today }),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    let (_, _) = app
+        .user_with_role(&root, "ops@pulse.test", "ops_team")
+        .await;
+    let (_, _) = app
+        .user_with_role(&root, "tc@pulse.test", "telecaller")
+        .await;
+    let ops = page_login(&app, "ops@pulse.test", "user-password-1").await;
+    let tc = page_login(&app, "tc@pulse.test", "user-password-1").await;
+
+    // ops: the dashboard and the sources, without the merge controls
+    let (status, html) = page(&app, &ops, "/dashboard").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("figures as of") && html.contains("<svg"));
+    assert!(html.len() < 100_000, "page weight {}", html.len());
+    let (status, html) = page(&app, &ops, "/sources").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Walk-in") && html.contains("walk in"));
+    assert!(html.contains("An admin can merge them") && !html.contains("/sources/merge"));
+    let r = post_form(
+        &app,
+        &ops,
+        "/sources/merge",
+        &[("from", "walk in"), ("to", "Walk-in")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // a telecaller: neither
+    for path in ["/dashboard", "/sources", "/dashboard/funnel.csv"] {
+        let (status, _) = page(&app, &tc, path).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+    }
+
+    // the imports CSV: the export's formula guard on a hostile source name
+    let r = crate::web::no_redirects()
+        .get(app.url(&format!(
+            "/dashboard/imports.csv?start_date={today}&end_date={today}"
+        )))
+        .header("cookie", &ops)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = r.text().await.unwrap();
+    assert!(csv.contains("\"'=HYPERLINK(\"\"http://x\"\")\""), "{csv}");
+    assert!(!csv.contains(",=HYPERLINK"), "{csv}");
+    assert!(csv.contains(&format!("{today},{today},")), "{csv}");
+    let (status, _) = page(&app, &ops, "/dashboard/nope.csv").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = page(&app, &ops, "/dashboard/funnel.csv?start_date=x").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // an admin merges the likely duplicates
+    let (_, _) = app.user_with_role(&root, "adm@pulse.test", "admin").await;
+    let admin = page_login(&app, "adm@pulse.test", "user-password-1").await;
+    let r = post_form(
+        &app,
+        &admin,
+        "/sources/merge",
+        &[("from", "walk in"), ("to", "Walk-in")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, list) = status_json(
+        app.get("/api/driver-onboarding/leads?source=Walk-in", &root)
+            .await,
+    )
+    .await;
+    assert_eq!(list["total"], 3);
+    // an empty target is said on the page, nothing merged
+    let r = post_form(
+        &app,
+        &admin,
+        "/sources/merge",
+        &[("from", "Walk-in"), ("to", " ")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, list) = status_json(
+        app.get("/api/driver-onboarding/leads?source=Walk-in", &root)
+            .await,
+    )
+    .await;
+    assert_eq!(list["total"], 3);
 }
