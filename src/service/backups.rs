@@ -144,6 +144,19 @@ pub async fn restore(svc: &Services, actor: &Actor, id: Uuid) -> ServiceResult<R
     let _guard = svc.backup_lock.clone().try_lock_owned().map_err(|_| {
         ServiceError::Conflict("a restore is already running; try again when it ends".into())
     })?;
+    // Not through the queue (the original's answer is the restore's), but
+    // not beside a backup or restore job of any instance either.
+    for kind in JobKind::Restore.admitted_with() {
+        let busy = svc.store.list_export_jobs(*kind, None, 10).await?;
+        if let Some(j) = busy.iter().find(|j| !j.status.is_final()) {
+            return Err(ServiceError::Conflict(format!(
+                "a {} job is {} (job {}); try again when it ends",
+                kind.as_str(),
+                j.status.as_str(),
+                j.id
+            )));
+        }
+    }
     let open = backup::stored(&svc.backups, &b);
     let (store, files) = (svc.store.clone(), svc.backups.clone());
     // On a task of its own: a client that hangs up does not cut it short.

@@ -182,6 +182,23 @@ async fn web_one_backup_or_restore_at_a_time(app: TestApp) {
     )
     .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
+    // nor does the API's synchronous restore run beside the queued backup
+    let (status, body) = status_json(
+        app.post(
+            &format!("/api/driver-onboarding/backups/{}/restore", made.id),
+            &root,
+            json!({}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("backup job is queued")
+    );
     assert_eq!(lead_count(&app).await, 2);
     // the page shows the queued job waiting
     let (_, html) = page(&app, &cookie, "/backups").await;
