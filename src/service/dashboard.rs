@@ -89,21 +89,24 @@ pub struct Dashboard {
     pub figures: FigureReport,
 }
 
-/// Dashboards computed lately, by range.
+/// A range of IST days, both included.
+type Range = (NaiveDate, NaiveDate);
+
+/// Dashboards computed lately, by range, with when.
 #[derive(Default)]
 pub struct DashboardCache {
-    entries: Mutex<HashMap<(NaiveDate, NaiveDate), (Instant, Arc<Dashboard>)>>,
+    entries: Mutex<HashMap<Range, (Instant, Arc<Dashboard>)>>,
 }
 
 impl DashboardCache {
-    fn get(&self, key: (NaiveDate, NaiveDate)) -> Option<Arc<Dashboard>> {
+    fn get(&self, key: Range) -> Option<Arc<Dashboard>> {
         let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         map.get(&key)
             .filter(|(at, _)| at.elapsed() < CACHE_FOR)
             .map(|(_, d)| d.clone())
     }
 
-    fn put(&self, key: (NaiveDate, NaiveDate), d: Arc<Dashboard>) {
+    fn put(&self, key: Range, d: Arc<Dashboard>) {
         let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         map.retain(|_, (at, _)| at.elapsed() < CACHE_FOR);
         // a handful of ranges in use at once; never an unbounded map

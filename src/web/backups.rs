@@ -106,10 +106,8 @@ fn job_row(j: &ExportJob) -> JobRow {
     let done = j.rows_done.max(0) as u64;
     let percent = if status == JobStatus::Done {
         100
-    } else if total > 0 {
-        (done * 100 / total).min(100)
     } else {
-        0
+        (done * 100).checked_div(total).unwrap_or(0).min(100)
     };
     let (what, progress) = match j.kind {
         JobKind::Restore => {
@@ -164,7 +162,7 @@ async fn job_rows(state: &AppState, user: &PageUser) -> Result<Vec<JobRow>, Page
     let actor = user.actor();
     let mut jobs = backups::jobs(state, &actor, Some(10)).await?;
     jobs.extend(backups::restore_jobs(state, &actor, Some(10)).await?);
-    jobs.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    jobs.sort_by_key(|j| std::cmp::Reverse(j.created_at));
     jobs.truncate(8);
     Ok(jobs.iter().map(job_row).collect())
 }
