@@ -124,10 +124,17 @@ fn funnel_chart(d: &Dashboard) -> (BarChart, Table) {
             .and_then(|n| n.conversion.map(|c| (n, c)))
             .map(|(n, c)| format!("↓ {c:.1}% went on to {}", n.stage.code()))
             .unwrap_or_default();
+        // the value after the bar stays short: it must fit beside the
+        // longest bar at phone width
         items.push((
-            format!("{} {}", s.stage.code(), s.stage.label()),
+            format!(
+                "{} {} ({} now)",
+                s.stage.code(),
+                s.stage.label(),
+                grouped(s.now_in)
+            ),
             s.reached,
-            format!("{} reached · {} now", grouped(s.reached), grouped(s.now_in)),
+            format!("{} reached", grouped(s.reached)),
             "bar-a",
             note,
         ));
