@@ -260,6 +260,7 @@ pub fn services(store: Arc<dyn Store>, config: Config) -> Services {
         uploads: crate::storage::uploads(&config),
         backup_lock: Arc::new(tokio::sync::Mutex::new(())),
         export_tickets: Arc::default(),
+        dashboard: Arc::default(),
         config: Arc::new(config),
     }
 }

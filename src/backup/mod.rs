@@ -315,8 +315,41 @@ pub async fn restore(
     backup_id: Uuid,
     open: Opener,
 ) -> Result<Restored, RestoreError> {
+    restore_watched(store, files, backup_id, open, &RestoreWatch::default()).await
+}
+
+/// What a restore run as a job is watched by: the leads read so far (both
+/// passes count, so a restore of n leads ends at 2n) and a stop flag the
+/// reader checks between leads — once set, the second pass fails and the
+/// transaction rolls back, so a stopped restore changes nothing.
+#[derive(Clone, Default)]
+pub struct RestoreWatch {
+    /// Leads read, over both passes.
+    pub leads: Arc<AtomicU64>,
+    /// Set (non-zero) to stop.
+    pub stop: Arc<std::sync::atomic::AtomicU8>,
+}
+
+impl RestoreWatch {
+    fn step(&self) -> Result<(), format::ReadError> {
+        if self.stop.load(Ordering::Relaxed) != 0 {
+            return Err(format::ReadError::Stopped("the restore was stopped".into()));
+        }
+        self.leads.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// [`restore`], counting progress into `watch` and stopping when it says.
+pub async fn restore_watched(
+    store: &dyn Store,
+    files: &Arc<dyn FileStore>,
+    backup_id: Uuid,
+    open: Opener,
+    watch: &RestoreWatch,
+) -> Result<Restored, RestoreError> {
     let started = std::time::Instant::now();
-    let done = restore_inner(store, files, backup_id, open).await;
+    let done = restore_inner(store, files, backup_id, open, watch).await;
     let outcome = match &done {
         Ok(_) => "done",
         Err(RestoreError::Invalid(_)) => "invalid",
@@ -331,22 +364,25 @@ async fn restore_inner(
     files: &Arc<dyn FileStore>,
     backup_id: Uuid,
     open: Opener,
+    watch: &RestoreWatch,
 ) -> Result<Restored, RestoreError> {
     let check = open.clone();
-    let header = tokio::task::spawn_blocking(move || format::read_each(check()?, |_| Ok(())))
+    let w = watch.clone();
+    let header = tokio::task::spawn_blocking(move || format::read_each(check()?, |_| w.step()))
         .await
         .map_err(|e| anyhow::anyhow!("the backup reader crashed: {e}"))??;
     let pre = create(store, files, Kind::PreRestore)
         .await
         .context("the automatic backup before the restore failed; nothing was restored")?;
     let (tx, rx) = tokio::sync::mpsc::channel(2);
+    let w = watch.clone();
     let producer = tokio::task::spawn_blocking(move || {
         let mut batch = Vec::with_capacity(RESTORE_BATCH);
         let send = |batch: Vec<BackupLead>| {
             tx.blocking_send(Ok(batch))
                 .map_err(|_| format::ReadError::Stopped("the database stopped taking leads".into()))
         };
-        let read = second_pass(&open, &mut batch, &send);
+        let read = second_pass(&open, &mut batch, &send, &w);
         match read {
             Ok(header) => {
                 if !batch.is_empty() {
@@ -382,8 +418,10 @@ fn second_pass(
     open: &Opener,
     batch: &mut Vec<BackupLead>,
     send: &dyn Fn(Vec<BackupLead>) -> Result<(), format::ReadError>,
+    watch: &RestoreWatch,
 ) -> Result<format::Header, format::ReadError> {
     format::read_each(open()?, |lead| {
+        watch.step()?;
         batch.push(lead);
         if batch.len() >= RESTORE_BATCH {
             send(std::mem::replace(batch, Vec::with_capacity(RESTORE_BATCH)))?;

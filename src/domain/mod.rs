@@ -23,6 +23,7 @@ pub mod phone;
 pub mod pii;
 pub mod pipeline;
 pub mod role;
+pub mod sources;
 
 pub use account::{AccountError, parse_email, parse_name};
 pub use actor::Actor;

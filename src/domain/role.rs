@@ -58,6 +58,9 @@ pub enum Capability {
     /// Read the audit log of exports, imports, bulk deletes and restores
     /// (DESIGN §6).
     ReadAudit,
+    /// Open the dashboard: funnel, statuses, sources, telecaller
+    /// performance (DESIGN §8: admins and ops).
+    Dashboard,
 }
 
 /// Which leads an account may see and touch.
@@ -109,7 +112,9 @@ impl AccountType {
             EditLeads | TelecallerDesk => {
                 matches!(self, MasterAdmin | Admin | OpsTeam | Telecaller)
             }
-            AssignLeads | Import | Export => matches!(self, MasterAdmin | Admin | OpsTeam),
+            AssignLeads | Import | Export | Dashboard => {
+                matches!(self, MasterAdmin | Admin | OpsTeam)
+            }
             DeleteLeads | MergeSources | ManageUsers | SeeOthersImports => {
                 matches!(self, MasterAdmin | Admin)
             }
@@ -246,11 +251,12 @@ mod tests {
         (ManageUsers, [true, true, false, false, false]),
         (Backups, [true, false, false, false, false]),
         (ReadAudit, [true, false, false, false, false]),
+        (Dashboard, [true, true, true, false, false]),
     ];
 
     #[test]
     fn capability_table_matches_design() {
-        assert_eq!(TABLE.len(), 14, "one row per capability");
+        assert_eq!(TABLE.len(), 15, "one row per capability");
         for (cap, row) in TABLE {
             for (role, want) in AccountType::ALL.into_iter().zip(row) {
                 assert_eq!(role.can(*cap), *want, "{role} {cap:?}");

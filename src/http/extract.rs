@@ -267,8 +267,15 @@ impl FromRequestParts<AppState> for Https {
 }
 
 /// Cookie-authenticated requests that change state must come from our own
-/// pages: their `Origin` must name the host they were sent to.
+/// pages: their `Origin` must name the host they were sent to — or, where
+/// the browser sends it, `Sec-Fetch-Site` must say `same-origin`: under our
+/// `Referrer-Policy: no-referrer` a plain form post (a navigation, no htmx)
+/// carries `Origin: null`, so without this every page form would need
+/// script. Scripts cannot set `Sec-Fetch-*` (forbidden header names).
 fn origin_matches(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return site.eq_ignore_ascii_case("same-origin");
+    }
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return false;
     };
@@ -342,5 +349,14 @@ mod tests {
         assert!(origin_matches(&h));
         h.insert(header::ORIGIN, "http://evil.example".parse().unwrap());
         assert!(!origin_matches(&h));
+        // a plain form post under no-referrer: `Origin: null`, and the
+        // browser's own word that it is same-origin
+        h.insert(header::ORIGIN, "null".parse().unwrap());
+        assert!(!origin_matches(&h));
+        h.insert("sec-fetch-site", "same-origin".parse().unwrap());
+        assert!(origin_matches(&h));
+        h.insert("sec-fetch-site", "cross-site".parse().unwrap());
+        h.insert(header::ORIGIN, "http://pulse.example:8080".parse().unwrap());
+        assert!(!origin_matches(&h), "the browser's word wins");
     }
 }

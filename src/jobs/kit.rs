@@ -296,6 +296,42 @@ pub(super) async fn publish_and_complete(
     }
 }
 
+/// Completes a job that leaves no file (a restore): its `result` says what
+/// it did. `Ok(true)`: done; `Ok(false)`: the lease was lost.
+pub(super) async fn complete_without_file(
+    run: &Claimed<'_>,
+    rows: u64,
+    result: serde_json::Value,
+) -> Result<bool, RunError> {
+    let done = Completion {
+        rows: i64::try_from(rows).unwrap_or(i64::MAX),
+        bytes: 0,
+        sha256: String::new(),
+        file_key: String::new(),
+        retention: None,
+        result: Some(result),
+    };
+    match run
+        .ctx
+        .store
+        .complete_export_job(run.job.id, run.token, &done)
+        .await
+    {
+        Ok(true) => {
+            crate::metrics::job_run("done", run.started.elapsed());
+            Ok(true)
+        }
+        Ok(false) => {
+            crate::metrics::job_run("lost", run.started.elapsed());
+            tracing::info!(job_id = %run.job.id, kind = run.kind(), "job finished but its lease is gone");
+            Ok(false)
+        }
+        Err(e) => Err(RunError::retry(format!(
+            "the job table is unreachable: {e}"
+        ))),
+    }
+}
+
 /// Records a failed attempt: queued again after the back-off while attempts
 /// remain, else failed (audited `<kind>_job.fail`). Returns whether the job
 /// failed for good.

@@ -2,7 +2,7 @@
 //! ([`crate::store::JobStore`]), workers that claim jobs under a lease and
 //! run them by kind — [`export_job`] (the one export engine into the
 //! exports' store), [`backup_job`] (a full backup into the backups' store),
-//! [`import_job`] (a large upload), [`bulk_job`] (a filter-wide bulk action
+//! [`import_job`] (a large upload), [`restore_job`] (a backup put back, no file), [`bulk_job`] (a filter-wide bulk action
 //! in batches, through the service layer's [`bulk_job::LeadBatches`]) —
 //! [`crate::storage::files::FileStore`]s for the finished files, and a periodic clean-up
 //! (expired files, orphans, jobs whose worker died).
@@ -23,6 +23,7 @@ mod export_job;
 pub mod import_job;
 mod import_undo_job;
 mod kit;
+pub mod restore_job;
 pub mod worker;
 
 use std::sync::Arc;

@@ -55,6 +55,7 @@ pub async fn run(ctx: JobContext, n: usize, mut shutdown: watch::Receiver<bool>)
                         super::import_undo_job::run(&run, shutdown.clone()).await
                     }
                     JobKind::BulkLeads => super::bulk_job::run(&run, shutdown.clone()).await,
+                    JobKind::Restore => super::restore_job::run(&run, shutdown.clone()).await,
                 }
             }
             Ok(None) => {

@@ -54,6 +54,11 @@ fn rules(kind: JobKind) -> Rules {
             see_others: Capability::Backups,
             missing: "no such backup job",
         },
+        JobKind::Restore => Rules {
+            use_cap: Capability::Backups,
+            see_others: Capability::Backups,
+            missing: "no such restore job",
+        },
     }
 }
 
@@ -150,9 +155,9 @@ impl JobSpec {
 /// Queues a job for `actor`, if admitted, and wakes this process's workers.
 /// Exports and imports: at most `PULSE_EXPORT_JOBS_PER_USER` queued or
 /// running per user and `PULSE_EXPORT_QUEUE_MAX` in the queue, per kind.
-/// Backups: one in the whole queue (every instance) — a second is a
-/// conflict naming the one there is; they neither take the exports' places
-/// nor wait behind them.
+/// Backups and restores: one of either in the whole queue (every
+/// instance) — a second is a conflict naming the one there is; they neither
+/// take the exports' places nor wait behind them.
 pub async fn enqueue(svc: &Services, actor: &Actor, spec: JobSpec) -> ServiceResult<ExportJob> {
     let new = NewExportJob {
         id: spec.id,
@@ -168,7 +173,7 @@ pub async fn enqueue(svc: &Services, actor: &Actor, spec: JobSpec) -> ServiceRes
         request_id: Some(request_id::current()),
     };
     let (per_user, queue_max) = match spec.kind {
-        JobKind::Backup => (1, 1),
+        JobKind::Backup | JobKind::Restore => (1, 1),
         _ => (svc.config.export_jobs_per_user, svc.config.export_queue_max),
     };
     let admission = svc
@@ -177,7 +182,7 @@ pub async fn enqueue(svc: &Services, actor: &Actor, spec: JobSpec) -> ServiceRes
         .await?;
     let job = match (spec.kind, admission) {
         (_, Admission::Queued(job)) => *job,
-        (JobKind::Backup, _) => return Err(backup_running(svc).await?),
+        (JobKind::Backup | JobKind::Restore, _) => return Err(backup_running(svc).await?),
         (kind, Admission::UserLimit(n)) => {
             if kind == JobKind::Export {
                 crate::metrics::export_rejected("job", 429);
@@ -210,21 +215,25 @@ pub async fn enqueue(svc: &Services, actor: &Actor, spec: JobSpec) -> ServiceRes
 
 /// The conflict for a second backup job, naming the one there is.
 async fn backup_running(svc: &Services) -> ServiceResult<ServiceError> {
-    let running = svc
-        .store
-        .list_export_jobs(JobKind::Backup, None, 10)
-        .await?
-        .into_iter()
-        .find(|j| !j.status.is_final());
+    let mut running = None;
+    for kind in JobKind::Backup.admitted_with() {
+        running = running.or(svc
+            .store
+            .list_export_jobs(*kind, None, 10)
+            .await?
+            .into_iter()
+            .find(|j| !j.status.is_final()));
+    }
     let base = super::backups::BASE;
     Ok(ServiceError::Conflict(match running {
         Some(j) => format!(
-            "a backup is already {} (job {}); poll {base}/jobs/{} and try again when it ends",
+            "a {} is already {} (job {}); poll {base}/jobs/{} and try again when it ends",
+            j.kind.as_str(),
             j.status.as_str(),
             j.id,
             j.id
         ),
-        None => "a backup is already queued or running; try again when it ends".into(),
+        None => "a backup or restore is already queued or running; try again when it ends".into(),
     }))
 }
 
@@ -289,6 +298,8 @@ mod tests {
             (JobKind::BulkLeads, OpsTeam, true, false),
             (JobKind::Backup, MasterAdmin, true, true),
             (JobKind::Backup, Admin, false, false),
+            (JobKind::Restore, MasterAdmin, true, true),
+            (JobKind::Restore, Admin, false, false),
         ];
         for &(kind, role, own, others) in table {
             let a = actor(role);

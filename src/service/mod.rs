@@ -13,6 +13,8 @@
 //! - [`desk`]: the status summary, the telecaller summary and desk;
 //!   [`call_reports`]: no responses, call statistics, the daily summary, a
 //!   telecaller's leads for a day and the call log, from the call events;
+//! - [`dashboard`]: funnel, statuses, imports per source, telecaller
+//!   performance, cached for a minute; their CSV;
 //! - [`jobs`]: the one job-creation path (admission), and per kind one
 //!   view of visibility;
 //! - [`exports`]: starting a streaming export (permit, snapshot, audit);
@@ -30,6 +32,7 @@ pub mod auth;
 pub mod backups;
 pub mod call_reports;
 pub mod calls;
+pub mod dashboard;
 pub mod desk;
 pub mod error;
 pub mod export_tickets;
@@ -85,6 +88,8 @@ pub struct Services {
     pub backup_lock: Arc<tokio::sync::Mutex<()>>,
     /// The pages' one-time export downloads, each holding its permit.
     pub export_tickets: Arc<export_tickets::Tickets>,
+    /// Dashboards computed in the last minute (`dashboard::CACHE_FOR`).
+    pub dashboard: Arc<dashboard::DashboardCache>,
 }
 
 /// Refused unless the actor's role has `capability` at all (objects out of

@@ -90,16 +90,20 @@ pub enum JobKind {
     /// A filter-wide bulk action (assign, unassign, status, delete) over
     /// more leads than `PULSE_BULK_JOB_THRESHOLD`, applied in batches.
     BulkLeads,
+    /// Every lead replaced by a backup's (`params.backup_id`), after the
+    /// automatic backup; no file of its own, its `result` says what it did.
+    Restore,
 }
 
 impl JobKind {
     /// Every kind this build runs.
-    pub const ALL: [JobKind; 5] = [
+    pub const ALL: [JobKind; 6] = [
         JobKind::Export,
         JobKind::Backup,
         JobKind::Import,
         JobKind::ImportUndo,
         JobKind::BulkLeads,
+        JobKind::Restore,
     ];
 
     /// The name stored and shown.
@@ -110,7 +114,33 @@ impl JobKind {
             JobKind::Import => "import",
             JobKind::ImportUndo => "import_undo",
             JobKind::BulkLeads => "bulk_leads",
+            JobKind::Restore => "restore",
         }
+    }
+
+    /// The kinds whose queued and running jobs count against a new job of
+    /// this kind at admission: backups and restores share their one place
+    /// in the whole queue (a backup must not read while a restore replaces
+    /// the leads, nor two restores interleave), the others count alone.
+    pub fn admitted_with(self) -> &'static [JobKind] {
+        match self {
+            JobKind::Backup | JobKind::Restore => &[JobKind::Backup, JobKind::Restore],
+            JobKind::Export => &[JobKind::Export],
+            JobKind::Import => &[JobKind::Import],
+            JobKind::ImportUndo => &[JobKind::ImportUndo],
+            JobKind::BulkLeads => &[JobKind::BulkLeads],
+        }
+    }
+
+    /// `kind IN ('…', …)` of [`JobKind::admitted_with`], for the admission
+    /// count (the names are this enum's, never input).
+    pub fn admission_sql(self) -> String {
+        let names: Vec<String> = self
+            .admitted_with()
+            .iter()
+            .map(|k| format!("'{}'", k.as_str()))
+            .collect();
+        format!("kind IN ({})", names.join(", "))
     }
 
     /// The inverse of [`JobKind::as_str`].
@@ -121,6 +151,7 @@ impl JobKind {
             "import" => JobKind::Import,
             "import_undo" => JobKind::ImportUndo,
             "bulk_leads" => JobKind::BulkLeads,
+            "restore" => JobKind::Restore,
             _ => return None,
         })
     }

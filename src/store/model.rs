@@ -121,6 +121,22 @@ pub struct NewAuditEntry {
     pub request_id: Option<String>,
 }
 
+/// Which audit entries to read, newest first: every given condition holds.
+#[derive(Clone, Debug, Default)]
+pub struct AuditQuery {
+    /// What: an action (`user.approve`), or an area naming every action
+    /// under it (`user` → `user.approve`, `user.create`, …).
+    pub action: Option<String>,
+    /// Who: the actor's login at the time, compared case-insensitively.
+    pub actor: Option<String>,
+    /// When: at or after.
+    pub since: Option<DateTime<Utc>>,
+    /// When: before.
+    pub until: Option<DateTime<Utc>>,
+    /// At most this many.
+    pub limit: i64,
+}
+
 /// A stored audit entry.
 #[derive(Clone, Debug, Serialize)]
 pub struct AuditEntry {

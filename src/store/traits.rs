@@ -14,7 +14,8 @@ use super::jobs::JobStore;
 use super::leads::LeadStore;
 use super::leads::PrefsStore;
 use super::model::{
-    AuditEntry, NewAuditEntry, NewSession, NewUser, Session, User, UserChange, UserWithHash,
+    AuditEntry, AuditQuery, NewAuditEntry, NewSession, NewUser, Session, User, UserChange,
+    UserWithHash,
 };
 
 /// Users: accounts with a role and a status.
@@ -63,8 +64,8 @@ pub trait SessionStore {
 pub trait AuditStore {
     /// Appends one entry.
     async fn append_audit(&self, entry: &NewAuditEntry) -> StoreResult<()>;
-    /// Newest first, at most `limit`, optionally only one `action`.
-    async fn list_audit(&self, action: Option<&str>, limit: i64) -> StoreResult<Vec<AuditEntry>>;
+    /// The entries `q` asks for, newest first.
+    async fn list_audit(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEntry>>;
 }
 
 /// Schema and health.

@@ -6,8 +6,12 @@
 //! embedded (`assets.rs`); htmx boosts links and forms, and every action is
 //! also a plain form POST + 303.
 
+mod admin;
 mod assets;
+mod audit;
+mod backups;
 mod columns;
+mod dashboard;
 mod data;
 mod exports;
 mod lead_detail;
@@ -16,6 +20,8 @@ mod leads_bulk;
 mod leads_list;
 mod page;
 mod signin;
+mod sources;
+mod users;
 
 use axum::Router;
 use axum::extract::Request;
@@ -50,6 +56,24 @@ pub fn routes() -> Router<AppState> {
             "/leads/{id}/edit",
             get(lead_edit::form).post(lead_edit::submit),
         )
+        .route("/users", get(users::page).post(users::create))
+        .route("/users/{id}/approve", post(users::approve))
+        .route("/users/{id}/role", post(users::change_role))
+        .route("/users/{id}/disable", post(users::disable))
+        .route("/users/{id}/enable", post(users::enable))
+        .route("/users/{id}/reset-password", post(users::reset_password))
+        .route("/backups", get(backups::page).post(backups::create))
+        .route("/backups/jobs", get(backups::jobs_part))
+        .route(
+            "/backups/{id}/restore",
+            get(backups::confirm).post(backups::restore),
+        )
+        .route("/backups/{id}/delete", post(backups::delete))
+        .route("/audit", get(audit::page))
+        .route("/sources", get(sources::page))
+        .route("/sources/merge", post(sources::merge))
+        .route("/dashboard", get(dashboard::page))
+        .route("/dashboard/{file}", get(dashboard::csv))
         .route("/static/{file}", get(assets::serve))
         .layer(axum::middleware::from_fn(refuse_cross_site))
 }

@@ -106,6 +106,24 @@ pub struct HeaderUser {
     pub role: &'static str,
     /// The Exports page is theirs to open.
     pub exports: bool,
+    /// The administration pages this role may open (after Leads), as
+    /// (path, label): a page the role lacks has no link.
+    pub admin_links: Vec<(&'static str, &'static str)>,
+}
+
+/// The administration pages' links a role gets (DESIGN §2 and §8).
+pub fn admin_links(role: AccountType) -> Vec<(&'static str, &'static str)> {
+    [
+        (Capability::Dashboard, "/dashboard", "Dashboard"),
+        (Capability::ManageUsers, "/users", "Users"),
+        (Capability::Dashboard, "/sources", "Sources"),
+        (Capability::Backups, "/backups", "Backups"),
+        (Capability::ReadAudit, "/audit", "Audit log"),
+    ]
+    .into_iter()
+    .filter(|(cap, _, _)| role.can(*cap))
+    .map(|(_, path, label)| (path, label))
+    .collect()
 }
 
 /// What the layout (`base.html`) needs.
@@ -187,6 +205,7 @@ impl Layout {
                     },
                     role: role_label(u.account_type),
                     exports: u.account_type.can(Capability::Export),
+                    admin_links: admin_links(u.account_type),
                 }
             }),
         }

@@ -37,3 +37,4 @@ mod seed_import;
 mod users;
 mod web;
 mod web_bulk;
+mod web_admin;

@@ -20,7 +20,7 @@ dual_backend_tests!(
     web_call_outcomes_on_the_lead_page,
 );
 
-fn no_redirects() -> reqwest::Client {
+pub(crate) fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -28,7 +28,7 @@ fn no_redirects() -> reqwest::Client {
 }
 
 /// Signs in through the page; the session cookie's `name=value`.
-async fn page_login(app: &TestApp, login: &str, password: &str) -> String {
+pub(crate) async fn page_login(app: &TestApp, login: &str, password: &str) -> String {
     let r = no_redirects()
         .post(app.url("/login"))
         .header("origin", &app.base)
@@ -41,7 +41,7 @@ async fn page_login(app: &TestApp, login: &str, password: &str) -> String {
     cookie.split(';').next().unwrap().to_string()
 }
 
-async fn page(app: &TestApp, cookie: &str, path: &str) -> (StatusCode, String) {
+pub(crate) async fn page(app: &TestApp, cookie: &str, path: &str) -> (StatusCode, String) {
     let r = no_redirects()
         .get(app.url(path))
         .header("cookie", cookie)
@@ -51,7 +51,7 @@ async fn page(app: &TestApp, cookie: &str, path: &str) -> (StatusCode, String) {
     (r.status(), r.text().await.unwrap())
 }
 
-async fn post_form(
+pub(crate) async fn post_form(
     app: &TestApp,
     cookie: &str,
     path: &str,

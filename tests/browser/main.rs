@@ -4,6 +4,7 @@
 //! those about permissions also on PostgreSQL. Screenshots of every page at
 //! 1366×768 and 390×844 go to `target/screenshots/`.
 
+mod admin_stories;
 mod bulk;
 #[allow(dead_code)]
 #[path = "../process/pg.rs"]

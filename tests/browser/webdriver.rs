@@ -124,6 +124,14 @@ pub struct Browser {
 #[derive(Clone, Debug)]
 pub struct Element(String);
 
+impl Element {
+    /// The element as a script argument of [`Browser::exec`].
+    pub fn json(&self) -> Value {
+        // the W3C key, and the legacy one chromedriver also reads
+        serde_json::json!({ "element-6066-11e4-a07c-4f84a6b3ad3d": self.0, "ELEMENT": self.0 })
+    }
+}
+
 impl Browser {
     /// Starts chromedriver and a browser window of `width`×`height` CSS px
     /// for the site at `base`.

@@ -301,7 +301,7 @@ pub const ROUTES: &[RouteDoc] = &[
             None,
             "AuditList",
         ),
-        &["action", "limit"],
+        &["action", "actor", "start_date", "end_date", "limit"],
     ),
     with_query(
         route(

@@ -1,8 +1,8 @@
-//! `GET /api/audit` (master_admin): the audit log.
+//! `GET /api/audit` (master_admin): the audit log, filtered by `action`
+//! (an action or its area), `actor` (login), `start_date`/`end_date` (IST days).
 
 use axum::extract::State;
 use axum::{Json, Router, routing::get};
-use serde::Deserialize;
 
 use crate::domain::Actor;
 use crate::http::error::AppResult;
@@ -16,18 +16,10 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/api/audit", get(list))
 }
 
-#[derive(Deserialize)]
-struct AuditQuery {
-    action: Option<String>,
-    limit: Option<i64>,
-}
-
 async fn list(
     State(state): State<AppState>,
     actor: Actor,
-    ApiQuery(q): ApiQuery<AuditQuery>,
+    ApiQuery(q): ApiQuery<audit::AuditFilter>,
 ) -> AppResult<Json<Vec<AuditEntry>>> {
-    Ok(Json(
-        audit::list(&state, &actor, q.action.as_deref(), q.limit).await?,
-    ))
+    Ok(Json(audit::list(&state, &actor, &q).await?))
 }

@@ -81,9 +81,12 @@ impl JobStore for PgStore {
             .await?;
         let counts = tx
             .query_one(
-                "SELECT count(*) FILTER (WHERE owner_id = $1), count(*) FROM export_jobs
-                 WHERE kind = $2 AND status IN ('queued', 'running')",
-                &[&job.owner_id, &job.kind.as_str()],
+                &format!(
+                    "SELECT count(*) FILTER (WHERE owner_id = $1), count(*) FROM export_jobs
+                     WHERE {} AND status IN ('queued', 'running')",
+                    job.kind.admission_sql()
+                ),
+                &[&job.owner_id],
             )
             .await?;
         let (mine, all): (i64, i64) = (counts.get(0), counts.get(1));

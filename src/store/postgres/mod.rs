@@ -17,7 +17,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
 
 use super::error::{StoreError, StoreResult};
-use super::model::{AuditEntry, NewAuditEntry};
+use super::model::{AuditEntry, AuditQuery, NewAuditEntry};
 use super::traits::{AdminStore, AuditStore};
 
 /// Migrations in order; each runs once, inside a transaction.
@@ -66,6 +66,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0013_lead_counts",
         include_str!("migrations/0013_lead_counts.sql"),
+    ),
+    (
+        "0014_import_date_source",
+        include_str!("migrations/0014_import_date_source.sql"),
     ),
 ];
 
@@ -176,15 +180,19 @@ impl AuditStore for PgStore {
         Ok(())
     }
 
-    async fn list_audit(&self, action: Option<&str>, limit: i64) -> StoreResult<Vec<AuditEntry>> {
+    async fn list_audit(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
         let rows = self
             .client()
             .await?
             .query(
                 "SELECT id, at, actor_id, actor_email, action, details, request_id
-                 FROM audit_log WHERE ($1::text IS NULL OR action = $1)
-                 ORDER BY id DESC LIMIT $2",
-                &[&action, &limit],
+                 FROM audit_log
+                 WHERE ($1::text IS NULL OR action = $1 OR left(action, length($1) + 1) = $1 || '.')
+                   AND ($2::text IS NULL OR lower(actor_email) = lower($2))
+                   AND ($3::timestamptz IS NULL OR at >= $3)
+                   AND ($4::timestamptz IS NULL OR at < $4)
+                 ORDER BY id DESC LIMIT $5",
+                &[&q.action, &q.actor, &q.since, &q.until, &q.limit],
             )
             .await?;
         Ok(rows

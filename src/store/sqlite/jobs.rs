@@ -97,9 +97,12 @@ impl JobStore for SqliteStore {
                 let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
                 let owner = job.owner_id.to_string();
                 let (mine, all): (i64, i64) = tx.query_row(
-                    "SELECT coalesce(sum(owner_id = ?1), 0), count(*) FROM export_jobs
-                     WHERE kind = ?2 AND status IN ('queued', 'running')",
-                    [owner.as_str(), job.kind.as_str()],
+                    &format!(
+                        "SELECT coalesce(sum(owner_id = ?1), 0), count(*) FROM export_jobs
+                         WHERE {} AND status IN ('queued', 'running')",
+                        job.kind.admission_sql()
+                    ),
+                    [owner.as_str()],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )?;
                 if mine >= i64::from(per_user) {

@@ -17,7 +17,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::error::{StoreError, StoreResult};
-use super::model::{AuditEntry, NewAuditEntry};
+use super::model::{AuditEntry, AuditQuery, NewAuditEntry};
 use super::traits::{AdminStore, AuditStore};
 pub use pool::Pool;
 
@@ -63,6 +63,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0012_import_undo",
         include_str!("migrations/0012_import_undo.sql"),
+    ),
+    (
+        "0014_import_date_source",
+        include_str!("migrations/0014_import_date_source.sql"),
     ),
 ];
 
@@ -179,28 +183,35 @@ impl AuditStore for SqliteStore {
             .await
     }
 
-    async fn list_audit(&self, action: Option<&str>, limit: i64) -> StoreResult<Vec<AuditEntry>> {
-        let action = action.map(String::from);
+    async fn list_audit(&self, q: &AuditQuery) -> StoreResult<Vec<AuditEntry>> {
+        let q = q.clone();
         self.pool
             .run(move |conn| {
                 let mut stmt = conn.prepare(
                     "SELECT id, at, actor_id, actor_email, action, details, request_id
-                     FROM audit_log WHERE (?1 IS NULL OR action = ?1)
-                     ORDER BY id DESC LIMIT ?2",
+                     FROM audit_log
+                     WHERE (?1 IS NULL OR action = ?1
+                            OR substr(action, 1, length(?1) + 1) = ?1 || '.')
+                       AND (?2 IS NULL OR lower(actor_email) = lower(?2))
+                       AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4)
+                     ORDER BY id DESC LIMIT ?5",
                 )?;
-                let rows = stmt.query_map(params![action, limit], |r| {
-                    let actor: Option<String> = r.get(2)?;
-                    let details: String = r.get(5)?;
-                    Ok(AuditEntry {
-                        id: r.get(0)?,
-                        at: from_ms(r.get(1)?),
-                        actor_id: actor.and_then(|a| a.parse().ok()),
-                        actor_email: r.get(3)?,
-                        action: r.get(4)?,
-                        details: serde_json::from_str(&details).unwrap_or_default(),
-                        request_id: r.get(6)?,
-                    })
-                })?;
+                let since = q.since.map(to_ms);
+                let until = q.until.map(to_ms);
+                let rows =
+                    stmt.query_map(params![q.action, q.actor, since, until, q.limit], |r| {
+                        let actor: Option<String> = r.get(2)?;
+                        let details: String = r.get(5)?;
+                        Ok(AuditEntry {
+                            id: r.get(0)?,
+                            at: from_ms(r.get(1)?),
+                            actor_id: actor.and_then(|a| a.parse().ok()),
+                            actor_email: r.get(3)?,
+                            action: r.get(4)?,
+                            details: serde_json::from_str(&details).unwrap_or_default(),
+                            request_id: r.get(6)?,
+                        })
+                    })?;
                 Ok(rows.collect::<Result<Vec<_>, _>>()?)
             })
             .await

@@ -18,6 +18,16 @@
     }
   });
 
+  // An approval's button names the role it grants, also after another
+  // role is chosen.
+  document.addEventListener("change", function (e) {
+    var t = e.target;
+    if (!t || !t.hasAttribute || !t.hasAttribute("data-approve-role")) return;
+    var b = t.form && t.form.querySelector("button.approve");
+    var o = t.options[t.selectedIndex];
+    if (b && o) b.textContent = "Approve as " + o.textContent;
+  });
+
   // "/" jumps to the search field, as in most web apps.
   document.addEventListener("keydown", function (e) {
     if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey) return;
