@@ -104,6 +104,8 @@ pub struct HeaderUser {
     pub name: String,
     /// Role as people say it.
     pub role: &'static str,
+    /// The role may open a telecaller desk (the nav's Desk entry).
+    pub desk: bool,
 }
 
 /// What the layout (`base.html`) needs.
@@ -184,6 +186,7 @@ impl Layout {
                         full.to_string()
                     },
                     role: role_label(u.account_type),
+                    desk: u.account_type.can(Capability::TelecallerDesk),
                 }
             }),
         }

@@ -34,4 +34,14 @@
       else if (main) main.focus({ preventScroll: true });
     }
   });
+
+  // ----- Telecaller desk (/desk, issue 21) -----
+  // After an outcome swaps a lead's card, focus moves to the card's message,
+  // so a keyboard or screen-reader user hears what was recorded and goes on
+  // from that card (the button they pressed was replaced).
+  document.addEventListener("htmx:afterSettle", function () {
+    var f = document.querySelector("[data-desk-focus]");
+    if (f) { f.removeAttribute("data-desk-focus"); f.focus({ preventScroll: true }); }
+  });
+  // ----- end of the telecaller desk -----
 })();
