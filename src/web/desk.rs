@@ -130,6 +130,8 @@ async fn show(
     let actor = user.actor();
     let own = actor.lead_scope().is_some();
     let mut errors = Vec::new();
+    // asked for by a telecaller: their own, or another's (the service: 404)
+    let asked = q.telecaller.clone();
     if own {
         q.telecaller = None;
     }
@@ -154,7 +156,7 @@ async fn show(
             .as_deref()
             .is_some_and(|t| !t.trim().is_empty());
     let mut query = DeskQuery {
-        telecaller: q.telecaller.clone(),
+        telecaller: asked,
         date: q.date.clone(),
         list: q.list.clone(),
         page: parse_page(&q.page),

@@ -31,3 +31,4 @@ mod s3;
 mod seed_import;
 mod users;
 mod web;
+mod web_desk;

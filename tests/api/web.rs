@@ -19,7 +19,7 @@ dual_backend_tests!(
     web_edit_validation_and_duplicate_phone,
 );
 
-fn no_redirects() -> reqwest::Client {
+pub(crate) fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -27,7 +27,7 @@ fn no_redirects() -> reqwest::Client {
 }
 
 /// Signs in through the page; the session cookie's `name=value`.
-async fn page_login(app: &TestApp, login: &str, password: &str) -> String {
+pub(crate) async fn page_login(app: &TestApp, login: &str, password: &str) -> String {
     let r = no_redirects()
         .post(app.url("/login"))
         .header("origin", &app.base)
@@ -40,7 +40,7 @@ async fn page_login(app: &TestApp, login: &str, password: &str) -> String {
     cookie.split(';').next().unwrap().to_string()
 }
 
-async fn page(app: &TestApp, cookie: &str, path: &str) -> (StatusCode, String) {
+pub(crate) async fn page(app: &TestApp, cookie: &str, path: &str) -> (StatusCode, String) {
     let r = no_redirects()
         .get(app.url(path))
         .header("cookie", cookie)
@@ -50,7 +50,7 @@ async fn page(app: &TestApp, cookie: &str, path: &str) -> (StatusCode, String) {
     (r.status(), r.text().await.unwrap())
 }
 
-async fn post_form(
+pub(crate) async fn post_form(
     app: &TestApp,
     cookie: &str,
     path: &str,
@@ -66,7 +66,7 @@ async fn post_form(
         .unwrap()
 }
 
-async fn new_lead(app: &TestApp, token: &str, body: Value) -> String {
+pub(crate) async fn new_lead(app: &TestApp, token: &str, body: Value) -> String {
     let (status, lead) =
         status_json(app.post("/api/driver-onboarding/leads", token, body).await).await;
     assert_eq!(status, StatusCode::CREATED, "{lead}");
