@@ -291,9 +291,9 @@ async fn show(
     Ok(render(status, &view))
 }
 
-/// "Tuesday 1 December 2026".
+/// "Tue 1 Dec 2026".
 fn day_label(d: NaiveDate) -> String {
-    d.format("%A %-d %B %Y").to_string()
+    d.format("%a %-d %b %Y").to_string()
 }
 
 /// The message a plain post leaves on its card (`?done=…&lead=…`).

@@ -164,7 +164,11 @@ async fn web_desk_a_telecallers_day(app: TestApp) {
         )),
         "{part}"
     );
-    assert!(part.contains("id=\"desk-head\" class=\"desk-head\" hx-swap-oob=\"true\""));
+    for id in ["desk-figures", "desk-tabs"] {
+        let at = part.find(&format!("id=\"{id}\"")).expect(id);
+        let tag = &part[at..at + part[at..].find('>').unwrap()];
+        assert!(tag.contains("hx-swap-oob=\"true\""), "{tag}");
+    }
     assert!(!part.contains("<html"), "a fragment, not a page");
     assert_eq!(
         [

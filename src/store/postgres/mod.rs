@@ -54,6 +54,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0010_call_events",
         include_str!("migrations/0010_call_events.sql"),
     ),
+    (
+        "0011_desk_indexes",
+        include_str!("migrations/0011_desk_indexes.sql"),
+    ),
 ];
 
 /// Any fixed number; all instances take this advisory lock to migrate one at a time.

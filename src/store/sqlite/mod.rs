@@ -55,6 +55,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0010_call_events",
         include_str!("migrations/0010_call_events.sql"),
     ),
+    (
+        "0011_desk_indexes",
+        include_str!("migrations/0011_desk_indexes.sql"),
+    ),
 ];
 
 /// Pulse's data in one SQLite file.
