@@ -46,7 +46,7 @@ impl Context {
             ("page", &self.page),
         ]
         .into_iter()
-        .filter(|(_, v)| !v.trim().is_empty() && !(v.as_str() == "1"))
+        .filter(|(k, v)| !v.trim().is_empty() && !(*k == "page" && v.trim() == "1"))
         .map(|(k, v)| format!("{k}={}", encode(v.trim())))
         .collect();
         q.extend(self.extra.iter().map(|(k, v)| format!("{k}={}", encode(v))));
