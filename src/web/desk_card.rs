@@ -46,7 +46,8 @@ impl Context {
             ("page", &self.page),
         ]
         .into_iter()
-        .filter(|(k, v)| !v.trim().is_empty() && !(*k == "page" && v.trim() == "1"))
+        // page 1 is the default
+        .filter(|(k, v)| !(v.trim().is_empty() || (*k == "page" && v.trim() == "1")))
         .map(|(k, v)| format!("{k}={}", encode(v.trim())))
         .collect();
         q.extend(self.extra.iter().map(|(k, v)| format!("{k}={}", encode(v))));
