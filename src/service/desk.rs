@@ -304,20 +304,34 @@ async fn totals_for(
     date: NaiveDate,
 ) -> ServiceResult<DayTotals> {
     let (day_start, _) = day_bounds(date)?;
-    let mut lists = Vec::new();
-    for (name, f) in desk_filters(&telecaller, date) {
-        let pending_filter = LeadFilter {
-            not_called_since: Some(day_start),
-            ..f.clone()
-        };
-        let (total, pending) = tokio::join!(count(svc, &f), count(svc, &pending_filter));
-        lists.push(ListCount {
+    // six counts and the figures at once: on PostgreSQL each is a round trip
+    // of its own (an overdue count walks ~13k index entries of a busy desk)
+    let filters: Vec<(&'static str, LeadFilter, LeadFilter)> = desk_filters(&telecaller, date)
+        .into_iter()
+        .map(|(name, f)| {
+            let pending = LeadFilter {
+                not_called_since: Some(day_start),
+                ..f.clone()
+            };
+            (name, f, pending)
+        })
+        .collect();
+    let counts = futures_util::future::try_join_all(
+        filters
+            .iter()
+            .flat_map(|(_, f, pending)| [count(svc, f), count(svc, pending)]),
+    );
+    let (counts, figures) = tokio::join!(counts, day_figures(svc, &telecaller, date));
+    let (counts, figures) = (counts?, figures?);
+    let lists: Vec<ListCount> = filters
+        .iter()
+        .zip(counts.chunks(2))
+        .map(|((name, _, _), c)| ListCount {
             name,
-            total: total?,
-            pending: pending?,
-        });
-    }
-    let figures = day_figures(svc, &telecaller, date).await?;
+            total: c[0],
+            pending: c[1],
+        })
+        .collect();
     let pending = lists
         .iter()
         .filter(|l| l.name != DESK_LISTS[2])
