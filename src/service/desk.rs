@@ -6,12 +6,14 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
-use super::calls::day_bounds;
+use super::calls::{LeadView, day_bounds, with_events};
 use super::filter::{given, parse_date};
 use super::leads::{FilterQuery, present};
 use super::{ServiceError, ServiceResult, Services, require};
 use crate::domain::error::reject_nul;
-use crate::domain::{Actor, Capability, Figures, Lead, Stage, ist_today};
+use crate::domain::{
+    AccountStatus, AccountType, Actor, Capability, Figures, Lead, Stage, ist_today,
+};
 use crate::store::StatusCount;
 use crate::store::filter::LeadFilter;
 
@@ -220,12 +222,7 @@ pub async fn telecaller_desk(
     telecaller: Option<String>,
     date: Option<String>,
 ) -> ServiceResult<Desk> {
-    require(actor, Capability::TelecallerDesk)?;
-    let telecaller = whose(actor, telecaller)?;
-    let date = match given(&date) {
-        Some(d) => parse_date("date", d)?,
-        None => ist_today(),
-    };
+    let (telecaller, date) = whose_day(actor, telecaller, date)?;
     let all = LeadFilter {
         telecaller: Some(telecaller.clone()),
         ..Default::default()
@@ -239,17 +236,238 @@ pub async fn telecaller_desk(
         let leads = leads.into_iter().map(|l| present(actor, l)).collect();
         lists.push(DeskList { name, leads, total });
     }
-    let mut figures = Figures::default();
-    let (from, to) = day_bounds(date)?;
-    for c in svc.store.count_events(Some(&telecaller), from, to).await? {
-        figures.add(&c);
-    }
+    let figures = day_figures(svc, &telecaller, date).await?;
     Ok(Desk {
         telecaller,
         date,
         lists,
         figures,
     })
+}
+
+/// Whose desk and which day: the capability, [`whose`], the date
+/// (`YYYY-MM-DD`, an IST day; default today).
+fn whose_day(
+    actor: &Actor,
+    telecaller: Option<String>,
+    date: Option<String>,
+) -> ServiceResult<(String, NaiveDate)> {
+    require(actor, Capability::TelecallerDesk)?;
+    let telecaller = whose(actor, telecaller)?;
+    let date = match given(&date) {
+        Some(d) => parse_date("date", d)?,
+        None => ist_today(),
+    };
+    Ok((telecaller, date))
+}
+
+/// What `telecaller` did on `date`, from the call events.
+async fn day_figures(svc: &Services, telecaller: &str, date: NaiveDate) -> ServiceResult<Figures> {
+    let mut figures = Figures::default();
+    let (from, to) = day_bounds(date)?;
+    for c in svc.store.count_events(Some(telecaller), from, to).await? {
+        figures.add(&c);
+    }
+    Ok(figures)
+}
+
+/// How many leads one desk list holds and how many of them nobody has
+/// called since the day began.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListCount {
+    /// The list (one of [`DESK_LISTS`]).
+    pub name: &'static str,
+    /// Its leads.
+    pub total: i64,
+    /// Those not called since the start of the day (IST).
+    pub pending: i64,
+}
+
+/// A desk's day in numbers: what the telecaller did and what is left.
+#[derive(Debug, Clone)]
+pub struct DayTotals {
+    /// Whose.
+    pub telecaller: String,
+    /// The day (IST).
+    pub date: NaiveDate,
+    /// Calls made, connected, no response, status changes, conversions.
+    pub figures: Figures,
+    /// Each of [`DESK_LISTS`], in order.
+    pub lists: Vec<ListCount>,
+    /// The day's work not done yet: the leads assigned for the day and the
+    /// callbacks due that day that nobody has called since the day began
+    /// (a lead on both lists counts on each; overdue callbacks are counted
+    /// in their own list).
+    pub pending: i64,
+}
+
+async fn count(svc: &Services, filter: &LeadFilter) -> ServiceResult<i64> {
+    Ok(svc.store.list_leads(filter, 1, 1).await?.1)
+}
+
+async fn totals_for(
+    svc: &Services,
+    telecaller: String,
+    date: NaiveDate,
+) -> ServiceResult<DayTotals> {
+    let (day_start, _) = day_bounds(date)?;
+    // six counts and the figures at once: on PostgreSQL each is a round trip
+    // of its own (an overdue count walks ~13k index entries of a busy desk)
+    let filters: Vec<(&'static str, LeadFilter, LeadFilter)> = desk_filters(&telecaller, date)
+        .into_iter()
+        .map(|(name, f)| {
+            let pending = LeadFilter {
+                not_called_since: Some(day_start),
+                ..f.clone()
+            };
+            (name, f, pending)
+        })
+        .collect();
+    let counts = futures_util::future::try_join_all(
+        filters
+            .iter()
+            .flat_map(|(_, f, pending)| [count(svc, f), count(svc, pending)]),
+    );
+    let (counts, figures) = tokio::join!(counts, day_figures(svc, &telecaller, date));
+    let (counts, figures) = (counts?, figures?);
+    let lists: Vec<ListCount> = filters
+        .iter()
+        .zip(counts.chunks(2))
+        .map(|((name, _, _), c)| ListCount {
+            name,
+            total: c[0],
+            pending: c[1],
+        })
+        .collect();
+    let pending = lists
+        .iter()
+        .filter(|l| l.name != DESK_LISTS[2])
+        .map(|l| l.pending)
+        .sum();
+    Ok(DayTotals {
+        telecaller,
+        date,
+        figures,
+        lists,
+        pending,
+    })
+}
+
+/// The figures and list counts of `telecaller`'s desk (a telecaller: their
+/// own) on `date` (default today).
+pub async fn day_totals(
+    svc: &Services,
+    actor: &Actor,
+    telecaller: Option<String>,
+    date: Option<String>,
+) -> ServiceResult<DayTotals> {
+    let (telecaller, date) = whose_day(actor, telecaller, date)?;
+    totals_for(svc, telecaller, date).await
+}
+
+/// Which page of which desk list to show.
+#[derive(Debug, Clone, Default)]
+pub struct DeskQuery {
+    /// Whose desk (a telecaller: their own; everyone else must name one).
+    pub telecaller: Option<String>,
+    /// The IST day, `YYYY-MM-DD` (default today).
+    pub date: Option<String>,
+    /// One of [`DESK_LISTS`]; by default the first with leads still to
+    /// call, else the first with leads, else the day's.
+    pub list: Option<String>,
+    /// The page, from 1.
+    pub page: u32,
+    /// Leads per page, 1 to [`DESK_LIMIT`].
+    pub limit: u32,
+}
+
+/// One page of one desk list, with the day's totals.
+#[derive(Debug)]
+pub struct DeskPage {
+    /// The day's figures and every list's counts.
+    pub totals: DayTotals,
+    /// The list shown.
+    pub list: &'static str,
+    /// Its page (from 1; past the last page, the last).
+    pub page: u32,
+    /// How many pages it has (at least 1).
+    pub pages: u32,
+    /// The page's leads with their calls, in the list order (uncalled
+    /// first, then the longest-ago called), as the actor may see them.
+    pub leads: Vec<LeadView>,
+}
+
+/// One page of a desk list: the telecaller desk page's one call.
+pub async fn desk_page(svc: &Services, actor: &Actor, q: DeskQuery) -> ServiceResult<DeskPage> {
+    let (telecaller, date) = whose_day(actor, q.telecaller, q.date)?;
+    let asked = match given(&q.list) {
+        None => None,
+        Some(l) => Some(DESK_LISTS.into_iter().find(|n| *n == l).ok_or_else(|| {
+            ServiceError::Invalid(format!(
+                "list: expected one of {}, got {l:?}",
+                DESK_LISTS.join(", ")
+            ))
+        })?),
+    };
+    let limit = q.limit.clamp(1, DESK_LIMIT);
+    let totals = totals_for(svc, telecaller.clone(), date).await?;
+    let list = asked.unwrap_or_else(|| {
+        let first = |f: fn(&ListCount) -> bool| totals.lists.iter().find(|l| f(l)).map(|l| l.name);
+        first(|l| l.pending > 0)
+            .or_else(|| first(|l| l.total > 0))
+            .unwrap_or(DESK_LISTS[0])
+    });
+    let total = totals
+        .lists
+        .iter()
+        .find(|l| l.name == list)
+        .map_or(0, |l| l.total);
+    let pages = u32::try_from((total + i64::from(limit) - 1) / i64::from(limit))
+        .unwrap_or(u32::MAX)
+        .max(1);
+    let page = q.page.clamp(1, pages);
+    let filter = desk_filters(&telecaller, date)
+        .into_iter()
+        .find(|(n, _)| *n == list)
+        .map(|(_, f)| f)
+        .unwrap_or_default();
+    let (leads, _) = svc.store.list_leads(&filter, page, limit).await?;
+    let leads = leads.into_iter().map(|l| present(actor, l)).collect();
+    Ok(DeskPage {
+        totals,
+        list,
+        page,
+        pages,
+        leads: with_events(svc, leads).await?,
+    })
+}
+
+/// The active telecaller accounts whose desks `actor` may open (a
+/// telecaller: only their own), by login: (login, name).
+pub async fn telecallers(svc: &Services, actor: &Actor) -> ServiceResult<Vec<(String, String)>> {
+    require(actor, Capability::TelecallerDesk)?;
+    let own = actor.lead_scope();
+    let mut out: Vec<(String, String)> = svc
+        .store
+        .list_users()
+        .await?
+        .into_iter()
+        .filter(|u| u.account_type == AccountType::Telecaller && u.status == AccountStatus::Active)
+        .map(|u| {
+            // a lead names its telecaller by the login an actor signs in as: the e-mail
+            let name = format!("{} {}", u.first_name.trim(), u.last_name.trim());
+            let name = name.trim().to_string();
+            let name = if name.is_empty() {
+                u.email.clone()
+            } else {
+                name
+            };
+            (u.email, name)
+        })
+        .filter(|(login, _)| own.as_ref().is_none_or(|o| o.eq_ignore_ascii_case(login)))
+        .collect();
+    out.sort();
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! for both backends. Handlers parse query strings / JSON into
 //! [`LeadFilter`]; stores call [`LeadFilter::to_sql`].
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{PhoneNumber, Stage};
@@ -36,6 +36,8 @@ pub enum SqlParam {
     Date(NaiveDate),
     /// An integer.
     Int(i64),
+    /// An instant (INTEGER milliseconds on SQLite, TIMESTAMPTZ on PostgreSQL).
+    Instant(DateTime<Utc>),
 }
 
 /// Which leads: every field optional; all given fields must hold (AND).
@@ -83,6 +85,10 @@ pub struct LeadFilter {
     /// Callback due before this day, i.e. overdue (the telecaller desk).
     #[serde(skip)]
     pub callback_before: Option<NaiveDate>,
+    /// Not called since this instant (never called, or last called before
+    /// it): the desk's pending leads. Never taken from a client.
+    #[serde(skip)]
+    pub not_called_since: Option<DateTime<Utc>>,
 }
 
 /// The most distinct search terms one filter may hold. Each is an OR arm (and an FTS
@@ -273,6 +279,7 @@ impl LeadFilter {
             && self.assigned_on.is_none()
             && self.callback_on.is_none()
             && self.callback_before.is_none()
+            && self.not_called_since.is_none()
     }
 
     /// True when, besides stage and status, the filter reads exactly one of
@@ -414,6 +421,12 @@ impl LeadFilter {
                 let ph = b.bind(SqlParam::Date(d));
                 b.conditions.push(format!("{cmp} {ph}"));
             }
+        }
+        if let Some(t) = self.not_called_since {
+            // a prefix of every filter index's (…, last_called NULLS FIRST, id) tail
+            let ph = b.bind(SqlParam::Instant(t));
+            b.conditions
+                .push(format!("(last_called IS NULL OR last_called < {ph})"));
         }
         if self.unassigned_only {
             b.conditions

@@ -78,6 +78,19 @@ fn desk_fields() {
         "WHERE assigned_date = $1 AND callback_date = $2 AND callback_date < $3"
     );
     assert_eq!(params.len(), 3);
+    let since = "2026-03-01T18:30:00Z".parse().unwrap();
+    let pending = LeadFilter {
+        not_called_since: Some(since),
+        ..f
+    };
+    let (sql, params) = pending.to_sql(Dialect::Sqlite, 1);
+    assert_eq!(
+        sql,
+        "WHERE assigned_date = ?1 AND callback_date = ?2 AND callback_date < ?3 \
+         AND (last_called IS NULL OR last_called < ?4)"
+    );
+    assert_eq!(params[3], SqlParam::Instant(since));
+    assert!(!pending.only_counted_columns());
 }
 
 #[test]
@@ -141,6 +154,10 @@ fn arb_filter() -> impl Strategy<Value = LeadFilter> {
                 assigned_on: to_date(assigned),
                 callback_on: to_date(cb_on),
                 callback_before: to_date(cb_before),
+                // an instant when the assigned day is set (proptest's tuples stop at 12)
+                not_called_since: to_date(assigned)
+                    .and_then(|d| d.and_hms_opt(0, 0, 0))
+                    .map(|t| t.and_utc()),
             },
         )
 }

@@ -13,6 +13,8 @@ mod backups;
 mod columns;
 mod dashboard;
 mod data;
+mod desk;
+mod desk_card;
 mod exports;
 mod lead_detail;
 mod lead_edit;
@@ -74,12 +76,18 @@ pub fn routes() -> Router<AppState> {
         .route("/sources/merge", post(sources::merge))
         .route("/dashboard", get(dashboard::page))
         .route("/dashboard/{file}", get(dashboard::csv))
+        // the telecaller desk (issue 21)
+        .route("/desk", get(desk::page))
+        .route("/desk/leads/{id}/call", post(desk::call))
+        .route("/desk/leads/{id}/status", post(desk::status))
+        .route("/desk/leads/{id}/remark", post(desk::remark))
         .route("/static/{file}", get(assets::serve))
         .layer(axum::middleware::from_fn(refuse_cross_site))
 }
 
-async fn home(_user: page::PageUser) -> Response {
-    page::see_other("/leads")
+/// Telecallers start on their desk, everyone else on the leads.
+async fn home(user: page::PageUser) -> Response {
+    desk::home_for(&user)
 }
 
 /// The HTML 404 for any path outside `/api` that no route takes.

@@ -109,6 +109,8 @@ pub struct HeaderUser {
     /// The administration pages this role may open (after Leads), as
     /// (path, label): a page the role lacks has no link.
     pub admin_links: Vec<(&'static str, &'static str)>,
+    /// The role may open a telecaller desk (the nav's Desk entry).
+    pub desk: bool,
 }
 
 /// The administration pages' links a role gets (DESIGN §2 and §8).
@@ -206,6 +208,7 @@ impl Layout {
                     role: role_label(u.account_type),
                     exports: u.account_type.can(Capability::Export),
                     admin_links: admin_links(u.account_type),
+                    desk: u.account_type.can(Capability::TelecallerDesk),
                 }
             }),
         }

@@ -35,7 +35,8 @@ pub(super) struct LoginQuery {
 pub(super) async fn form(Query(q): Query<LoginQuery>) -> Response {
     let page = LoginPage {
         l: Layout::new("Sign in", None),
-        next: safe_next(q.next.as_deref().unwrap_or("/leads")).to_string(),
+        // "/" sends each role to its start page (a telecaller: the desk)
+        next: safe_next(q.next.as_deref().unwrap_or("/")).to_string(),
         login: String::new(),
         error: None,
         notice: q.signed_out.is_some().then_some("You are signed out."),

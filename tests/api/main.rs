@@ -36,5 +36,6 @@ mod s3;
 mod seed_import;
 mod users;
 mod web;
-mod web_bulk;
 mod web_admin;
+mod web_bulk;
+mod web_desk;

@@ -67,7 +67,7 @@ pub(crate) async fn post_form(
         .unwrap()
 }
 
-async fn new_lead(app: &TestApp, token: &str, body: Value) -> String {
+pub(crate) async fn new_lead(app: &TestApp, token: &str, body: Value) -> String {
     let (status, lead) =
         status_json(app.post("/api/driver-onboarding/leads", token, body).await).await;
     assert_eq!(status, StatusCode::CREATED, "{lead}");

@@ -50,6 +50,7 @@ sqlite_only!(
     open_a_lead_remark_call_and_edit,
     hostile_and_indic_names_show_as_text,
     columns_density_keyboard_and_sign_out,
+    a_telecallers_day_on_the_desk_at_phone_width,
 );
 
 /// Names in the leads table, in order.
@@ -133,6 +134,9 @@ pub fn a_telecaller_sees_only_their_own_leads(backend: Backend) {
     );
     let mut b = site.browser();
     sign_in(&b, TELECALLER, TELECALLER_PASSWORD);
+    assert_eq!(b.path(), "/desk", "a telecaller lands on the desk");
+    b.goto("/leads");
+    b.settle();
     assert!(b.text_of("header.top").contains("Telecaller"));
     let total = b.text_of("#total");
     assert!(
@@ -439,4 +443,254 @@ pub fn columns_density_keyboard_and_sign_out(_: Backend) {
     b.wait_text("[role=status]", "signed out");
     b.goto("/leads");
     b.wait_path("the sign-in page again", |p| p.starts_with("/login?next="));
+}
+
+/// The number a desk figure shows (`calls`, `connected`, `no-response`, `pending`).
+fn figure(b: &Browser, key: &str) -> i64 {
+    b.text_of(&format!("#fig-{key}"))
+        .replace(',', "")
+        .parse()
+        .unwrap()
+}
+
+/// Waits until the figure `key` shows `n`.
+fn wait_figure(b: &Browser, key: &str, n: i64) {
+    let read = "var e = document.querySelector(arguments[0]); return e ? e.textContent : ''";
+    b.wait(&format!("figure {key} to be {n}"), || {
+        let v = b.exec(read, json!([format!("#fig-{key}")]));
+        (v.as_str()?.replace(',', "").parse::<i64>().ok()? == n).then_some(())
+    });
+}
+
+pub fn a_telecallers_day_on_the_desk_at_phone_width(_: Backend) {
+    let site = Site::start(Backend::Sqlite, 200);
+    let (_, tamil) = site.api(
+        "GET",
+        "/api/driver-onboarding/leads?search=6000000002&limit=1",
+        None,
+    );
+    let tamil_id = tamil["leads"][0]["id"].as_str().unwrap().to_string();
+    let mut b = site.browser();
+    b.resize(390, 844);
+    sign_in(&b, TELECALLER, TELECALLER_PASSWORD);
+    assert_eq!(b.path(), "/desk", "a telecaller lands on the desk");
+    b.wait_text("main h1", "My desk");
+    // the three leads of the site were assigned to the telecaller today
+    let tab = b.text_of(".desk-tab.current");
+    assert!(tab.starts_with("Assigned"), "{tab}");
+    for id in [&site.devanagari_id, &site.hostile_id, &tamil_id] {
+        assert!(b.exists(&format!("#lead-{id}")), "{id} on the desk");
+    }
+    let card = |id: &str| format!("#lead-{id}");
+    assert_eq!(
+        b.text_of(&format!("{} .lc-name", card(&site.devanagari_id))),
+        DEVANAGARI
+    );
+    assert_eq!(b.text_of(&format!("{} .lc-name", card(&tamil_id))), TAMIL);
+    assert_eq!(
+        b.text_of(&format!("{} .lc-name", card(&site.hostile_id))),
+        HOSTILE
+    );
+    let tel = b.prop(
+        &b.find(&format!("{} a.btn-call", card(&site.devanagari_id))),
+        "href",
+    );
+    assert_eq!(tel, "tel:+916000000001");
+    // the Noto fonts cover both scripts here too
+    for (font, text) in [
+        ("Noto Sans Devanagari", DEVANAGARI),
+        ("Noto Sans Tamil", TAMIL),
+    ] {
+        let ok = b.exec(
+            "return document.fonts.check('16px \"' + arguments[0] + '\"', arguments[1])",
+            json!([font, text]),
+        );
+        assert_eq!(ok, true, "{font}");
+    }
+    // one thumb: every button and link of a card is at least 44 px tall, and
+    // nothing is wider than the phone
+    let small = b.exec(
+        "return Array.from(document.querySelectorAll('.lead-card .btn, .desk-tab, .desk-day .btn')).filter(function (e) { return e.getBoundingClientRect().height < 44; }).map(function (e) { return e.textContent.trim(); })",
+        json!([]),
+    );
+    assert_eq!(small, json!([]), "tap targets under 44 px");
+    let wide = b.exec("return document.documentElement.scrollWidth", json!([]));
+    assert!(
+        wide.as_i64().unwrap() <= 390,
+        "the page scrolls sideways: {wide}"
+    );
+    // every control has a label
+    let unlabelled = b.exec(
+        "return Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea')).filter(function (e) { return !(e.labels && e.labels.length) && !e.getAttribute('aria-label'); }).map(function (e) { return e.name; })",
+        json!([]),
+    );
+    assert_eq!(unlabelled, json!([]), "controls without a label");
+    let calls = figure(&b, "calls");
+    let pending = figure(&b, "pending");
+    assert_eq!(calls, 0);
+    assert!(pending >= 3, "{pending}");
+    screenshots_phone_first(&mut b, "desk");
+
+    // called: the card says so, the figures move, the page stays
+    let url = b.url();
+    b.click_on(&format!(
+        "{} button[value=called]",
+        card(&site.devanagari_id)
+    ));
+    b.wait_text(
+        &format!("{} .lc-msg", card(&site.devanagari_id)),
+        "Call recorded",
+    );
+    wait_figure(&b, "calls", 1);
+    wait_figure(&b, "pending", pending - 1);
+    assert_eq!(b.url(), url, "the card was swapped, not the page");
+    b.exec(
+        "document.getElementById(arguments[0]).scrollIntoView()",
+        json!([format!("lead-{}", site.devanagari_id)]),
+    );
+    screenshots_phone_first(&mut b, "desk-card-recorded");
+    b.exec(
+        "document.getElementById(arguments[0]).scrollIntoView()",
+        json!([format!("lead-{}", site.devanagari_id)]),
+    );
+    // the keyboard's focus is on the card's message
+    assert!(b.focused().starts_with("p"), "{}", b.focused());
+    // connected
+    b.click_on(&format!("{} button[value=connected]", card(&tamil_id)));
+    b.wait_text(&format!("{} .lc-msg", card(&tamil_id)), "connected");
+    wait_figure(&b, "calls", 2);
+    wait_figure(&b, "connected", 1);
+    wait_figure(&b, "pending", pending - 2);
+    // no response: RNR on the card
+    b.click_on(&format!(
+        "{} button[value=no_response]",
+        card(&site.devanagari_id)
+    ));
+    b.wait_text(
+        &format!("{} .lc-msg", card(&site.devanagari_id)),
+        "no response",
+    );
+    wait_figure(&b, "no-response", 1);
+    wait_figure(&b, "calls", 3);
+    assert_eq!(
+        b.text_of(&format!("{} .badge.status", card(&site.devanagari_id))),
+        "RNR"
+    );
+    // a callback in a week
+    b.click_on(&format!(
+        "{} .lc-callbacks button[value='Call back 1W']",
+        card(&tamil_id)
+    ));
+    b.wait_text(&format!("{} .lc-msg", card(&tamil_id)), "Status saved");
+    let (_, lead) = site.api(
+        "GET",
+        &format!("/api/driver-onboarding/leads/{tamil_id}"),
+        None,
+    );
+    let due = lead["callback_date"].as_str().unwrap().to_string();
+    assert_eq!(lead["status"], "Call back 1W");
+    assert!(
+        b.text_of(&card(&tamil_id))
+            .contains(&format!("Callback due {due}"))
+    );
+    // a remark
+    b.fill(
+        &format!("#r-{}", site.hostile_id),
+        "Asked to call after 6 pm",
+    );
+    b.click_on(&format!(
+        "{} form[action*='/remark'] button",
+        card(&site.hostile_id)
+    ));
+    b.wait_text(
+        &format!("{} .lc-msg", card(&site.hostile_id)),
+        "Remark saved",
+    );
+    assert!(
+        b.text_of(&card(&site.hostile_id))
+            .contains("Asked to call after 6 pm")
+    );
+    // the figures are the server's: a reload shows the same
+    b.refresh();
+    b.settle();
+    assert_eq!(
+        [
+            figure(&b, "calls"),
+            figure(&b, "connected"),
+            figure(&b, "no-response"),
+            figure(&b, "pending")
+        ],
+        [3, 1, 1, pending - 2]
+    );
+    let (_, figures) = site.api(
+        "GET",
+        &format!("/api/telecaller-desk/figures?telecaller={TELECALLER}"),
+        None,
+    );
+    assert_eq!(figures["totals"]["calls_made"], 3, "{figures}");
+    b.exec("window.scrollTo(0, 0)", json!([]));
+    screenshots_phone_first(&mut b, "desk-after-calls");
+    // the day picker: yesterday has no calls
+    b.click_on(".desk-day a[aria-label='Previous day']");
+    b.wait_text(".desk-back", "Back to today");
+    assert_eq!(figure(&b, "calls"), 0);
+    // another telecaller's lead: not found by its address, nor by its action
+    let (_, others) = site.api("GET", "/api/driver-onboarding/leads?limit=100", None);
+    let other = others["leads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| {
+            l["assigned_telecaller"].is_string() && l["assigned_telecaller"] != json!(TELECALLER)
+        })
+        .expect("a lead of another telecaller");
+    let other_id = other["id"].as_str().unwrap();
+    b.goto(&format!("/leads/{other_id}"));
+    b.wait_text("main h1", "Page not found");
+    let status = b.exec(
+        "var x = new XMLHttpRequest(); x.open('POST', arguments[0], false); x.setRequestHeader('Content-Type', 'application/x-www-form-urlencoded'); x.send('outcome=called'); return x.status;",
+        json!([format!("/desk/leads/{other_id}/call")]),
+    );
+    assert_eq!(status, 404);
+    let (_, after) = site.api(
+        "GET",
+        &format!("/api/driver-onboarding/leads/{other_id}"),
+        None,
+    );
+    assert_eq!(
+        after["last_called"], other["last_called"],
+        "nothing recorded"
+    );
+    b.goto(&format!(
+        "/desk?telecaller={}",
+        other["assigned_telecaller"].as_str().unwrap()
+    ));
+    b.wait_text("main h1", "Page not found");
+    no_csp_violations(&b);
+    // an admin picks the telecaller and sees the same day, read-only
+    b.goto("/desk");
+    b.click_on("header.top form[action='/logout'] button");
+    b.wait_path("the sign-in page", |p| p.starts_with("/login"));
+    sign_in(&b, "admin", ADMIN_PASSWORD);
+    b.goto("/desk");
+    b.wait_text("main", "Choose a telecaller");
+    b.exec(
+        "var s = document.getElementById('d-telecaller'); s.value = arguments[0]; s.dispatchEvent(new Event('change', { bubbles: true }));",
+        json!([TELECALLER]),
+    );
+    b.wait_text("main h1", "Desk of Priya S");
+    b.settle();
+    assert_eq!(figure(&b, "calls"), 3);
+    assert!(b.exists(&card(&tamil_id)) && !b.exists(".lc-outcomes"));
+    screenshots_phone_first(&mut b, "desk-admin");
+    no_csp_violations(&b);
+}
+
+/// Screenshots of the current page at phone width (the design width) and
+/// at 1366×768, as `{name}-phone.png` / `-desktop.png`; back at phone width.
+fn screenshots_phone_first(b: &mut Browser, name: &str) {
+    b.resize(1366, 768);
+    screenshots(b, name);
+    b.resize(390, 844);
+    b.settle();
 }

@@ -5,8 +5,8 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::http::HeaderValue;
 use axum::extract::State;
+use axum::http::HeaderValue;
 use axum::response::Response;
 use axum::routing::post;
 use serde::Deserialize;

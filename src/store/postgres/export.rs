@@ -66,6 +66,7 @@ fn boxed(p: &SqlParam) -> Box<dyn ToSql + Sync + Send> {
         SqlParam::Text(s) => Box::new(s.clone()),
         SqlParam::Date(d) => Box::new(*d),
         SqlParam::Int(i) => Box::new(*i),
+        SqlParam::Instant(t) => Box::new(*t),
     }
 }
 

@@ -34,6 +34,7 @@ impl ToSql for SqlParam {
             SqlParam::Text(t) => t.to_sql_checked(ty, out),
             SqlParam::Date(d) => d.to_sql_checked(ty, out),
             SqlParam::Int(i) => i.to_sql_checked(ty, out),
+            SqlParam::Instant(t) => t.to_sql_checked(ty, out),
         }
     }
 
@@ -41,6 +42,7 @@ impl ToSql for SqlParam {
         <String as ToSql>::accepts(ty)
             || <NaiveDate as ToSql>::accepts(ty)
             || <i64 as ToSql>::accepts(ty)
+            || <chrono::DateTime<chrono::Utc> as ToSql>::accepts(ty)
     }
 
     to_sql_checked!();

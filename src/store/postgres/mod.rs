@@ -71,6 +71,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0014_import_date_source",
         include_str!("migrations/0014_import_date_source.sql"),
     ),
+    (
+        "0015_desk_indexes",
+        include_str!("migrations/0015_desk_indexes.sql"),
+    ),
 ];
 
 /// Any fixed number; all instances take this advisory lock to migrate one at a time.

@@ -30,6 +30,7 @@ fn to_value(p: &SqlParam) -> Value {
         SqlParam::Text(s) => Value::Text(s.clone()),
         SqlParam::Date(d) => Value::Text(d.format("%Y-%m-%d").to_string()),
         SqlParam::Int(i) => Value::Integer(*i),
+        SqlParam::Instant(t) => Value::Integer(super::to_ms(*t)),
     }
 }
 

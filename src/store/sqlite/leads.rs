@@ -23,6 +23,7 @@ impl ToSql for SqlParam {
             SqlParam::Text(t) => ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes())),
             SqlParam::Date(d) => ToSqlOutput::Owned(Value::Text(d.to_string())),
             SqlParam::Int(i) => ToSqlOutput::Owned(Value::Integer(*i)),
+            SqlParam::Instant(t) => ToSqlOutput::Owned(Value::Integer(to_ms(*t))),
         })
     }
 }

@@ -68,6 +68,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0014_import_date_source",
         include_str!("migrations/0014_import_date_source.sql"),
     ),
+    (
+        "0015_desk_indexes",
+        include_str!("migrations/0015_desk_indexes.sql"),
+    ),
 ];
 
 /// Pulse's data in one SQLite file.

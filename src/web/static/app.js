@@ -307,4 +307,17 @@
   }
   document.addEventListener("DOMContentLoaded", followRows);
   document.addEventListener("htmx:afterSettle", followRows);
+  // ----- Telecaller desk (/desk, issue 21) -----
+  // After an outcome swaps a lead's card, focus moves to the card's message,
+  // so a keyboard or screen-reader user hears what was recorded and goes on
+  // from that card (the button they pressed was replaced).
+  // (After the other settle handlers, which move focus to <main> on boosted
+  // swaps: the card's forms are boosted, and the figures settle too.)
+  document.addEventListener("htmx:afterSettle", function () {
+    setTimeout(function () {
+      var f = document.querySelector("[data-desk-focus]");
+      if (f) { f.removeAttribute("data-desk-focus"); f.focus({ preventScroll: true }); }
+    }, 0);
+  });
+  // ----- end of the telecaller desk -----
 })();
