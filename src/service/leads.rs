@@ -592,6 +592,18 @@ pub async fn merge_suggestions(
     Ok(suggestions_of(sources(svc, actor).await?))
 }
 
+/// Every source with its lead count, and the groups of likely duplicates
+/// among them (`domain::sources::likely_duplicates`: indexes into the
+/// list, the suggested name to keep first).
+pub async fn sources_with_duplicates(
+    svc: &Services,
+    actor: &Actor,
+) -> ServiceResult<(Vec<(String, i64)>, Vec<Vec<usize>>)> {
+    let all = sources(svc, actor).await?;
+    let groups = crate::domain::sources::likely_duplicates(&all);
+    Ok((all, groups))
+}
+
 #[cfg(test)]
 mod source_tests {
     use super::*;
@@ -635,16 +647,4 @@ mod source_tests {
         assert_eq!(s[1].total_affected, 3);
         assert_eq!(s[1].variants.len(), 2);
     }
-}
-
-/// Every source with its lead count, and the groups of likely duplicates
-/// among them (`domain::sources::likely_duplicates`: indexes into the
-/// list, the suggested name to keep first).
-pub async fn sources_with_duplicates(
-    svc: &Services,
-    actor: &Actor,
-) -> ServiceResult<(Vec<(String, i64)>, Vec<Vec<usize>>)> {
-    let all = sources(svc, actor).await?;
-    let groups = crate::domain::sources::likely_duplicates(&all);
-    Ok((all, groups))
 }

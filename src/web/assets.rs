@@ -1,11 +1,16 @@
 //! Static assets embedded in the binary and served under content-hashed
 //! names (`/static/app.3f9c2a71d0.css`) with a year of immutable caching:
-//! a new build changes the name, so no browser keeps a stale file.
+//! a new build changes the name, so no browser keeps a stale file. Each is
+//! also kept gzipped (once, at first use) and sent so to clients that accept
+//! it: htmx, the CSS and the JS are ~90 KB as written, ~30 KB gzipped, which
+//! is what a phone on a slow connection pays on its first page.
 
 use std::sync::LazyLock;
 
+use std::io::Write;
+
 use axum::extract::Path;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
@@ -15,7 +20,15 @@ struct Asset {
     /// The name it is served under, with the first 10 hex digits of its SHA-256.
     hashed: String,
     bytes: &'static [u8],
+    /// `bytes` gzipped.
+    gzipped: Vec<u8>,
     content_type: &'static str,
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    z.write_all(bytes).expect("gzip into memory");
+    z.finish().expect("gzip into memory")
 }
 
 const FILES: [(&str, &[u8], &str); 3] = [
@@ -46,6 +59,7 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
                 name,
                 hashed: format!("{stem}.{}.{ext}", &digest[..10]),
                 bytes,
+                gzipped: gzip(bytes),
                 content_type,
             }
         })
@@ -62,12 +76,26 @@ pub fn url(name: &str) -> String {
 }
 
 /// `GET /static/{file}`: only the current hashed names exist.
-pub async fn serve(Path(file): Path<String>) -> Response {
+pub async fn serve(Path(file): Path<String>, request: HeaderMap) -> Response {
     let Some(asset) = ASSETS.iter().find(|a| a.hashed == file) else {
         return (StatusCode::NOT_FOUND, "no such file").into_response();
     };
-    let mut response = asset.bytes.into_response();
+    let gzip_ok = request
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|e| e.split(';').next().is_some_and(|e| e.trim() == "gzip"));
+    let mut response = if gzip_ok {
+        let mut r = asset.gzipped.clone().into_response();
+        r.headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        r
+    } else {
+        asset.bytes.into_response()
+    };
     let headers = response.headers_mut();
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(asset.content_type),

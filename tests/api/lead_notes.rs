@@ -37,7 +37,7 @@ async fn notes_through_the_api(app: TestApp) {
         (Some("call after 6 pm"), Some("knows Tamil, Hindi"))
     );
 
-    // patch: one replaced, the other untouched; null clears
+    // patch: one replaced, the other untouched
     let path = format!("{API}/leads/{id}");
     let (s, p) = status_json(
         app.patch(
@@ -51,7 +51,10 @@ async fn notes_through_the_api(app: TestApp) {
     assert_eq!(s, StatusCode::OK, "{p}");
     assert_eq!(p["telecaller_notes"], "switched off twice");
     assert_eq!(p["notes"], "knows Tamil, Hindi");
+    // as the original frontend saves: null leaves the field, "" clears it
     let (_, p) = status_json(app.patch(&path, &admin, json!({"notes": null})).await).await;
+    assert_eq!(p["notes"], "knows Tamil, Hindi");
+    let (_, p) = status_json(app.patch(&path, &admin, json!({"notes": ""})).await).await;
     assert_eq!(p["notes"], Value::Null);
     assert_eq!(p["telecaller_notes"], "switched off twice");
 

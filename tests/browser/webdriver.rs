@@ -452,8 +452,14 @@ impl Browser {
         self.cmd("GET", &format!("/element/{}/property/{name}", e.0), None)
     }
 
-    /// Clicks `e`.
+    /// Clicks `e`, first scrolled to the middle of the window: WebDriver
+    /// scrolls only as far as needed, which can leave a control under a
+    /// sticky bar (the desk's figures), where a person would not tap.
     pub fn click(&self, e: &Element) {
+        self.exec(
+            "arguments[0].scrollIntoView({block: 'center', inline: 'nearest'});",
+            json!([e.json()]),
+        );
         self.cmd("POST", &format!("/element/{}/click", e.0), Some(json!({})));
     }
 
