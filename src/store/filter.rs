@@ -306,7 +306,7 @@ impl LeadFilter {
     /// telecaller's own scope) and unassigned-only filter: then its `WHERE`
     /// applies to `lead_source_telecaller_counts`, PostgreSQL's counts per
     /// (source, telecaller, stage, status) kept in every writing
-    /// transaction (its migration 0011).
+    /// transaction (its migration 0013).
     pub fn source_telecaller_counts(&self) -> bool {
         self.only_counted_columns() && self.start_date.is_none() && self.end_date.is_none()
     }

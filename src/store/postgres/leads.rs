@@ -185,7 +185,7 @@ async fn load(
 }
 
 /// How many leads match `filter` (its `WHERE` is `where_sql`): from the
-/// counts of migration 0011 when they can answer, else counted.
+/// counts of migration 0013 when they can answer, else counted.
 fn count_sql(filter: &LeadFilter, where_sql: &str) -> String {
     if filter.source_telecaller_counts() {
         format!("SELECT coalesce(sum(n), 0)::bigint FROM lead_source_telecaller_counts {where_sql}")
