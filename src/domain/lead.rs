@@ -1,128 +1,18 @@
 //! The lead (DESIGN §3), field for field as the original `driver_leads`
-//! documents, so their JSON lines and clients carry over unchanged.
+//! documents, so their JSON lines and clients carry over unchanged: its
+//! rules (masking, status changes, remarks).
 
-use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
+use chrono::{DateTime, Utc};
 
 use super::error::{DomainError, MAX_HISTORY, MAX_REMARK_CHARS, check_text};
 use super::ist::today_ist;
 use super::pii::mask_document;
 use super::pipeline::{Stage, Status, StatusChange, apply_status};
 
-/// One driver lead. Serialises to (and deserialises from) exactly the JSON
-/// lines of `anchors/gen_leads.py`: dates `YYYY-MM-DD`, timestamps RFC 3339
-/// UTC with `Z`, nulls as `null`. Fields absent from a document (older
-/// documents lack the later-added ones) read as `None` / empty.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Lead {
-    /// Stable identity, also in exports and backups.
-    pub id: Uuid,
-    /// Driver's name as entered; not trimmed (data carries over exactly).
-    pub name: String,
-    /// Normalised 10-digit mobile (see [`super::PhoneNumber`]); unique.
-    pub phone_number: String,
-    /// E-mail address, free text.
-    pub email: Option<String>,
-    /// Vehicle preference ("e-auto", "2W EV", …).
-    pub vehicle: Option<String>,
-    /// Has a driving licence ("Yes"/"No").
-    pub driving_license: Option<String>,
-    /// Driving experience, free text ("2 years", "Fresher").
-    pub experience: Option<String>,
-    /// Interested in driving an EV ("Yes"/"No").
-    pub interested_ev: Option<String>,
-    /// Expected salary, free text ("27500", "25k").
-    pub monthly_salary: Option<String>,
-    /// Lives in Chennai ("Yes"/"No").
-    pub residing_chennai: Option<String>,
-    /// Area or city.
-    pub current_location: Option<String>,
-    /// Shift the driver asked for.
-    pub preferred_shift: Option<String>,
-    /// Shift the driver was given.
-    pub allotted_shift: Option<String>,
-    /// Registration of the vehicle allotted by default.
-    pub default_vehicle: Option<String>,
-    /// Last working day, for terminated drivers.
-    pub end_date: Option<NaiveDate>,
-    /// Driving licence number (PII).
-    pub dl_no: Option<String>,
-    /// Badge number (PII).
-    pub badge_no: Option<String>,
-    /// Aadhaar number (PII; the original's spelling of the field).
-    pub aadhar_card: Option<String>,
-    /// PAN (PII).
-    pub pan_card: Option<String>,
-    /// Gas bill consumer number (PII).
-    pub gas_bill: Option<String>,
-    /// Bank account number (PII).
-    pub bank_passbook: Option<String>,
-    /// Pipeline stage.
-    pub stage: Stage,
-    /// Canonical status name of `stage` (see [`super::match_status`]).
-    pub status: String,
-    /// Login (usually e-mail) of the telecaller, or a name from an import
-    /// for whom no account exists yet.
-    pub assigned_telecaller: Option<String>,
-    /// IST day the lead is assigned to.
-    pub assigned_date: Option<NaiveDate>,
-    /// IST day a callback is due.
-    pub callback_date: Option<NaiveDate>,
-    /// When the lead was last called.
-    pub last_called: Option<DateTime<Utc>>,
-    /// Import batch or channel ("Facebook Ad", "Walk-in Porur").
-    pub source: Option<String>,
-    /// IST day of import.
-    pub import_date: Option<NaiveDate>,
-    /// Latest remark.
-    pub remarks: Option<String>,
-    /// The telecaller's notes on the lead (the original's "Telecaller Notes").
-    /// Like the original's documents, a lead without notes has no such key, so
-    /// its JSON stays the anchors' shape.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub telecaller_notes: Option<String>,
-    /// General notes (the original's `notes`: where its import put a sheet's
-    /// remarks); absent from the JSON when empty, as `telecaller_notes`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub notes: Option<String>,
-    /// Every remark ever set, oldest first.
-    #[serde(default)]
-    pub remarks_history: Vec<RemarkEntry>,
-    /// Every status change, oldest first.
-    #[serde(default)]
-    pub status_history: Vec<StatusEntry>,
-    /// Created (stored UTC, shown in IST).
-    pub created_at: DateTime<Utc>,
-    /// Last changed (stored UTC, shown in IST).
-    pub updated_at: DateTime<Utc>,
-}
-
-/// One entry of `remarks_history`: who wrote what, when.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RemarkEntry {
-    /// The remark text.
-    pub remark: String,
-    /// Login of the author.
-    #[serde(default)]
-    pub updated_by: String,
-    /// When it was written.
-    pub updated_at: DateTime<Utc>,
-}
-
-/// One entry of `status_history`: the status and stage a lead entered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StatusEntry {
-    /// Status name as recorded (canonical for changes made by Pulse).
-    pub status: String,
-    /// Stage the status belongs to.
-    pub stage: Stage,
-    /// Login of whoever made the change.
-    #[serde(default)]
-    pub changed_by: String,
-    /// When.
-    pub changed_at: DateTime<Utc>,
-}
+/// The lead's fields are the one list's (`lead_fields.rs`); its histories'
+/// entries are in `lead_history.rs`.
+pub use super::lead_fields::Lead;
+pub use super::lead_history::{RemarkEntry, StatusEntry};
 
 impl Lead {
     /// A copy with the six document numbers masked (see [`mask_document`]),

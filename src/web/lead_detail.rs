@@ -9,7 +9,9 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::page::{Layout, PageError, PageResult, PageUser, render, see_other};
-use crate::domain::{CallOutcome, Capability, Lead, to_ist};
+use crate::domain::{
+    CallOutcome, Capability, FIELDS, FieldDef, FieldRef, Group as PageGroup, Lead, to_ist,
+};
 use crate::http::AppState;
 use crate::service::ServiceError;
 use crate::service::calls::{CallEntry, LeadView};
@@ -34,82 +36,38 @@ pub(super) struct Group {
     pub fields: Vec<Field>,
 }
 
-fn opt(v: &Option<String>) -> String {
-    v.clone().unwrap_or_default()
+/// A field's value as the lead page shows it (documents already masked for
+/// users who may not see them): text as it is, days as `YYYY-MM-DD`,
+/// instants in IST, the stage with its label.
+fn shown(lead: &Lead, f: &FieldDef) -> String {
+    match lead.field(f) {
+        FieldRef::Uuid(v) => v.to_string(),
+        FieldRef::RequiredText(v) => v.clone(),
+        FieldRef::Text(v) => v.clone().unwrap_or_default(),
+        FieldRef::Date(v) => v.map(|d| d.to_string()).unwrap_or_default(),
+        FieldRef::Instant(v) => v.map(ist_text).unwrap_or_else(|| "never".into()),
+        FieldRef::RequiredInstant(v) => ist_text(*v),
+        FieldRef::Stage(v) => format!("{} {}", v.code(), v.label()),
+        FieldRef::RemarkLog(_) | FieldRef::StatusLog(_) => String::new(),
+    }
 }
 
-fn date(v: Option<chrono::NaiveDate>) -> String {
-    v.map(|d| d.to_string()).unwrap_or_default()
-}
-
-/// The lead's fields in DESIGN §3's groups.
+/// The lead's fields in their groups of the lead field list, in list order.
 fn groups(lead: &Lead) -> Vec<Group> {
-    let f = |label, value| Field { label, value };
-    vec![
-        Group {
-            title: "Identity",
-            fields: vec![
-                f("Name", lead.name.clone()),
-                f("Phone", lead.phone_number.clone()),
-                f("E-mail", opt(&lead.email)),
-            ],
-        },
-        Group {
-            title: "Profile",
-            fields: vec![
-                f("Vehicle", opt(&lead.vehicle)),
-                f("Driving licence", opt(&lead.driving_license)),
-                f("Experience", opt(&lead.experience)),
-                f("Interested in EV", opt(&lead.interested_ev)),
-                f("Monthly salary", opt(&lead.monthly_salary)),
-                f("Lives in Chennai", opt(&lead.residing_chennai)),
-                f("Current location", opt(&lead.current_location)),
-                f("Preferred shift", opt(&lead.preferred_shift)),
-                f("Allotted shift", opt(&lead.allotted_shift)),
-                f("Default vehicle", opt(&lead.default_vehicle)),
-                f("End date", date(lead.end_date)),
-            ],
-        },
-        Group {
-            title: "Documents",
-            fields: vec![
-                f("DL number", opt(&lead.dl_no)),
-                f("Badge number", opt(&lead.badge_no)),
-                f("Aadhaar", opt(&lead.aadhar_card)),
-                f("PAN", opt(&lead.pan_card)),
-                f("Gas bill", opt(&lead.gas_bill)),
-                f("Bank passbook", opt(&lead.bank_passbook)),
-            ],
-        },
-        Group {
-            title: "Pipeline",
-            fields: vec![
-                f(
-                    "Stage",
-                    format!("{} {}", lead.stage.code(), lead.stage.label()),
-                ),
-                f("Status", lead.status.clone()),
-                f("Telecaller", opt(&lead.assigned_telecaller)),
-                f("Assigned for", date(lead.assigned_date)),
-                f("Callback", date(lead.callback_date)),
-                f(
-                    "Last called",
-                    lead.last_called
-                        .map(ist_text)
-                        .unwrap_or_else(|| "never".into()),
-                ),
-            ],
-        },
-        Group {
-            title: "Provenance",
-            fields: vec![
-                f("Source", opt(&lead.source)),
-                f("Imported", date(lead.import_date)),
-                f("Created", ist_text(lead.created_at)),
-                f("Updated", ist_text(lead.updated_at)),
-            ],
-        },
-    ]
+    PageGroup::SHOWN
+        .iter()
+        .map(|&g| Group {
+            title: g.title(),
+            fields: FIELDS
+                .iter()
+                .filter(|f| f.group == g)
+                .map(|f| Field {
+                    label: f.label,
+                    value: shown(lead, f),
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 struct Event {

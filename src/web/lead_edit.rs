@@ -16,123 +16,55 @@ use super::page::{
     Layout, OptGroup, PageError, PageResult, PageUser, render, see_other, status_groups,
 };
 use crate::domain::error::reject_nul;
-use crate::domain::{AccountType, Capability, Lead, LeadPatch, PhoneNumber, Status};
+use crate::domain::{
+    AccountType, Capability, FIELDS, FieldDef, FieldRef, FieldType, Group, Lead, LeadPatch,
+    PhoneNumber, Status,
+};
 use crate::http::AppState;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Text,
+    LongText,
     Tel,
     Date,
     Document,
     Status,
 }
 
-/// One editable field: its form name, label and kind.
-struct Spec {
-    key: &'static str,
-    label: &'static str,
-    kind: Kind,
+/// The fields the form edits: those of the lead field list's page groups a
+/// client may write, but the stage (the status decides it).
+fn form_fields(group: Group) -> impl Iterator<Item = &'static FieldDef> {
+    FIELDS
+        .iter()
+        .filter(move |f| f.group == group && f.client_writable && f.ty != FieldType::Stage)
 }
 
-const fn spec(key: &'static str, label: &'static str, kind: Kind) -> Spec {
-    Spec { key, label, kind }
+/// How the form asks for a field.
+fn kind(f: &FieldDef) -> Kind {
+    match (f.name, f.ty) {
+        ("phone_number", _) => Kind::Tel,
+        ("status", _) => Kind::Status,
+        (_, FieldType::Date) => Kind::Date,
+        _ if f.pii => Kind::Document,
+        _ if f.group == Group::Notes => Kind::LongText,
+        _ => Kind::Text,
+    }
 }
-
-const GROUPS: &[(&str, &[Spec])] = &[
-    (
-        "Identity",
-        &[
-            spec("name", "Name", Kind::Text),
-            spec("phone_number", "Phone", Kind::Tel),
-            spec("email", "E-mail", Kind::Text),
-        ],
-    ),
-    (
-        "Profile",
-        &[
-            spec("vehicle", "Vehicle", Kind::Text),
-            spec("driving_license", "Driving licence", Kind::Text),
-            spec("experience", "Experience", Kind::Text),
-            spec("interested_ev", "Interested in EV", Kind::Text),
-            spec("monthly_salary", "Monthly salary", Kind::Text),
-            spec("residing_chennai", "Lives in Chennai", Kind::Text),
-            spec("current_location", "Current location", Kind::Text),
-            spec("preferred_shift", "Preferred shift", Kind::Text),
-            spec("allotted_shift", "Allotted shift", Kind::Text),
-            spec("default_vehicle", "Default vehicle", Kind::Text),
-            spec("end_date", "End date", Kind::Date),
-        ],
-    ),
-    (
-        "Documents",
-        &[
-            spec("dl_no", "DL number", Kind::Document),
-            spec("badge_no", "Badge number", Kind::Document),
-            spec("aadhar_card", "Aadhaar", Kind::Document),
-            spec("pan_card", "PAN", Kind::Document),
-            spec("gas_bill", "Gas bill", Kind::Document),
-            spec("bank_passbook", "Bank passbook", Kind::Document),
-        ],
-    ),
-    (
-        "Pipeline",
-        &[
-            spec("status", "Status", Kind::Status),
-            spec("assigned_telecaller", "Telecaller", Kind::Text),
-            spec("assigned_date", "Assigned for", Kind::Date),
-            spec("callback_date", "Callback", Kind::Date),
-        ],
-    ),
-    (
-        "Provenance",
-        &[
-            spec("source", "Source", Kind::Text),
-            spec("import_date", "Imported", Kind::Date),
-        ],
-    ),
-];
 
 /// The lead's current value of a field, as the form shows it (already
 /// masked for users who may not see documents).
-fn current(lead: &Lead, key: &str) -> String {
-    let o = |v: &Option<String>| v.clone().unwrap_or_default();
-    let d = |v: Option<NaiveDate>| v.map(|d| d.to_string()).unwrap_or_default();
-    match key {
-        "name" => lead.name.clone(),
-        "phone_number" => lead.phone_number.clone(),
-        "email" => o(&lead.email),
-        "vehicle" => o(&lead.vehicle),
-        "driving_license" => o(&lead.driving_license),
-        "experience" => o(&lead.experience),
-        "interested_ev" => o(&lead.interested_ev),
-        "monthly_salary" => o(&lead.monthly_salary),
-        "residing_chennai" => o(&lead.residing_chennai),
-        "current_location" => o(&lead.current_location),
-        "preferred_shift" => o(&lead.preferred_shift),
-        "allotted_shift" => o(&lead.allotted_shift),
-        "default_vehicle" => o(&lead.default_vehicle),
-        "end_date" => d(lead.end_date),
-        "dl_no" => o(&lead.dl_no),
-        "badge_no" => o(&lead.badge_no),
-        "aadhar_card" => o(&lead.aadhar_card),
-        "pan_card" => o(&lead.pan_card),
-        "gas_bill" => o(&lead.gas_bill),
-        "bank_passbook" => o(&lead.bank_passbook),
-        "status" => lead.status.clone(),
-        "assigned_telecaller" => o(&lead.assigned_telecaller),
-        "assigned_date" => d(lead.assigned_date),
-        "callback_date" => d(lead.callback_date),
-        "source" => o(&lead.source),
-        "import_date" => d(lead.import_date),
-        _ => String::new(),
+fn current(lead: &Lead, f: &FieldDef) -> String {
+    match lead.field(f) {
+        FieldRef::Date(d) => d.map(|d| d.to_string()).unwrap_or_default(),
+        other => other.text().unwrap_or_default().to_string(),
     }
 }
 
 struct FormField {
     key: &'static str,
     label: &'static str,
-    /// `text`, `tel`, `date` or `status`.
+    /// `text`, `tel`, `date`, `textarea` or `status`.
     input: &'static str,
     value: String,
     placeholder: String,
@@ -176,30 +108,31 @@ fn build(
     errors: &HashMap<&'static str, (String, Option<String>)>,
 ) -> EditPage {
     let unmasked = user.can(Capability::SeeUnmaskedPii);
-    let groups = GROUPS
+    let groups = Group::SHOWN
         .iter()
-        .map(|(title, specs)| FormGroup {
-            title,
-            fields: specs
-                .iter()
-                .filter(|s| editable(user, s.key))
-                .map(|s| {
-                    let masked_doc = s.kind == Kind::Document && !unmasked;
-                    let shown = current(lead, s.key);
-                    let value = match submitted.and_then(|m| m.get(s.key)) {
+        .map(|&g| FormGroup {
+            title: g.title(),
+            fields: form_fields(g)
+                .filter(|f| editable(user, f.name))
+                .map(|f| {
+                    let kind = kind(f);
+                    let masked_doc = kind == Kind::Document && !unmasked;
+                    let shown = current(lead, f);
+                    let value = match submitted.and_then(|m| m.get(f.name)) {
                         Some(v) => v.clone(),
                         None if masked_doc => String::new(),
                         None => shown.clone(),
                     };
                     let (error, error_link) = errors
-                        .get(s.key)
+                        .get(f.name)
                         .cloned()
                         .map_or((None, None), |(e, l)| (Some(e), l));
                     FormField {
-                        key: s.key,
-                        label: s.label,
-                        input: match s.kind {
+                        key: f.name,
+                        label: f.label,
+                        input: match kind {
                             Kind::Text | Kind::Document => "text",
+                            Kind::LongText => "textarea",
                             Kind::Tel => "tel",
                             Kind::Date => "date",
                             Kind::Status => "status",
@@ -219,6 +152,7 @@ fn build(
                 })
                 .collect(),
         })
+        .filter(|g| !g.fields.is_empty())
         .collect();
     let selected = submitted
         .and_then(|m| m.get("status").cloned())
@@ -264,7 +198,9 @@ pub(super) async fn form(
 type Errors = HashMap<&'static str, (String, Option<String>)>;
 
 /// The patch the form asks for: only fields whose value differs from what
-/// the user was shown; an empty masked document means "keep".
+/// the user was shown; an empty masked document means "keep". Each value is
+/// checked beside its field first, then the patch is read as the API reads
+/// one (`""` clears a field).
 fn patch_from_form(
     user: &PageUser,
     lead: &Lead,
@@ -272,83 +208,64 @@ fn patch_from_form(
 ) -> (LeadPatch, Errors) {
     let unmasked = user.can(Capability::SeeUnmaskedPii);
     let mut errors: Errors = HashMap::new();
-    let mut p = LeadPatch::default();
-    for (_, specs) in GROUPS {
-        for s in specs.iter().filter(|s| editable(user, s.key)) {
-            let Some(raw) = form.get(s.key) else { continue };
-            if reject_nul(s.key, raw).is_err() {
-                errors.insert(s.key, ("Must not contain the NUL character.".into(), None));
+    let mut body = serde_json::Map::new();
+    for &g in &Group::SHOWN {
+        for f in form_fields(g).filter(|f| editable(user, f.name)) {
+            let Some(raw) = form.get(f.name) else {
+                continue;
+            };
+            if reject_nul(f.name, raw).is_err() {
+                errors.insert(f.name, ("Must not contain the NUL character.".into(), None));
                 continue;
             }
-            let masked_doc = s.kind == Kind::Document && !unmasked;
-            if masked_doc && raw.trim().is_empty() {
+            let kind = kind(f);
+            if kind == Kind::Document && !unmasked && raw.trim().is_empty() {
                 continue;
             }
             // unchanged, which for a masked document includes its mask typed back
-            if *raw == current(lead, s.key) {
+            if *raw == current(lead, f) {
                 continue;
             }
-            let text = || (!raw.trim().is_empty()).then(|| raw.clone());
-            let day = |errors: &mut Errors| -> Option<Option<NaiveDate>> {
-                if raw.trim().is_empty() {
-                    return Some(None);
+            let value = match kind {
+                _ if f.name == "name" && raw.trim().is_empty() => {
+                    errors.insert(f.name, ("A name is needed.".into(), None));
+                    continue;
                 }
-                match NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d") {
-                    Ok(d) => Some(Some(d)),
-                    Err(_) => {
-                        errors.insert(s.key, ("Not a date (YYYY-MM-DD).".into(), None));
-                        None
-                    }
-                }
-            };
-            match s.key {
-                "name" => {
-                    if raw.trim().is_empty() {
-                        errors.insert("name", ("A name is needed.".into(), None));
-                    } else {
-                        p.name = Some(raw.clone());
-                    }
-                }
-                "phone_number" => match PhoneNumber::parse(raw) {
-                    Ok(_) => p.phone_number = Some(raw.clone()),
+                Kind::Tel => match PhoneNumber::parse(raw) {
+                    Ok(_) => raw.clone(),
                     Err(e) => {
-                        errors.insert("phone_number", (capitalise(&e.to_string()), None));
+                        errors.insert(f.name, (capitalise(&e.to_string()), None));
+                        continue;
                     }
                 },
-                "status" => match Status::parse(raw) {
-                    Ok(_) => p.status = Some(raw.clone()),
+                Kind::Status => match Status::parse(raw) {
+                    Ok(_) => raw.clone(),
                     Err(_) => {
-                        errors.insert("status", ("Choose a status from the list.".into(), None));
+                        errors.insert(f.name, ("Choose a status from the list.".into(), None));
+                        continue;
                     }
                 },
-                "end_date" => p.end_date = day(&mut errors),
-                "assigned_date" => p.assigned_date = day(&mut errors),
-                "callback_date" => p.callback_date = day(&mut errors),
-                "import_date" => p.import_date = day(&mut errors),
-                "email" => p.email = Some(text()),
-                "vehicle" => p.vehicle = Some(text()),
-                "driving_license" => p.driving_license = Some(text()),
-                "experience" => p.experience = Some(text()),
-                "interested_ev" => p.interested_ev = Some(text()),
-                "monthly_salary" => p.monthly_salary = Some(text()),
-                "residing_chennai" => p.residing_chennai = Some(text()),
-                "current_location" => p.current_location = Some(text()),
-                "preferred_shift" => p.preferred_shift = Some(text()),
-                "allotted_shift" => p.allotted_shift = Some(text()),
-                "default_vehicle" => p.default_vehicle = Some(text()),
-                "dl_no" => p.dl_no = Some(text()),
-                "badge_no" => p.badge_no = Some(text()),
-                "aadhar_card" => p.aadhar_card = Some(text()),
-                "pan_card" => p.pan_card = Some(text()),
-                "gas_bill" => p.gas_bill = Some(text()),
-                "bank_passbook" => p.bank_passbook = Some(text()),
-                "assigned_telecaller" => p.assigned_telecaller = Some(text()),
-                "source" => p.source = Some(text()),
-                _ => {}
-            }
+                Kind::Date if raw.trim().is_empty() => String::new(),
+                Kind::Date => match NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d") {
+                    Ok(d) => d.to_string(),
+                    Err(_) => {
+                        errors.insert(f.name, ("Not a date (YYYY-MM-DD).".into(), None));
+                        continue;
+                    }
+                },
+                _ => raw.clone(),
+            };
+            body.insert(f.name.to_string(), value.into());
         }
     }
-    (p, errors)
+    let patch = match serde_json::from_value(serde_json::Value::Object(body)) {
+        Ok(p) => p,
+        Err(e) => {
+            errors.insert("name", (capitalise(&e.to_string()), None));
+            LeadPatch::default()
+        }
+    };
+    (patch, errors)
 }
 
 fn capitalise(s: &str) -> String {
@@ -383,11 +300,10 @@ pub(super) async fn submit(
                 PatchOutcome::NotFound => return Err(PageError::NotFound),
                 PatchOutcome::Invalid(m) => {
                     let field = m.split(':').next().unwrap_or("name");
-                    let key = GROUPS
+                    let key = FIELDS
                         .iter()
-                        .flat_map(|(_, specs)| specs.iter())
-                        .find(|s| s.key == field)
-                        .map_or("name", |s| s.key);
+                        .find(|f| f.name == field)
+                        .map_or("name", |f| f.name);
                     errors.insert(key, (capitalise(&m), None));
                 }
                 PatchOutcome::DuplicatePhone(other) => {

@@ -67,11 +67,25 @@ pub(super) fn pg_type(ty: FieldType) -> Type {
     }
 }
 
-/// A row selected with [`LEAD_COLUMNS`] as a lead: each column set by its
-/// field's type, following [`FIELDS`] (the order `LEAD_COLUMNS` selects).
+/// The position of the column named `name` in `r`: `at` when the
+/// statement selects it there (a `SELECT {LEAD_COLUMNS}` does), else looked
+/// up by name.
+fn column(r: &Row, at: usize, name: &str) -> StoreResult<usize> {
+    let cols = r.columns();
+    if cols.get(at).is_some_and(|c| c.name() == name) {
+        return Ok(at);
+    }
+    cols.iter()
+        .position(|c| c.name() == name)
+        .ok_or_else(|| StoreError::Backend(format!("no column {name} in a leads row")))
+}
+
+/// A row holding the lead columns (by name: [`LEAD_COLUMNS`], in any order,
+/// among others) as a lead, each column set by its field's type.
 pub(crate) fn lead_from_row(r: &Row) -> StoreResult<Lead> {
     let mut lead = Lead::default();
-    for (i, f) in FIELDS.iter().enumerate() {
+    for (at, f) in FIELDS.iter().enumerate() {
+        let i = column(r, at, f.name)?;
         match lead.field_mut(f) {
             FieldMut::Uuid(v) => *v = r.try_get(i)?,
             FieldMut::RequiredText(v) => *v = r.try_get(i)?,

@@ -20,62 +20,9 @@ use super::error::{StoreError, StoreResult};
 use super::model::{AuditEntry, AuditQuery, NewAuditEntry};
 use super::traits::{AdminStore, AuditStore};
 
-/// Migrations in order; each runs once, inside a transaction.
-const MIGRATIONS: &[(&str, &str)] = &[
-    (
-        "0001_users_sessions_audit",
-        include_str!("migrations/0001_users_sessions_audit.sql"),
-    ),
-    ("0002_leads", include_str!("migrations/0002_leads.sql")),
-    (
-        "0003_leads_search",
-        include_str!("migrations/0003_leads_search.sql"),
-    ),
-    (
-        "0004_export_jobs",
-        include_str!("migrations/0004_export_jobs.sql"),
-    ),
-    (
-        "0006_job_request_id",
-        include_str!("migrations/0006_job_request_id.sql"),
-    ),
-    (
-        "0007_job_kind",
-        include_str!("migrations/0007_job_kind.sql"),
-    ),
-    (
-        "0008_job_result",
-        include_str!("migrations/0008_job_result.sql"),
-    ),
-    (
-        "0009_web_sort_prefs",
-        include_str!("migrations/0009_web_sort_prefs.sql"),
-    ),
-    (
-        "0010_call_events",
-        include_str!("migrations/0010_call_events.sql"),
-    ),
-    (
-        "0011_lead_notes",
-        include_str!("migrations/0011_lead_notes.sql"),
-    ),
-    (
-        "0012_import_undo",
-        include_str!("migrations/0012_import_undo.sql"),
-    ),
-    (
-        "0013_lead_counts",
-        include_str!("migrations/0013_lead_counts.sql"),
-    ),
-    (
-        "0014_import_date_source",
-        include_str!("migrations/0014_import_date_source.sql"),
-    ),
-    (
-        "0015_desk_indexes",
-        include_str!("migrations/0015_desk_indexes.sql"),
-    ),
-];
+/// Migrations in order (file-name order of `migrations/*.sql`, listed by
+/// `build.rs`; the name is the file stem); each runs once, inside a transaction.
+const MIGRATIONS: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/postgres_migrations.rs"));
 
 /// Any fixed number; all instances take this advisory lock to migrate one at a time.
 const MIGRATION_LOCK: i64 = 0x50_756c_7365;
@@ -211,5 +158,42 @@ impl AuditStore for PgStore {
                 request_id: r.get(6),
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod migration_list_tests {
+    use super::MIGRATIONS;
+
+    /// As the SQLite backend's test: the names main recorded before the list
+    /// came from the folder.
+    const BEFORE: &[&str] = &[
+        "0001_users_sessions_audit",
+        "0002_leads",
+        "0003_leads_search",
+        "0004_export_jobs",
+        "0006_job_request_id",
+        "0007_job_kind",
+        "0008_job_result",
+        "0009_web_sort_prefs",
+        "0010_call_events",
+        "0011_lead_notes",
+        "0012_import_undo",
+        "0013_lead_counts",
+        "0014_import_date_source",
+        "0015_desk_indexes",
+    ];
+
+    #[test]
+    fn the_folder_list_keeps_the_old_names_and_texts() {
+        let names: Vec<&str> = MIGRATIONS.iter().map(|(n, _)| *n).collect();
+        assert_eq!(&names[..BEFORE.len()], BEFORE, "{names:?}");
+        assert!(names.windows(2).all(|w| w[0] < w[1]), "sorted, unique");
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/store/postgres/migrations");
+        for (name, sql) in MIGRATIONS {
+            let file = std::fs::read_to_string(format!("{dir}/{name}.sql")).unwrap();
+            assert_eq!(*sql, file, "{name}");
+        }
+        assert_eq!(std::fs::read_dir(dir).unwrap().count(), MIGRATIONS.len());
     }
 }

@@ -43,11 +43,23 @@ fn json<T: serde::de::DeserializeOwned>(r: &Row, idx: usize) -> rusqlite::Result
     serde_json::from_str(&text).map_err(|e| conversion(idx, e))
 }
 
-/// A row selected with [`LEAD_COLUMNS`] as a lead: each column read by its
-/// field's type, following [`FIELDS`] (the order `LEAD_COLUMNS` selects).
+/// The position of the column named `name` in `r`: `at` when the
+/// statement selects it there (a `SELECT {LEAD_COLUMNS}` does), else looked
+/// up by name.
+fn column(r: &Row, at: usize, name: &str) -> rusqlite::Result<usize> {
+    let stmt: &rusqlite::Statement = r.as_ref();
+    match stmt.column_name(at) {
+        Ok(n) if n == name => Ok(at),
+        _ => stmt.column_index(name),
+    }
+}
+
+/// A row holding the lead columns (by name: [`LEAD_COLUMNS`], in any order,
+/// among others) as a lead, each column read by its field's type.
 pub(crate) fn lead_from_row(r: &Row) -> rusqlite::Result<Lead> {
     let mut lead = Lead::default();
-    for (i, f) in FIELDS.iter().enumerate() {
+    for (at, f) in FIELDS.iter().enumerate() {
+        let i = column(r, at, f.name)?;
         match lead.field_mut(f) {
             FieldMut::Uuid(v) => {
                 let text: String = r.get(i)?;
@@ -464,5 +476,47 @@ impl PrefsStore for SqliteStore {
                 Ok(())
             })
             .await
+    }
+}
+
+#[cfg(test)]
+mod row_mapping_tests {
+    use super::*;
+
+    /// The mapping goes by column name: the columns selected backwards,
+    /// after another one, give back the same lead.
+    #[test]
+    fn a_row_maps_by_column_name_in_any_order() {
+        let conn = Connection::open_in_memory().unwrap();
+        let cols: Vec<&str> = LEAD_COLUMNS.names().collect();
+        conn.execute_batch(&format!("CREATE TABLE leads ({})", cols.join(", ")))
+            .unwrap();
+        let mut lead = Lead {
+            id: Uuid::from_u128(7),
+            name: "Ravi".into(),
+            phone_number: "9876543210".into(),
+            status: "New".into(),
+            created_at: from_ms(1_000),
+            updated_at: from_ms(2_000),
+            ..Lead::default()
+        };
+        lead.email = Some("r@example.com".into());
+        lead.notes = Some("night shift only".into());
+        lead.end_date = Some("2026-05-01".parse().unwrap());
+        lead.last_called = Some(from_ms(3_000));
+        conn.execute(
+            &format!(
+                "INSERT INTO leads ({LEAD_COLUMNS}) VALUES ({})",
+                placeholders(cols.len(), 1)
+            ),
+            params_from_iter(lead_values(&lead)),
+        )
+        .unwrap();
+        let reversed: Vec<&str> = cols.iter().rev().copied().collect();
+        let sql = format!("SELECT 42 AS other, {} FROM leads", reversed.join(", "));
+        let got = conn.query_row(&sql, [], lead_from_row).unwrap();
+        assert_eq!(got, lead);
+        let missing = format!("SELECT {} FROM leads", cols[1..].join(", "));
+        assert!(conn.query_row(&missing, [], lead_from_row).is_err());
     }
 }
