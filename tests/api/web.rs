@@ -18,6 +18,7 @@ dual_backend_tests!(
     web_telecaller_scope_and_masking,
     web_edit_validation_and_duplicate_phone,
     web_call_outcomes_on_the_lead_page,
+    web_notes_on_the_lead_and_edit_pages,
 );
 
 pub(crate) fn no_redirects() -> reqwest::Client {
@@ -719,4 +720,53 @@ async fn web_edit_validation_and_duplicate_phone(app: TestApp) {
     let (_, body) = page(&app, &cookie, &format!("/leads/{a}?done=saved")).await;
     assert!(body.contains("Changes saved") && body.contains("Lead A2"));
     assert!(body.contains("S2 · Docs Upload Pending") && body.contains("S1 · Highly Interested"));
+}
+
+/// The lead pages take their fields from the lead field list: the two notes
+/// (once missing from both pages) are shown, edited and cleared like any
+/// other field, with a NUL refused beside its field.
+async fn web_notes_on_the_lead_and_edit_pages(app: TestApp) {
+    let admin = app.admin_token().await;
+    let id = new_lead(
+        &app,
+        &admin,
+        json!({"name": "Noted Driver", "phone_number": "9876500040",
+               "telecaller_notes": "Call after 6 pm"}),
+    )
+    .await;
+    let cookie = page_login(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (_, body) = page(&app, &cookie, &format!("/leads/{id}")).await;
+    for text in ["Notes", "Telecaller notes", "General notes", "Call after 6 pm"] {
+        assert!(body.contains(text), "{text} on the lead page");
+    }
+    let edit = format!("/leads/{id}/edit");
+    let (_, form) = page(&app, &cookie, &edit).await;
+    assert!(
+        form.contains(r#"<textarea id="e-telecaller_notes" name="telecaller_notes""#)
+            && form.contains(r#"<textarea id="e-notes" name="notes""#),
+        "{form}"
+    );
+    assert!(form.contains(">Call after 6 pm</textarea>"));
+    let r = post_form(&app, &cookie, &edit, &[("notes", "bad\0note")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = r.text().await.unwrap();
+    let at = body.find(r#"id="err-notes""#).expect("the error beside notes");
+    assert!(body[at..].contains("NUL"));
+    let r = post_form(
+        &app,
+        &cookie,
+        &edit,
+        &[("notes", "Prefers e-auto"), ("telecaller_notes", "")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, lead) = status_json(
+        app.get(&format!("/api/driver-onboarding/leads/{id}"), &admin)
+            .await,
+    )
+    .await;
+    assert_eq!(lead["notes"], "Prefers e-auto");
+    assert!(lead["telecaller_notes"].is_null(), "cleared: {lead}");
+    let (_, body) = page(&app, &cookie, &format!("/leads/{id}?done=saved")).await;
+    assert!(body.contains("Prefers e-auto") && !body.contains("Call after 6 pm"));
 }
