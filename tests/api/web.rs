@@ -736,7 +736,12 @@ async fn web_notes_on_the_lead_and_edit_pages(app: TestApp) {
     .await;
     let cookie = page_login(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let (_, body) = page(&app, &cookie, &format!("/leads/{id}")).await;
-    for text in ["Notes", "Telecaller notes", "General notes", "Call after 6 pm"] {
+    for text in [
+        "Notes",
+        "Telecaller notes",
+        "General notes",
+        "Call after 6 pm",
+    ] {
         assert!(body.contains(text), "{text} on the lead page");
     }
     let edit = format!("/leads/{id}/edit");
@@ -750,7 +755,9 @@ async fn web_notes_on_the_lead_and_edit_pages(app: TestApp) {
     let r = post_form(&app, &cookie, &edit, &[("notes", "bad\0note")]).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = r.text().await.unwrap();
-    let at = body.find(r#"id="err-notes""#).expect("the error beside notes");
+    let at = body
+        .find(r#"id="err-notes""#)
+        .expect("the error beside notes");
     assert!(body[at..].contains("NUL"));
     let r = post_form(
         &app,

@@ -23,7 +23,7 @@ use tokio::sync::mpsc;
 
 use super::SqliteStore;
 use super::calls::{EVENT_COLUMNS, INSERT_EVENT, event_from_row, insert_event};
-use super::leads::{lead_from_row, lead_values};
+use super::leads::{ColumnMap, lead_at, lead_from_row, lead_values};
 use crate::domain::Lead;
 use crate::store::backup::{
     BackupLead, BackupSnapshot, BackupStore, LeadBatch, LeadStream, Replaced,
@@ -76,10 +76,11 @@ impl LeadStream for SqliteLeads {
                 "SELECT {EVENT_COLUMNS} FROM call_events WHERE lead_id = ?1 ORDER BY at, id"
             ))
             .map_err(store_err)?;
+        let cols = ColumnMap::of(&stmt).map_err(store_err)?;
         let mut rows = stmt.query([]).map_err(store_err)?;
         let mut n = 0u64;
         while let Some(row) = rows.next().map_err(store_err)? {
-            let lead = lead_from_row(row).map_err(store_err)?;
+            let lead = lead_at(row, &cols).map_err(store_err)?;
             let call_events = if self.has_events {
                 events
                     .query_map([lead.id.to_string()], event_from_row)

@@ -10,6 +10,7 @@ use rusqlite::{Connection, OptionalExtension, Row, ToSql, TransactionBehavior, p
 use uuid::Uuid;
 
 use super::{SqliteStore, from_ms, to_ms};
+use crate::domain::lead_fields::FIELD_COUNT;
 use crate::domain::{FIELDS, FieldMut, FieldRef, Lead, Stage};
 use crate::store::error::{StoreError, StoreResult};
 use crate::store::filter::{Dialect, LEAD_COLUMNS, LeadFilter, LeadOrder, SqlParam, and_where};
@@ -43,23 +44,34 @@ fn json<T: serde::de::DeserializeOwned>(r: &Row, idx: usize) -> rusqlite::Result
     serde_json::from_str(&text).map_err(|e| conversion(idx, e))
 }
 
-/// The position of the column named `name` in `r`: `at` when the
-/// statement selects it there (a `SELECT {LEAD_COLUMNS}` does), else looked
-/// up by name.
-fn column(r: &Row, at: usize, name: &str) -> rusqlite::Result<usize> {
-    let stmt: &rusqlite::Statement = r.as_ref();
-    match stmt.column_name(at) {
-        Ok(n) if n == name => Ok(at),
-        _ => stmt.column_index(name),
+/// Where each lead field is among a statement's columns, found by name once
+/// per statement: [`lead_at`] then reads every row of it without a lookup.
+pub(crate) struct ColumnMap([usize; FIELD_COUNT]);
+
+impl ColumnMap {
+    /// The columns of `stmt` named as the lead fields (in any order, among
+    /// others); an error names a missing one.
+    pub(crate) fn of(stmt: &rusqlite::Statement) -> rusqlite::Result<Self> {
+        let mut at = [0; FIELD_COUNT];
+        for (slot, f) in at.iter_mut().zip(FIELDS) {
+            *slot = stmt.column_index(f.name)?;
+        }
+        Ok(Self(at))
     }
 }
 
 /// A row holding the lead columns (by name: [`LEAD_COLUMNS`], in any order,
-/// among others) as a lead, each column read by its field's type.
+/// among others) as a lead. For many rows of one statement, [`lead_at`]
+/// with its [`ColumnMap`] saves the lookups.
 pub(crate) fn lead_from_row(r: &Row) -> rusqlite::Result<Lead> {
+    lead_at(r, &ColumnMap::of(r.as_ref())?)
+}
+
+/// The lead in row `r`, its columns where `cols` found them, each read by
+/// its field's type.
+pub(crate) fn lead_at(r: &Row, cols: &ColumnMap) -> rusqlite::Result<Lead> {
     let mut lead = Lead::default();
-    for (at, f) in FIELDS.iter().enumerate() {
-        let i = column(r, at, f.name)?;
+    for (f, &i) in FIELDS.iter().zip(&cols.0) {
         match lead.field_mut(f) {
             FieldMut::Uuid(v) => {
                 let text: String = r.get(i)?;
@@ -257,9 +269,10 @@ impl LeadStore for SqliteStore {
                     n + 1,
                     n + 2
                 );
-                let mut leads = tx
-                    .prepare_cached(&sql)?
-                    .query_map(params_from_iter(params.iter()), lead_from_row)?
+                let mut stmt = tx.prepare_cached(&sql)?;
+                let cols = ColumnMap::of(&stmt)?;
+                let mut leads = stmt
+                    .query_map(params_from_iter(params.iter()), |r| lead_at(r, &cols))?
                     .collect::<Result<Vec<_>, _>>()?;
                 if reversed {
                     leads.reverse();
