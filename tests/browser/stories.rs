@@ -339,6 +339,20 @@ pub fn open_a_lead_remark_call_and_edit(_: Backend) {
     assert_eq!(b.text_of("#lead-name"), "Renamed Driver");
     let (_, saved) = site.api("GET", &format!("/api/driver-onboarding/leads/{id}"), None);
     assert_eq!(saved["phone_number"], "9000000123");
+    // the notes (fields of the lead field list's Notes group) on both pages
+    b.click_on("a[href$='/edit']");
+    b.wait_path("the edit form", |p| p.ends_with("/edit"));
+    b.fill("#e-telecaller_notes", "Call after 6 pm");
+    b.exec(
+        "document.getElementById('e-notes').scrollIntoView({block: 'center'})",
+        json!([]),
+    );
+    screenshots(&mut b, "lead-edit-notes");
+    b.click_on("form.edit button[type=submit]");
+    b.wait_text("[role=status]", "Changes saved");
+    assert!(b.text_of("main").contains("Call after 6 pm"));
+    let (_, saved) = site.api("GET", &format!("/api/driver-onboarding/leads/{id}"), None);
+    assert_eq!(saved["telecaller_notes"], "Call after 6 pm");
     no_csp_violations(&b);
 }
 
