@@ -273,7 +273,14 @@ pub(super) fn schemas() -> Value {
     );
     m.insert(
         "Session".into(),
-        object(&[("token", s()), ("user", schema_ref("User"))]),
+        object(&[
+            ("message", s()),
+            ("token", s()),
+            (
+                "user",
+                json!({"allOf": [schema_ref("User"), object(&[("telecaller_id", s())])]}),
+            ),
+        ]),
     );
     m.insert(
         "ChangePassword".into(),
@@ -290,6 +297,7 @@ pub(super) fn schemas() -> Value {
             ("account_type", s()),
             ("status", s()),
             ("created_at", s()),
+            ("is_temp_password", json!({"type": "boolean"})),
         ]),
     );
     m.insert(
@@ -666,7 +674,27 @@ fn original_schemas(m: &mut Map<String, Value>) {
             ("pending_password_resets", n()),
         ]),
     );
-    put("ResetRequests", arr(s()));
+    put(
+        "ResetRequests",
+        arr(object(&[
+            ("id", s()),
+            ("user_id", s()),
+            ("user_email", s()),
+            ("user_name", s()),
+            ("status", s()),
+            ("created_at", s()),
+            ("temporary_password", s()),
+        ])),
+    );
+    put("ResetApprove", object(&[("request_id", s())]));
+    put(
+        "ResetApproved",
+        object(&[
+            ("message", s()),
+            ("temporary_password", s()),
+            ("user_email", s()),
+        ]),
+    );
     put(
         "ResetWithTemporary",
         object(&[

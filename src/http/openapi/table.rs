@@ -280,10 +280,26 @@ pub const ROUTES: &[RouteDoc] = &[
     route(
         "GET",
         "/api/password-reset/requests",
-        "Pending password-reset requests (always none: administrators give temporary passwords)",
+        "Password-reset requests, newest first",
         Some(ManageUsers),
         None,
         "ResetRequests",
+    ),
+    route(
+        "POST",
+        "/api/password-reset/request",
+        "Ask an administrator for a password reset",
+        None,
+        None,
+        "Message",
+    ),
+    route(
+        "POST",
+        "/api/password-reset/approve",
+        "Approve a reset request with a temporary password",
+        Some(ManageUsers),
+        Some("ResetApprove"),
+        "ResetApproved",
     ),
     public(
         "POST",

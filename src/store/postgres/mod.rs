@@ -75,6 +75,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0015_desk_indexes",
         include_str!("migrations/0015_desk_indexes.sql"),
     ),
+    (
+        "0018_password_resets",
+        include_str!("migrations/0018_password_resets.sql"),
+    ),
 ];
 
 /// Any fixed number; all instances take this advisory lock to migrate one at a time.

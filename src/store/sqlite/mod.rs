@@ -72,6 +72,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0015_desk_indexes",
         include_str!("migrations/0015_desk_indexes.sql"),
     ),
+    (
+        "0018_password_resets",
+        include_str!("migrations/0018_password_resets.sql"),
+    ),
 ];
 
 /// Pulse's data in one SQLite file.
