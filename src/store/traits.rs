@@ -36,6 +36,9 @@ pub trait UserStore {
     async fn update_user(&self, id: Uuid, change: &UserChange) -> StoreResult<Option<User>>;
     /// How many active or pending master_admin accounts exist.
     async fn count_master_admins(&self) -> StoreResult<i64>;
+    /// The users whose e-mail or user name is one of `logins` (compared
+    /// lower-cased; `logins` are lower-case).
+    async fn users_by_logins(&self, logins: &[String]) -> StoreResult<Vec<User>>;
     /// Records a pending password-reset request of `user_id`; `Conflict`
     /// when one of that user is pending already.
     async fn create_reset_request(&self, user_id: Uuid) -> StoreResult<ResetRequest>;

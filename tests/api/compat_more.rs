@@ -9,8 +9,12 @@ use serde_json::{Value, json};
 
 use crate::dual_backend_tests;
 use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, status_json};
+use crate::leads::{API, create, get_lead, phone, today};
 
-dual_backend_tests!(the_login_answer_and_the_password_reset_flow,);
+dual_backend_tests!(
+    the_login_answer_and_the_password_reset_flow,
+    status_route_sync_stage_and_caller_names,
+);
 
 async fn get(app: &TestApp, t: &str, path: &str) -> (StatusCode, Value) {
     status_json(app.get(path, t).await).await
@@ -233,5 +237,193 @@ async fn the_login_answer_and_the_password_reset_flow(app: TestApp) {
             .unwrap()
             .iter()
             .all(|u| u["is_temp_password"].is_boolean())
+    );
+}
+
+async fn patch(app: &TestApp, t: &str, path: &str, body: Value) -> (StatusCode, Value) {
+    status_json(app.patch(path, t, body).await).await
+}
+
+async fn status_route_sync_stage_and_caller_names(app: TestApp) {
+    let admin = app.admin_token().await;
+    let (_, tc) = app.user_with_role(&admin, "tc@x.test", "telecaller").await;
+    let (_, std_user) = app.user_with_role(&admin, "std@x.test", "standard").await;
+    let new = |name: &str, n: u32, status: &str| json!({"name": name, "phone_number": phone(n), "status": status});
+    // created at a completion status, a lead stays there (as imported ones do)
+    let a = create(&app, &admin, new("A", 1, "Highly Interested")).await;
+    let b = create(&app, &admin, new("B", 2, "Verified")).await;
+    let c = create(&app, &admin, new("C", 3, "CT Pending")).await;
+    let id = |l: &Value| l["id"].as_str().unwrap().to_string();
+    let (a, b, c) = (id(&a), id(&b), id(&c));
+    let sync = |lead: &str| format!("{API}/leads/{lead}/sync-stage");
+
+    let (status, s) = post(&app, &admin, &sync(&a), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{s}");
+    assert_eq!(
+        (
+            s["success"].clone(),
+            s["previous_stage"].clone(),
+            s["previous_status"].clone(),
+            s["new_stage"].clone(),
+            s["new_status"].clone(),
+            s["lead"]["stage"].clone()
+        ),
+        (
+            json!(true),
+            json!("S1"),
+            json!("Highly Interested"),
+            json!("S2"),
+            json!("Docs Upload Pending"),
+            json!("S2")
+        )
+    );
+    assert!(s["message"].is_string());
+    let (_, stored) = get_lead(&app, &admin, &a).await;
+    assert_eq!(
+        (stored["stage"].clone(), stored["status"].clone()),
+        (json!("S2"), json!("Docs Upload Pending"))
+    );
+    assert_eq!(
+        stored["status_history"].as_array().unwrap().last().unwrap()["status"],
+        json!("Docs Upload Pending"),
+        "recorded as any status change"
+    );
+    // not at the completion status: stays, says which it needs
+    let (status, s) = post(&app, &admin, &sync(&a), json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (
+            s["success"].clone(),
+            s["current_stage"].clone(),
+            s["current_status"].clone(),
+            s["required_status"].clone()
+        ),
+        (
+            json!(false),
+            json!("S2"),
+            json!("Docs Upload Pending"),
+            json!("Verified")
+        )
+    );
+    // S2 Verified needs the documents
+    let (_, s) = post(&app, &admin, &sync(&b), json!({})).await;
+    assert_eq!(s["success"], json!(false));
+    assert_eq!(
+        s["missing_documents"],
+        json!(["dl_no", "aadhar_card", "gas_bill or bank_passbook"])
+    );
+    let (_, stored) = get_lead(&app, &admin, &b).await;
+    assert_eq!(stored["stage"], json!("S2"), "unchanged");
+    let (status, _) = patch(
+        &app,
+        &admin,
+        &format!("{API}/leads/{b}"),
+        json!({"dl_no": "TN0120200001234", "aadhar_card": "123456789012", "gas_bill": "GB-77"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, s) = post(&app, &admin, &sync(&b), json!({})).await;
+    assert_eq!(
+        (s["success"].clone(), s["new_status"].clone()),
+        (json!(true), json!("Schedule Pending"))
+    );
+    let (_, s) = post(&app, &admin, &sync(&c), json!({})).await;
+    assert_eq!(
+        (s["success"].clone(), s["current_stage"].clone()),
+        (json!(false), json!("S4"))
+    );
+    // rights: a standard user cannot, a telecaller only on their own (404)
+    let (status, _) = post(&app, &std_user, &sync(&c), json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = post(&app, &tc, &sync(&c), json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = post(
+        &app,
+        &admin,
+        &sync(&uuid::Uuid::new_v4().to_string()),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // PATCH …/status: {message, lead}; the stage follows the status
+    let (status, s) = patch(
+        &app,
+        &admin,
+        &format!("{API}/leads/{c}/status"),
+        json!({"status": "Training WIP"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{s}");
+    assert!(s["message"].is_string());
+    assert_eq!(
+        (s["lead"]["status"].clone(), s["lead"]["stage"].clone()),
+        (json!("Training WIP"), json!("S3"))
+    );
+    let (_, stored) = get_lead(&app, &admin, &c).await;
+    assert_eq!(stored["status"], json!("Training WIP"));
+    let (status, s) = patch(
+        &app,
+        &admin,
+        &format!("{API}/leads/{c}/status"),
+        json!({"status": "No such status"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(s["detail"].is_string());
+    let (status, _) = patch(&app, &admin, &format!("{API}/leads/{c}/status"), json!({})).await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "status is required"
+    );
+
+    // the callers' names in the histories (COMPAT §2.9)
+    let (status, _) = patch(
+        &app,
+        &admin,
+        &format!("{API}/bulk-assign"),
+        json!({"lead_ids": [a], "telecaller_email": "tc@x.test", "assignment_date": today()}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    for path in ["mark-called", "mark-no-response"] {
+        let (status, _) = post(&app, &tc, &format!("{API}/leads/{a}/{path}"), json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+    }
+    let (_, by_admin) = post(
+        &app,
+        &admin,
+        &format!("{API}/leads/{a}/call-done"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(by_admin["success"], json!(true));
+    let (_, lead) = get_lead(&app, &admin, &a).await;
+    let calls = lead["calling_history"].as_array().unwrap();
+    let named: Vec<(Value, Value)> = calls
+        .iter()
+        .map(|c| (c["called_by"].clone(), c["caller_name"].clone()))
+        .collect();
+    assert!(
+        named.contains(&(json!("tc@x.test"), json!("Test telecaller"))),
+        "{named:?}"
+    );
+    assert!(
+        named.contains(&(json!(ADMIN_EMAIL), json!("Master Admin"))),
+        "{named:?}"
+    );
+    assert!(calls.iter().all(|c| c["timestamp"].is_string()));
+    let nr = &lead["no_response_history"][0];
+    assert_eq!(
+        (nr["marked_by"].clone(), nr["marker_name"].clone()),
+        (json!("tc@x.test"), json!("Test telecaller"))
+    );
+    assert_eq!(lead["assigned_telecaller_name"], json!("Test telecaller"));
+    // the No Response dialog reads the same lead documents
+    let (_, n) = get(&app, &admin, &format!("{API}/no-response-leads")).await;
+    assert_eq!(
+        n["telecaller_groups"][0]["leads"][0]["no_response_history"][0]["marker_name"],
+        json!("Test telecaller")
     );
 }

@@ -687,6 +687,24 @@ fn original_schemas(m: &mut Map<String, Value>) {
         ])),
     );
     put("ResetApprove", object(&[("request_id", s())]));
+    put("StatusOnly", object(&[("status", s())]));
+    put("StatusSet", object(&[("message", s()), ("lead", lead())]));
+    put(
+        "SyncStage",
+        object(&[
+            ("success", b()),
+            ("message", s()),
+            ("previous_stage", s()),
+            ("previous_status", s()),
+            ("new_stage", s()),
+            ("new_status", s()),
+            ("current_stage", s()),
+            ("current_status", s()),
+            ("required_status", s()),
+            ("missing_documents", arr(s())),
+            ("lead", lead()),
+        ]),
+    );
     put(
         "ResetApproved",
         object(&[

@@ -451,6 +451,22 @@ pub const ROUTES: &[RouteDoc] = &[
         "CallRecorded",
     ),
     route(
+        "PATCH",
+        "/api/driver-onboarding/leads/{id}/status",
+        "Change a lead's status alone (the original's status route)",
+        Some(EditLeads),
+        Some("StatusOnly"),
+        "StatusSet",
+    ),
+    route(
+        "POST",
+        "/api/driver-onboarding/leads/{id}/sync-stage",
+        "Move a lead in its stage's completion status to the next stage (the original's rules)",
+        Some(EditLeads),
+        None,
+        "SyncStage",
+    ),
+    route(
         "GET",
         "/api/driver-onboarding/leads/{id}/history",
         "A lead's status changes and calls",

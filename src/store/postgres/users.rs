@@ -173,6 +173,21 @@ impl UserStore for PgStore {
         Ok(row.get(0))
     }
 
+    async fn users_by_logins(&self, logins: &[String]) -> StoreResult<Vec<User>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                &format!(
+                    "SELECT {USER_COLUMNS} FROM users u
+                     WHERE lower(u.email) = ANY($1) OR lower(u.username) = ANY($1)"
+                ),
+                &[&logins],
+            )
+            .await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
     async fn create_reset_request(&self, user_id: Uuid) -> StoreResult<ResetRequest> {
         let client = self.client().await?;
         let id = Uuid::new_v4();

@@ -6,7 +6,7 @@ use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 use uuid::Uuid;
 
 use super::{SqliteStore, from_ms, to_ms};
-use crate::store::error::StoreResult;
+use crate::store::error::{StoreError, StoreResult};
 use crate::store::model::{
     NewSession, NewUser, ResetRequest, Session, User, UserChange, UserWithHash,
 };
@@ -189,6 +189,23 @@ impl UserStore for SqliteStore {
                     [],
                     |r| r.get(0),
                 )?)
+            })
+            .await
+    }
+
+    async fn users_by_logins(&self, logins: &[String]) -> StoreResult<Vec<User>> {
+        let logins =
+            serde_json::to_string(logins).map_err(|e| StoreError::Backend(e.to_string()))?;
+        self.pool
+            .run(move |conn| {
+                let sql = format!(
+                    "SELECT {USER_COLUMNS} FROM users u
+                     WHERE lower(u.email) IN (SELECT value FROM json_each(?1))
+                        OR lower(u.username) IN (SELECT value FROM json_each(?1))"
+                );
+                let mut stmt = conn.prepare(&sql)?;
+                let rows = stmt.query_map([logins], |r| user_from_row(r, 0))?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
             })
             .await
     }
