@@ -9,11 +9,12 @@ use serde_json::{Value, json};
 
 use crate::dual_backend_tests;
 use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp, status_json};
-use crate::leads::{API, create, get_lead, phone, today};
+use crate::leads::{API, create, get_lead, list_all, phone, today};
 
 dual_backend_tests!(
     the_login_answer_and_the_password_reset_flow,
     status_route_sync_stage_and_caller_names,
+    a_digit_fragment_searches_phone_numbers,
 );
 
 async fn get(app: &TestApp, t: &str, path: &str) -> (StatusCode, Value) {
@@ -426,4 +427,79 @@ async fn status_route_sync_stage_and_caller_names(app: TestApp) {
         n["telecaller_groups"][0]["leads"][0]["no_response_history"][0]["marker_name"],
         json!("Test telecaller")
     );
+}
+
+/// COMPAT §2.3: a digits-only search term matches anywhere in the phone
+/// number (terms OR-ed, names still by fragment); the Driver Onboarding page
+/// sends it with `skip_pagination=true`.
+async fn a_digit_fragment_searches_phone_numbers(app: TestApp) {
+    let admin = app.admin_token().await;
+    for (name, number) in [
+        ("Priya", "9876501234"),
+        ("Ravi", "9123450000"),
+        ("Kumar 555", "7005505505"),
+        ("Anand", "8111111111"),
+    ] {
+        create(&app, &admin, json!({"name": name, "phone_number": number})).await;
+    }
+    let names = |leads: Vec<Value>| {
+        let mut v: Vec<String> = leads
+            .iter()
+            .map(|l| l["name"].as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let search = |q: &str| format!("search={}", urlencoding(q));
+    // a fragment in the middle, at the end; a short one (below a trigram)
+    assert_eq!(
+        names(list_all(&app, &admin, &search("0123")).await),
+        ["Priya"]
+    );
+    assert_eq!(
+        names(list_all(&app, &admin, &search("0000")).await),
+        ["Ravi"]
+    );
+    assert_eq!(
+        names(list_all(&app, &admin, &search("55")).await),
+        ["Kumar 555"],
+        "digits match the phone, not the name's digits"
+    );
+    // OR-ed with a name and a whole number
+    assert_eq!(
+        names(list_all(&app, &admin, &search("2345, Anand, 9876501234")).await),
+        ["Anand", "Priya", "Ravi"]
+    );
+    assert!(list_all(&app, &admin, &search("424242")).await.is_empty());
+    // the frontend's call: every match, streamed
+    let (status, all) = get(
+        &app,
+        &admin,
+        &format!("{API}/leads?skip_pagination=true&{}", search("111")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (all["total"].clone(), all["leads"][0]["name"].clone()),
+        (json!(1), json!("Anand"))
+    );
+    // a phone edit is searchable at once (the index follows the row)
+    let anand = &list_all(&app, &admin, &search("Anand")).await[0];
+    let (status, _) = patch(
+        &app,
+        &admin,
+        &format!("{API}/leads/{}", anand["id"].as_str().unwrap()),
+        json!({"phone_number": "8222333444"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(list_all(&app, &admin, &search("1111")).await.is_empty());
+    assert_eq!(
+        names(list_all(&app, &admin, &search("2333")).await),
+        ["Anand"]
+    );
+}
+
+fn urlencoding(q: &str) -> String {
+    q.replace(' ', "%20").replace(',', "%2C")
 }

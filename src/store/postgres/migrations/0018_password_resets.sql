@@ -15,3 +15,14 @@ CREATE TABLE password_reset_requests (
 CREATE UNIQUE INDEX password_reset_one_pending ON password_reset_requests (user_id)
     WHERE status = 'pending';
 CREATE INDEX password_reset_by_time ON password_reset_requests (created_at);
+
+-- The original's search matches a digits-only term anywhere in the phone
+-- number (COMPAT §2.3): `phone_number LIKE '%…%'`, answered by a trigram
+-- index as the name search is (0003; without pg_trgm it scans).
+DO $$
+BEGIN
+    CREATE INDEX leads_phone_trgm ON leads USING gin (phone_number gin_trgm_ops);
+EXCEPTION WHEN OTHERS THEN
+    RAISE NOTICE 'pg_trgm unavailable (%); phone fragment search will scan', SQLERRM;
+END
+$$;

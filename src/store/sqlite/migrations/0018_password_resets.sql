@@ -15,3 +15,33 @@ CREATE TABLE password_reset_requests (
 CREATE UNIQUE INDEX password_reset_one_pending ON password_reset_requests (user_id)
     WHERE status = 'pending';
 CREATE INDEX password_reset_by_time ON password_reset_requests (created_at);
+
+-- The original's search matches a digits-only term anywhere in the phone
+-- number (COMPAT §2.3). `phone_number LIKE '%…%'` scans every lead; the name
+-- search's FTS5 trigram index (0003) now indexes the phone number too, and
+-- the filter builder scopes each phrase to its column (`name : "…"`,
+-- `phone_number : "…"`). Same table and trigger names, so the bulk import
+-- and the restore, which drop those triggers and rebuild the table, are
+-- unchanged.
+DROP TRIGGER leads_fts_insert;
+DROP TRIGGER leads_fts_delete;
+DROP TRIGGER leads_fts_update;
+DROP TABLE leads_name_fts;
+CREATE VIRTUAL TABLE leads_name_fts USING fts5(
+    name, phone_number, content = 'leads', content_rowid = 'rowid', tokenize = 'trigram'
+);
+INSERT INTO leads_name_fts (leads_name_fts) VALUES ('rebuild');
+CREATE TRIGGER leads_fts_insert AFTER INSERT ON leads BEGIN
+    INSERT INTO leads_name_fts (rowid, name, phone_number)
+        VALUES (NEW.rowid, NEW.name, NEW.phone_number);
+END;
+CREATE TRIGGER leads_fts_delete AFTER DELETE ON leads BEGIN
+    INSERT INTO leads_name_fts (leads_name_fts, rowid, name, phone_number)
+        VALUES ('delete', OLD.rowid, OLD.name, OLD.phone_number);
+END;
+CREATE TRIGGER leads_fts_update AFTER UPDATE OF name, phone_number ON leads BEGIN
+    INSERT INTO leads_name_fts (leads_name_fts, rowid, name, phone_number)
+        VALUES ('delete', OLD.rowid, OLD.name, OLD.phone_number);
+    INSERT INTO leads_name_fts (rowid, name, phone_number)
+        VALUES (NEW.rowid, NEW.name, NEW.phone_number);
+END;
