@@ -22,7 +22,11 @@ CREATE INDEX password_reset_by_time ON password_reset_requests (created_at);
 -- the filter builder scopes each phrase to its column (`name : "…"`,
 -- `phone_number : "…"`). Same table and trigger names, so the bulk import
 -- and the restore, which drop those triggers and rebuild the table, are
--- unchanged.
+-- unchanged. Measured with the sqlite3 shell on a 1M-row toy table (name,
+-- random 10-digit phones; a loaded 2-core box): a 5-digit fragment 12 ms,
+-- 3 digits (9.5k matches) 50 ms, where LIKE scans 150-165 ms; the index grew
+-- by ~42 MB and its rebuild (this migration, a bulk import's end) from 3.6 s
+-- to 7.4 s.
 DROP TRIGGER leads_fts_insert;
 DROP TRIGGER leads_fts_delete;
 DROP TRIGGER leads_fts_update;
