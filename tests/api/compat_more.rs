@@ -15,6 +15,7 @@ dual_backend_tests!(
     the_login_answer_and_the_password_reset_flow,
     status_route_sync_stage_and_caller_names,
     a_digit_fragment_searches_phone_numbers,
+    the_peripheral_stubs,
 );
 
 async fn get(app: &TestApp, t: &str, path: &str) -> (StatusCode, Value) {
@@ -502,4 +503,43 @@ async fn a_digit_fragment_searches_phone_numbers(app: TestApp) {
 
 fn urlencoding(q: &str) -> String {
     q.replace(' ', "%20").replace(',', "%2C")
+}
+
+/// COMPAT §2.17: what the original answered on an empty system, so the
+/// frontend's calls stop failing: no maintenance (no token needed), no
+/// uploaded documents (for a lead within reach only).
+async fn the_peripheral_stubs(app: TestApp) {
+    let r = app
+        .client
+        .get(app.url("/api/maintenance-status"))
+        .send()
+        .await
+        .unwrap();
+    let (status, m) = status_json(r).await;
+    assert_eq!(
+        (status, m),
+        (StatusCode::OK, json!({"maintenance_mode": false}))
+    );
+    let admin = app.admin_token().await;
+    let (_, tc) = app.user_with_role(&admin, "tc@x.test", "telecaller").await;
+    let lead = create(&app, &admin, json!({"name": "D", "phone_number": phone(9)})).await;
+    let id = lead["id"].as_str().unwrap();
+    let (status, d) = get(&app, &admin, &format!("{API}/documents/status/{id}")).await;
+    assert_eq!(status, StatusCode::OK, "{d}");
+    assert_eq!(
+        (d["success"].clone(), d["lead_id"].clone()),
+        (json!(true), json!(id))
+    );
+    for kind in ["dl", "aadhar", "pan", "gas_bill", "bank_passbook"] {
+        assert_eq!(
+            d["documents"][kind],
+            json!({"uploaded": false, "file_path": null, "uploaded_at": null, "filename": null}),
+            "{kind}"
+        );
+    }
+    let (status, _) = get(&app, &tc, &format!("{API}/documents/status/{id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "not the telecaller's lead");
+    let missing = uuid::Uuid::new_v4();
+    let (status, _) = get(&app, &admin, &format!("{API}/documents/status/{missing}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }

@@ -688,6 +688,11 @@ fn original_schemas(m: &mut Map<String, Value>) {
     );
     put("ResetApprove", object(&[("request_id", s())]));
     put("StatusOnly", object(&[("status", s())]));
+    put("Maintenance", object(&[("maintenance_mode", b())]));
+    put(
+        "DocumentStatus",
+        object(&[("success", b()), ("lead_id", s()), ("documents", obj())]),
+    );
     put("StatusSet", object(&[("message", s()), ("lead", lead())]));
     put(
         "SyncStage",

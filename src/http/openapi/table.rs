@@ -105,6 +105,13 @@ pub const ROUTES: &[RouteDoc] = &[
     public("GET", "/healthz", "Liveness", None, "Health"),
     public(
         "GET",
+        "/api/maintenance-status",
+        "Always not in maintenance (a stub for the original frontend)",
+        None,
+        "Maintenance",
+    ),
+    public(
+        "GET",
         "/readyz",
         "Readiness (database reachable)",
         None,
@@ -465,6 +472,14 @@ pub const ROUTES: &[RouteDoc] = &[
         Some(EditLeads),
         None,
         "SyncStage",
+    ),
+    route(
+        "GET",
+        "/api/driver-onboarding/documents/status/{id}",
+        "Uploaded documents of a lead: always none (a stub; Pulse keeps numbers, not files)",
+        Some(ReadLeads),
+        None,
+        "DocumentStatus",
     ),
     route(
         "GET",

@@ -56,6 +56,10 @@ pub fn routes() -> Router<AppState> {
             "/api/driver-onboarding/leads/{id}/sync-stage",
             post(sync_stage),
         )
+        .route(
+            "/api/driver-onboarding/documents/status/{id}",
+            get(document_status),
+        )
 }
 
 /// A phone number sent as a JSON number becomes its digits.
@@ -468,6 +472,62 @@ async fn sync_stage(
         }
     };
     Ok(Json(answer))
+}
+
+/// One document kind's upload state, as the original answered it.
+#[derive(Debug, Serialize)]
+pub struct DocumentState {
+    uploaded: bool,
+    file_path: Option<String>,
+    uploaded_at: Option<DateTime<Utc>>,
+    filename: Option<String>,
+}
+
+/// The five kinds the original's lead dialog asks about.
+#[derive(Debug, Serialize)]
+pub struct Documents {
+    dl: DocumentState,
+    aadhar: DocumentState,
+    pan: DocumentState,
+    gas_bill: DocumentState,
+    bank_passbook: DocumentState,
+}
+
+/// `{success, lead_id, documents}`.
+#[derive(Debug, Serialize)]
+pub struct DocumentStatus {
+    success: bool,
+    lead_id: Uuid,
+    documents: Documents,
+}
+
+/// A stub (COMPAT §2.17): Pulse keeps document *numbers* only and no
+/// uploaded files, so every kind answers `uploaded: false`, the original's
+/// answer for a lead without uploads. The lead must exist within the
+/// caller's reach (404 otherwise), as for reading it.
+async fn document_status(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<Json<DocumentStatus>> {
+    let lead = lead_service::get(&state, &actor, id).await?;
+    let none = || DocumentState {
+        uploaded: false,
+        file_path: None,
+        uploaded_at: None,
+        filename: None,
+    };
+    Ok(Json(DocumentStatus {
+        success: true,
+        lead_id: lead.id,
+        documents: Documents {
+            dl: none(),
+            aadhar: none(),
+            pan: none(),
+            gas_bill: none(),
+            bank_passbook: none(),
+        },
+    }))
 }
 
 #[cfg(test)]
