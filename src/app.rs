@@ -320,6 +320,7 @@ pub async fn ensure_master_admin(store: &dyn Store, config: &Config) -> anyhow::
             account_type: AccountType::MasterAdmin,
             status: AccountStatus::Active,
             password_hash,
+            temp_password: false,
         })
         .await
         .context("creating the first master_admin")?;

@@ -51,6 +51,7 @@ pub async fn ensure_telecallers(store: &dyn Store) -> anyhow::Result<usize> {
                 account_type: AccountType::Telecaller,
                 status: AccountStatus::Active,
                 password_hash,
+                temp_password: false,
             })
             .await
             .with_context(|| format!("creating telecaller {email}"))?;

@@ -119,6 +119,7 @@ pub async fn run(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
                     account_type,
                     status: AccountStatus::Active,
                     password_hash,
+                    temp_password: false,
                 })
                 .await
                 .map_err(|e| match e {

@@ -27,6 +27,7 @@ pub mod pii;
 pub mod pipeline;
 pub mod role;
 pub mod sources;
+pub mod sync_stage;
 
 pub use account::{AccountError, parse_email, parse_name};
 pub use actor::Actor;

@@ -230,6 +230,7 @@ pub async fn register(svc: &Services, r: Registration) -> ServiceResult<User> {
             account_type,
             status: AccountStatus::Pending,
             password_hash,
+            temp_password: false,
         })
         .await
         .map_err(email_taken)
@@ -258,6 +259,7 @@ pub async fn change_password(
     let hash = svc.hasher.hash(new_password).await?;
     let change = UserChange {
         password_hash: Some(hash),
+        temp_password: Some(false),
         ..Default::default()
     };
     let user = svc
@@ -288,6 +290,16 @@ pub async fn reset_with_temporary(
             ),
             other => other,
         })?;
+    if !signed_in.user.is_temp_password {
+        // the original's 400 "no temporary password set": this path is not a
+        // second way to change a password one knows
+        svc.store
+            .delete_session(&token::hash(&signed_in.token))
+            .await?;
+        return Err(ServiceError::Malformed(
+            "no temporary password is set for this account".into(),
+        ));
+    }
     let actor = Actor {
         id: signed_in.user.id,
         login: signed_in.user.email.clone(),

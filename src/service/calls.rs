@@ -24,6 +24,9 @@ pub struct CallEntry {
     pub timestamp: DateTime<Utc>,
     /// Who (login).
     pub called_by: String,
+    /// Their name ("first last"; the login's local part when no account
+    /// has that login), as the original wrote it beside the login.
+    pub caller_name: String,
     /// called, connected or no_response.
     pub outcome: CallOutcome,
 }
@@ -35,6 +38,8 @@ pub struct NoResponseEntry {
     pub timestamp: DateTime<Utc>,
     /// Who (login).
     pub marked_by: String,
+    /// Their name, as `caller_name`.
+    pub marker_name: String,
 }
 
 /// A lead as the API answers it: its fields and what its events say.
@@ -59,14 +64,17 @@ pub struct LeadView {
 }
 
 impl LeadView {
-    /// The lead with its events (the lead's own, oldest first).
-    pub fn new(lead: Lead, events: &[CallEvent]) -> LeadView {
+    /// The lead with its events (the lead's own, oldest first), names from
+    /// `names` (which should know every login of the events and the
+    /// assigned telecaller, [`UserNames::for_leads`]).
+    pub fn new(lead: Lead, events: &[CallEvent], names: &UserNames) -> LeadView {
         let calling_history: Vec<CallEntry> = events
             .iter()
             .filter(|e| e.outcome.is_call())
             .map(|e| CallEntry {
                 timestamp: e.at,
                 called_by: e.actor_login.clone(),
+                caller_name: names.of(&e.actor_login),
                 outcome: e.outcome,
             })
             .collect();
@@ -76,14 +84,20 @@ impl LeadView {
             .map(|e| NoResponseEntry {
                 timestamp: e.at,
                 marked_by: e.actor_login.clone(),
+                marker_name: names.of(&e.actor_login),
             })
             .collect();
+        let assigned_telecaller_name = lead
+            .assigned_telecaller
+            .as_deref()
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| names.of(t));
         LeadView {
             lead,
             last_called_by: calling_history.last().map(|c| c.called_by.clone()),
             last_no_response: no_response_history.last().map(|n| n.timestamp),
             last_no_response_by: no_response_history.last().map(|n| n.marked_by.clone()),
-            assigned_telecaller_name: None,
+            assigned_telecaller_name,
             calling_history,
             no_response_history,
         }
@@ -98,15 +112,52 @@ pub struct UserNames(HashMap<String, String>);
 impl UserNames {
     /// The names of every account.
     pub async fn load(svc: &Services) -> ServiceResult<UserNames> {
+        Ok(Self::of_users(svc.store.list_users().await?))
+    }
+
+    /// The names of the accounts with these logins only (one indexed query;
+    /// none when there are no logins): what one lead answer needs.
+    pub async fn for_logins<'a>(
+        svc: &Services,
+        logins: impl IntoIterator<Item = &'a str>,
+    ) -> ServiceResult<UserNames> {
+        let mut wanted: Vec<String> = logins
+            .into_iter()
+            .map(|l| l.trim().to_lowercase())
+            .filter(|l| !l.is_empty())
+            .collect();
+        wanted.sort();
+        wanted.dedup();
+        if wanted.is_empty() {
+            return Ok(UserNames::default());
+        }
+        Ok(Self::of_users(svc.store.users_by_logins(&wanted).await?))
+    }
+
+    /// The names `leads` and their `events` show: their telecallers' and
+    /// the callers'.
+    pub async fn for_leads(
+        svc: &Services,
+        leads: &[Lead],
+        events: &[CallEvent],
+    ) -> ServiceResult<UserNames> {
+        let telecallers = leads
+            .iter()
+            .filter_map(|l| l.assigned_telecaller.as_deref());
+        let callers = events.iter().map(|e| e.actor_login.as_str());
+        Self::for_logins(svc, telecallers.chain(callers)).await
+    }
+
+    fn of_users(users: Vec<crate::store::User>) -> UserNames {
         let mut map = HashMap::new();
-        for u in svc.store.list_users().await? {
+        for u in users {
             let name = display_name(&u.first_name, &u.last_name);
             if let Some(n) = &u.username {
                 map.insert(n.to_lowercase(), name.clone());
             }
             map.insert(u.email.to_lowercase(), name);
         }
-        Ok(UserNames(map))
+        UserNames(map)
     }
 
     /// The name of `login`: its account's, else the login's local part
@@ -139,27 +190,17 @@ pub fn display_name(first: &str, last: &str) -> String {
 /// telecallers' names.
 pub async fn with_events(svc: &Services, leads: Vec<Lead>) -> ServiceResult<Vec<LeadView>> {
     let ids: Vec<Uuid> = leads.iter().map(|l| l.id).collect();
+    let events = svc.store.lead_events(&ids).await?;
+    let names = UserNames::for_leads(svc, &leads, &events).await?;
     let mut by_lead: HashMap<Uuid, Vec<CallEvent>> = HashMap::new();
-    for e in svc.store.lead_events(&ids).await? {
+    for e in events {
         by_lead.entry(e.lead_id).or_default().push(e);
     }
-    let names = if leads.iter().any(|l| l.assigned_telecaller.is_some()) {
-        UserNames::load(svc).await?
-    } else {
-        UserNames::default()
-    };
     Ok(leads
         .into_iter()
         .map(|l| {
             let events = by_lead.remove(&l.id).unwrap_or_default();
-            let mut v = LeadView::new(l, &events);
-            v.assigned_telecaller_name = v
-                .lead
-                .assigned_telecaller
-                .as_deref()
-                .filter(|t| !t.trim().is_empty())
-                .map(|t| names.of(t));
-            v
+            LeadView::new(l, &events, &names)
         })
         .collect())
 }

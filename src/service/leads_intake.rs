@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::leads::{insert_new, present, update};
 use super::{ServiceResult, Services, require};
+use crate::domain::sync_stage::SyncStage;
 use crate::domain::{Actor, Capability, Lead, LeadInput, LeadPatch, PhoneNumber};
 
 /// The lead that already has `phone` (any accepted spelling), if one does
@@ -57,4 +58,46 @@ pub async fn create_or_replace(
             Ok(Intake::Replaced(update(svc, actor, existing, patch).await?))
         }
     }
+}
+
+/// What an explicit stage sync did ([`sync_stage`]).
+#[derive(Debug)]
+pub struct Synced {
+    /// The lead as it was (as the actor may see it).
+    pub before: Lead,
+    /// What the rules said.
+    pub outcome: SyncStage,
+    /// The lead after an advance (history recorded as for any status
+    /// change); `None` when it stayed.
+    pub after: Option<Lead>,
+}
+
+/// The original's explicit progression (`POST …/leads/{id}/sync-stage`,
+/// [`crate::domain::sync_stage::sync_stage`]): an advance is a status change
+/// to the next stage's first status through [`update`], so it follows the
+/// same rights, pipeline and history as any save. The documents are checked
+/// unmasked, whoever asks.
+pub async fn sync_stage(svc: &Services, actor: &Actor, id: Uuid) -> ServiceResult<Synced> {
+    require(actor, Capability::EditLeads)?;
+    let lead = svc
+        .store
+        .get_lead(id, actor.lead_scope().as_deref())
+        .await?
+        .ok_or_else(super::leads::lead_not_found)?;
+    let outcome = crate::domain::sync_stage::sync_stage(&lead);
+    let after = match &outcome {
+        SyncStage::Advance { status, .. } => {
+            let patch = LeadPatch {
+                status: Some((*status).to_string()),
+                ..LeadPatch::default()
+            };
+            Some(update(svc, actor, id, patch).await?)
+        }
+        _ => None,
+    };
+    Ok(Synced {
+        before: present(actor, lead),
+        outcome,
+        after,
+    })
 }

@@ -10,7 +10,7 @@ use super::auth::{check_password, email_taken, parse_account_type};
 use super::{ServiceError, ServiceResult, Services, audit, require};
 use crate::auth::password;
 use crate::domain::{AccountStatus, AccountType, Actor, Capability, parse_email, parse_name};
-use crate::store::{NewUser, User, UserChange};
+use crate::store::{NewUser, ResetRequest, StoreError, User, UserChange};
 
 /// Every account.
 pub async fn list(svc: &Services, actor: &Actor) -> ServiceResult<Vec<User>> {
@@ -87,6 +87,7 @@ pub async fn create(
             account_type,
             status: AccountStatus::Active,
             password_hash: svc.hasher.hash(&password).await?,
+            temp_password: generated,
         })
         .await
         .map_err(email_taken)?;
@@ -207,6 +208,7 @@ pub async fn reset_password(
     let temporary = password::generate();
     let change = UserChange {
         password_hash: Some(svc.hasher.hash(&temporary).await?),
+        temp_password: Some(true),
         ..Default::default()
     };
     let user = change_user(svc, actor, id, change, "user.reset_password").await?;
@@ -265,8 +267,7 @@ pub struct UserStats {
     pub pending_users: usize,
     /// Disabled accounts.
     pub disabled_users: usize,
-    /// Password-reset requests waiting (Pulse keeps none: an administrator
-    /// resets a password directly).
+    /// Password-reset requests waiting, of the accounts the caller may manage.
     pub pending_password_resets: usize,
 }
 
@@ -275,6 +276,11 @@ pub async fn stats(svc: &Services, actor: &Actor) -> ServiceResult<UserStats> {
     let all = list(svc, actor).await?;
     let mut s = UserStats {
         total_users: all.len(),
+        pending_password_resets: reset_requests(svc, actor)
+            .await?
+            .iter()
+            .filter(|r| r.status == PENDING)
+            .count(),
         ..Default::default()
     };
     for u in &all {
@@ -304,10 +310,66 @@ pub async fn telecallers(svc: &Services, actor: &Actor) -> ServiceResult<Vec<Use
     Ok(all)
 }
 
-/// Pending password-reset requests, for the users page: always none, for
-/// Pulse has no self-service reset request (an administrator gives a
-/// temporary password, [`reset_password`]).
-pub fn reset_requests(actor: &Actor) -> ServiceResult<Vec<Uuid>> {
+const PENDING: &str = "pending";
+
+/// A signed-in user asks for a password reset (the original's forgot-password
+/// flow); an administrator answers it with [`approve_reset`]. One pending
+/// request per account: a second is a 400, as in the original.
+pub async fn request_reset(svc: &Services, actor: &Actor) -> ServiceResult<ResetRequest> {
+    let request = svc
+        .store
+        .create_reset_request(actor.id)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => {
+                ServiceError::Malformed("a password reset request is already pending".into())
+            }
+            other => other.into(),
+        })?;
+    audit::record(
+        svc,
+        actor,
+        "user.reset_request",
+        json!({ "request_id": request.id }),
+    )
+    .await;
+    Ok(request)
+}
+
+/// The reset requests, newest first, of the accounts the caller may manage
+/// (an admin does not see a master_admin's, DESIGN §2).
+pub async fn reset_requests(svc: &Services, actor: &Actor) -> ServiceResult<Vec<ResetRequest>> {
     require(actor, Capability::ManageUsers)?;
-    Ok(Vec::new())
+    let mut all = svc.store.list_reset_requests().await?;
+    all.retain(|r| actor.role.can_manage(r.account_type));
+    Ok(all)
+}
+
+/// Approves a pending reset request: the account gets a generated temporary
+/// password (its sessions end, [`reset_password`]), returned once; the
+/// request is closed first, so two approvals cannot both hand one out.
+pub async fn approve_reset(
+    svc: &Services,
+    actor: &Actor,
+    request_id: Uuid,
+) -> ServiceResult<(ResetRequest, String)> {
+    require(actor, Capability::ManageUsers)?;
+    let request = svc
+        .store
+        .get_reset_request(request_id)
+        .await?
+        .filter(|r| actor.role.can_manage(r.account_type))
+        .ok_or_else(|| ServiceError::NotFound("password reset request not found".into()))?;
+    if !svc
+        .store
+        .close_reset_request(request.id, "approved", actor.id)
+        .await?
+    {
+        return Err(ServiceError::Malformed(format!(
+            "the request was already processed (status {})",
+            request.status
+        )));
+    }
+    let (_, temporary) = reset_password(svc, actor, request.user_id).await?;
+    Ok((request, temporary))
 }

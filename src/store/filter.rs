@@ -51,6 +51,10 @@ pub struct LeadFilter {
     /// Normalised phone numbers from the search terms.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub phones: Vec<String>,
+    /// Digits-only search terms that are no whole phone number: a lead
+    /// matches when its phone number contains one (the original's search).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phone_parts: Vec<String>,
     /// Pipeline stage.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stage: Option<Stage>,
@@ -103,25 +107,32 @@ pub struct TooManyTerms(pub usize);
 
 impl LeadFilter {
     /// Splits a comma-separated `search` into phone numbers (anything that
-    /// normalises to a valid mobile) and name fragments; repeated terms count once.
-    /// More than [`MAX_SEARCH_TERMS`] in all is refused (the filter is left unchanged).
+    /// normalises to a valid mobile), digits-only fragments of a phone number
+    /// (the original matched those anywhere in the number) and name
+    /// fragments; repeated terms count once. More than [`MAX_SEARCH_TERMS`]
+    /// in all is refused (the filter is left unchanged).
     pub fn add_search(&mut self, search: &str) -> Result<(), TooManyTerms> {
         let mut phones = self.phones.clone();
+        let mut parts = self.phone_parts.clone();
         let mut names = self.names.clone();
         for term in search.split(',').map(str::trim).filter(|t| !t.is_empty()) {
             let (list, value) = match PhoneNumber::parse(term) {
                 Ok(p) => (&mut phones, p.as_str().to_string()),
+                Err(_) if term.bytes().all(|b| b.is_ascii_digit()) => {
+                    (&mut parts, term.to_string())
+                }
                 Err(_) => (&mut names, term.to_string()),
             };
             if !list.contains(&value) {
                 list.push(value);
             }
-            if phones.len() + names.len() > MAX_SEARCH_TERMS {
+            if phones.len() + parts.len() + names.len() > MAX_SEARCH_TERMS {
                 let total = search.split(',').filter(|t| !t.trim().is_empty()).count();
                 return Err(TooManyTerms(total));
             }
         }
         self.phones = phones;
+        self.phone_parts = parts;
         self.names = names;
         Ok(())
     }
@@ -276,6 +287,7 @@ impl LeadFilter {
     pub fn only_counted_columns(&self) -> bool {
         self.names.is_empty()
             && self.phones.is_empty()
+            && self.phone_parts.is_empty()
             && self.assigned_on.is_none()
             && self.callback_on.is_none()
             && self.callback_before.is_none()
@@ -346,7 +358,7 @@ impl LeadFilter {
             conditions: Vec::new(),
             params: Vec::new(),
         };
-        if !self.names.is_empty() || !self.phones.is_empty() {
+        if !self.names.is_empty() || !self.phones.is_empty() || !self.phone_parts.is_empty() {
             let mut any = Vec::new();
             // A phrase of trigrams is a case-insensitive substring match
             // answered by the index alone: ~3 ms for a common name on 1M
@@ -355,11 +367,20 @@ impl LeadFilter {
             // OR), so 500 terms are one subquery, not 500 nested arms (which
             // overflowed SQLite's expression depth once the list query put
             // the filter inside a subquery of its own).
+            // Each phrase names its column (migration 0018 indexes the
+            // phone number's trigrams too): digits never match a name.
+            let trigram = |t: &&String| dialect == Dialect::Sqlite && t.chars().count() >= 3;
             let phrases: Vec<String> = self
                 .names
                 .iter()
-                .filter(|n| dialect == Dialect::Sqlite && n.chars().count() >= 3)
-                .map(|n| format!("\"{}\"", n.replace('"', "\"\"")))
+                .filter(trigram)
+                .map(|n| format!("name : \"{}\"", n.replace('"', "\"\"")))
+                .chain(
+                    self.phone_parts
+                        .iter()
+                        .filter(trigram)
+                        .map(|p| format!("phone_number : \"{p}\"")),
+                )
                 .collect();
             if !phrases.is_empty() {
                 let ph = b.bind(SqlParam::Text(phrases.join(" OR ")));
@@ -383,6 +404,14 @@ impl LeadFilter {
                     Dialect::Sqlite => format!("name LIKE {ph}{escape}"),
                     Dialect::Postgres => format!("name ILIKE {ph}{escape}"),
                 });
+            }
+            for part in &self.phone_parts {
+                // digits only: no LIKE wildcard to escape
+                if dialect == Dialect::Sqlite && part.chars().count() >= 3 {
+                    continue;
+                }
+                let ph = b.bind(SqlParam::Text(format!("%{part}%")));
+                any.push(format!("phone_number LIKE {ph}"));
             }
             if !self.phones.is_empty() {
                 let phs: Vec<String> = self

@@ -40,7 +40,7 @@ fn every_field_in_both_dialects() {
     assert_eq!(
         params,
         vec![
-            SqlParam::Text("\"ra_j%\"".into()),
+            SqlParam::Text("name : \"ra_j%\"".into()),
             SqlParam::Text("9876543210".into()),
             SqlParam::Text("S2".into()),
             SqlParam::Text("Verified".into()),
@@ -97,7 +97,10 @@ fn desk_fields() {
 fn search_splits_names_and_phones() {
     let mut f = LeadFilter::default();
     f.add_search(" Priya , 09876543210,, 12345 ").unwrap();
-    assert_eq!(f.names, ["Priya", "12345"]);
+    // a partial digit string is a fragment of a phone number, as in the
+    // original (COMPAT §2.3), no longer a name
+    assert_eq!(f.names, ["Priya"]);
+    assert_eq!(f.phone_parts, ["12345"]);
     assert_eq!(f.phones, ["9876543210"]);
 }
 
@@ -129,6 +132,7 @@ fn arb_filter() -> impl Strategy<Value = LeadFilter> {
         (
             proptest::collection::vec("[a-z?$]{1,6}", 0..4),
             proptest::collection::vec("[6-9][0-9]{9}", 0..4),
+            proptest::collection::vec("[0-9]{1,5}", 0..3),
             proptest::option::of(0usize..4),
             text(),
             text(),
@@ -138,11 +142,12 @@ fn arb_filter() -> impl Strategy<Value = LeadFilter> {
     )
         .prop_map(
             move |(
-                (names, phones, stage, status, source, telecaller),
+                (names, phones, phone_parts, stage, status, source, telecaller),
                 (start, end, assigned, cb_on, cb_before, unassigned, own),
             )| LeadFilter {
                 names,
                 phones,
+                phone_parts,
                 stage: stage.map(|i| Stage::all()[i]),
                 status,
                 source,
@@ -189,7 +194,7 @@ fn name_fragments_by_length() {
     assert_eq!(
         params,
         [
-            SqlParam::Text("\"kumar\" OR \"a_\"\"b\"".into()),
+            SqlParam::Text("name : \"kumar\" OR name : \"a_\"\"b\"".into()),
             SqlParam::Text("%ab%".into()),
         ]
     );
@@ -297,4 +302,32 @@ fn one_indexed_column_for_the_covering_counts() {
         "a name search is not counted by an index"
     );
     assert!(!LeadFilter::default().one_indexed_column());
+}
+
+#[test]
+fn digit_fragments_search_the_phone_number() {
+    let mut f = LeadFilter::default();
+    f.add_search("kumar, 43210, 98, 9876543210").unwrap();
+    assert_eq!(f.names, ["kumar"]);
+    assert_eq!(f.phone_parts, ["43210", "98"]);
+    assert_eq!(f.phones, ["9876543210"]);
+    let (sql, params) = f.to_sql(Dialect::Sqlite, 1);
+    assert_eq!(
+        sql,
+        "WHERE (rowid IN (SELECT rowid FROM leads_name_fts WHERE leads_name_fts MATCH ?1) \
+         OR phone_number LIKE ?2 OR phone_number IN (?3))"
+    );
+    assert_eq!(
+        params[..2],
+        [
+            SqlParam::Text("name : \"kumar\" OR phone_number : \"43210\"".into()),
+            SqlParam::Text("%98%".into()),
+        ]
+    );
+    let (sql, _) = f.to_sql(Dialect::Postgres, 1);
+    assert_eq!(
+        sql,
+        "WHERE (name ILIKE $1 OR phone_number LIKE $2 OR phone_number LIKE $3 \
+         OR phone_number IN ($4))"
+    );
 }

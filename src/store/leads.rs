@@ -66,6 +66,9 @@ pub trait LeadStore {
     /// One lead by id, if it exists and lies within `scope` (a telecaller's
     /// login: only leads assigned to it; `None`: every lead).
     async fn get_lead(&self, id: Uuid, scope: Option<&str>) -> StoreResult<Option<Lead>>;
+    /// The leads with these ids within `scope`, in one round trip (any
+    /// order; unknown ids are left out).
+    async fn get_leads(&self, ids: &[Uuid], scope: Option<&str>) -> StoreResult<Vec<Lead>>;
     /// The id of the lead with this normalised phone number.
     async fn find_by_phone(&self, phone: &str) -> StoreResult<Option<Uuid>>;
     /// One page (1-based) of the leads matching `filter`, in

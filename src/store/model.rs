@@ -26,6 +26,9 @@ pub struct User {
     pub status: AccountStatus,
     /// When the account was created.
     pub created_at: DateTime<Utc>,
+    /// The password is a temporary one an administrator gave (or generated at
+    /// creation); cleared when the user sets their own (COMPAT §2.1).
+    pub is_temp_password: bool,
 }
 
 /// A user with its password hash (only the login path reads this).
@@ -54,6 +57,8 @@ pub struct NewUser {
     pub status: AccountStatus,
     /// PHC string of argon2id.
     pub password_hash: String,
+    /// The password is a generated temporary one.
+    pub temp_password: bool,
 }
 
 /// Fields to change on a user; `None` leaves a field alone.
@@ -69,6 +74,8 @@ pub struct UserChange {
     pub first_name: Option<String>,
     /// New family name.
     pub last_name: Option<String>,
+    /// Whether the (new) password is a temporary one.
+    pub temp_password: Option<bool>,
 }
 
 impl UserChange {
@@ -154,4 +161,26 @@ pub struct AuditEntry {
     pub details: serde_json::Value,
     /// The request that did it.
     pub request_id: Option<String>,
+}
+
+/// A user's request for a password reset (the original's forgot-password
+/// flow), with the requesting user's names for the users page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResetRequest {
+    /// Stable id.
+    pub id: Uuid,
+    /// The user who asked.
+    pub user_id: Uuid,
+    /// That user's login e-mail.
+    pub user_email: String,
+    /// That user's given name.
+    pub first_name: String,
+    /// That user's family name.
+    pub last_name: String,
+    /// That user's role (who may approve depends on it).
+    pub account_type: AccountType,
+    /// `pending`, `approved` or `rejected`.
+    pub status: String,
+    /// When it was asked for.
+    pub created_at: DateTime<Utc>,
 }

@@ -14,8 +14,8 @@ use super::jobs::JobStore;
 use super::leads::LeadStore;
 use super::leads::PrefsStore;
 use super::model::{
-    AuditEntry, AuditQuery, NewAuditEntry, NewSession, NewUser, Session, User, UserChange,
-    UserWithHash,
+    AuditEntry, AuditQuery, NewAuditEntry, NewSession, NewUser, ResetRequest, Session, User,
+    UserChange, UserWithHash,
 };
 
 /// Users: accounts with a role and a status.
@@ -36,7 +36,24 @@ pub trait UserStore {
     async fn update_user(&self, id: Uuid, change: &UserChange) -> StoreResult<Option<User>>;
     /// How many active or pending master_admin accounts exist.
     async fn count_master_admins(&self) -> StoreResult<i64>;
+    /// The users whose e-mail or user name is one of `logins` (compared
+    /// lower-cased; `logins` are lower-case).
+    async fn users_by_logins(&self, logins: &[String]) -> StoreResult<Vec<User>>;
+    /// Records a pending password-reset request of `user_id`; `Conflict`
+    /// when one of that user is pending already.
+    async fn create_reset_request(&self, user_id: Uuid) -> StoreResult<ResetRequest>;
+    /// The newest reset requests (at most [`RESET_REQUESTS_LISTED`]), with their users.
+    async fn list_reset_requests(&self) -> StoreResult<Vec<ResetRequest>>;
+    /// One reset request with its user.
+    async fn get_reset_request(&self, id: Uuid) -> StoreResult<Option<ResetRequest>>;
+    /// Closes a pending request as `status` (approved, rejected), recording
+    /// `by`; false when it was not pending (processed already, or unknown).
+    async fn close_reset_request(&self, id: Uuid, status: &str, by: Uuid) -> StoreResult<bool>;
 }
+
+/// The most reset requests listed (newest first): the users page shows the
+/// pending ones, which are at most one per account.
+pub const RESET_REQUESTS_LISTED: i64 = 1000;
 
 /// Sessions: hashed opaque tokens.
 #[async_trait]

@@ -10,6 +10,7 @@ mod caddy;
 mod calls;
 mod calls_figures;
 mod compat;
+mod compat_more;
 mod export;
 mod export_caddy;
 mod export_support;

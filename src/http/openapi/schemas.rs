@@ -273,7 +273,14 @@ pub(super) fn schemas() -> Value {
     );
     m.insert(
         "Session".into(),
-        object(&[("token", s()), ("user", schema_ref("User"))]),
+        object(&[
+            ("message", s()),
+            ("token", s()),
+            (
+                "user",
+                json!({"allOf": [schema_ref("User"), object(&[("telecaller_id", s())])]}),
+            ),
+        ]),
     );
     m.insert(
         "ChangePassword".into(),
@@ -290,6 +297,7 @@ pub(super) fn schemas() -> Value {
             ("account_type", s()),
             ("status", s()),
             ("created_at", s()),
+            ("is_temp_password", json!({"type": "boolean"})),
         ]),
     );
     m.insert(
@@ -666,7 +674,50 @@ fn original_schemas(m: &mut Map<String, Value>) {
             ("pending_password_resets", n()),
         ]),
     );
-    put("ResetRequests", arr(s()));
+    put(
+        "ResetRequests",
+        arr(object(&[
+            ("id", s()),
+            ("user_id", s()),
+            ("user_email", s()),
+            ("user_name", s()),
+            ("status", s()),
+            ("created_at", s()),
+            ("temporary_password", s()),
+        ])),
+    );
+    put("ResetApprove", object(&[("request_id", s())]));
+    put("StatusOnly", object(&[("status", s())]));
+    put("Maintenance", object(&[("maintenance_mode", b())]));
+    put(
+        "DocumentStatus",
+        object(&[("success", b()), ("lead_id", s()), ("documents", obj())]),
+    );
+    put("StatusSet", object(&[("message", s()), ("lead", lead())]));
+    put(
+        "SyncStage",
+        object(&[
+            ("success", b()),
+            ("message", s()),
+            ("previous_stage", s()),
+            ("previous_status", s()),
+            ("new_stage", s()),
+            ("new_status", s()),
+            ("current_stage", s()),
+            ("current_status", s()),
+            ("required_status", s()),
+            ("missing_documents", arr(s())),
+            ("lead", lead()),
+        ]),
+    );
+    put(
+        "ResetApproved",
+        object(&[
+            ("message", s()),
+            ("temporary_password", s()),
+            ("user_email", s()),
+        ]),
+    );
     put(
         "ResetWithTemporary",
         object(&[

@@ -46,7 +46,11 @@ async fn login(
     })
     .await?;
     let token = &signed_in.token;
-    let body = json!({ "message": "Login successful", "token": token, "user": signed_in.user });
+    let body = LoggedIn {
+        message: "Login successful",
+        token,
+        user: SessionUser::from(signed_in.user),
+    };
     let response = (StatusCode::OK, Json(body)).into_response();
     let response = with_session_cookie(&state, https, response, Some(token));
     Ok(with_device_cookie(
@@ -54,6 +58,36 @@ async fn login(
         response,
         &signed_in.device_cookie,
     ))
+}
+
+/// `{message, token, user}` (the original's login answer).
+#[derive(Debug, serde::Serialize)]
+pub struct LoggedIn<'a> {
+    message: &'static str,
+    token: &'a str,
+    user: SessionUser,
+}
+
+/// The signed-in user as the original's login and `me` answered it: the
+/// account plus `telecaller_id` (COMPAT §2.1). The original kept a separate
+/// telecaller profile; Pulse names a telecaller by their account, so it is
+/// the account's id for a telecaller and `null` for every other role.
+#[derive(Debug, serde::Serialize)]
+pub struct SessionUser {
+    #[serde(flatten)]
+    user: User,
+    telecaller_id: Option<uuid::Uuid>,
+}
+
+impl From<User> for SessionUser {
+    fn from(user: User) -> Self {
+        let telecaller_id =
+            (user.account_type == crate::domain::AccountType::Telecaller).then_some(user.id);
+        Self {
+            user,
+            telecaller_id,
+        }
+    }
 }
 
 /// The original frontend sends all five fields, `last_name` possibly `""`;
@@ -102,8 +136,8 @@ pub struct Registered {
     user: User,
 }
 
-async fn me(current: CurrentUser) -> Json<User> {
-    Json(current.user)
+async fn me(current: CurrentUser) -> Json<SessionUser> {
+    Json(SessionUser::from(current.user))
 }
 
 async fn logout(

@@ -2,7 +2,8 @@
 //! differently (COMPAT §2.4, §2.8–2.10): `create-lead` and
 //! `check-duplicate` as its frontend calls them, remarks under
 //! `/{id}/remarks`, bulk unassign (`telecallers/deassign-leads`), the
-//! `leads-bulk/status` alias and the no-response list. Each maps the
+//! `leads-bulk/status` alias, the no-response list, the unwired
+//! `leads/{id}/status` and `sync-stage`. Each maps the
 //! original's body onto a use-case of [`crate::service`] and answers the
 //! original's keys (with Pulse's beside them where they do not clash).
 
@@ -15,7 +16,8 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::leads_bulk::{BulkAnswer, Count, StatusBody};
-use crate::domain::{Actor, LeadInput, LeadPatch};
+use crate::domain::sync_stage::SyncStage;
+use crate::domain::{Actor, LeadInput, LeadPatch, Stage};
 use crate::http::error::{AppError, AppResult};
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::state::AppState;
@@ -45,6 +47,18 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/driver-onboarding/no-response-leads",
             get(no_response_leads),
+        )
+        .route(
+            "/api/driver-onboarding/leads/{id}/status",
+            patch(set_status),
+        )
+        .route(
+            "/api/driver-onboarding/leads/{id}/sync-stage",
+            post(sync_stage),
+        )
+        .route(
+            "/api/driver-onboarding/documents/status/{id}",
+            get(document_status),
         )
 }
 
@@ -245,7 +259,7 @@ async fn add_remark(
     ApiJson(body): ApiJson<RemarkBody>,
 ) -> AppResult<Json<RemarkAdded>> {
     let lead = lead_service::add_remark(&state, &actor, id, body.remark_text).await?;
-    let names = UserNames::load(&state).await?;
+    let names = UserNames::for_logins(&state, [actor.login.as_str()]).await?;
     let entry =
         lead.remarks_history.last().cloned().ok_or_else(|| {
             AppError::Internal(anyhow::anyhow!("a remark was added but not kept"))
@@ -279,7 +293,11 @@ async fn remarks(
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<Json<RemarkList>> {
     let lead = lead_service::get(&state, &actor, id).await?;
-    let names = UserNames::load(&state).await?;
+    let names = UserNames::for_logins(
+        &state,
+        lead.remarks_history.iter().map(|e| e.updated_by.as_str()),
+    )
+    .await?;
     let remarks: Vec<RemarkObject> = lead
         .remarks_history
         .into_iter()
@@ -340,6 +358,175 @@ async fn no_response_leads(
         success: true,
         total_count: groups.iter().map(|g| g.count).sum(),
         telecaller_groups: groups,
+    }))
+}
+
+/// `{status}` (the original's unwired status route).
+#[derive(Deserialize)]
+struct StatusOnly {
+    status: String,
+}
+
+/// `{message, lead}`.
+#[derive(Debug, Serialize)]
+pub struct StatusSet {
+    message: &'static str,
+    lead: LeadView,
+}
+
+/// A status change alone: the same save as a PATCH carrying only `status`
+/// (the stage follows it, DESIGN §4; an unknown status is a 422).
+async fn set_status(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(b): ApiJson<StatusOnly>,
+) -> AppResult<Json<StatusSet>> {
+    let patch = LeadPatch {
+        status: Some(b.status),
+        ..LeadPatch::default()
+    };
+    let lead = lead_service::update(&state, &actor, id, patch).await?;
+    Ok(Json(StatusSet {
+        message: "Status updated",
+        lead: calls::view(&state, lead).await?,
+    }))
+}
+
+/// The original's sync-stage answer: on an advance `{success: true,
+/// message, previous_stage, previous_status, new_stage, new_status, lead}`,
+/// else `{success: false, message, current_stage, current_status,
+/// required_status? | missing_documents?}`.
+#[derive(Debug, Serialize)]
+pub struct SyncAnswer {
+    success: bool,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous_stage: Option<Stage>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous_status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    new_stage: Option<Stage>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    new_status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    current_stage: Option<Stage>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    current_status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    required_status: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    missing_documents: Option<Vec<&'static str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lead: Option<LeadView>,
+}
+
+async fn sync_stage(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<Json<SyncAnswer>> {
+    let synced = leads_intake::sync_stage(&state, &actor, id).await?;
+    let before = synced.before;
+    let stayed = |message: String| SyncAnswer {
+        success: false,
+        message,
+        previous_stage: None,
+        previous_status: None,
+        new_stage: None,
+        new_status: None,
+        current_stage: Some(before.stage),
+        current_status: Some(before.status.clone()),
+        required_status: None,
+        missing_documents: None,
+        lead: None,
+    };
+    let answer = match (synced.outcome, synced.after) {
+        (SyncStage::Advance { .. }, Some(after)) => SyncAnswer {
+            success: true,
+            message: format!("Moved from {} to {}", before.stage, after.stage),
+            previous_stage: Some(before.stage),
+            previous_status: Some(before.status.clone()),
+            new_stage: Some(after.stage),
+            new_status: Some(after.status.clone()),
+            current_stage: None,
+            current_status: None,
+            required_status: None,
+            missing_documents: None,
+            lead: Some(calls::view(&state, after).await?),
+        },
+        (SyncStage::NeedsStatus { required }, _) => SyncAnswer {
+            required_status: Some(required),
+            ..stayed(format!(
+                "The lead moves on from {} in status {required}",
+                before.stage
+            ))
+        },
+        (SyncStage::MissingDocuments(missing), _) => SyncAnswer {
+            message: format!("Documents missing: {}", missing.join(", ")),
+            missing_documents: Some(missing),
+            ..stayed(String::new())
+        },
+        (SyncStage::Final, _) | (SyncStage::Advance { .. }, None) => {
+            stayed(format!("{} is the last stage", before.stage))
+        }
+    };
+    Ok(Json(answer))
+}
+
+/// One document kind's upload state, as the original answered it.
+#[derive(Debug, Serialize)]
+pub struct DocumentState {
+    uploaded: bool,
+    file_path: Option<String>,
+    uploaded_at: Option<DateTime<Utc>>,
+    filename: Option<String>,
+}
+
+/// The five kinds the original's lead dialog asks about.
+#[derive(Debug, Serialize)]
+pub struct Documents {
+    dl: DocumentState,
+    aadhar: DocumentState,
+    pan: DocumentState,
+    gas_bill: DocumentState,
+    bank_passbook: DocumentState,
+}
+
+/// `{success, lead_id, documents}`.
+#[derive(Debug, Serialize)]
+pub struct DocumentStatus {
+    success: bool,
+    lead_id: Uuid,
+    documents: Documents,
+}
+
+/// A stub (COMPAT §2.17): Pulse keeps document *numbers* only and no
+/// uploaded files, so every kind answers `uploaded: false`, the original's
+/// answer for a lead without uploads. The lead must exist within the
+/// caller's reach (404 otherwise), as for reading it.
+async fn document_status(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<Json<DocumentStatus>> {
+    let lead = lead_service::get(&state, &actor, id).await?;
+    let none = || DocumentState {
+        uploaded: false,
+        file_path: None,
+        uploaded_at: None,
+        filename: None,
+    };
+    Ok(Json(DocumentStatus {
+        success: true,
+        lead_id: lead.id,
+        documents: Documents {
+            dl: none(),
+            aadhar: none(),
+            pan: none(),
+            gas_bill: none(),
+            bank_passbook: none(),
+        },
     }))
 }
 

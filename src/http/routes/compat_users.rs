@@ -33,6 +33,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/users/telecallers", get(telecallers))
         .route("/api/stats", get(stats))
         .route("/api/password-reset/requests", get(reset_requests))
+        .route("/api/password-reset/request", post(request_reset))
+        .route("/api/password-reset/approve", post(approve_reset))
         .route(
             "/api/auth/reset-with-temp-password",
             post(reset_with_temporary),
@@ -198,10 +200,74 @@ async fn stats(State(state): State<AppState>, actor: Actor) -> AppResult<Json<Us
     Ok(Json(users::stats(&state, &actor).await?))
 }
 
-/// The pending password-reset requests (ids): always none, see
-/// [`users::reset_requests`]; the users page needs the list to load.
-async fn reset_requests(actor: Actor) -> AppResult<Json<Vec<Uuid>>> {
-    Ok(Json(users::reset_requests(&actor)?))
+/// One reset request as the users page reads it. The temporary password is
+/// never stored, so `temporary_password` is always `null` here: it is
+/// answered once, by the approve.
+#[derive(Debug, Serialize)]
+pub struct ResetRequestItem {
+    id: Uuid,
+    user_id: Uuid,
+    user_email: String,
+    user_name: String,
+    status: String,
+    created_at: chrono::DateTime<chrono::Utc>,
+    temporary_password: Option<String>,
+}
+
+async fn reset_requests(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> AppResult<Json<Vec<ResetRequestItem>>> {
+    let list = users::reset_requests(&state, &actor).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|r| ResetRequestItem {
+                user_name: display_name(&r.first_name, &r.last_name),
+                id: r.id,
+                user_id: r.user_id,
+                user_email: r.user_email,
+                status: r.status,
+                created_at: r.created_at,
+                temporary_password: None,
+            })
+            .collect(),
+    ))
+}
+
+/// Any signed-in user; the original sends an empty body, which is not read.
+async fn request_reset(State(state): State<AppState>, actor: Actor) -> AppResult<Json<Message>> {
+    users::request_reset(&state, &actor).await?;
+    Ok(Json(Message {
+        message: "Password reset requested; an administrator will give you a temporary password"
+            .into(),
+    }))
+}
+
+/// `{request_id}`.
+#[derive(Deserialize)]
+struct ApproveResetBody {
+    request_id: Uuid,
+}
+
+/// `{message, temporary_password, user_email}`.
+#[derive(Debug, Serialize)]
+pub struct ResetApproved {
+    message: String,
+    temporary_password: String,
+    user_email: String,
+}
+
+async fn approve_reset(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiJson(b): ApiJson<ApproveResetBody>,
+) -> AppResult<Json<ResetApproved>> {
+    let (request, temporary_password) = users::approve_reset(&state, &actor, b.request_id).await?;
+    Ok(Json(ResetApproved {
+        message: "Password reset approved; give the user the temporary password".into(),
+        temporary_password,
+        user_email: request.user_email,
+    }))
 }
 
 /// `{email, temp_password, new_password}`.

@@ -1,4 +1,5 @@
-//! `/healthz` (the process answers) and `/readyz` (the database answers).
+//! `/healthz` (the process answers), `/readyz` (the database answers) and
+//! the original frontend's `/api/maintenance-status`.
 
 use axum::extract::State;
 use axum::{Json, Router, routing::get};
@@ -12,6 +13,23 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/api/maintenance-status", get(maintenance_status))
+}
+
+/// `GET /api/maintenance-status`: `{"maintenance_mode": false}`.
+#[derive(Debug, Serialize)]
+pub struct Maintenance {
+    maintenance_mode: bool,
+}
+
+/// A stub (COMPAT §2.17): Pulse has no maintenance mode, so the answer is
+/// the original's for a system not in maintenance. Its frontend asks before
+/// signing in (no token) and treats an error as `false`; answering silences
+/// the failed call.
+async fn maintenance_status() -> Json<Maintenance> {
+    Json(Maintenance {
+        maintenance_mode: false,
+    })
 }
 
 /// `GET /healthz`: `{"status": "ok"}`.

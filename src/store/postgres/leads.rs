@@ -282,6 +282,16 @@ impl LeadStore for PgStore {
         load(&client, id, scope, false).await
     }
 
+    async fn get_leads(&self, ids: &[Uuid], scope: Option<&str>) -> StoreResult<Vec<Lead>> {
+        let (cond, scope_params) = scope_condition(scope, 2);
+        let sql = format!("SELECT {LEAD_COLUMNS} FROM leads WHERE id = ANY($1){cond}");
+        let ids = ids.to_vec();
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&ids];
+        params.extend(refs(&scope_params));
+        let rows = self.client().await?.query(&sql, &params).await?;
+        rows.iter().map(lead_from_row).collect()
+    }
+
     async fn find_by_phone(&self, phone: &str) -> StoreResult<Option<Uuid>> {
         let row = self
             .client()

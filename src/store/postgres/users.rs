@@ -7,11 +7,13 @@ use uuid::Uuid;
 
 use super::PgStore;
 use crate::store::error::{StoreError, StoreResult};
-use crate::store::model::{NewSession, NewUser, Session, User, UserChange, UserWithHash};
-use crate::store::traits::{SessionStore, UserStore};
+use crate::store::model::{
+    NewSession, NewUser, ResetRequest, Session, User, UserChange, UserWithHash,
+};
+use crate::store::traits::{RESET_REQUESTS_LISTED, SessionStore, UserStore};
 
-const USER_COLUMNS: &str =
-    "u.id, u.email, u.username, u.first_name, u.last_name, u.account_type, u.status, u.created_at";
+const USER_COLUMNS: &str = "u.id, u.email, u.username, u.first_name, u.last_name, u.account_type, u.status, u.created_at, \
+     u.temp_password";
 
 fn user_from_row(r: &Row) -> StoreResult<User> {
     let account_type: String = r.get(5);
@@ -29,6 +31,7 @@ fn user_from_row(r: &Row) -> StoreResult<User> {
             .parse()
             .map_err(|_| StoreError::Backend(format!("invalid status {status:?}")))?,
         created_at: r.get(7),
+        is_temp_password: r.get(8),
     })
 }
 
@@ -41,9 +44,10 @@ impl UserStore for PgStore {
             .query_one(
                 &format!(
                     "INSERT INTO users AS u (id, email, username, first_name, last_name,
-                                             account_type, status, password_hash, created_at, updated_at)
+                                             account_type, status, password_hash, created_at, updated_at,
+                                             temp_password)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, date_trunc('milliseconds', now()),
-                             date_trunc('milliseconds', now()))
+                             date_trunc('milliseconds', now()), $9)
                      RETURNING {USER_COLUMNS}"
                 ),
                 &[
@@ -55,6 +59,7 @@ impl UserStore for PgStore {
                     &new.account_type.as_str(),
                     &new.status.as_str(),
                     &new.password_hash,
+                    &new.temp_password,
                 ],
             )
             .await?;
@@ -77,7 +82,7 @@ impl UserStore for PgStore {
         row.map(|r| {
             Ok(UserWithHash {
                 user: user_from_row(&r)?,
-                password_hash: r.get(8),
+                password_hash: r.get(9),
             })
         })
         .transpose()
@@ -131,6 +136,7 @@ impl UserStore for PgStore {
                         password_hash = COALESCE($4, password_hash),
                         first_name    = COALESCE($5, first_name),
                         last_name     = COALESCE($6, last_name),
+                        temp_password = COALESCE($7, temp_password),
                         updated_at    = now()
                      WHERE id = $1 RETURNING {USER_COLUMNS}"
                 ),
@@ -141,6 +147,7 @@ impl UserStore for PgStore {
                     &change.password_hash,
                     &change.first_name,
                     &change.last_name,
+                    &change.temp_password,
                 ],
             )
             .await?;
@@ -165,6 +172,92 @@ impl UserStore for PgStore {
             .await?;
         Ok(row.get(0))
     }
+
+    async fn users_by_logins(&self, logins: &[String]) -> StoreResult<Vec<User>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                &format!(
+                    "SELECT {USER_COLUMNS} FROM users u
+                     WHERE lower(u.email) = ANY($1) OR lower(u.username) = ANY($1)"
+                ),
+                &[&logins],
+            )
+            .await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    async fn create_reset_request(&self, user_id: Uuid) -> StoreResult<ResetRequest> {
+        let client = self.client().await?;
+        let id = Uuid::new_v4();
+        client
+            .execute(
+                "INSERT INTO password_reset_requests (id, user_id, status, created_at)
+                 VALUES ($1, $2, 'pending', date_trunc('milliseconds', now()))",
+                &[&id, &user_id],
+            )
+            .await?;
+        let row = client
+            .query_one(&format!("{RESET_SELECT} WHERE r.id = $1"), &[&id])
+            .await?;
+        reset_from_row(&row)
+    }
+
+    async fn list_reset_requests(&self) -> StoreResult<Vec<ResetRequest>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                &format!("{RESET_SELECT} ORDER BY r.created_at DESC, r.id LIMIT $1"),
+                &[&RESET_REQUESTS_LISTED],
+            )
+            .await?;
+        rows.iter().map(reset_from_row).collect()
+    }
+
+    async fn get_reset_request(&self, id: Uuid) -> StoreResult<Option<ResetRequest>> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(&format!("{RESET_SELECT} WHERE r.id = $1"), &[&id])
+            .await?;
+        row.as_ref().map(reset_from_row).transpose()
+    }
+
+    async fn close_reset_request(&self, id: Uuid, status: &str, by: Uuid) -> StoreResult<bool> {
+        let n = self
+            .client()
+            .await?
+            .execute(
+                "UPDATE password_reset_requests
+                 SET status = $2, processed_at = now(), processed_by = $3
+                 WHERE id = $1 AND status = 'pending'",
+                &[&id, &status, &by],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+}
+
+const RESET_SELECT: &str = "SELECT r.id, r.user_id, u.email, u.first_name, u.last_name,
+        u.account_type, r.status, r.created_at
+     FROM password_reset_requests r JOIN users u ON u.id = r.user_id";
+
+fn reset_from_row(r: &Row) -> StoreResult<ResetRequest> {
+    let account_type: String = r.get(5);
+    Ok(ResetRequest {
+        id: r.get(0),
+        user_id: r.get(1),
+        user_email: r.get(2),
+        first_name: r.get(3),
+        last_name: r.get(4),
+        account_type: account_type
+            .parse()
+            .map_err(|_| StoreError::Backend(format!("invalid account type {account_type:?}")))?,
+        status: r.get(6),
+        created_at: r.get(7),
+    })
 }
 
 #[async_trait]
@@ -196,11 +289,11 @@ impl SessionStore for PgStore {
         row.map(|r| {
             let user = user_from_row(&r)?;
             let session = Session {
-                token_hash: r.get(8),
+                token_hash: r.get(9),
                 user_id: user.id,
-                created_at: r.get(9),
-                last_seen_at: r.get(10),
-                expires_at: r.get(11),
+                created_at: r.get(10),
+                last_seen_at: r.get(11),
+                expires_at: r.get(12),
             };
             Ok((session, user))
         })

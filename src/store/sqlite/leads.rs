@@ -206,6 +206,22 @@ impl LeadStore for SqliteStore {
             .await
     }
 
+    async fn get_leads(&self, ids: &[Uuid], scope: Option<&str>) -> StoreResult<Vec<Lead>> {
+        let ids = dedup(ids);
+        let scope = scope.map(str::to_string);
+        // one closure on one connection: the cached statement per id is an
+        // index lookup in-process (no round trip to amortise)
+        self.pool
+            .run(move |conn| {
+                let mut out = Vec::with_capacity(ids.len());
+                for id in ids {
+                    out.extend(load(conn, id, scope.as_deref())?);
+                }
+                Ok(out)
+            })
+            .await
+    }
+
     async fn find_by_phone(&self, phone: &str) -> StoreResult<Option<Uuid>> {
         let phone = phone.to_string();
         self.pool

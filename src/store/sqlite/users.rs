@@ -6,12 +6,14 @@ use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 use uuid::Uuid;
 
 use super::{SqliteStore, from_ms, to_ms};
-use crate::store::error::StoreResult;
-use crate::store::model::{NewSession, NewUser, Session, User, UserChange, UserWithHash};
-use crate::store::traits::{SessionStore, UserStore};
+use crate::store::error::{StoreError, StoreResult};
+use crate::store::model::{
+    NewSession, NewUser, ResetRequest, Session, User, UserChange, UserWithHash,
+};
+use crate::store::traits::{RESET_REQUESTS_LISTED, SessionStore, UserStore};
 
-const USER_COLUMNS: &str =
-    "u.id, u.email, u.username, u.first_name, u.last_name, u.account_type, u.status, u.created_at";
+const USER_COLUMNS: &str = "u.id, u.email, u.username, u.first_name, u.last_name, u.account_type, u.status, u.created_at, \
+     u.temp_password";
 
 fn user_from_row(r: &Row<'_>, offset: usize) -> rusqlite::Result<User> {
     let text = |i: usize| r.get::<_, String>(offset + i);
@@ -38,6 +40,7 @@ fn user_from_row(r: &Row<'_>, offset: usize) -> rusqlite::Result<User> {
             .parse()
             .map_err(|_| bad(6, "status", status.clone()))?,
         created_at: from_ms(r.get(offset + 7)?),
+        is_temp_password: r.get(offset + 8)?,
     })
 }
 
@@ -51,8 +54,8 @@ impl UserStore for SqliteStore {
                 let now = Utc::now();
                 conn.execute(
                     "INSERT INTO users (id, email, username, first_name, last_name, account_type,
-                                        status, password_hash, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+                                        status, password_hash, created_at, updated_at, temp_password)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)",
                     params![
                         id.to_string(),
                         new.email,
@@ -62,7 +65,8 @@ impl UserStore for SqliteStore {
                         new.account_type.as_str(),
                         new.status.as_str(),
                         new.password_hash,
-                        to_ms(now)
+                        to_ms(now),
+                        new.temp_password
                     ],
                 )?;
                 Ok(User {
@@ -74,6 +78,7 @@ impl UserStore for SqliteStore {
                     account_type: new.account_type,
                     status: new.status,
                     created_at: from_ms(to_ms(now)),
+                    is_temp_password: new.temp_password,
                 })
             })
             .await
@@ -92,7 +97,7 @@ impl UserStore for SqliteStore {
                     .query_row(&sql, [login], |r| {
                         Ok(UserWithHash {
                             user: user_from_row(r, 0)?,
-                            password_hash: r.get(8)?,
+                            password_hash: r.get(9)?,
                         })
                     })
                     .optional()?)
@@ -147,7 +152,8 @@ impl UserStore for SqliteStore {
                         password_hash = COALESCE(?4, password_hash),
                         first_name    = COALESCE(?5, first_name),
                         last_name     = COALESCE(?6, last_name),
-                        updated_at    = ?7
+                        updated_at    = ?7,
+                        temp_password = COALESCE(?8, temp_password)
                      WHERE id = ?1",
                     params![
                         id.to_string(),
@@ -156,7 +162,8 @@ impl UserStore for SqliteStore {
                         change.password_hash,
                         change.first_name,
                         change.last_name,
-                        to_ms(Utc::now())
+                        to_ms(Utc::now()),
+                        change.temp_password
                     ],
                 )?;
                 if n == 0 {
@@ -185,6 +192,109 @@ impl UserStore for SqliteStore {
             })
             .await
     }
+
+    async fn users_by_logins(&self, logins: &[String]) -> StoreResult<Vec<User>> {
+        let logins =
+            serde_json::to_string(logins).map_err(|e| StoreError::Backend(e.to_string()))?;
+        self.pool
+            .run(move |conn| {
+                let sql = format!(
+                    "SELECT {USER_COLUMNS} FROM users u
+                     WHERE lower(u.email) IN (SELECT value FROM json_each(?1))
+                        OR lower(u.username) IN (SELECT value FROM json_each(?1))"
+                );
+                let mut stmt = conn.prepare(&sql)?;
+                let rows = stmt.query_map([logins], |r| user_from_row(r, 0))?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .await
+    }
+
+    async fn create_reset_request(&self, user_id: Uuid) -> StoreResult<ResetRequest> {
+        self.pool
+            .run(move |conn| {
+                let id = Uuid::new_v4();
+                conn.execute(
+                    "INSERT INTO password_reset_requests (id, user_id, status, created_at)
+                     VALUES (?1, ?2, 'pending', ?3)",
+                    params![id.to_string(), user_id.to_string(), to_ms(Utc::now())],
+                )?;
+                let sql = format!("{RESET_SELECT} WHERE r.id = ?1");
+                Ok(conn.query_row(&sql, [id.to_string()], reset_from_row)?)
+            })
+            .await
+    }
+
+    async fn list_reset_requests(&self) -> StoreResult<Vec<ResetRequest>> {
+        self.pool
+            .run(|conn| {
+                let sql = format!("{RESET_SELECT} ORDER BY r.created_at DESC, r.id LIMIT ?1");
+                let mut stmt = conn.prepare(&sql)?;
+                let rows = stmt.query_map([RESET_REQUESTS_LISTED], reset_from_row)?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .await
+    }
+
+    async fn get_reset_request(&self, id: Uuid) -> StoreResult<Option<ResetRequest>> {
+        self.pool
+            .run(move |conn| {
+                let sql = format!("{RESET_SELECT} WHERE r.id = ?1");
+                Ok(conn
+                    .query_row(&sql, [id.to_string()], reset_from_row)
+                    .optional()?)
+            })
+            .await
+    }
+
+    async fn close_reset_request(&self, id: Uuid, status: &str, by: Uuid) -> StoreResult<bool> {
+        let status = status.to_string();
+        self.pool
+            .run(move |conn| {
+                let n = conn.execute(
+                    "UPDATE password_reset_requests
+                     SET status = ?2, processed_at = ?3, processed_by = ?4
+                     WHERE id = ?1 AND status = 'pending'",
+                    params![id.to_string(), status, to_ms(Utc::now()), by.to_string()],
+                )?;
+                Ok(n == 1)
+            })
+            .await
+    }
+}
+
+const RESET_SELECT: &str = "SELECT r.id, r.user_id, u.email, u.first_name, u.last_name,
+        u.account_type, r.status, r.created_at
+     FROM password_reset_requests r JOIN users u ON u.id = r.user_id";
+
+fn reset_from_row(r: &Row<'_>) -> rusqlite::Result<ResetRequest> {
+    let uuid = |i: usize| -> rusqlite::Result<Uuid> {
+        let v: String = r.get(i)?;
+        v.parse().map_err(|_| {
+            rusqlite::Error::FromSqlConversionFailure(
+                i,
+                rusqlite::types::Type::Text,
+                format!("invalid id {v:?}").into(),
+            )
+        })
+    };
+    let account_type: String = r.get(5)?;
+    Ok(ResetRequest {
+        id: uuid(0)?,
+        user_id: uuid(1)?,
+        user_email: r.get(2)?,
+        first_name: r.get(3)?,
+        last_name: r.get(4)?,
+        account_type: account_type.parse().map_err(|_| {
+            rusqlite::Error::FromSqlConversionFailure(
+                5,
+                rusqlite::types::Type::Text,
+                format!("invalid account type {account_type:?}").into(),
+            )
+        })?,
+        status: r.get(6)?,
+        created_at: from_ms(r.get(7)?),
+    })
 }
 
 #[async_trait]
@@ -215,11 +325,11 @@ impl SessionStore for SqliteStore {
                     .query_row(&sql, [token_hash], |r| {
                         let user = user_from_row(r, 0)?;
                         let session = Session {
-                            token_hash: r.get(8)?,
+                            token_hash: r.get(9)?,
                             user_id: user.id,
-                            created_at: from_ms(r.get(9)?),
-                            last_seen_at: from_ms(r.get(10)?),
-                            expires_at: from_ms(r.get(11)?),
+                            created_at: from_ms(r.get(10)?),
+                            last_seen_at: from_ms(r.get(11)?),
+                            expires_at: from_ms(r.get(12)?),
                         };
                         Ok((session, user))
                     })
