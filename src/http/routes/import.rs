@@ -254,6 +254,8 @@ async fn read_form(
         lead_date: opts.lead_date,
         read_source_from_file: opts.from_file,
         action: opts.action,
+        choices: Vec::new(),
+        dry_run: false,
     };
     Ok((form, files))
 }
