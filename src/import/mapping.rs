@@ -139,6 +139,9 @@ pub enum Zone {
 /// What became of one column of the file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ColumnUse {
+    /// Its position in the header row, 0-based.
+    #[serde(skip)]
+    pub column: usize,
     /// The header as written.
     pub header: String,
     /// The field it fills, or `None` when ignored.
@@ -278,6 +281,7 @@ pub fn map_headers_with<S: AsRef<str>>(headers: &[S], choices: &[ColumnChoice]) 
     for (i, h) in headers.iter().enumerate() {
         let h = h.as_ref();
         let mut usage = ColumnUse {
+            column: i,
             header: h.to_owned(),
             field: None,
             ignored: None,

@@ -39,6 +39,33 @@ pub use detect::Format;
 pub fn reports_dir(config: &crate::config::Config) -> std::path::PathBuf {
     config.data_dir.join("import-reports")
 }
+/// Where the import wizard keeps its uploads (`<id>.upload` and the
+/// `<id>.json` record beside it) between its steps.
+pub fn wizard_dir(config: &crate::config::Config) -> std::path::PathBuf {
+    config.data_dir.join("import-wizard")
+}
+
+/// How long an upload of the import wizard is kept.
+pub const WIZARD_UPLOAD_AGE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Deletes the wizard's files in `dir` last written more than `max_age`
+/// ago (run by the jobs' clean-up with [`WIZARD_UPLOAD_AGE`]); how many.
+pub fn sweep_wizard_uploads(dir: &Path, max_age: std::time::Duration) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for e in entries.flatten() {
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > max_age));
+        if old && std::fs::remove_file(e.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
 use mapping::{ColumnChoice, ColumnUse, Field, Mapping, Present, map_headers_with};
 use row::{RowDefaults, lead_from_cells};
 use values::Cell;

@@ -6,24 +6,23 @@
 //! above `PULSE_IMPORT_JOB_THRESHOLD` — keep it in the uploads' file store,
 //! queue an import job (`jobs::import_job`) and answer 202.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use axum::body::Body;
-use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
+use axum::extract::multipart::{Field, MultipartRejection};
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
 use crate::domain::Actor;
 use crate::http::error::{AppError, AppResult};
 use crate::http::extract::ApiPath;
 use crate::http::state::AppState;
+use crate::http::upload::{TempFile, multipart_error, receive_file};
 use crate::import::run::Action;
 use crate::import::values::{Cell, parse_date};
 use crate::service::imports::{self, ImportDone, ImportForm, Imported};
@@ -61,23 +60,6 @@ pub fn routes(limit: u64) -> Router<AppState> {
         )
 }
 
-fn multipart_error(e: MultipartError) -> AppError {
-    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        AppError::PayloadTooLarge("the upload is larger than PULSE_IMPORT_MAX_BYTES".into())
-    } else {
-        AppError::BadRequest(format!("multipart body: {}", e.body_text()))
-    }
-}
-
-/// Deletes the uploaded file when the request ends, however it ends.
-struct TempFile(PathBuf);
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
 async fn short_text(mut field: Field<'_>, name: &str) -> AppResult<String> {
     let mut out = Vec::new();
     while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
@@ -99,44 +81,6 @@ fn parse_bool(name: &str, v: &str) -> AppResult<bool> {
             "{name}: expected true or false, not {v:?}"
         ))),
     }
-}
-
-async fn receive_file(
-    mut field: Field<'_>,
-    dir: &Path,
-    limit: u64,
-) -> AppResult<(imports::Upload, TempFile)> {
-    let name = field.file_name().unwrap_or("upload").to_owned();
-    let path = dir.join(format!("upload-{}.tmp", Uuid::new_v4()));
-    let guard = TempFile(path.clone());
-    let file = tokio::fs::File::create(&path)
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
-    let mut out = tokio::io::BufWriter::with_capacity(256 << 10, file);
-    let mut hasher = Sha256::new();
-    let mut bytes = 0u64;
-    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
-        bytes += chunk.len() as u64;
-        if bytes > limit {
-            return Err(AppError::PayloadTooLarge(format!(
-                "the file is larger than {limit} bytes (PULSE_IMPORT_MAX_BYTES)"
-            )));
-        }
-        hasher.update(&chunk);
-        out.write_all(&chunk)
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?;
-    }
-    out.flush()
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
-    let upload = imports::Upload {
-        path,
-        name,
-        bytes,
-        sha256: hex::encode(hasher.finalize()),
-    };
-    Ok((upload, guard))
 }
 
 async fn import_leads(
