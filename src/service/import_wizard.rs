@@ -374,18 +374,28 @@ fn outcome(i: Imported) -> Outcome {
     }
 }
 
+/// The mapping form's answer for one column: its position and the field
+/// picked (`None`: don't import).
+pub type Pick = (usize, Option<String>);
+
 /// Keeps the mapping and policy chosen for upload `id` and counts what
 /// they would do over the whole file (a dry run: now, or a job for a big
-/// file). `choices` are the columns changed from the guess.
+/// file). `picks` are the header row's columns as the form sent them
+/// (`None`: every column as it is now); those that differ from the
+/// importer's guess become the upload's choices.
 pub async fn choose(
     svc: &Services,
     actor: &Actor,
     id: &str,
-    choices: Vec<ColumnChoice>,
+    picks: Option<Vec<Pick>>,
     action: Action,
     lead_source: Option<String>,
 ) -> ServiceResult<Kept> {
     let mut kept = get(svc, actor, id).await?;
+    let choices = match picks {
+        None => kept.choices.clone(),
+        Some(picks) => choices_of(svc, &kept, picks).await?,
+    };
     if kept.imported.is_some() {
         return Err(ServiceError::Conflict(
             "this file was already imported; upload it again to import it again".into(),
@@ -418,6 +428,43 @@ pub async fn choose(
     ));
     save(svc, &kept).await?;
     Ok(kept)
+}
+
+/// The picks that differ from the guess, as choices (a column the header
+/// row does not have is refused).
+async fn choices_of(
+    svc: &Services,
+    kept: &Kept,
+    picks: Vec<Pick>,
+) -> ServiceResult<Vec<ColumnChoice>> {
+    let (guess, _) = peek(
+        upload_path(svc, kept.id),
+        kept.file_name.clone(),
+        defaults(kept),
+        Vec::new(),
+        1,
+    )
+    .await?;
+    let mut out = Vec::new();
+    for (column, field) in picks {
+        let Some(u) = guess.columns.iter().find(|u| u.column == column) else {
+            return Err(ServiceError::Invalid(format!(
+                "column {}: the file's header row has no such column",
+                column + 1
+            )));
+        };
+        let field = field.filter(|f| !f.is_empty());
+        if field.as_deref() != u.field {
+            let c = ColumnChoice {
+                column,
+                header: u.header.clone(),
+                field,
+            };
+            c.check().map_err(ServiceError::Invalid)?;
+            out.push(c);
+        }
+    }
+    Ok(out)
 }
 
 /// Imports upload `id` with its mapping and policy (now, or a job); once.

@@ -16,6 +16,7 @@ mod data;
 mod desk;
 mod desk_card;
 mod exports;
+mod imports;
 mod lead_detail;
 mod lead_edit;
 mod leads_bulk;
@@ -81,6 +82,23 @@ pub fn routes() -> Router<AppState> {
         .route("/desk/leads/{id}/call", post(desk::call))
         .route("/desk/leads/{id}/status", post(desk::status))
         .route("/desk/leads/{id}/remark", post(desk::remark))
+        // the import wizard and history (issue 21)
+        .route("/imports", get(imports::history))
+        .route(
+            crate::http::upload::WIZARD_UPLOAD_PATH,
+            get(imports::new_form)
+                .post(imports::upload)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/imports/template.csv", get(imports::template))
+        .route("/imports/wizard/{id}", get(imports::mapping))
+        .route("/imports/wizard/{id}/mapping", post(imports::save_mapping))
+        .route("/imports/wizard/{id}/preview", get(imports::preview))
+        .route("/imports/wizard/{id}/policy", post(imports::policy))
+        .route("/imports/wizard/{id}/run", post(imports::run))
+        .route("/imports/wizard/{id}/result", get(imports::result))
+        .route("/imports/{id}", get(imports::one))
+        .route("/imports/{id}/undo", post(imports::undo))
         .route("/static/{file}", get(assets::serve))
         .layer(axum::middleware::from_fn(refuse_cross_site))
 }
