@@ -320,4 +320,43 @@
     }, 0);
   });
   // ----- end of the telecaller desk -----
+  // ----- The import wizard's upload: drop a file on the zone; a file over
+  // the size limit is refused here, beside the field, before it is sent.
+  function zoneOf(t) { return t && t.closest ? t.closest(".dropzone") : null; }
+  function fileCheck(input) {
+    var zone = zoneOf(input), msg = document.getElementById("file-error");
+    if (!zone || !msg) return true;
+    var f = input.files && input.files[0], max = +zone.getAttribute("data-max-bytes");
+    var bad = f && max && f.size > max ? "This file was not accepted: it is larger than " + zone.getAttribute("data-max-text") + " (the largest file an import takes)." : (f && f.size === 0 ? "This file was not accepted: the file is empty." : "");
+    msg.textContent = bad; msg.hidden = !bad;
+    zone.classList.toggle("invalid", !!bad);
+    if (bad) input.setAttribute("aria-invalid", "true"); else input.removeAttribute("aria-invalid");
+    return !bad;
+  }
+  document.addEventListener("dragover", function (e) {
+    var z = zoneOf(e.target);
+    if (z) { e.preventDefault(); z.classList.add("over"); }
+  });
+  document.addEventListener("dragleave", function (e) {
+    var z = zoneOf(e.target);
+    if (z) z.classList.remove("over");
+  });
+  document.addEventListener("drop", function (e) {
+    var z = zoneOf(e.target);
+    if (!z || !e.dataTransfer || !e.dataTransfer.files.length) return;
+    e.preventDefault();
+    z.classList.remove("over");
+    var input = z.querySelector("input[type=file]");
+    if (input) { input.files = e.dataTransfer.files; fileCheck(input); }
+  });
+  document.addEventListener("change", function (e) {
+    if (e.target && e.target.id === "import-file") fileCheck(e.target);
+  });
+  document.addEventListener("submit", function (e) {
+    var f = e.target;
+    if (!f || f.id !== "upload-form") return;
+    var input = document.getElementById("import-file");
+    if (input && !fileCheck(input)) { e.preventDefault(); input.focus(); }
+  }, true);
+  // ----- end of the import wizard -----
 })();
