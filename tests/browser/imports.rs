@@ -68,7 +68,11 @@ fn downloaded(dir: &Path, ext: &str) -> PathBuf {
         let busy = files
             .iter()
             .any(|p| p.extension().is_some_and(|e| e == "crdownload"));
-        if !busy && let Some(f) = files.iter().find(|p| p.extension().is_some_and(|e| e == ext)) {
+        if !busy
+            && let Some(f) = files
+                .iter()
+                .find(|p| p.extension().is_some_and(|e| e == ext))
+        {
             return f.clone();
         }
         assert!(Instant::now() < deadline, "no .{ext} download: {files:?}");
@@ -108,7 +112,9 @@ fn leads_with_phone(site: &Site, phone: &str) -> usize {
 pub fn a_messy_csv_through_the_wizard_then_undone(_: Backend) {
     let site = Site::start(Backend::Sqlite, 30);
     let files = tempfile::tempdir().unwrap();
-    let file = files.path().join("walk-ins <img src=x onerror=alert(3)> & co.csv");
+    let file = files
+        .path()
+        .join("walk-ins <img src=x onerror=alert(3)> & co.csv");
     std::fs::write(&file, messy_csv()).unwrap();
     let downloads = tempfile::tempdir().unwrap();
     let mut b = Browser::start_downloading(&site.base, 1366, 768, downloads.path());
@@ -127,7 +133,10 @@ pub fn a_messy_csv_through_the_wizard_then_undone(_: Backend) {
     assert_eq!(b.text_of("#det-encoding"), "windows-1252");
     assert_eq!(b.text_of("#det-header"), "row 1");
     let title = b.text_of("h1 .file-name");
-    assert_eq!(title, "walk-ins <img src=x onerror=alert(3)> & co.csv", "the name as text");
+    assert_eq!(
+        title, "walk-ins <img src=x onerror=alert(3)> & co.csv",
+        "the name as text"
+    );
     assert!(!b.exists("h1 img"), "no markup from the file name");
     // the guesses from the synonyms
     let picked = |col: u32| {
@@ -156,11 +165,31 @@ pub fn a_messy_csv_through_the_wizard_then_undone(_: Backend) {
     assert!(b.exists("tr.warned"), "a free-text status is marked");
     assert_eq!(b.text_of("#n-inserted"), "3");
     assert_eq!(b.text_of("#n-rejected"), "1");
-    assert!(b.text_of("#preview-rows").contains(HOSTILE), "the cell as text");
+    assert!(
+        b.text_of("#preview-rows").contains(HOSTILE),
+        "the cell as text"
+    );
     assert!(!b.exists("#preview-rows img"), "no markup from the cells");
     assert!(b.text_of("#preview-rows thead").contains("Remarks"));
     screenshots(&mut b, "import-3-preview");
-    assert_eq!(leads_with_phone(&site, "9876502001"), 0, "nothing written yet");
+    b.exec(
+        "document.querySelector('#rows-h').scrollIntoView(); return 1",
+        serde_json::json!([]),
+    );
+    b.screenshot("import-3-preview-rows-desktop");
+    b.resize(390, 844);
+    b.settle();
+    b.exec(
+        "document.querySelector('#rows-h').scrollIntoView(); return 1",
+        serde_json::json!([]),
+    );
+    b.screenshot("import-3-preview-rows-phone");
+    b.resize(1366, 768);
+    assert_eq!(
+        leads_with_phone(&site, "9876502001"),
+        0,
+        "nothing written yet"
+    );
     b.click_on("#run-import");
     b.wait_path("step 4", |p| p.ends_with("/result"));
     b.settle();
@@ -187,7 +216,10 @@ pub fn a_messy_csv_through_the_wizard_then_undone(_: Backend) {
     b.goto("/imports");
     b.settle();
     assert!(b.text_of("#import-history").contains("Undone"));
-    assert!(b.text_of("#import-history").contains("walk-ins <img src=x onerror=alert(3)> & co.csv"));
+    assert!(
+        b.text_of("#import-history")
+            .contains("walk-ins <img src=x onerror=alert(3)> & co.csv")
+    );
     screenshots(&mut b, "import-history");
     // keyboard: the mapping's selects are reachable and labelled
     no_csp_violations(&b);
@@ -197,9 +229,17 @@ pub fn a_refused_file_says_why(_: Backend) {
     let site = Site::start_with(Backend::Sqlite, 5, &[("PULSE_IMPORT_MAX_BYTES", "4096")]);
     let files = tempfile::tempdir().unwrap();
     let pdf = files.path().join("scan.pdf");
-    std::fs::write(&pdf, b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n").unwrap();
+    std::fs::write(
+        &pdf,
+        b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n",
+    )
+    .unwrap();
     let big = files.path().join("big.csv");
-    std::fs::write(&big, "Phone,Name\n".to_string() + &"9876500000,Someone\n".repeat(400)).unwrap();
+    std::fs::write(
+        &big,
+        "Phone,Name\n".to_string() + &"9876500000,Someone\n".repeat(400),
+    )
+    .unwrap();
     let mut b = Browser::start(&site.base, 1366, 768);
     sign_in(&b, ADMIN_EMAIL, ADMIN_PASSWORD);
     b.goto("/imports/new");
