@@ -19,6 +19,7 @@ dual_backend_tests!(
     web_import_refused_files_say_why,
     web_import_uploads_are_their_owners,
     web_import_uploads_are_swept_after_a_day,
+    web_import_big_file_counts_and_runs_as_jobs,
 );
 
 const PASSWORD: &str = "user-password-1";
@@ -303,4 +304,65 @@ async fn web_import_uploads_are_swept_after_a_day(app: TestApp) {
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     let (status, _) = page(&app, &cookie, &format!("/imports/wizard/{young}")).await;
     assert_eq!(status, StatusCode::OK);
+}
+
+/// Polls `path` until its page shows `needle`.
+async fn until(app: &TestApp, cookie: &str, path: &str, needle: &str) -> String {
+    for _ in 0..200 {
+        let (status, body) = page(app, cookie, path).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        if body.contains(needle) {
+            return body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{path} never showed {needle}");
+}
+
+async fn web_import_big_file_counts_and_runs_as_jobs(_app: TestApp) {
+    // every file above 100 bytes is a job: the whole-file counts too
+    let app = TestApp::spawn_with(_app.backend, &[("PULSE_IMPORT_JOB_THRESHOLD", "100")]).await;
+    let cookie = page_login(
+        &app,
+        crate::helpers::ADMIN_EMAIL,
+        crate::helpers::ADMIN_PASSWORD,
+    )
+    .await;
+    let admin = app.admin_token().await;
+    let id = wizard_id(&app, &cookie, "big.csv", MESSY.as_bytes()).await;
+    let r = post_form(
+        &app,
+        &cookie,
+        &format!("/imports/wizard/{id}/mapping"),
+        &[("c3", ""), ("c4", "remarks"), ("action", "replace")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let preview = format!("/imports/wizard/{id}/preview");
+    let (_, first) = page(&app, &cookie, &preview).await;
+    assert!(
+        first.contains("id=\"n-inserted\"") || first.contains("hx-trigger=\"every 1s\""),
+        "counted, or counting with the card refreshing: {first}"
+    );
+    let body = until(&app, &cookie, &preview, "id=\"n-inserted\">2<").await;
+    assert!(body.contains("id=\"n-rejected\">1<"), "{body}");
+    assert!(
+        lead_by_phone(&app, &admin, "9876501001").await.is_none(),
+        "a dry run"
+    );
+    let r = post_form(&app, &cookie, &format!("/imports/wizard/{id}/run"), &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let result = format!("/imports/wizard/{id}/result");
+    let body = until(&app, &cookie, &result, "id=\"n-inserted\">2<").await;
+    assert!(body.contains("id=\"undo-import\""), "{body}");
+    let lead = lead_by_phone(&app, &admin, "9876501001").await.unwrap();
+    assert_eq!(
+        lead["remarks"], "<img src=x onerror=alert(1)>",
+        "the job used the mapping: {lead}"
+    );
+    assert!(lead["notes"].is_null() || lead["notes"] == "", "{lead}");
+    assert!(
+        lead["current_location"].is_null() || lead["current_location"] == "",
+        "{lead}"
+    );
 }
