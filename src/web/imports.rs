@@ -94,6 +94,8 @@ struct Progress {
     error: Option<String>,
     /// The report's download (once done).
     report: Option<String>,
+    /// The job's server-sent progress (while it runs; app.js follows it).
+    events: String,
 }
 
 fn status_text(s: JobStatus) -> &'static str {
@@ -122,6 +124,7 @@ async fn progress(state: &AppState, user: &PageUser, o: &Outcome) -> Result<Prog
             counts: Some(counts(result)),
             error: None,
             report: Some(report_url(*id)),
+            events: String::new(),
         },
         Outcome::Job { id } => {
             let job: ExportJob = imports::job(state, &user.actor(), *id).await?;
@@ -149,6 +152,7 @@ async fn progress(state: &AppState, user: &PageUser, o: &Outcome) -> Result<Prog
                     _ => None,
                 },
                 report: (status == JobStatus::Done).then(|| report_url(*id)),
+                events: format!("/api/driver-onboarding/import-leads/jobs/{id}/events"),
             }
         }
     })

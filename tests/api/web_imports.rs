@@ -341,8 +341,9 @@ async fn web_import_big_file_counts_and_runs_as_jobs(_app: TestApp) {
     let preview = format!("/imports/wizard/{id}/preview");
     let (_, first) = page(&app, &cookie, &preview).await;
     assert!(
-        first.contains("id=\"n-inserted\"") || first.contains("hx-trigger=\"every 1s\""),
-        "counted, or counting with the card refreshing: {first}"
+        first.contains("id=\"n-inserted\"")
+            || first.contains("data-import-events=\"/api/driver-onboarding/import-leads/jobs/"),
+        "counted, or counting with the job's progress events: {first}"
     );
     let body = until(&app, &cookie, &preview, "id=\"n-inserted\">2<").await;
     assert!(body.contains("id=\"n-rejected\">1<"), "{body}");

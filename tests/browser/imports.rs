@@ -39,6 +39,7 @@ macro_rules! stories {
 stories!(
     both: a_telecaller_cannot_import;
     sqlite: a_messy_csv_through_the_wizard_then_undone,
+    a_big_file_counts_and_imports_as_jobs,
     a_refused_file_says_why,
 );
 
@@ -276,4 +277,43 @@ pub fn a_telecaller_cannot_import(backend: Backend) {
     b.goto("/imports");
     b.settle();
     assert!(b.text_of("main").contains("may not import"));
+}
+
+/// Above `PULSE_IMPORT_JOB_THRESHOLD` the counts and the import are jobs:
+/// the page follows their server-sent progress and shows the result when
+/// they end.
+pub fn a_big_file_counts_and_imports_as_jobs(_: Backend) {
+    let site = Site::start_with(
+        Backend::Sqlite,
+        5,
+        &[("PULSE_IMPORT_JOB_THRESHOLD", "1000")],
+    );
+    let files = tempfile::tempdir().unwrap();
+    let file = files.path().join("register.csv");
+    let mut csv = String::from("Name,Phone,Status\n");
+    for i in 0..2000 {
+        csv += &format!("Driver {i},98{i:08},Interested\n");
+    }
+    std::fs::write(&file, csv).unwrap();
+    let mut b = Browser::start(&site.base, 1366, 768);
+    sign_in(&b, ADMIN_EMAIL, ADMIN_PASSWORD);
+    b.goto("/imports/new");
+    b.settle();
+    let input = b.find("#import-file");
+    b.type_into(&input, file.to_str().unwrap());
+    b.click_on("#upload-submit");
+    b.wait_path("step 2", |p| p.starts_with("/imports/wizard/"));
+    b.settle();
+    b.click_on("#to-preview");
+    b.wait_path("step 3", |p| p.ends_with("/preview"));
+    let n = b.wait_text("#n-inserted", "2,000");
+    assert_eq!(n, "2,000");
+    screenshots(&mut b, "import-job-preview");
+    b.click_on("#run-import");
+    b.wait_path("step 4", |p| p.ends_with("/result"));
+    b.wait_text("#n-inserted", "2,000");
+    screenshots(&mut b, "import-job-result");
+    let (_, page) = site.api("GET", "/api/driver-onboarding/leads?limit=1", None);
+    assert_eq!(page["total"], 2008, "5 seeded, 3 of the site, 2,000 imported");
+    no_csp_violations(&b);
 }

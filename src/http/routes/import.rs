@@ -52,6 +52,10 @@ pub fn routes(limit: u64) -> Router<AppState> {
             "/api/driver-onboarding/import-leads/jobs/{id}",
             get(one_job).delete(cancel_job),
         )
+        .route(
+            "/api/driver-onboarding/import-leads/jobs/{id}/events",
+            get(job_events),
+        )
         .route("/api/driver-onboarding/imports/{id}", get(one_import))
         .route("/api/driver-onboarding/imports/{id}/undo", post(undo))
         .route(
@@ -365,6 +369,25 @@ async fn one_job(
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<Json<Value>> {
     Ok(Json(job_view(&imports::job(&state, &actor, id).await?)))
+}
+
+/// Server-sent progress of an import job (the wizard's progress bar), as
+/// an export job's: `progress` events, then `end`.
+async fn job_events(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<
+    axum::response::sse::Sse<
+        impl futures_util::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>,
+    >,
+> {
+    let first = imports::job(&state, &actor, id).await?;
+    Ok(super::exports_jobs::follow(
+        state.services.clone(),
+        first,
+        job_view,
+    ))
 }
 
 async fn cancel_job(

@@ -358,5 +358,29 @@
     var input = document.getElementById("import-file");
     if (input && !fileCheck(input)) { e.preventDefault(); input.focus(); }
   }, true);
+  // A running count or import: its job's server-sent progress on the bar,
+  // then the page again with the result.
+  function followImport() {
+    var box = document.querySelector("[data-import-events]");
+    if (!box || !window.EventSource || box.getAttribute("data-following")) return;
+    box.setAttribute("data-following", "1");
+    var es = new EventSource(box.getAttribute("data-import-events"));
+    var bar = box.querySelector("progress"), rows = document.getElementById("job-rows"),
+      st = document.getElementById("job-status");
+    function update(ev) {
+      var j;
+      try { j = JSON.parse(ev.data); } catch (x) { return; }
+      if (st) st.textContent = j.status === "queued" ? "Waiting" : "Running";
+      if (rows) rows.textContent = (j.rows_done || 0).toLocaleString("en-IN") + " rows read";
+      if (bar && j.result && j.result.rows_read) { bar.max = j.result.rows_read; bar.value = j.rows_done; }
+    }
+    es.addEventListener("progress", update);
+    es.addEventListener("end", function () { es.close(); window.location.reload(); });
+    es.addEventListener("error", function () {
+      if (es.readyState === EventSource.CLOSED) setTimeout(function () { window.location.reload(); }, 2000);
+    });
+  }
+  followImport();
+  document.addEventListener("htmx:load", followImport);
   // ----- end of the import wizard -----
 })();
