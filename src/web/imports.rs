@@ -670,7 +670,6 @@ pub(super) async fn run(
 struct ResultPage {
     l: Layout,
     steps: Vec<Step>,
-    id: Uuid,
     import_id: Uuid,
     file_name: String,
     p: Progress,
@@ -698,7 +697,6 @@ pub(super) async fn result(
         &ResultPage {
             l: Layout::new("Import: result", Some(&user)),
             steps: steps(4),
-            id: k.id,
             import_id,
             file_name: k.file_name.clone(),
             p,

@@ -314,6 +314,9 @@ pub fn a_big_file_counts_and_imports_as_jobs(_: Backend) {
     b.wait_text("#n-inserted", "2,000");
     screenshots(&mut b, "import-job-result");
     let (_, page) = site.api("GET", "/api/driver-onboarding/leads?limit=1", None);
-    assert_eq!(page["total"], 2008, "5 seeded, 3 of the site, 2,000 imported");
+    assert_eq!(
+        page["total"], 2008,
+        "5 seeded, 3 of the site, 2,000 imported"
+    );
     no_csp_violations(&b);
 }
