@@ -16,6 +16,8 @@ mod data;
 mod desk;
 mod desk_card;
 mod exports;
+mod import_upload;
+mod import_wizard;
 mod imports;
 mod lead_detail;
 mod lead_edit;
@@ -86,17 +88,20 @@ pub fn routes() -> Router<AppState> {
         .route("/imports", get(imports::history))
         .route(
             crate::http::upload::WIZARD_UPLOAD_PATH,
-            get(imports::new_form)
-                .post(imports::upload)
+            get(import_upload::new_form)
+                .post(import_upload::upload)
                 .layer(axum::extract::DefaultBodyLimit::disable()),
         )
-        .route("/imports/template.csv", get(imports::template))
-        .route("/imports/wizard/{id}", get(imports::mapping))
-        .route("/imports/wizard/{id}/mapping", post(imports::save_mapping))
-        .route("/imports/wizard/{id}/preview", get(imports::preview))
-        .route("/imports/wizard/{id}/policy", post(imports::policy))
-        .route("/imports/wizard/{id}/run", post(imports::run))
-        .route("/imports/wizard/{id}/result", get(imports::result))
+        .route("/imports/template.csv", get(import_upload::template))
+        .route("/imports/wizard/{id}", get(import_wizard::mapping))
+        .route(
+            "/imports/wizard/{id}/mapping",
+            post(import_wizard::save_mapping),
+        )
+        .route("/imports/wizard/{id}/preview", get(import_wizard::preview))
+        .route("/imports/wizard/{id}/policy", post(import_wizard::policy))
+        .route("/imports/wizard/{id}/run", post(import_wizard::run))
+        .route("/imports/wizard/{id}/result", get(import_wizard::result))
         .route("/imports/{id}", get(imports::one))
         .route("/imports/{id}/undo", post(imports::undo))
         .route("/static/{file}", get(assets::serve))
