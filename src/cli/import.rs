@@ -176,6 +176,8 @@ async fn run_file(
             report_path: report_path.clone(),
             watch: None,
             journal: None,
+            choices: Vec::new(),
+            dry_run: false,
         },
     )
     .await?;

@@ -139,6 +139,9 @@ pub enum Zone {
 /// What became of one column of the file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ColumnUse {
+    /// Its position in the header row, 0-based.
+    #[serde(skip)]
+    pub column: usize,
     /// The header as written.
     pub header: String,
     /// The field it fills, or `None` when ignored.
@@ -209,6 +212,45 @@ pub fn field_of(header: &str) -> Result<Option<(Field, Zone)>, &'static str> {
     Ok(found.map(|f| (f, zone)))
 }
 
+/// A person's choice for one column of the header row (the import wizard's
+/// mapping step): the column at `column` (0-based), if its header reads
+/// `header`, fills `field` — or nothing, when `field` is `None` ("don't
+/// import"). Columns without a choice keep the guessed field.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ColumnChoice {
+    /// Position in the header row, 0-based.
+    pub column: usize,
+    /// The header as written (a choice applies only where it matches, so a
+    /// sheet laid out differently keeps its own guesses).
+    pub header: String,
+    /// The lead field's name (`FIELDS`), or `None`: not imported.
+    pub field: Option<String>,
+}
+
+impl ColumnChoice {
+    /// Checks `field` names a lead field a file may fill.
+    pub fn check(&self) -> Result<(), String> {
+        match self.field.as_deref() {
+            None => Ok(()),
+            Some(name) if Field::from_name(name).is_some() => Ok(()),
+            Some(name) => Err(format!(
+                "column {} ({:?}): {name:?} is not a lead field",
+                self.column + 1,
+                self.header
+            )),
+        }
+    }
+}
+
+/// How an instant column's header says its zone.
+fn zone_of(header: &str) -> Zone {
+    if normalise(header).ends_with("utc") {
+        Zone::Utc
+    } else {
+        Zone::Ist
+    }
+}
+
 /// The original's order among status headers (COMPAT §3.4: `status.1`,
 /// i.e. a repeated "Status", then status, final status, lead status,
 /// current status); lower is read first.
@@ -225,6 +267,11 @@ fn status_rank(header: &str) -> usize {
 /// order (a repeated header: the later copy first), the first filled one
 /// wins for each row.
 pub fn map_headers<S: AsRef<str>>(headers: &[S]) -> Mapping {
+    map_headers_with(headers, &[])
+}
+
+/// [`map_headers`] with a person's choices applied first (see [`ColumnChoice`]).
+pub fn map_headers_with<S: AsRef<str>>(headers: &[S], choices: &[ColumnChoice]) -> Mapping {
     let mut m = Mapping {
         columns: Vec::with_capacity(headers.len()),
         uses: Vec::new(),
@@ -234,13 +281,22 @@ pub fn map_headers<S: AsRef<str>>(headers: &[S]) -> Mapping {
     for (i, h) in headers.iter().enumerate() {
         let h = h.as_ref();
         let mut usage = ColumnUse {
+            column: i,
             header: h.to_owned(),
             field: None,
             ignored: None,
             note: None,
         };
         let mut col = None;
-        match field_of(h) {
+        let chosen = choices.iter().find(|c| c.column == i && c.header == h);
+        let read = match chosen {
+            Some(c) => match c.field.as_deref().and_then(Field::from_name) {
+                Some(f) => Ok(Some((f, zone_of(h)))),
+                None => Err("not imported (chosen in the mapping)"),
+            },
+            None => field_of(h),
+        };
+        match read {
             Err(why) => usage.ignored = Some(why.into()),
             Ok(None) => usage.ignored = Some("unknown header".into()),
             Ok(Some((f, zone))) if f == Field::Status => {
@@ -360,5 +416,34 @@ mod tests {
         let m = map_headers(&["Phone", "Status"]);
         assert_eq!(m.status_columns, vec![1]);
         assert!(m.uses[1].note.is_none());
+    }
+
+    #[test]
+    fn choices_override_the_guess_where_the_header_matches() {
+        let choice = |column: usize, header: &str, field: Option<&str>| ColumnChoice {
+            column,
+            header: header.into(),
+            field: field.map(Into::into),
+        };
+        let headers = ["Mobile", "Driver Name", "Area", "Shoe size"];
+        let guessed = map_headers(&headers);
+        assert_eq!(guessed.columns[1], Some((Field::Name, Zone::Ist)));
+        assert_eq!(guessed.columns[3], None);
+        let m = map_headers_with(
+            &headers,
+            &[
+                choice(1, "Driver Name", None),
+                choice(3, "Shoe size", Some("remarks")),
+                // another layout's header at this position: not applied
+                choice(2, "City", None),
+            ],
+        );
+        assert_eq!(m.columns[0], Some((Field::PhoneNumber, Zone::Ist)));
+        assert_eq!(m.columns[1], None);
+        assert!(m.uses[1].ignored.as_deref().unwrap().contains("chosen"));
+        assert_eq!(m.columns[2], guessed.columns[2]);
+        assert_eq!(m.columns[3], Some((Field::Remarks, Zone::Ist)));
+        assert!(choice(0, "x", Some("nonsense")).check().is_err());
+        assert!(choice(0, "x", Some("name")).check().is_ok());
     }
 }

@@ -39,7 +39,34 @@ pub use detect::Format;
 pub fn reports_dir(config: &crate::config::Config) -> std::path::PathBuf {
     config.data_dir.join("import-reports")
 }
-use mapping::{ColumnUse, Field, Mapping, Present, map_headers};
+/// Where the import wizard keeps its uploads (`<id>.upload` and the
+/// `<id>.json` record beside it) between its steps.
+pub fn wizard_dir(config: &crate::config::Config) -> std::path::PathBuf {
+    config.data_dir.join("import-wizard")
+}
+
+/// How long an upload of the import wizard is kept.
+pub const WIZARD_UPLOAD_AGE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Deletes the wizard's files in `dir` last written more than `max_age`
+/// ago (run by the jobs' clean-up with [`WIZARD_UPLOAD_AGE`]); how many.
+pub fn sweep_wizard_uploads(dir: &Path, max_age: std::time::Duration) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for e in entries.flatten() {
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > max_age));
+        if old && std::fs::remove_file(e.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+use mapping::{ColumnChoice, ColumnUse, Field, Mapping, Present, map_headers_with};
 use row::{RowDefaults, lead_from_cells};
 use values::Cell;
 
@@ -111,6 +138,9 @@ pub struct FileInfo {
     pub columns: Vec<ColumnUse>,
     /// xlsx: the worksheets read and those skipped (no phone column).
     pub sheets: Vec<SheetUse>,
+    /// CSV: the row the header is on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header_row: Option<u64>,
 }
 
 /// One worksheet of a workbook.
@@ -134,6 +164,11 @@ pub struct ParseContext<'a> {
     pub defaults: &'a RowDefaults,
     /// User id → e-mail, for `mongoexport` telecallers.
     pub users: &'a HashMap<String, String>,
+    /// A person's mapping of columns (tabular files), over the guesses.
+    pub choices: &'a [ColumnChoice],
+    /// Stop after this many data rows (a look at the file's start: the
+    /// import wizard's preview); `None` reads it all.
+    pub limit: Option<u64>,
 }
 
 /// Parses `path` as `format`, calling `emit` for every non-blank row in
@@ -155,6 +190,9 @@ pub fn parse_file(
             let mut buf = Vec::new();
             let mut number = 0u64;
             while jsonl::read_line(&mut r, &mut buf, number + 1)? {
+                if cx.limit.is_some_and(|n| info.rows_read >= n) {
+                    break;
+                }
                 number += 1;
                 let line = if number == 1 {
                     buf.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(&buf)
@@ -191,18 +229,22 @@ pub fn parse_file(
                 ..cx.defaults.clone()
             };
             let mut next = |cells: &mut Vec<Cell>, width| rows.next_row(cells, width);
-            let found = tabular(&mut next, 1, &defaults, &mut info, emit)?;
+            let found = tabular(&mut next, 1, &defaults, cx, &mut info, emit)?;
             if found.is_none() {
                 return Err(no_header(&info));
             }
+            info.header_row = found;
         }
         Format::Xlsx => {
             let book = xlsx::Workbook::open(File::open(path)?)?;
             let mut any = false;
             for i in 0..book.sheets.len() {
+                if cx.limit.is_some_and(|n| info.rows_read >= n) {
+                    break;
+                }
                 let mut rows = book.sheet(i)?;
                 let mut next = |cells: &mut Vec<Cell>, width| rows.next_row(cells, width);
-                let found = tabular(&mut next, i as u32 + 1, cx.defaults, &mut info, emit)?;
+                let found = tabular(&mut next, i as u32 + 1, cx.defaults, cx, &mut info, emit)?;
                 any |= found.is_some();
                 info.sheets.push(SheetUse {
                     name: book.sheets[i].0.clone(),
@@ -239,6 +281,7 @@ fn tabular(
     next: &mut NextRow<'_>,
     sheet: u32,
     d: &RowDefaults,
+    cx: &ParseContext<'_>,
     info: &mut FileInfo,
     emit: &mut dyn FnMut(Item) -> Result<(), ImportError>,
 ) -> Result<Option<u64>, ImportError> {
@@ -254,7 +297,7 @@ fn tabular(
             continue;
         }
         let headers: Vec<String> = cells.iter().map(|c| c.text().unwrap_or_default()).collect();
-        let m = map_headers(&headers);
+        let m = map_headers_with(&headers, cx.choices);
         if m.has(Field::PhoneNumber) {
             mapping = Some((m, row));
         } else {
@@ -275,7 +318,9 @@ fn tabular(
         info.columns = m.uses.clone();
     }
     let width = m.columns.len();
-    while let Some(row) = next(&mut cells, width)? {
+    while cx.limit.is_none_or(|n| info.rows_read < n)
+        && let Some(row) = next(&mut cells, width)?
+    {
         if cells.iter().all(Cell::is_blank) {
             continue;
         }

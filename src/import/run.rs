@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::mapping::{FIELDS, Field, Present};
+use super::mapping::{ColumnChoice, FIELDS, Field, Present};
 use super::report::{Counts, ReportRow, ReportWriter};
 use super::row::{RowDefaults, merge};
 use super::spool::Spool;
@@ -77,6 +77,12 @@ pub struct ImportRequest {
     /// Record what the import writes under this id, for its undo (none:
     /// `pulse import`, which is not undone by id).
     pub journal: Option<ImportJournal>,
+    /// A person's mapping of the columns, over the guessed one.
+    pub choices: Vec<ColumnChoice>,
+    /// Decide and report everything `action` would do, write nothing (the
+    /// wizard's counts for `skip` as well as `replace`; `Action::Preview`
+    /// is a dry run of `replace`).
+    pub dry_run: bool,
 }
 
 /// What a job worker sees of an import it runs: rows read so far, and a
@@ -167,8 +173,10 @@ pub async fn import_file(
         path: req.path.clone(),
         defaults: req.defaults.clone(),
         users: req.users,
+        choices: req.choices,
         format,
     });
+    let dry_run = req.dry_run || req.action == Action::Preview;
 
     // `replace` (and `preview`, which shows what replace would do): the
     // last row of a phone wins, so a first pass finds it.
@@ -199,6 +207,7 @@ pub async fn import_file(
     let mut r = Resolver {
         store: &store,
         action: req.action,
+        dry_run,
         actor: &req.actor,
         now: req.defaults.now,
         last,
@@ -242,7 +251,7 @@ pub async fn import_file(
     };
     let parsed_at = started.elapsed();
     let (spooled_leads, on_disk) = (spool.leads(), spool.on_disk());
-    if req.action != Action::Preview {
+    if !dry_run {
         let w = (req.action, req.journal);
         write_phase(&store, w, spool, &sent, &mut report, &mut counts).await?;
     }
@@ -323,6 +332,7 @@ struct Source {
     path: PathBuf,
     defaults: RowDefaults,
     users: HashMap<String, String>,
+    choices: Vec<ColumnChoice>,
     format: Format,
 }
 
@@ -335,6 +345,8 @@ impl Source {
         let cx = ParseContext {
             defaults: &self.defaults,
             users: &self.users,
+            choices: &self.choices,
+            limit: None,
         };
         parse_file(&self.path, self.format, &cx, emit)
     }
@@ -449,6 +461,7 @@ type Candidate = (u32, u64, Box<Lead>, Present, Present);
 struct Resolver<'a> {
     store: &'a Arc<dyn Store>,
     action: Action,
+    dry_run: bool,
     actor: &'a str,
     now: DateTime<Utc>,
     /// The last-row pass (`replace`, `preview`).
@@ -467,7 +480,7 @@ struct Resolver<'a> {
 
 impl Resolver<'_> {
     fn preview(&self) -> bool {
-        self.action == Action::Preview
+        self.dry_run
     }
 
     /// One batch of the parser's items.
@@ -622,7 +635,12 @@ impl Resolver<'_> {
                 self.report.push(ReportRow {
                     sheet,
                     row,
-                    outcome: "skipped".into(),
+                    outcome: if self.preview() {
+                        "would_skip"
+                    } else {
+                        "skipped"
+                    }
+                    .into(),
                     field: "phone_number".into(),
                     reason: format!("already stored as lead {}", stored.id),
                     lead_id: Some(stored.id),
@@ -738,6 +756,37 @@ fn commit(
         crate::metrics::import_rows(outcome, n);
     }
     Ok(())
+}
+
+/// The start of a file as it would be imported: the format, what the
+/// parser found (encoding, sheets, header row, columns) and the first
+/// `rows` rows — valid leads with their notes, or rejections with their
+/// reasons. No database is read; the same errors as an import refuse it.
+pub async fn peek(
+    path: PathBuf,
+    file_name: String,
+    defaults: RowDefaults,
+    choices: Vec<ColumnChoice>,
+    rows: u64,
+) -> Result<(FileInfo, Vec<Item>), ImportError> {
+    tokio::task::spawn_blocking(move || {
+        let format = detect::detect(&path, &file_name)?;
+        let users = HashMap::new();
+        let cx = ParseContext {
+            defaults: &defaults,
+            users: &users,
+            choices: &choices,
+            limit: Some(rows),
+        };
+        let mut items = Vec::new();
+        let info = parse_file(&path, format, &cx, &mut |item| {
+            items.push(item);
+            Ok(())
+        })?;
+        Ok((info, items))
+    })
+    .await
+    .map_err(|e| ImportError::Io(std::io::Error::other(e)))?
 }
 
 /// `lead_date` default: today in IST.

@@ -34,6 +34,7 @@ pub async fn run(ctx: JobContext, mut shutdown: watch::Receiver<bool>) {
                 super::import_job::remove_stale_uploads(&ctx, min_age).await;
                 super::import_job::remove_stale_work_files(&ctx, min_age).await;
                 remove_old_reports(&ctx).await;
+                remove_old_wizard_uploads(&ctx).await;
             }
             () = signalled(&mut shutdown) => break,
         }
@@ -177,6 +178,18 @@ pub async fn remove_old_reports(ctx: &JobContext) {
                 }
             }
         }
+    }
+}
+
+/// The import wizard's uploads go after a day (`import::WIZARD_UPLOAD_AGE`).
+pub async fn remove_old_wizard_uploads(ctx: &JobContext) {
+    let dir = crate::import::wizard_dir(&ctx.config);
+    let age = crate::import::WIZARD_UPLOAD_AGE;
+    match tokio::task::spawn_blocking(move || crate::import::sweep_wizard_uploads(&dir, age)).await
+    {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(files = n, "old import wizard uploads deleted"),
+        Err(e) => tracing::warn!(error = %e, "sweeping import wizard uploads failed"),
     }
 }
 

@@ -51,6 +51,13 @@ pub struct ImportParams {
     /// Telecaller ids → logins from a `users` field (mongoexport files).
     #[serde(default)]
     pub users: std::collections::HashMap<String, String>,
+    /// The import wizard's mapping of the columns (none: the guesses).
+    #[serde(default)]
+    pub choices: Vec<crate::import::mapping::ColumnChoice>,
+    /// Count what `action` would do and write nothing (the wizard's
+    /// whole-file preview of a big file).
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 /// The upload key of job `id`.
@@ -155,15 +162,17 @@ pub(super) async fn run(run: &Claimed<'_>, shutdown: watch::Receiver<bool>) {
         watch: None,
         // The undo record: the import is undone by its job's id (unless an
         // earlier attempt committed it and only its report failed).
-        journal: (params.action != Action::Preview && !committed_before).then(|| {
-            crate::store::ImportJournal {
+        choices: params.choices.clone(),
+        dry_run: params.dry_run,
+        journal: (params.action != Action::Preview && !params.dry_run && !committed_before).then(
+            || crate::store::ImportJournal {
                 id: job.id,
                 owner: Some(job.owner_id),
                 actor: job.owner_email.clone(),
                 file_name: params.file_name.clone(),
                 at: Utc::now(),
-            }
-        }),
+            },
+        ),
     };
     let store = ctx.store.clone();
     let outcome = drive(
@@ -289,7 +298,7 @@ async fn audit(
     let mut details = json!({
         "via": "job", "import_id": job.id, "job_id": job.id, "file_name": params.file_name,
         "sha256": params.sha256, "bytes": params.bytes, "duplicate_action": params.action,
-        "outcome": if outcome == "committed" && params.action == Action::Preview { "preview" } else { outcome },
+        "outcome": if outcome == "committed" && (params.action == Action::Preview || params.dry_run) { "preview" } else { outcome },
     });
     if let Some(o) = done {
         details["format"] = json!(o.info.format);

@@ -16,6 +16,7 @@ use super::jobs::{self, JobSpec};
 use super::{ServiceError, ServiceResult, Services, audit, require};
 use crate::domain::{Actor, Capability, today_ist};
 use crate::import::ImportError;
+use crate::import::mapping::ColumnChoice;
 use crate::import::row::RowDefaults;
 use crate::import::run::{Action, ImportRequest, import_file};
 use crate::jobs::import_job::{ImportParams, upload_key};
@@ -50,6 +51,10 @@ pub struct ImportForm {
     pub read_source_from_file: bool,
     /// What to do with a lead whose phone number exists.
     pub action: Action,
+    /// A person's mapping of the columns over the guessed one (the wizard).
+    pub choices: Vec<ColumnChoice>,
+    /// Count and report what `action` would do, write nothing.
+    pub dry_run: bool,
 }
 
 /// A synchronous import's result.
@@ -106,6 +111,9 @@ pub async fn work_dir(svc: &Services) -> ServiceResult<PathBuf> {
 /// `PULSE_IMPORT_JOB_THRESHOLD`; audited either way.
 pub async fn import(svc: &Services, actor: &Actor, form: ImportForm) -> ServiceResult<Imported> {
     may_import(actor)?;
+    for c in &form.choices {
+        c.check().map_err(ServiceError::Invalid)?;
+    }
     let upload = &form.upload;
     if upload.bytes == 0 {
         return Err(ServiceError::Invalid(format!(
@@ -127,6 +135,8 @@ pub async fn import(svc: &Services, actor: &Actor, form: ImportForm) -> ServiceR
             read_source_from_file: form.read_source_from_file,
             action: form.action,
             users: form.users,
+            choices: form.choices,
+            dry_run: form.dry_run,
         };
         return Ok(Imported::Queued(Box::new(
             queue(svc, actor, &form.upload, params).await?,
@@ -136,6 +146,7 @@ pub async fn import(svc: &Services, actor: &Actor, form: ImportForm) -> ServiceR
     let id = Uuid::new_v4();
     let report_path = dir.join(format!("{id}.csv"));
     let action = form.action;
+    let dry_run = form.dry_run || action == Action::Preview;
     let request = ImportRequest {
         max_rows: svc.config.import_max_rows,
         path: upload.path.clone(),
@@ -153,7 +164,9 @@ pub async fn import(svc: &Services, actor: &Actor, form: ImportForm) -> ServiceR
         actor: actor.login.clone(),
         report_path: report_path.clone(),
         watch: None,
-        journal: (action != Action::Preview).then(|| ImportJournal {
+        choices: form.choices,
+        dry_run,
+        journal: (!dry_run).then(|| ImportJournal {
             id,
             owner: Some(actor.id),
             actor: actor.login.clone(),
@@ -189,11 +202,7 @@ pub async fn import(svc: &Services, actor: &Actor, form: ImportForm) -> ServiceR
     tokio::fs::write(dir.join(format!("{id}.json")), meta_json)
         .await
         .map_err(ServiceError::internal)?;
-    details["outcome"] = json!(if action == Action::Preview {
-        "preview"
-    } else {
-        "committed"
-    });
+    details["outcome"] = json!(if dry_run { "preview" } else { "committed" });
     details["format"] = json!(outcome.info.format);
     details["counts"] = json!(outcome.counts);
     audit::record(svc, actor, "import", details).await;

@@ -38,6 +38,7 @@ pub mod error;
 pub mod export_tickets;
 pub mod exports;
 pub mod filter;
+pub mod import_wizard;
 pub mod imports;
 pub mod jobs;
 pub mod leads;

@@ -168,6 +168,11 @@ pub trait BulkStore {
     /// The import `id` as recorded by its [`BulkBatch::Journal`].
     async fn import_record(&self, id: Uuid) -> StoreResult<Option<ImportRecord>>;
 
+    /// The latest `limit` committed imports, newest first; only `owner`'s
+    /// when given (the import history page).
+    async fn list_imports(&self, owner: Option<Uuid>, limit: u32)
+    -> StoreResult<Vec<ImportRecord>>;
+
     /// Undoes the import `id` in one transaction, all or nothing: its
     /// inserted leads deleted, its replaced leads restored to the version
     /// it found — unless any of them changed since (`Changed`, nothing

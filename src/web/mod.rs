@@ -16,6 +16,9 @@ mod data;
 mod desk;
 mod desk_card;
 mod exports;
+mod import_upload;
+mod import_wizard;
+mod imports;
 mod lead_detail;
 mod lead_edit;
 mod leads_bulk;
@@ -81,6 +84,26 @@ pub fn routes() -> Router<AppState> {
         .route("/desk/leads/{id}/call", post(desk::call))
         .route("/desk/leads/{id}/status", post(desk::status))
         .route("/desk/leads/{id}/remark", post(desk::remark))
+        // the import wizard and history (issue 21)
+        .route("/imports", get(imports::history))
+        .route(
+            crate::http::upload::WIZARD_UPLOAD_PATH,
+            get(import_upload::new_form)
+                .post(import_upload::upload)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/imports/template.csv", get(import_upload::template))
+        .route("/imports/wizard/{id}", get(import_wizard::mapping))
+        .route(
+            "/imports/wizard/{id}/mapping",
+            post(import_wizard::save_mapping),
+        )
+        .route("/imports/wizard/{id}/preview", get(import_wizard::preview))
+        .route("/imports/wizard/{id}/policy", post(import_wizard::policy))
+        .route("/imports/wizard/{id}/run", post(import_wizard::run))
+        .route("/imports/wizard/{id}/result", get(import_wizard::result))
+        .route("/imports/{id}", get(imports::one))
+        .route("/imports/{id}/undo", post(imports::undo))
         .route("/static/{file}", get(assets::serve))
         .layer(axum::middleware::from_fn(refuse_cross_site))
 }

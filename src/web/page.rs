@@ -111,6 +111,8 @@ pub struct HeaderUser {
     pub admin_links: Vec<(&'static str, &'static str)>,
     /// The role may open a telecaller desk (the nav's Desk entry).
     pub desk: bool,
+    /// The role may import (the nav's Import entry: the wizard and history).
+    pub imports: bool,
 }
 
 /// The administration pages' links a role gets (DESIGN §2 and §8).
@@ -209,6 +211,7 @@ impl Layout {
                     exports: u.account_type.can(Capability::Export),
                     admin_links: admin_links(u.account_type),
                     desk: u.account_type.can(Capability::TelecallerDesk),
+                    imports: u.account_type.can(Capability::Import),
                 }
             }),
         }

@@ -269,6 +269,8 @@ async fn mongoexport_imports_as_the_original_jsonl(app: TestApp) {
             report_path: dir.path().join("report.csv"),
             watch: None,
             journal: None,
+            choices: Vec::new(),
+            dry_run: false,
         },
     )
     .await

@@ -40,3 +40,4 @@ mod web;
 mod web_admin;
 mod web_bulk;
 mod web_desk;
+mod web_imports;

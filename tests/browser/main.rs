@@ -6,6 +6,7 @@
 
 mod admin_stories;
 mod bulk;
+mod imports;
 #[allow(dead_code)]
 #[path = "../process/pg.rs"]
 mod pg;

@@ -760,6 +760,14 @@ pub const ROUTES: &[RouteDoc] = &[
         "ImportJob",
     ),
     route(
+        "GET",
+        "/api/driver-onboarding/import-leads/jobs/{id}/events",
+        "Server-sent progress events of an import job, ending with the final state",
+        Some(Import),
+        None,
+        "EventStream",
+    ),
+    route(
         "DELETE",
         "/api/driver-onboarding/import-leads/jobs/{id}",
         "Cancel a queued or running import job (nothing is written)",

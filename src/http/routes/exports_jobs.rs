@@ -123,12 +123,23 @@ async fn events(
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let first = exports::job(&state, &actor, id).await?;
+    Ok(follow(state.services.clone(), first, view))
+}
+
+/// The event stream of a job the caller was allowed to see (`first`, as it
+/// was then), each event's data `view` of the job: exports' and imports'.
+pub(super) fn follow(
+    svc: Services,
+    first: ExportJob,
+    view: fn(&ExportJob) -> Value,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let start = Follow {
-        svc: state.services.clone(),
-        id,
+        svc,
+        id: first.id,
         next: Some(first),
         last: None,
         ended: false,
+        view,
     };
     let stream = futures_util::stream::unfold(start, |mut f| async move {
         if f.ended {
@@ -137,7 +148,7 @@ async fn events(
         let ev = f.step().await?;
         Some((Ok(ev), f))
     });
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
 /// The state of one event stream.
@@ -147,6 +158,7 @@ struct Follow {
     next: Option<ExportJob>,
     last: Option<Value>,
     ended: bool,
+    view: fn(&ExportJob) -> Value,
 }
 
 impl Follow {
@@ -164,7 +176,7 @@ impl Follow {
                     }
                 }
             };
-            let v = view(&job);
+            let v = (self.view)(&job);
             let end = shown_status(&job).is_final();
             if self.last.as_ref() == Some(&v) && !end {
                 continue;

@@ -6,24 +6,23 @@
 //! above `PULSE_IMPORT_JOB_THRESHOLD` — keep it in the uploads' file store,
 //! queue an import job (`jobs::import_job`) and answer 202.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use axum::body::Body;
-use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
+use axum::extract::multipart::{Field, MultipartRejection};
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
 use crate::domain::Actor;
 use crate::http::error::{AppError, AppResult};
 use crate::http::extract::ApiPath;
 use crate::http::state::AppState;
+use crate::http::upload::{TempFile, multipart_error, receive_file};
 use crate::import::run::Action;
 use crate::import::values::{Cell, parse_date};
 use crate::service::imports::{self, ImportDone, ImportForm, Imported};
@@ -53,29 +52,16 @@ pub fn routes(limit: u64) -> Router<AppState> {
             "/api/driver-onboarding/import-leads/jobs/{id}",
             get(one_job).delete(cancel_job),
         )
+        .route(
+            "/api/driver-onboarding/import-leads/jobs/{id}/events",
+            get(job_events),
+        )
         .route("/api/driver-onboarding/imports/{id}", get(one_import))
         .route("/api/driver-onboarding/imports/{id}/undo", post(undo))
         .route(
             "/api/driver-onboarding/imports/undo-jobs/{id}",
             get(one_undo_job),
         )
-}
-
-fn multipart_error(e: MultipartError) -> AppError {
-    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        AppError::PayloadTooLarge("the upload is larger than PULSE_IMPORT_MAX_BYTES".into())
-    } else {
-        AppError::BadRequest(format!("multipart body: {}", e.body_text()))
-    }
-}
-
-/// Deletes the uploaded file when the request ends, however it ends.
-struct TempFile(PathBuf);
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
 }
 
 async fn short_text(mut field: Field<'_>, name: &str) -> AppResult<String> {
@@ -99,44 +85,6 @@ fn parse_bool(name: &str, v: &str) -> AppResult<bool> {
             "{name}: expected true or false, not {v:?}"
         ))),
     }
-}
-
-async fn receive_file(
-    mut field: Field<'_>,
-    dir: &Path,
-    limit: u64,
-) -> AppResult<(imports::Upload, TempFile)> {
-    let name = field.file_name().unwrap_or("upload").to_owned();
-    let path = dir.join(format!("upload-{}.tmp", Uuid::new_v4()));
-    let guard = TempFile(path.clone());
-    let file = tokio::fs::File::create(&path)
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
-    let mut out = tokio::io::BufWriter::with_capacity(256 << 10, file);
-    let mut hasher = Sha256::new();
-    let mut bytes = 0u64;
-    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
-        bytes += chunk.len() as u64;
-        if bytes > limit {
-            return Err(AppError::PayloadTooLarge(format!(
-                "the file is larger than {limit} bytes (PULSE_IMPORT_MAX_BYTES)"
-            )));
-        }
-        hasher.update(&chunk);
-        out.write_all(&chunk)
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?;
-    }
-    out.flush()
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
-    let upload = imports::Upload {
-        path,
-        name,
-        bytes,
-        sha256: hex::encode(hasher.finalize()),
-    };
-    Ok((upload, guard))
 }
 
 async fn import_leads(
@@ -254,6 +202,8 @@ async fn read_form(
         lead_date: opts.lead_date,
         read_source_from_file: opts.from_file,
         action: opts.action,
+        choices: Vec::new(),
+        dry_run: false,
     };
     Ok((form, files))
 }
@@ -419,6 +369,25 @@ async fn one_job(
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<Json<Value>> {
     Ok(Json(job_view(&imports::job(&state, &actor, id).await?)))
+}
+
+/// Server-sent progress of an import job (the wizard's progress bar), as
+/// an export job's: `progress` events, then `end`.
+async fn job_events(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<
+    axum::response::sse::Sse<
+        impl futures_util::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>,
+    >,
+> {
+    let first = imports::job(&state, &actor, id).await?;
+    Ok(super::exports_jobs::follow(
+        state.services.clone(),
+        first,
+        job_view,
+    ))
 }
 
 async fn cancel_job(

@@ -248,6 +248,14 @@ impl BulkStore for PgStore {
         super::imports::import_record(&self.client().await?, id).await
     }
 
+    async fn list_imports(
+        &self,
+        owner: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::store::ImportRecord>> {
+        super::imports::list_imports(&self.client().await?, owner, limit).await
+    }
+
     async fn undo_import(
         &self,
         id: Uuid,

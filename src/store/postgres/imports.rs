@@ -43,6 +43,25 @@ pub(super) async fn import_record<C: GenericClient>(
     }))
 }
 
+pub(super) async fn list_imports<C: GenericClient>(
+    client: &C,
+    owner: Option<Uuid>,
+    limit: u32,
+) -> StoreResult<Vec<ImportRecord>> {
+    let rows = client
+        .query(
+            "SELECT id FROM imports WHERE $1::uuid IS NULL OR owner_id = $1
+             ORDER BY created_at DESC, id DESC LIMIT $2",
+            &[&owner, &i64::from(limit)],
+        )
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.extend(import_record(client, r.get(0)).await?);
+    }
+    Ok(out)
+}
+
 pub(super) async fn undo_import(
     store: &PgStore,
     id: Uuid,

@@ -199,6 +199,14 @@ impl BulkStore for SqliteStore {
         self.sqlite_import_record(id).await
     }
 
+    async fn list_imports(
+        &self,
+        owner: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::store::ImportRecord>> {
+        self.sqlite_list_imports(owner, limit).await
+    }
+
     async fn undo_import(
         &self,
         id: Uuid,

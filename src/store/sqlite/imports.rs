@@ -72,6 +72,31 @@ fn record(conn: &rusqlite::Connection, id: Uuid) -> StoreResult<Option<ImportRec
 }
 
 impl SqliteStore {
+    pub(super) async fn sqlite_list_imports(
+        &self,
+        owner: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<Vec<ImportRecord>> {
+        self.pool()
+            .run(move |conn| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT id FROM imports WHERE ?1 IS NULL OR owner_id = ?1
+                     ORDER BY created_at DESC, id DESC LIMIT ?2",
+                )?;
+                let ids = stmt
+                    .query_map(params![owner.map(|o| o.to_string()), limit], |r| {
+                        r.get::<_, String>(0)
+                    })?
+                    .collect::<Result<Vec<_>, _>>()?;
+                let mut out = Vec::with_capacity(ids.len());
+                for id in ids {
+                    out.extend(record(conn, uuid(id)?)?);
+                }
+                Ok(out)
+            })
+            .await
+    }
+
     pub(super) async fn sqlite_import_record(&self, id: Uuid) -> StoreResult<Option<ImportRecord>> {
         self.pool().run(move |conn| record(conn, id)).await
     }

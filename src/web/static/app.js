@@ -320,4 +320,67 @@
     }, 0);
   });
   // ----- end of the telecaller desk -----
+  // ----- The import wizard's upload: drop a file on the zone; a file over
+  // the size limit is refused here, beside the field, before it is sent.
+  function zoneOf(t) { return t && t.closest ? t.closest(".dropzone") : null; }
+  function fileCheck(input) {
+    var zone = zoneOf(input), msg = document.getElementById("file-error");
+    if (!zone || !msg) return true;
+    var f = input.files && input.files[0], max = +zone.getAttribute("data-max-bytes");
+    var bad = f && max && f.size > max ? "This file was not accepted: it is larger than " + zone.getAttribute("data-max-text") + " (the largest file an import takes)." : (f && f.size === 0 ? "This file was not accepted: the file is empty." : "");
+    msg.textContent = bad; msg.hidden = !bad;
+    zone.classList.toggle("invalid", !!bad);
+    if (bad) input.setAttribute("aria-invalid", "true"); else input.removeAttribute("aria-invalid");
+    return !bad;
+  }
+  document.addEventListener("dragover", function (e) {
+    var z = zoneOf(e.target);
+    if (z) { e.preventDefault(); z.classList.add("over"); }
+  });
+  document.addEventListener("dragleave", function (e) {
+    var z = zoneOf(e.target);
+    if (z) z.classList.remove("over");
+  });
+  document.addEventListener("drop", function (e) {
+    var z = zoneOf(e.target);
+    if (!z || !e.dataTransfer || !e.dataTransfer.files.length) return;
+    e.preventDefault();
+    z.classList.remove("over");
+    var input = z.querySelector("input[type=file]");
+    if (input) { input.files = e.dataTransfer.files; fileCheck(input); }
+  });
+  document.addEventListener("change", function (e) {
+    if (e.target && e.target.id === "import-file") fileCheck(e.target);
+  });
+  document.addEventListener("submit", function (e) {
+    var f = e.target;
+    if (!f || f.id !== "upload-form") return;
+    var input = document.getElementById("import-file");
+    if (input && !fileCheck(input)) { e.preventDefault(); input.focus(); }
+  }, true);
+  // A running count or import: its job's server-sent progress on the bar,
+  // then the page again with the result.
+  function followImport() {
+    var box = document.querySelector("[data-import-events]");
+    if (!box || !window.EventSource || box.getAttribute("data-following")) return;
+    box.setAttribute("data-following", "1");
+    var es = new EventSource(box.getAttribute("data-import-events"));
+    var bar = box.querySelector("progress"), rows = document.getElementById("job-rows"),
+      st = document.getElementById("job-status");
+    function update(ev) {
+      var j;
+      try { j = JSON.parse(ev.data); } catch (x) { return; }
+      if (st) st.textContent = j.status === "queued" ? "Waiting" : "Running";
+      if (rows) rows.textContent = (j.rows_done || 0).toLocaleString("en-IN") + " rows read";
+      if (bar && j.result && j.result.rows_read) { bar.max = j.result.rows_read; bar.value = j.rows_done; }
+    }
+    es.addEventListener("progress", update);
+    es.addEventListener("end", function () { es.close(); window.location.reload(); });
+    es.addEventListener("error", function () {
+      if (es.readyState === EventSource.CLOSED) setTimeout(function () { window.location.reload(); }, 2000);
+    });
+  }
+  followImport();
+  document.addEventListener("htmx:load", followImport);
+  // ----- end of the import wizard -----
 })();
