@@ -15,7 +15,7 @@ use crate::domain::{
     AccountStatus, AccountType, Actor, Capability, Figures, Lead, Stage, ist_today,
 };
 use crate::store::StatusCount;
-use crate::store::filter::LeadFilter;
+use crate::store::filter::{LeadFilter, LeadOrder};
 
 /// How many leads each list of the telecaller desk shows at most.
 pub const DESK_LIMIT: u32 = 100;
@@ -170,8 +170,7 @@ pub async fn telecaller_summary(
     let summary = StatusSummary::from_counts(&svc.store.status_summary(&filter).await?);
     let mut lists = Vec::new();
     for (name, f) in desk_filters(&telecaller, ist_today()) {
-        let (_, total) = svc.store.list_leads(&f, 1, 1).await?;
-        lists.push((name, total));
+        lists.push((name, svc.store.count_leads(&f).await?));
     }
     let mut today = Figures::default();
     let (from, to) = day_bounds(ist_today())?;
@@ -302,7 +301,7 @@ pub struct DayTotals {
 }
 
 async fn count(svc: &Services, filter: &LeadFilter) -> ServiceResult<i64> {
-    Ok(svc.store.list_leads(filter, 1, 1).await?.1)
+    Ok(svc.store.count_leads(filter).await?)
 }
 
 async fn totals_for(
@@ -431,7 +430,11 @@ pub async fn desk_page(svc: &Services, actor: &Actor, q: DeskQuery) -> ServiceRe
         .find(|(n, _)| *n == list)
         .map(|(_, f)| f)
         .unwrap_or_default();
-    let (leads, _) = svc.store.list_leads(&filter, page, limit).await?;
+    // the list's total is among the totals just counted: not counted again
+    let leads = svc
+        .store
+        .leads_page(&filter, LeadOrder::default(), page, limit, total)
+        .await?;
     let leads = leads.into_iter().map(|l| present(actor, l)).collect();
     Ok(DeskPage {
         totals,

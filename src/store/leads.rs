@@ -93,6 +93,20 @@ pub trait LeadStore {
         page: u32,
         limit: u32,
     ) -> StoreResult<(Vec<Lead>, i64)>;
+    /// How many leads match `filter` (the total of [`LeadStore::list_leads_ordered`]).
+    async fn count_leads(&self, filter: &LeadFilter) -> StoreResult<i64>;
+    /// Page `page` (1-based) of `limit` leads matching `filter` in `order`
+    /// when the caller already knows that `total` match (counted or summed
+    /// from a status summary of the same filter): no count of its own. A
+    /// page past the middle is read from the far end ([`LeadOrder::window`]).
+    async fn leads_page(
+        &self,
+        filter: &LeadFilter,
+        order: LeadOrder,
+        page: u32,
+        limit: u32,
+        total: i64,
+    ) -> StoreResult<Vec<Lead>>;
     /// The ids of at most `limit` leads matching `filter` whose id is past
     /// `after`, in id order: a keyset walk over every lead of a filter that
     /// changes or deletes what it visits (a filter-wide bulk job).

@@ -286,7 +286,7 @@ pub(super) async fn page(
     let notice = take_notice(&headers);
     let actor = user.actor();
     let scoped = actor.lead_scope().is_some();
-    let (good, filter, errors) = data::filter(&actor, &q.filters(scoped));
+    let (_, filter, errors) = data::filter(&actor, &q.filters(scoped));
     let order = parse_order(&q);
     let limit = given(&q.limit)
         .and_then(|v| v.parse::<u32>().ok())
@@ -296,29 +296,18 @@ pub(super) async fn page(
         .and_then(|v| v.parse::<u32>().ok())
         .filter(|n| *n >= 1)
         .unwrap_or(1);
-    // the tabs count every stage under the other filters
-    let tab_filters = FilterQuery {
-        stage: None,
-        status: None,
-        ..good
-    };
-    let (listed, summary, prefs) = tokio::join!(
-        leads::list_ordered(&state, &actor, filter.clone(), order, page, limit),
-        crate::service::desk::status_summary(&state, &actor, tab_filters),
+    // the tabs count every stage under the other filters (the service sums
+    // the total from those counts)
+    let (listed, prefs) = tokio::join!(
+        leads::workspace_page(&state, &actor, filter.clone(), order, page, limit),
         crate::service::prefs::get(&state, &actor),
     );
-    let (mut leads, total) = listed?;
+    let listed = listed?;
+    let (leads, total, summary) = (listed.leads, listed.total, listed.summary);
+    page = listed.page;
     let pages = u32::try_from((total + i64::from(limit) - 1) / i64::from(limit))
         .unwrap_or(u32::MAX)
         .max(1);
-    if page > pages {
-        // a link to a page that no longer exists: show the last one
-        page = pages;
-        leads = leads::list_ordered(&state, &actor, filter.clone(), order, page, limit)
-            .await?
-            .0;
-    }
-    let summary = summary?;
     let prefs = TablePrefs::from_json(prefs?.as_ref());
 
     let tabs = stage_tabs(&q, &filter, &summary);

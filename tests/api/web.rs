@@ -15,6 +15,7 @@ dual_backend_tests!(
     web_cross_site_posts_are_refused,
     web_unknown_pages_and_assets,
     web_workspace_filters_sort_and_prefs,
+    web_workspace_totals_and_pages,
     web_telecaller_scope_and_masking,
     web_edit_validation_and_duplicate_phone,
     web_call_outcomes_on_the_lead_page,
@@ -451,6 +452,82 @@ async fn web_workspace_filters_sort_and_prefs(app: TestApp) {
         body.contains("density-comfortable") && body.contains(r#"aria-sort="none">Source</th>"#),
         "another user keeps the defaults"
     );
+}
+
+/// The workspace's total is summed from the tabs' counts (the same filters
+/// but stage and status): it must agree with what the pages list, under a
+/// stage, a status alone, both, a search, a counted column and a
+/// telecaller's own scope, and a page past the last shows the last.
+async fn web_workspace_totals_and_pages(app: TestApp) {
+    let admin = app.admin_token().await;
+    let (_, tc) = app
+        .user_with_role(&admin, "tc.pager@pulse.example", "telecaller")
+        .await;
+    for i in 0..26 {
+        let status = if i < 3 { "Not Reachable" } else { "New" };
+        let owner = (i == 0 || i == 5).then_some("tc.pager@pulse.example");
+        new_lead(
+            &app,
+            &admin,
+            json!({"name": format!("Pager {i:02}"), "phone_number": format!("98766000{i:02}"),
+                   "source": "Pager Fair", "status": status, "assigned_telecaller": owner}),
+        )
+        .await;
+    }
+    new_lead(
+        &app,
+        &admin,
+        json!({"name": "Pager Verified", "phone_number": "9876600099", "status": "Verified",
+               "source": "Pager Fair"}),
+    )
+    .await;
+    new_lead(
+        &app,
+        &admin,
+        json!({"name": "Someone Else", "phone_number": "9876600098", "status": "Not Reachable"}),
+    )
+    .await;
+    let cookie = page_login(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let cases = [
+        ("/leads?search=Pager&limit=25", "Showing 1–25 of 27"),
+        ("/leads?search=Pager&limit=25&page=2", "Showing 26–27 of 27"),
+        // past the last page: the last
+        ("/leads?search=Pager&limit=25&page=9", "Showing 26–27 of 27"),
+        (
+            "/leads?search=pager&status=Not+Reachable",
+            "Showing 1–3 of 3",
+        ),
+        ("/leads?status=Not+Reachable", "Showing 1–4 of 4"),
+        ("/leads?stage=S1&status=Not+Reachable", "Showing 1–4 of 4"),
+        (
+            "/leads?source=Pager+Fair&stage=S1&status=Not+Reachable",
+            "Showing 1–3 of 3",
+        ),
+        ("/leads?source=Pager+Fair&stage=S1", "Showing 1–26 of 26"),
+        ("/leads?source=Pager+Fair&stage=S2", "Showing 1–1 of 1"),
+        ("/leads?stage=S3", "No leads match"),
+        ("/leads?limit=25&page=2", "Showing 26–28 of 28"),
+    ];
+    for (path, want) in cases {
+        let (status, body) = page(&app, &cookie, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(body.contains(want), "{path}: want {want:?}");
+    }
+    // the pages list what the total says: 25 leads, then the last 2
+    let shown = |body: &str| body.matches(">Pager ").count();
+    let (_, first) = page(&app, &cookie, "/leads?search=Pager&limit=25").await;
+    let (_, last) = page(&app, &cookie, "/leads?search=Pager&limit=25&page=2").await;
+    assert!(shown(&last) > 0, "the last page lists leads");
+    assert_eq!(shown(&first) * 2, shown(&last) * 25, "25 leads, then 2");
+    let tc = format!("pulse_session={tc}");
+    for (path, want) in [
+        ("/leads", "Showing 1–2 of 2"),
+        ("/leads?status=Not+Reachable", "Showing 1–1 of 1"),
+        ("/leads?stage=S1&status=New", "Showing 1–1 of 1"),
+    ] {
+        let (_, body) = page(&app, &tc, path).await;
+        assert!(body.contains(want), "telecaller {path}: want {want:?}");
+    }
 }
 
 async fn web_telecaller_scope_and_masking(app: TestApp) {

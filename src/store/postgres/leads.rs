@@ -208,6 +208,48 @@ fn count_sql(filter: &LeadFilter, where_sql: &str) -> String {
     }
 }
 
+/// How many leads match `filter`.
+async fn count_in(client: &impl GenericClient, filter: &LeadFilter) -> StoreResult<i64> {
+    let (where_sql, params) = filter.to_sql(Dialect::Postgres, 1);
+    Ok(client
+        .query_one(&count_sql(filter, &where_sql), &refs(&params))
+        .await?
+        .get(0))
+}
+
+/// Page `page` of `limit` leads among the `total` matching `filter`, in `order`.
+async fn page_in(
+    client: &impl GenericClient,
+    filter: &LeadFilter,
+    order: LeadOrder,
+    page: u32,
+    limit: u32,
+    total: i64,
+) -> StoreResult<Vec<Lead>> {
+    let (where_sql, params) = filter.to_sql(Dialect::Postgres, 1);
+    let (reversed, take, skip) = LeadOrder::window(total, page, limit);
+    let n = params.len();
+    let mut all = refs(&params);
+    all.push(&take);
+    all.push(&skip);
+    // the page's ids first, whole rows for those only: an unindexed
+    // order (an import-date range by last call) sorts narrow index
+    // tuples, not 58k whole leads
+    let order_by = order.order_by(reversed);
+    let sql = format!(
+        "SELECT {LEAD_COLUMNS} FROM leads WHERE id IN (SELECT id FROM leads {where_sql} \
+         {order_by} LIMIT ${} OFFSET ${}) {order_by}",
+        n + 1,
+        n + 2
+    );
+    let rows = client.query(&sql, &all).await?;
+    let mut leads: Vec<Lead> = rows.iter().map(lead_from_row).collect::<StoreResult<_>>()?;
+    if reversed {
+        leads.reverse();
+    }
+    Ok(leads)
+}
+
 /// Past this many rows in `lead_source_telecaller_counts` (one per key changed by
 /// a statement since the last fold), the next status summary folds them.
 const COUNT_ROWS_BEFORE_FOLD: i64 = 5_000;
@@ -316,33 +358,25 @@ impl LeadStore for PgStore {
             .read_only(true)
             .start()
             .await?;
-        let (where_sql, params) = filter.to_sql(Dialect::Postgres, 1);
-        let total: i64 = tx
-            .query_one(&count_sql(filter, &where_sql), &refs(&params))
-            .await?
-            .get(0);
-        let (reversed, take, skip) = LeadOrder::window(total, page, limit);
-        let n = params.len();
-        let mut all = refs(&params);
-        all.push(&take);
-        all.push(&skip);
-        // the page's ids first, whole rows for those only: an unindexed
-        // order (an import-date range by last call) sorts narrow index
-        // tuples, not 58k whole leads
-        let order_by = order.order_by(reversed);
-        let sql = format!(
-            "SELECT {LEAD_COLUMNS} FROM leads WHERE id IN (SELECT id FROM leads {where_sql} \
-             {order_by} LIMIT ${} OFFSET ${}) {order_by}",
-            n + 1,
-            n + 2
-        );
-        let rows = tx.query(&sql, &all).await?;
+        let total = count_in(&tx, filter).await?;
+        let leads = page_in(&tx, filter, order, page, limit, total).await?;
         tx.commit().await?;
-        let mut leads: Vec<Lead> = rows.iter().map(lead_from_row).collect::<StoreResult<_>>()?;
-        if reversed {
-            leads.reverse();
-        }
         Ok((leads, total))
+    }
+
+    async fn count_leads(&self, filter: &LeadFilter) -> StoreResult<i64> {
+        count_in(&self.client().await?, filter).await
+    }
+
+    async fn leads_page(
+        &self,
+        filter: &LeadFilter,
+        order: LeadOrder,
+        page: u32,
+        limit: u32,
+        total: i64,
+    ) -> StoreResult<Vec<Lead>> {
+        page_in(&self.client().await?, filter, order, page, limit, total).await
     }
 
     async fn status_summary(&self, filter: &LeadFilter) -> StoreResult<Vec<StatusCount>> {

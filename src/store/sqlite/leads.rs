@@ -161,6 +161,65 @@ fn load(conn: &Connection, id: Uuid, scope: Option<&str>) -> StoreResult<Option<
         .optional()?)
 }
 
+/// How many leads match `filter`. The maintained counters (migration 0003)
+/// answer in ~1 ms where count(*) walks an index of up to 1M entries.
+fn count_in(conn: &Connection, filter: &LeadFilter) -> StoreResult<i64> {
+    let (where_sql, params) = filter.to_sql(Dialect::Sqlite, 1);
+    let count_sql = match filter.counts_table() {
+        // one indexed column: counting its index range beats summing
+        // counters (unassigned: the planner would scan another index)
+        Some(_) if filter.one_indexed_column() => {
+            let hint = if filter.unassigned_only {
+                " INDEXED BY leads_unassigned_status"
+            } else {
+                ""
+            };
+            format!("SELECT count(*) FROM leads{hint} {where_sql}")
+        }
+        Some(table) => format!("SELECT coalesce(sum(n), 0) FROM {table} {where_sql}"),
+        None => format!("SELECT count(*) FROM leads {where_sql}"),
+    };
+    Ok(conn
+        .prepare_cached(&count_sql)?
+        .query_row(params_from_iter(params.iter()), |r| r.get(0))?)
+}
+
+/// Page `page` of `limit` leads among the `total` matching `filter`, in `order`.
+fn page_in(
+    conn: &Connection,
+    filter: &LeadFilter,
+    order: LeadOrder,
+    page: u32,
+    limit: u32,
+    total: i64,
+) -> StoreResult<Vec<Lead>> {
+    let (where_sql, mut params) = filter.to_sql(Dialect::Sqlite, 1);
+    let (reversed, take, skip) = LeadOrder::window(total, page, limit);
+    let n = params.len();
+    params.push(SqlParam::Int(take));
+    params.push(SqlParam::Int(skip));
+    // the page's rowids first (from a covering index where one serves),
+    // whole rows for those only: an import-date range in the list order
+    // sorted 58k whole leads (~700 ms at 1M), its (import_date,
+    // last_called, id) index entries take ~40 ms
+    let order_by = order.order_by(reversed);
+    let sql = format!(
+        "SELECT {LEAD_COLUMNS} FROM leads WHERE rowid IN (SELECT rowid FROM leads \
+         {where_sql} {order_by} LIMIT ?{} OFFSET ?{}) {order_by}",
+        n + 1,
+        n + 2
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let cols = ColumnMap::of(&stmt)?;
+    let mut leads = stmt
+        .query_map(params_from_iter(params.iter()), |r| lead_at(r, &cols))?
+        .collect::<Result<Vec<_>, _>>()?;
+    if reversed {
+        leads.reverse();
+    }
+    Ok(leads)
+}
+
 fn dedup(ids: &[Uuid]) -> Vec<Uuid> {
     let mut seen = std::collections::HashSet::new();
     ids.iter().copied().filter(|id| seen.insert(*id)).collect()
@@ -250,51 +309,29 @@ impl LeadStore for SqliteStore {
             .run(move |conn| {
                 // one read transaction: the page and its total see one snapshot
                 let tx = conn.transaction()?;
-                let (where_sql, mut params) = filter.to_sql(Dialect::Sqlite, 1);
-                // the maintained counters (migration 0003) answer the total in
-                // ~1 ms where count(*) walks an index of up to 1M entries
-                let count_sql = match filter.counts_table() {
-                    // one indexed column: counting its index range beats summing
-                    // counters (unassigned: the planner would scan another index)
-                    Some(_) if filter.one_indexed_column() => {
-                        let hint = if filter.unassigned_only {
-                            " INDEXED BY leads_unassigned_status"
-                        } else {
-                            ""
-                        };
-                        format!("SELECT count(*) FROM leads{hint} {where_sql}")
-                    }
-                    Some(table) => format!("SELECT coalesce(sum(n), 0) FROM {table} {where_sql}"),
-                    None => format!("SELECT count(*) FROM leads {where_sql}"),
-                };
-                let total: i64 = tx
-                    .prepare_cached(&count_sql)?
-                    .query_row(params_from_iter(params.iter()), |r| r.get(0))?;
-                let (reversed, take, skip) = LeadOrder::window(total, page, limit);
-                let n = params.len();
-                params.push(SqlParam::Int(take));
-                params.push(SqlParam::Int(skip));
-                // the page's rowids first (from a covering index where one
-                // serves), whole rows for those only: an import-date range in
-                // the list order sorted 58k whole leads (~700 ms at 1M), its
-                // (import_date, last_called, id) index entries take ~40 ms
-                let order_by = order.order_by(reversed);
-                let sql = format!(
-                    "SELECT {LEAD_COLUMNS} FROM leads WHERE rowid IN (SELECT rowid FROM leads \
-                     {where_sql} {order_by} LIMIT ?{} OFFSET ?{}) {order_by}",
-                    n + 1,
-                    n + 2
-                );
-                let mut stmt = tx.prepare_cached(&sql)?;
-                let cols = ColumnMap::of(&stmt)?;
-                let mut leads = stmt
-                    .query_map(params_from_iter(params.iter()), |r| lead_at(r, &cols))?
-                    .collect::<Result<Vec<_>, _>>()?;
-                if reversed {
-                    leads.reverse();
-                }
+                let total = count_in(&tx, &filter)?;
+                let leads = page_in(&tx, &filter, order, page, limit, total)?;
                 Ok((leads, total))
             })
+            .await
+    }
+
+    async fn count_leads(&self, filter: &LeadFilter) -> StoreResult<i64> {
+        let filter = filter.clone();
+        self.pool.run(move |conn| count_in(conn, &filter)).await
+    }
+
+    async fn leads_page(
+        &self,
+        filter: &LeadFilter,
+        order: LeadOrder,
+        page: u32,
+        limit: u32,
+        total: i64,
+    ) -> StoreResult<Vec<Lead>> {
+        let filter = filter.clone();
+        self.pool
+            .run(move |conn| page_in(conn, &filter, order, page, limit, total))
             .await
     }
 

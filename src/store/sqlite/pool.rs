@@ -74,6 +74,11 @@ impl Pool {
     }
 }
 
+/// How much of the database file each connection maps (`PRAGMA mmap_size`):
+/// SQLite's compile-time ceiling (`SQLITE_MAX_MMAP_SIZE`, 0x7fff0000 in the
+/// bundled build); a larger file is read past it as before.
+const MMAP_SIZE: i64 = 0x7fff_0000;
+
 /// Opens the database with the settings every connection needs.
 ///
 /// `busy_timeout` is 2 s: a writer that cannot get the lock by then (an import or restore
@@ -89,5 +94,11 @@ pub fn open_connection(path: &PathBuf) -> StoreResult<Connection> {
          PRAGMA busy_timeout = 2000;
          PRAGMA temp_store = MEMORY;",
     )?;
+    // Reads through a memory map instead of a read() into each connection's
+    // 2 MB page cache: a page of 50 leads out of 1M (or a search's ~42k
+    // matches) reads pages scattered over a 1.6 GB file, each a system call
+    // and a copy without it. Virtual address space only; the kernel's page
+    // cache is shared by every connection.
+    conn.pragma_update(None, "mmap_size", MMAP_SIZE)?;
     Ok(conn)
 }
