@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
 use super::jobs::{self, JobSpec};
@@ -62,13 +62,13 @@ pub struct ImportDone {
     /// The duplicate policy it ran with.
     pub action: Action,
     /// The counts and the file's shape, as an import job's `result` has them.
-    pub result: Value,
+    pub result: crate::jobs::import_job::ImportResult,
     /// How long it took.
     pub seconds: f64,
     /// All report lines.
     pub report_lines: u64,
     /// The first report lines.
-    pub shown: Value,
+    pub shown: Vec<crate::import::report::ReportRow>,
 }
 
 /// What an import became.
@@ -201,10 +201,10 @@ pub async fn import(svc: &Services, actor: &Actor, form: ImportForm) -> ServiceR
         id,
         upload: form.upload.clone(),
         action,
-        result: crate::jobs::import_job::result_json(&outcome),
+        result: crate::jobs::import_job::ImportResult::of(&outcome),
         seconds: started.elapsed().as_secs_f64(),
         report_lines: outcome.report_lines,
-        shown: json!(outcome.shown),
+        shown: outcome.shown,
     }))
 }
 

@@ -104,9 +104,25 @@ fn original_lead(mut body: Map<String, Value>) -> AppResult<(Map<String, Value>,
     Ok((body, replace))
 }
 
+/// The original's create body: a lead's fields, in the original's names
+/// (`has_driving_license`, `driving_license_no`, `has_badge`, a numeric
+/// `phone_number`) or Pulse's, and `duplicate_action` (skip | replace).
+/// Kept as the object it is until mapped onto Pulse's fields.
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+pub struct OriginalLeadBody(Map<String, Value>);
+
+/// `{phone_number}`: text or a JSON number.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct CheckDuplicateBody {
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    phone_number: Option<Value>,
+}
+
 /// `{success, message, lead_id}`; for a skipped duplicate `{success:
 /// false, message, duplicate: true}`; Pulse's `lead` when one was written.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CreateLeadAnswer {
     success: bool,
     message: &'static str,
@@ -125,7 +141,7 @@ pub struct CreateLeadAnswer {
 async fn create_lead(
     State(state): State<AppState>,
     actor: Actor,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiJson(OriginalLeadBody(body)): ApiJson<OriginalLeadBody>,
 ) -> AppResult<Json<CreateLeadAnswer>> {
     let (body, replace) = original_lead(body)?;
     let bad = |e: serde_json::Error| AppError::Unprocessable(format!("invalid JSON body: {e}"));
@@ -165,7 +181,7 @@ async fn create_lead(
 }
 
 /// What the frontend shows of the existing lead.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ExistingLead {
     id: Uuid,
     name: String,
@@ -177,7 +193,7 @@ pub struct ExistingLead {
 }
 
 /// `{success, duplicate_found, existing_lead?}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DuplicateAnswer {
     success: bool,
     duplicate_found: bool,
@@ -188,10 +204,14 @@ pub struct DuplicateAnswer {
 async fn check_duplicate(
     State(state): State<AppState>,
     actor: Actor,
-    ApiJson(mut body): ApiJson<Map<String, Value>>,
+    ApiJson(body): ApiJson<CheckDuplicateBody>,
 ) -> AppResult<Json<DuplicateAnswer>> {
-    phone_as_text(&mut body);
-    let Some(phone) = body.get("phone_number").and_then(Value::as_str) else {
+    let phone = match body.phone_number {
+        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(Value::String(s)) => Some(s),
+        _ => None,
+    };
+    let Some(phone) = phone.as_deref() else {
         return Err(AppError::Unprocessable(
             "phone_number: required (text or a number)".into(),
         ));
@@ -213,14 +233,14 @@ async fn check_duplicate(
 }
 
 /// The original's remark body (`remark_text`); Pulse's `remark` too.
-#[derive(Deserialize)]
-struct RemarkBody {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct RemarkBody {
     #[serde(alias = "remark")]
     remark_text: String,
 }
 
 /// A remark as the original answered it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RemarkObject {
     text: String,
     timestamp: DateTime<Utc>,
@@ -230,7 +250,7 @@ pub struct RemarkObject {
 }
 
 /// `{success, message, remark}` beside Pulse's `remarks_history`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RemarkAdded {
     success: bool,
     message: &'static str,
@@ -265,7 +285,7 @@ async fn add_remark(
 }
 
 /// `{success, remarks: [newest first], count}` beside Pulse's `id`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RemarkList {
     success: bool,
     id: Uuid,
@@ -300,8 +320,8 @@ async fn remarks(
     }))
 }
 
-#[derive(Deserialize)]
-struct LeadIds {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct LeadIds {
     lead_ids: Vec<String>,
 }
 
@@ -324,7 +344,7 @@ async fn bulk_status(
 }
 
 /// `{success, total_count, telecaller_groups}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct NoResponseAnswer {
     success: bool,
     total_count: usize,

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::domain::{AccountType, Actor};
 use crate::http::error::AppResult;
 use crate::http::extract::{ApiJson, ApiPath, ClientIp};
+use crate::http::routes::Message;
 use crate::http::state::AppState;
 use crate::service::auth;
 use crate::service::calls::display_name;
@@ -39,14 +40,8 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-/// `{message}`.
-#[derive(Debug, Serialize)]
-pub struct Message {
-    message: String,
-}
-
 /// `{message, user}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UserMessage {
     message: String,
     user: User,
@@ -55,8 +50,8 @@ pub struct UserMessage {
 }
 
 /// The original's create body: `last_name` may be missing or empty.
-#[derive(Deserialize)]
-struct CreateBody {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct CreateBody {
     email: String,
     password: Option<String>,
     #[serde(default)]
@@ -86,8 +81,8 @@ async fn create(
     }))
 }
 
-#[derive(Deserialize)]
-struct UserIdBody {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct UserIdBody {
     user_id: Uuid,
 }
 
@@ -118,7 +113,7 @@ async fn reject(
 }
 
 /// `{message, temporary_password, user_email}` beside Pulse's `user`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TemporaryPassword {
     message: String,
     temporary_password: String,
@@ -141,14 +136,14 @@ async fn temporary_password(
 }
 
 /// `{user_id, new_account_type}`.
-#[derive(Deserialize)]
-struct ChangeTypeBody {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct ChangeTypeBody {
     user_id: Uuid,
     new_account_type: String,
 }
 
 /// `{message, old_type, new_type}` beside Pulse's `user`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TypeChanged {
     message: String,
     old_type: AccountType,
@@ -172,7 +167,7 @@ async fn change_account_type(
 }
 
 /// A telecaller account with its display `name`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Telecaller {
     #[serde(flatten)]
     user: User,
@@ -205,8 +200,8 @@ async fn reset_requests(actor: Actor) -> AppResult<Json<Vec<Uuid>>> {
 }
 
 /// `{email, temp_password, new_password}`.
-#[derive(Deserialize)]
-struct ResetBody {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct ResetBody {
     email: String,
     temp_password: String,
     new_password: String,
@@ -218,7 +213,7 @@ async fn reset_with_temporary(
     ApiJson(b): ApiJson<ResetBody>,
 ) -> AppResult<Json<Message>> {
     auth::reset_with_temporary(&state, &b.email, &b.temp_password, &b.new_password, ip).await?;
-    Ok(Json(Message {
-        message: "Password changed; sign in with the new password".into(),
-    }))
+    Ok(Json(Message::new(
+        "Password changed; sign in with the new password",
+    )))
 }

@@ -15,13 +15,13 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// `GET /healthz`: `{"status": "ok"}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Health {
     status: &'static str,
 }
 
 /// `GET /readyz`: `{"status": "ready", "database": "sqlite" | "postgres"}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Ready {
     status: &'static str,
     database: &'static str,
