@@ -149,10 +149,10 @@ pub fn check_answer(
     };
     let mut errors = Vec::new();
     check(doc, schema, &value, "$", &mut errors);
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors.join("; "))
+    match errors.len() {
+        0 => Ok(()),
+        n if n > 12 => Err(format!("{} … ({n} in all)", errors[..12].join("; "))),
+        _ => Err(errors.join("; ")),
     }
 }
 
@@ -236,7 +236,7 @@ pub fn check(doc: &Value, schema: &Value, v: &Value, at: &str, errors: &mut Vec<
             .collect();
         let ok = passing.iter().filter(|e| e.is_empty()).count();
         if ok != 1 {
-            let why: Vec<String> = passing.into_iter().flatten().collect();
+            let why: Vec<String> = passing.into_iter().flatten().take(12).collect();
             errors.push(format!(
                 "{at}: matches {ok} of the {} oneOf schemas ({})",
                 options.len(),

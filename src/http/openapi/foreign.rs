@@ -327,6 +327,57 @@ impl ToSchema for JobKind {
     }
 }
 
+/// The leads list's streamed answer (`skip_pagination=true`, written by
+/// `export::json_list`): `{total, leads}`, each lead its list projection.
+pub struct AllLeads;
+
+/// A lead in the streamed list: the fields of
+/// [`crate::export::json_list::LIST_FIELDS`] and `assigned_telecaller_name`.
+pub struct ListedLead;
+
+impl PartialSchema for ListedLead {
+    fn schema() -> RefOr<Schema> {
+        let list = crate::export::json_list::LIST_FIELDS;
+        let mut o = ObjectBuilder::new().schema_type(Type::Object);
+        for f in FIELDS.iter().filter(|f| list.contains(&f.name)) {
+            o = o.property(f.name, field_schema(f.ty)).required(f.name);
+        }
+        o.property("assigned_telecaller_name", typed(Type::String, true))
+            .into()
+    }
+}
+
+impl ToSchema for ListedLead {
+    fn name() -> Cow<'static, str> {
+        "ListedLead".into()
+    }
+    fn schemas(out: &mut Schemas) {
+        lead_refs(out);
+    }
+}
+
+impl PartialSchema for AllLeads {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .property("total", typed(Type::Integer, false))
+            .property("leads", array_of(reference::<ListedLead>()))
+            .required("total")
+            .required("leads")
+            .into()
+    }
+}
+
+impl ToSchema for AllLeads {
+    fn name() -> Cow<'static, str> {
+        "AllLeads".into()
+    }
+    fn schemas(out: &mut Schemas) {
+        out.push((ListedLead::name().into_owned(), ListedLead::schema()));
+        ListedLead::schemas(out);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -45,6 +45,13 @@ fn named_schemas() -> (BTreeMap<String, Value>, Vec<String>) {
         crate::http::error::ErrorBody::name().into_owned(),
         <crate::http::error::ErrorBody as utoipa::PartialSchema>::schema(),
     ));
+    // utoipa refers to the value type of a flattened map without collecting it
+    use crate::http::routes::leads_summary::DeskListAnswer;
+    all.push((
+        DeskListAnswer::name().into_owned(),
+        <DeskListAnswer as utoipa::PartialSchema>::schema(),
+    ));
+    <DeskListAnswer as ToSchema>::schemas(&mut all);
     let mut out = BTreeMap::new();
     let mut clashes = Vec::new();
     for (name, schema) in all {

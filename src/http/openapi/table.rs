@@ -3,6 +3,7 @@
 //! from those types). The document is built from it.
 
 use super::body::{Body, form, json, list, one};
+use super::foreign::AllLeads;
 use crate::domain::{Capability, Lead, LeadInput, LeadPatch};
 use crate::http::routes::{
     Message, auth, backups, calls, compat_desk, compat_leads, compat_users, export, exports_jobs,
@@ -358,7 +359,7 @@ pub const ROUTES: &[RouteDoc] = &[
             "Leads, filtered and paginated; skip_pagination=true: every match as one streamed {total, leads}",
             Some(ReadLeads),
             None,
-            Body::OneOf(&[one::<leads::ListAnswer>(), one::<leads::AllLeads>()]),
+            Body::OneOf(&[one::<leads::ListAnswer>(), one::<AllLeads>()]),
         ),
         LIST,
     ),

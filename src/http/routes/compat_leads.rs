@@ -234,6 +234,7 @@ async fn check_duplicate(
 
 /// The original's remark body (`remark_text`); Pulse's `remark` too.
 #[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = OriginalRemark)]
 pub(crate) struct RemarkBody {
     #[serde(alias = "remark")]
     remark_text: String,

@@ -93,16 +93,6 @@ async fn create(
     Ok((StatusCode::CREATED, Json(calls::view(&state, lead).await?)))
 }
 
-/// With `skip_pagination=true`: every matching lead as one streamed
-/// document (written by `export::json_list`, so only described here).
-#[derive(utoipa::ToSchema)]
-pub struct AllLeads {
-    /// How many match.
-    pub total: i64,
-    /// All of them.
-    pub leads: Vec<LeadView>,
-}
-
 /// The original's answer `{success, lead}`, with the lead's own keys beside
 /// them (Pulse's answer was the bare lead).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
