@@ -75,7 +75,7 @@ pub struct ImportDone {
 #[derive(Debug)]
 pub enum Imported {
     /// Done, now.
-    Now(ImportDone),
+    Now(Box<ImportDone>),
     /// Queued as an import job.
     Queued(Box<ExportJob>),
 }
@@ -197,7 +197,7 @@ pub async fn import(svc: &Services, actor: &Actor, form: ImportForm) -> ServiceR
     details["format"] = json!(outcome.info.format);
     details["counts"] = json!(outcome.counts);
     audit::record(svc, actor, "import", details).await;
-    Ok(Imported::Now(ImportDone {
+    Ok(Imported::Now(Box::new(ImportDone {
         id,
         upload: form.upload.clone(),
         action,
@@ -205,7 +205,7 @@ pub async fn import(svc: &Services, actor: &Actor, form: ImportForm) -> ServiceR
         seconds: started.elapsed().as_secs_f64(),
         report_lines: outcome.report_lines,
         shown: outcome.shown,
-    }))
+    })))
 }
 
 /// Keeps the upload in the uploads' file store and queues its import job

@@ -378,6 +378,40 @@ impl ToSchema for AllLeads {
     }
 }
 
+impl PartialSchema for crate::http::routes::compat_leads::OriginalLeadBody {
+    fn schema() -> RefOr<Schema> {
+        let phone =
+            ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::String, Type::Integer]));
+        let mut o = ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(
+                "a lead's fields in Pulse's names or the original's; a duplicate phone is skipped \
+             unless duplicate_action is replace",
+            ));
+        o = o
+            .property("phone_number", phone)
+            .required("phone_number")
+            .required("name");
+        for name in ["has_driving_license", "driving_license_no", "has_badge"] {
+            o = o.property(name, typed(Type::String, true));
+        }
+        o = o.property("duplicate_action", string_enum(&["skip", "replace"]));
+        for f in FIELDS
+            .iter()
+            .filter(|f| f.client_writable && f.name != "phone_number")
+        {
+            o = o.property(f.name, input_schema(f));
+        }
+        o.into()
+    }
+}
+
+impl ToSchema for crate::http::routes::compat_leads::OriginalLeadBody {
+    fn name() -> Cow<'static, str> {
+        "OriginalLead".into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -412,39 +446,5 @@ mod tests {
         for key in schema["required"].as_array().unwrap() {
             assert!(v.get(key.as_str().unwrap()).is_some(), "{key}");
         }
-    }
-}
-
-impl PartialSchema for crate::http::routes::compat_leads::OriginalLeadBody {
-    fn schema() -> RefOr<Schema> {
-        let phone =
-            ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::String, Type::Integer]));
-        let mut o = ObjectBuilder::new()
-            .schema_type(Type::Object)
-            .description(Some(
-                "a lead's fields in Pulse's names or the original's; a duplicate phone is skipped \
-             unless duplicate_action is replace",
-            ));
-        o = o
-            .property("phone_number", phone)
-            .required("phone_number")
-            .required("name");
-        for name in ["has_driving_license", "driving_license_no", "has_badge"] {
-            o = o.property(name, typed(Type::String, true));
-        }
-        o = o.property("duplicate_action", string_enum(&["skip", "replace"]));
-        for f in FIELDS
-            .iter()
-            .filter(|f| f.client_writable && f.name != "phone_number")
-        {
-            o = o.property(f.name, input_schema(f));
-        }
-        o.into()
-    }
-}
-
-impl ToSchema for crate::http::routes::compat_leads::OriginalLeadBody {
-    fn name() -> Cow<'static, str> {
-        "OriginalLead".into()
     }
 }

@@ -159,7 +159,7 @@ async fn import_leads(
     // The received files are deleted when the request ends (`TempFile`).
     let (form, _files) = read_form(&state, multipart, &dir).await?;
     Ok(match imports::import(&state, &actor, form).await? {
-        Imported::Now(done) => Json(ImportAnswer::new(done)).into_response(),
+        Imported::Now(done) => Json(ImportAnswer::new(*done)).into_response(),
         Imported::Queued(job) => {
             let mut response =
                 (StatusCode::ACCEPTED, Json(ImportJobView::new(&job))).into_response();
