@@ -109,7 +109,12 @@ pub struct Application {
     /// `PULSE_METRICS_LISTEN`, when set: `/metrics` only, no token.
     metrics_listener: Option<TcpListener>,
     state: AppState,
+    /// Wraps the router before it serves (see [`Application::wrap_router`]).
+    wrap: Option<RouterWrap>,
 }
+
+/// What [`Application::wrap_router`] is given.
+type RouterWrap = Box<dyn FnOnce(axum::Router) -> axum::Router + Send>;
 
 impl Application {
     /// Opens and migrates the database, creates the first master_admin if
@@ -134,6 +139,7 @@ impl Application {
             listener,
             metrics_listener,
             state,
+            wrap: None,
         })
     }
 
@@ -149,6 +155,16 @@ impl Application {
         self.metrics_listener
             .as_ref()
             .and_then(|l| l.local_addr().ok())
+    }
+
+    /// Serves the router as `wrap` changes it: the integration suite adds a
+    /// layer that checks every JSON answer against the API document.
+    pub fn wrap_router(
+        mut self,
+        wrap: impl FnOnce(axum::Router) -> axum::Router + Send + 'static,
+    ) -> Self {
+        self.wrap = Some(Box::new(wrap));
+        self
     }
 
     /// Shared state (tests read the hasher's peak concurrency).
@@ -196,6 +212,10 @@ impl Application {
             });
         }
         let app = router(self.state.clone());
+        let app = match self.wrap {
+            Some(wrap) => wrap(app),
+            None => app,
+        };
         let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
         let limits = ServeLimits {
             header_timeout: self.state.config.header_timeout,

@@ -33,7 +33,7 @@ pub fn files(config: &Config) -> Arc<dyn FileStore> {
 }
 
 /// Why a backup was made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// Asked for through the API or `pulse backup`.

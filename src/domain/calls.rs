@@ -14,7 +14,19 @@ use super::lead::Lead;
 use super::pipeline::Status;
 
 /// What a telecaller recorded, or a status change anyone made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum CallOutcome {
     /// The lead was called (the original's call-done / mark-called).
@@ -147,7 +159,7 @@ pub struct EventCount {
 }
 
 /// A day's (or a range's) figures of one telecaller.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Figures {
     /// Calls made: every call outcome (called, connected, no response).
     pub calls_made: i64,

@@ -11,7 +11,7 @@ use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A pipeline stage. Serialised as `S1`…`S4`, the original's stored form.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, utoipa::ToSchema)]
 pub enum Stage {
     /// S1 Filtering: first calls, is the lead worth pursuing. The default:
     /// where a new lead starts.

@@ -169,10 +169,21 @@ impl AppError {
 }
 
 /// The body of every error answer: `{"detail": "…"}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
 pub struct ErrorBody {
     /// A safe message for the client (or the request id, for a 500).
     pub detail: String,
+}
+
+impl ErrorBody {
+    /// The body saying `detail`, as JSON text (an event's data).
+    pub fn json(detail: impl Into<String>) -> String {
+        let body = ErrorBody {
+            detail: detail.into(),
+        };
+        serde_json::to_string(&body).unwrap_or_default()
+    }
 }
 
 impl IntoResponse for AppError {

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::ImportError;
 
 /// The formats the importer reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     /// An Office Open XML workbook.

@@ -137,7 +137,7 @@ pub enum Zone {
 }
 
 /// What became of one column of the file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ColumnUse {
     /// Its position in the header row, 0-based.
     #[serde(skip)]

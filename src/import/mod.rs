@@ -144,7 +144,7 @@ pub struct FileInfo {
 }
 
 /// One worksheet of a workbook.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SheetUse {
     /// Its tab name.
     pub name: String,

@@ -13,7 +13,7 @@ use uuid::Uuid;
 pub const SHOWN: usize = 100;
 
 /// One line of the report.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct ReportRow {
     /// Worksheet (tab position, 1-based); 1 for CSV and JSON lines.
     pub sheet: u32,

@@ -24,7 +24,9 @@ use crate::store::{BatchOutcome, BulkBatch, DuplicatePolicy, ImportJournal, Stor
 const BATCH: usize = 1024;
 
 /// What to do with a row whose phone (or id) is already stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     /// Keep the stored lead; within the file the first row wins.

@@ -258,24 +258,63 @@ fn of_import(e: ImportError) -> RunError {
     }
 }
 
-/// The job's `result`: what the synchronous answer says, but the report rows.
+/// An import's counts and the file's shape: the job's `result`, and what
+/// the synchronous answer says beside the report rows.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ImportResult {
+    /// The detected format.
+    pub format: Option<crate::import::Format>,
+    /// CSV: the text encoding found.
+    pub encoding: Option<String>,
+    /// Data rows read.
+    pub rows_read: u64,
+    /// New leads written (with `preview`: that would be).
+    pub inserted: u64,
+    /// Stored leads changed.
+    pub updated: u64,
+    /// Duplicates whose row changes nothing.
+    pub unchanged: u64,
+    /// Rows not written because their phone (or id) is taken.
+    pub skipped_duplicates: u64,
+    /// Rows refused by validation.
+    pub rejected: u64,
+    /// Rows not written because the stored lead changed meanwhile.
+    pub conflicts: u64,
+    /// Rows read with a warning.
+    pub mapped_with_warning: u64,
+    /// Which column went where.
+    pub columns: Vec<crate::import::mapping::ColumnUse>,
+    /// xlsx: the worksheets read and skipped.
+    pub sheets: Vec<crate::import::SheetUse>,
+    /// All report lines.
+    pub report_lines: u64,
+}
+
+impl ImportResult {
+    /// The result of `o`.
+    pub fn of(o: &ImportOutcome) -> ImportResult {
+        let c = &o.counts;
+        ImportResult {
+            format: o.info.format,
+            encoding: o.info.encoding.clone(),
+            rows_read: c.rows_read,
+            inserted: c.inserted,
+            updated: c.updated,
+            unchanged: c.unchanged,
+            skipped_duplicates: c.skipped_duplicates,
+            rejected: c.rejected,
+            conflicts: c.conflicts,
+            mapped_with_warning: c.mapped_with_warning,
+            columns: o.info.columns.clone(),
+            sheets: o.info.sheets.clone(),
+            report_lines: o.report_lines,
+        }
+    }
+}
+
+/// The job's `result` as stored (see [`ImportResult`]).
 pub fn result_json(o: &ImportOutcome) -> serde_json::Value {
-    let c = &o.counts;
-    json!({
-        "format": o.info.format,
-        "encoding": o.info.encoding,
-        "rows_read": c.rows_read,
-        "inserted": c.inserted,
-        "updated": c.updated,
-        "unchanged": c.unchanged,
-        "skipped_duplicates": c.skipped_duplicates,
-        "rejected": c.rejected,
-        "conflicts": c.conflicts,
-        "mapped_with_warning": c.mapped_with_warning,
-        "columns": o.info.columns,
-        "sheets": o.info.sheets,
-        "report_lines": o.report_lines,
-    })
+    serde_json::to_value(ImportResult::of(o)).unwrap_or_default()
 }
 
 async fn failed(run: &Claimed<'_>, params: &ImportParams, err: RunError) {

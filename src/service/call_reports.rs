@@ -85,7 +85,7 @@ async fn leads_by_id(
 }
 
 /// The leads whose last no response one telecaller recorded.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct NoResponseGroup {
     /// Who recorded the no responses.
     pub telecaller_email: String,
@@ -134,7 +134,7 @@ pub async fn no_response_groups(
 }
 
 /// One call in the statistics.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CallRow {
     /// IST wall clock, `HH:MM:SS`.
     pub time: String,
@@ -153,7 +153,7 @@ pub struct CallRow {
 }
 
 /// One IST day of a telecaller's calls.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CallDay {
     /// The day.
     pub date: NaiveDate,
@@ -166,7 +166,7 @@ pub struct CallDay {
 }
 
 /// One telecaller's calls.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TelecallerCalls {
     /// Whose (login, lower-cased).
     pub telecaller_email: String,
@@ -248,7 +248,7 @@ pub async fn call_statistics(
 }
 
 /// One telecaller's line of the daily summary.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DailySummary {
     /// Whose.
     pub telecaller_email: String,

@@ -18,7 +18,7 @@ use crate::store::LeadEdit;
 
 /// One call in a lead's `calling_history` (the original's shape, plus the
 /// outcome).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CallEntry {
     /// When (UTC).
     pub timestamp: DateTime<Utc>,
@@ -32,7 +32,7 @@ pub struct CallEntry {
 }
 
 /// One entry of a lead's `no_response_history`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NoResponseEntry {
     /// When (UTC).
     pub timestamp: DateTime<Utc>,
@@ -43,7 +43,7 @@ pub struct NoResponseEntry {
 }
 
 /// A lead as the API answers it: its fields and what its events say.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LeadView {
     /// The lead.
     #[serde(flatten)]
@@ -269,7 +269,7 @@ pub async fn history(svc: &Services, actor: &Actor, id: Uuid) -> ServiceResult<L
 pub const MAX_FIGURE_DAYS: u64 = 366;
 
 /// The figures of one telecaller over a range of IST days.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TelecallerFigures {
     /// Whose (login, lower-cased).
     pub telecaller: String,
@@ -280,7 +280,7 @@ pub struct TelecallerFigures {
 }
 
 /// Figures over `[start, end]` (IST days, both included).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FigureReport {
     /// First day.
     pub start_date: NaiveDate,

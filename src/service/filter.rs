@@ -24,7 +24,7 @@ pub fn parse_date(field: &str, value: &str) -> ServiceResult<NaiveDate> {
 /// `pulse export`). Text, so that a bad value gets an answer naming the
 /// parameter; an empty value means "not given", as the original clients
 /// send them.
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct FilterQuery {
     /// Names (partial) and phone numbers, comma-separated.

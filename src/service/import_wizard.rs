@@ -368,7 +368,7 @@ fn outcome(i: Imported) -> Outcome {
     match i {
         Imported::Now(done) => Outcome::Now {
             id: done.id,
-            result: done.result,
+            result: serde_json::to_value(done.result).unwrap_or_default(),
         },
         Imported::Queued(job) => Outcome::Job { id: job.id },
     }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
 use super::jobs::{self, JobSpec};
@@ -67,20 +67,20 @@ pub struct ImportDone {
     /// The duplicate policy it ran with.
     pub action: Action,
     /// The counts and the file's shape, as an import job's `result` has them.
-    pub result: Value,
+    pub result: crate::jobs::import_job::ImportResult,
     /// How long it took.
     pub seconds: f64,
     /// All report lines.
     pub report_lines: u64,
     /// The first report lines.
-    pub shown: Value,
+    pub shown: Vec<crate::import::report::ReportRow>,
 }
 
 /// What an import became.
 #[derive(Debug)]
 pub enum Imported {
     /// Done, now.
-    Now(ImportDone),
+    Now(Box<ImportDone>),
     /// Queued as an import job.
     Queued(Box<ExportJob>),
 }
@@ -206,15 +206,15 @@ pub async fn import(svc: &Services, actor: &Actor, form: ImportForm) -> ServiceR
     details["format"] = json!(outcome.info.format);
     details["counts"] = json!(outcome.counts);
     audit::record(svc, actor, "import", details).await;
-    Ok(Imported::Now(ImportDone {
+    Ok(Imported::Now(Box::new(ImportDone {
         id,
         upload: form.upload.clone(),
         action,
-        result: crate::jobs::import_job::result_json(&outcome),
+        result: crate::jobs::import_job::ImportResult::of(&outcome),
         seconds: started.elapsed().as_secs_f64(),
         report_lines: outcome.report_lines,
-        shown: json!(outcome.shown),
-    }))
+        shown: outcome.shown,
+    })))
 }
 
 /// Keeps the upload in the uploads' file store and queues its import job

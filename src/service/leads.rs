@@ -543,7 +543,7 @@ pub async fn list_all(
 }
 
 /// A source as the original's source filter lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SourceOption {
     /// The stored source.
     pub value: String,
@@ -593,7 +593,7 @@ pub async fn source_options(svc: &Services, actor: &Actor) -> ServiceResult<Vec<
 }
 
 /// A spelling of a source and its leads.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SourceCount {
     /// The spelling.
     pub source: String,
@@ -602,7 +602,7 @@ pub struct SourceCount {
 }
 
 /// Spellings of one source that could be merged into `target`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct MergeSuggestion {
     /// The spelling with the most leads.
     pub target: String,

@@ -251,7 +251,7 @@ pub async fn change_account_type(
 }
 
 /// Counts of accounts by role and status, for the users page.
-#[derive(Debug, Default, serde::Serialize)]
+#[derive(Debug, Default, serde::Serialize, utoipa::ToSchema)]
 pub struct UserStats {
     /// Every account.
     pub total_users: usize,

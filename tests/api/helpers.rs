@@ -1,7 +1,9 @@
 //! `TestApp`: the real application on port 0 with its own database — a
 //! SQLite file in a temporary directory, or a fresh database in the test
 //! PostgreSQL cluster (`PULSE_TEST_PG_URL`, else `scripts/pg-test-cluster`
-//! starts one). One helper per endpoint keeps the tests readable.
+//! starts one). One helper per endpoint keeps the tests readable. Every
+//! JSON answer is checked against the API document (`answer_check.rs`);
+//! a mismatch fails the test when its `TestApp` is dropped.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -12,6 +14,8 @@ use pulse::config::Config;
 use pulse::http::AppState;
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
+
+use crate::answer_check::{self, Checker};
 
 /// Which database a test runs on.
 #[derive(Clone, Copy, Debug)]
@@ -117,6 +121,23 @@ pub struct TestApp {
     /// Keeps the data directory alive for the test's duration.
     #[allow(dead_code)]
     pub dir: tempfile::TempDir,
+    /// Checks every JSON answer against the API document.
+    pub answers: Checker,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let failures = std::mem::take(&mut *self.answers.failures.lock().unwrap());
+        assert!(
+            failures.is_empty(),
+            "{} answer(s) do not match the API document (GET /api/openapi.json):\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+    }
 }
 
 impl TestApp {
@@ -126,6 +147,12 @@ impl TestApp {
 
     /// Spawns with extra `PULSE_*` settings.
     pub async fn spawn_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
+        Self::spawn_checked(backend, extra, pulse::http::openapi::document().0).await
+    }
+
+    /// Spawns with its answers checked against `doc` (a test of the check
+    /// gives it a document that is wrong on purpose).
+    pub async fn spawn_checked(backend: Backend, extra: &[(&str, &str)], doc: Value) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let database_url = match backend {
             Backend::Sqlite => format!("sqlite://{}", dir.path().join("pulse.sqlite").display()),
@@ -144,7 +171,17 @@ impl TestApp {
             env.insert(k.to_string(), v.to_string());
         }
         let config = Config::load_with(None, &|k| env.get(k).cloned()).expect("test config");
-        let app = Application::build(config).await.expect("build application");
+        let answers = Checker::new(doc);
+        let check = answers.clone();
+        let app = Application::build(config)
+            .await
+            .expect("build application")
+            .wrap_router(move |router| {
+                router.layer(axum::middleware::from_fn_with_state(
+                    check,
+                    answer_check::layer,
+                ))
+            });
         let addr = app.local_addr();
         let metrics_addr = app.metrics_addr();
         let state = app.state().clone();
@@ -158,6 +195,7 @@ impl TestApp {
             state,
             metrics_addr,
             dir,
+            answers,
         }
     }
 

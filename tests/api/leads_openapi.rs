@@ -8,6 +8,8 @@ use std::path::Path;
 use pulse::http::openapi::ROUTES;
 use reqwest::{Method, StatusCode};
 
+use serde_json::{Value, json};
+
 use crate::helpers::{Backend, TestApp, status_json};
 
 /// The path literals of every `.route(` call under `dir`.
@@ -43,7 +45,7 @@ async fn the_document_matches_the_router() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(doc["openapi"], "3.0.3");
+    assert_eq!(doc["openapi"], "3.1.0");
     let listed: BTreeSet<String> = ROUTES.iter().map(|r| r.path.to_string()).collect();
     for r in ROUTES {
         assert!(
@@ -94,4 +96,109 @@ async fn the_document_matches_the_router() {
             }
         }
     }
+}
+
+/// The answer check can fail: against a document that is wrong on purpose
+/// (a user's `email` an integer, `created_at` not named, no error answers
+/// for `GET /api/auth/me`, the streamed list's `total` a string), real
+/// answers — whole and streamed — are reported, each naming the route, the
+/// status and the key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_answer_is_reported() {
+    let mut doc = pulse::http::openapi::document().0;
+    let user = &mut doc["components"]["schemas"]["User"];
+    user["properties"]["email"]["type"] = json!("integer");
+    user["properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("created_at");
+    let me = &mut doc["paths"]["/api/auth/me"]["get"]["responses"];
+    me.as_object_mut().unwrap().remove("4XX");
+    doc["components"]["schemas"]["AllLeads"]["properties"]["total"]["type"] = json!("string");
+    let app = TestApp::spawn_checked(Backend::Sqlite, &[], doc).await;
+    let token = app.admin_token().await;
+    let (status, _) = status_json(app.get("/api/auth/me", &token).await).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = status_json(
+        app.client
+            .get(app.url("/api/auth/me"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let all = app
+        .get("/api/driver-onboarding/leads?skip_pagination=true", &token)
+        .await;
+    assert!(
+        all.headers().get("x-total-leads").is_some(),
+        "the streamed list"
+    );
+    let (status, body) = status_json(all).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["total"], 0);
+
+    let failures: Vec<String> = std::mem::take(&mut *app.answers.failures.lock().unwrap());
+    let has = |route: &str, what: &str| {
+        failures
+            .iter()
+            .any(|f| f.starts_with(route) && f.contains(what))
+    };
+    assert!(
+        has(
+            "POST /api/auth/login → 200",
+            "$.user.email: expected integer"
+        ),
+        "{failures:#?}"
+    );
+    assert!(
+        has("GET /api/auth/me → 200", "$.email: expected integer"),
+        "{failures:#?}"
+    );
+    assert!(
+        has(
+            "GET /api/auth/me → 200",
+            "$.created_at: not in the document"
+        ),
+        "{failures:#?}"
+    );
+    assert!(
+        has("GET /api/auth/me → 401", "status 401 is not documented"),
+        "{failures:#?}"
+    );
+    assert!(
+        has(
+            "GET /api/driver-onboarding/leads → 200",
+            "matches 0 of the 2 oneOf"
+        ),
+        "{failures:#?}"
+    );
+    assert_eq!(failures.len(), 4, "{failures:#?}");
+}
+
+/// The same check passes the same answers against the real document (so
+/// the failures above are the tampering, not noise).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_real_document_passes_those_answers() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let token = app.admin_token().await;
+    let _ = app.get("/api/auth/me", &token).await.text().await;
+    let _ = app
+        .client
+        .get(app.url("/api/auth/me"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await;
+    let _ = app
+        .get("/api/driver-onboarding/leads?skip_pagination=true", &token)
+        .await
+        .text()
+        .await;
+    let failures = app.answers.failures.lock().unwrap().clone();
+    assert!(failures.is_empty(), "{failures:#?}");
+    let doc: Value = pulse::http::openapi::document().0;
+    assert!(doc["components"]["schemas"]["Lead"]["properties"].is_object());
 }

@@ -3,6 +3,8 @@
 
 mod helpers;
 
+mod answer_check;
+
 mod auth;
 mod auth_throttle;
 mod backups;

@@ -2,12 +2,37 @@
 //! request body and the answers.
 
 use serde_json::{Map, Value, json};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::Schema;
 
+use super::body::Body;
 use super::table::RouteDoc;
 
-/// A `$ref` to a named schema.
-pub(super) fn schema_ref(name: &str) -> Value {
-    json!({ "$ref": format!("#/components/schemas/{name}") })
+fn value(schema: RefOr<Schema>) -> Value {
+    serde_json::to_value(schema).unwrap_or(Value::Null)
+}
+
+/// The response object of a success answer.
+fn answer(body: &Body) -> Value {
+    match body {
+        Body::File => {
+            json!({ "description": "the file, streamed",
+                    "content": { "application/octet-stream": { "schema": {"type": "string", "format": "binary"} } } })
+        }
+        Body::Metrics => json!({ "description": "Prometheus text exposition format 0.0.4",
+                "content": { "text/plain": { "schema": {"type": "string"} } } }),
+        Body::EventStream => {
+            json!({ "description": "`progress` events with the job's JSON, then one `end` event",
+                "content": { "text/event-stream": { "schema": {"type": "string"} } } })
+        }
+        Body::AnyJson => json!({ "description": "success",
+                "content": { "application/json": { "schema": {} } } }),
+        Body::Json(_) | Body::OneOf(_) | Body::Form(_) => {
+            let schema = body.schema().map(value).unwrap_or(Value::Null);
+            json!({ "description": "success",
+                "content": { "application/json": { "schema": schema } } })
+        }
+    }
 }
 
 /// The operation object of one route.
@@ -21,45 +46,28 @@ pub(super) fn operation(r: &RouteDoc) -> Value {
         params.push(json!({ "name": "id", "in": "path", "required": true,
                             "schema": {"type": "string", "format": "uuid"} }));
     }
-    let ok = if r.response == "File" {
-        json!({ "description": "the file, streamed",
-                "content": { "application/octet-stream": { "schema": {"type": "string", "format": "binary"} } } })
-    } else if r.response == "Metrics" {
-        json!({ "description": "Prometheus text exposition format 0.0.4",
-                "content": { "text/plain": { "schema": {"type": "string"} } } })
-    } else if r.response == "EventStream" {
-        json!({ "description": "`progress` events with the job's JSON, then one `end` event",
-                "content": { "text/event-stream": { "schema": {"type": "string"} } } })
-    } else {
-        json!({ "description": "success",
-                "content": { "application/json": { "schema": schema_ref(r.response) } } })
-    };
-    let code = if r.summary.starts_with("Create a lead") {
-        "201"
-    } else if r.summary.starts_with("Queue") {
-        "202"
-    } else {
-        "200"
-    };
     let mut responses = Map::new();
-    responses.insert(code.into(), ok);
-    let error = json!({ "description": "error", "content": { "application/json": { "schema": schema_ref("Error") } } });
-    responses.insert("4XX".into(), error);
+    responses.insert(r.status.to_string(), answer(&r.response));
+    for (status, body) in r.also {
+        responses.insert(status.to_string(), answer(body));
+    }
+    let error = json!({ "description": "error: {\"detail\"}", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
+    responses.insert("4XX".into(), error.clone());
+    responses.insert("5XX".into(), error);
     let mut op = json!({
         "summary": r.summary,
         "operationId": format!("{} {}", r.method, r.path),
         "parameters": params,
         "responses": responses,
     });
-    if let Some(body) = r.request {
-        // The import takes a file upload; every other body is JSON.
-        let media = if body == "ImportForm" {
-            "multipart/form-data"
-        } else {
-            "application/json"
+    if let Some(body) = &r.request {
+        let media = match body {
+            Body::Form(_) => "multipart/form-data",
+            _ => "application/json",
         };
+        let schema = body.schema().map(value).unwrap_or(Value::Null);
         op["requestBody"] = json!({ "required": true,
-            "content": { media: { "schema": schema_ref(body) } } });
+            "content": { media: { "schema": schema } } });
     }
     if r.auth {
         op["security"] = json!([{ "bearer": [] }, { "cookie": [] }]);

@@ -1,10 +1,20 @@
-//! The route table: every endpoint, its capability, query parameters,
-//! request and response schema names. The document is built from it.
+//! The route table: every endpoint, its capability, query parameters, and
+//! the types of its request and answer bodies (their schemas are derived
+//! from those types). The document is built from it.
 
-use crate::domain::Capability;
+use super::body::{Body, form, json, list, one};
+use super::foreign::AllLeads;
+use crate::domain::{Capability, Lead, LeadInput, LeadPatch};
+use crate::http::routes::{
+    Message, auth, backups, calls, compat_desk, compat_leads, compat_users, export, exports_jobs,
+    health, import, leads, leads_bulk, leads_notes, leads_summary, users,
+};
+use crate::service::calls::{FigureReport, LeadView};
+use crate::service::users::UserStats;
+use crate::store::{AuditEntry, User};
 
 /// One endpoint: what the document says about it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct RouteDoc {
     /// `GET`, `POST`, `PATCH`, `DELETE`.
     pub method: &'static str,
@@ -18,10 +28,20 @@ pub struct RouteDoc {
     pub capability: Option<Capability>,
     /// Query parameters.
     pub query: &'static [&'static str],
-    /// Schema name of the JSON body, if any.
-    pub request: Option<&'static str>,
-    /// Schema name of the success answer (`File` for a download).
-    pub response: &'static str,
+    /// The request body, if any.
+    pub request: Option<Body>,
+    /// The success answer.
+    pub response: Body,
+    /// Its status.
+    pub status: u16,
+    /// Other success answers (an import queued as a job: 202).
+    pub also: &'static [(u16, Body)],
+}
+
+impl std::fmt::Debug for RouteDoc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.method, self.path)
+    }
 }
 
 const FILTER: &[&str] = &[
@@ -65,8 +85,8 @@ const fn route(
     path: &'static str,
     summary: &'static str,
     capability: Option<Capability>,
-    request: Option<&'static str>,
-    response: &'static str,
+    request: Option<Body>,
+    response: Body,
 ) -> RouteDoc {
     RouteDoc {
         method,
@@ -77,6 +97,8 @@ const fn route(
         query: &[],
         request,
         response,
+        status: 200,
+        also: &[],
     }
 }
 
@@ -84,8 +106,8 @@ const fn public(
     method: &'static str,
     path: &'static str,
     summary: &'static str,
-    request: Option<&'static str>,
-    response: &'static str,
+    request: Option<Body>,
+    response: Body,
 ) -> RouteDoc {
     RouteDoc {
         auth: false,
@@ -98,47 +120,71 @@ const fn with_query(mut r: RouteDoc, query: &'static [&'static str]) -> RouteDoc
     r
 }
 
+/// A success status other than 200.
+const fn with_status(mut r: RouteDoc, status: u16) -> RouteDoc {
+    r.status = status;
+    r
+}
+
+/// Other success answers beside the main one.
+const fn with_also(mut r: RouteDoc, also: &'static [(u16, Body)]) -> RouteDoc {
+    r.also = also;
+    r
+}
+
 use Capability::*;
 
 /// Every endpoint of Pulse.
 pub const ROUTES: &[RouteDoc] = &[
-    public("GET", "/healthz", "Liveness", None, "Health"),
+    public(
+        "GET",
+        "/healthz",
+        "Liveness",
+        None,
+        json::<health::Health>(),
+    ),
     public(
         "GET",
         "/api/maintenance-status",
         "Always not in maintenance (a stub for the original frontend)",
         None,
-        "Maintenance",
+        json::<health::Maintenance>(),
     ),
     public(
         "GET",
         "/readyz",
         "Readiness (database reachable)",
         None,
-        "Health",
+        json::<health::Ready>(),
     ),
-    public("GET", "/api/openapi.json", "This document", None, "OpenApi"),
+    public(
+        "GET",
+        "/api/openapi.json",
+        "This document",
+        None,
+        Body::AnyJson,
+    ),
     route(
         "GET",
         "/metrics",
         "Prometheus metrics (Bearer PULSE_METRICS_TOKEN; without a token on PULSE_METRICS_LISTEN)",
         None,
         None,
-        "Metrics",
+        Body::Metrics,
     ),
     public(
         "POST",
         "/api/auth/login",
         "Sign in with e-mail or user name",
-        Some("Login"),
-        "Session",
+        Some(json::<auth::LoginRequest>()),
+        json::<auth::SignedIn>(),
     ),
     public(
         "POST",
         "/api/auth/register",
         "Self-register (pending approval)",
-        Some("Register"),
-        "UserCreated",
+        Some(json::<auth::RegisterRequest>()),
+        json::<auth::Registered>(),
     ),
     route(
         "GET",
@@ -146,7 +192,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "The signed-in user",
         None,
         None,
-        "User",
+        json::<User>(),
     ),
     route(
         "POST",
@@ -154,15 +200,15 @@ pub const ROUTES: &[RouteDoc] = &[
         "End this session",
         None,
         None,
-        "Message",
+        json::<Message>(),
     ),
     route(
         "POST",
         "/api/auth/change-password",
         "Change one's password",
         None,
-        Some("ChangePassword"),
-        "Message",
+        Some(json::<auth::ChangePasswordRequest>()),
+        json::<auth::PasswordChanged>(),
     ),
     route(
         "GET",
@@ -170,15 +216,18 @@ pub const ROUTES: &[RouteDoc] = &[
         "List users",
         Some(ManageUsers),
         None,
-        "UserList",
+        list::<User>(),
     ),
-    route(
-        "POST",
-        "/api/users",
-        "Create a user",
-        Some(ManageUsers),
-        Some("NewUser"),
-        "UserCreated",
+    with_status(
+        route(
+            "POST",
+            "/api/users",
+            "Create a user",
+            Some(ManageUsers),
+            Some(json::<users::CreateUser>()),
+            json::<users::UserCreated>(),
+        ),
+        201,
     ),
     route(
         "GET",
@@ -186,15 +235,15 @@ pub const ROUTES: &[RouteDoc] = &[
         "One user",
         Some(ManageUsers),
         None,
-        "User",
+        json::<User>(),
     ),
     route(
         "PATCH",
         "/api/users/{id}",
         "Change role, status or name",
         Some(ManageUsers),
-        Some("UserChange"),
-        "User",
+        Some(json::<users::UpdateUser>()),
+        json::<User>(),
     ),
     route(
         "POST",
@@ -202,7 +251,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "Approve a pending user",
         Some(ManageUsers),
         None,
-        "User",
+        json::<User>(),
     ),
     route(
         "POST",
@@ -210,7 +259,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "Disable a user (ends sessions)",
         Some(ManageUsers),
         None,
-        "User",
+        json::<User>(),
     ),
     route(
         "POST",
@@ -218,7 +267,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "Reset a password",
         Some(ManageUsers),
         None,
-        "UserCreated",
+        json::<users::PasswordReset>(),
     ),
     route(
         "DELETE",
@@ -226,31 +275,31 @@ pub const ROUTES: &[RouteDoc] = &[
         "Remove a user (the account is disabled)",
         Some(ManageUsers),
         None,
-        "UserMessage",
+        json::<users::Removed>(),
     ),
     route(
         "POST",
         "/api/users/create",
         "Create a user (the original's path)",
         Some(ManageUsers),
-        Some("NewUser"),
-        "UserMessage",
+        Some(json::<compat_users::CreateBody>()),
+        json::<compat_users::UserMessage>(),
     ),
     route(
         "POST",
         "/api/users/approve",
         "Approve a user ({user_id})",
         Some(ManageUsers),
-        Some("UserId"),
-        "UserMessage",
+        Some(json::<compat_users::UserIdBody>()),
+        json::<compat_users::UserMessage>(),
     ),
     route(
         "POST",
         "/api/users/reject",
         "Refuse a pending user ({user_id}; the account is disabled)",
         Some(ManageUsers),
-        Some("UserId"),
-        "UserMessage",
+        Some(json::<compat_users::UserIdBody>()),
+        json::<compat_users::UserMessage>(),
     ),
     route(
         "POST",
@@ -258,15 +307,15 @@ pub const ROUTES: &[RouteDoc] = &[
         "Give a user a temporary password",
         Some(ManageUsers),
         None,
-        "TemporaryPassword",
+        json::<compat_users::TemporaryPassword>(),
     ),
     route(
         "POST",
         "/api/users/change-account-type",
         "Change a user's role",
         Some(ManageUsers),
-        Some("ChangeAccountType"),
-        "TypeChanged",
+        Some(json::<compat_users::ChangeTypeBody>()),
+        json::<compat_users::TypeChanged>(),
     ),
     route(
         "GET",
@@ -274,7 +323,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "Telecaller accounts with their names",
         Some(AssignLeads),
         None,
-        "TelecallerList",
+        list::<compat_users::Telecaller>(),
     ),
     route(
         "GET",
@@ -282,7 +331,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "Accounts by role and status",
         Some(ManageUsers),
         None,
-        "UserStats",
+        json::<UserStats>(),
     ),
     route(
         "GET",
@@ -290,7 +339,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "Password-reset requests, newest first",
         Some(ManageUsers),
         None,
-        "ResetRequests",
+        list::<String>(),
     ),
     route(
         "POST",
@@ -298,22 +347,22 @@ pub const ROUTES: &[RouteDoc] = &[
         "Ask an administrator for a password reset",
         None,
         None,
-        "Message",
+        json::<Message>(),
     ),
     route(
         "POST",
         "/api/password-reset/approve",
         "Approve a reset request with a temporary password",
         Some(ManageUsers),
-        Some("ResetApprove"),
-        "ResetApproved",
+        Some(json::<compat_users::ApproveResetBody>()),
+        json::<compat_users::ResetApproved>(),
     ),
     public(
         "POST",
         "/api/auth/reset-with-temp-password",
         "Set a new password with a temporary one",
-        Some("ResetWithTemporary"),
-        "Message",
+        Some(json::<compat_users::ResetBody>()),
+        json::<Message>(),
     ),
     with_query(
         route(
@@ -322,7 +371,7 @@ pub const ROUTES: &[RouteDoc] = &[
             "The audit log, newest first",
             Some(ReadAudit),
             None,
-            "AuditList",
+            list::<AuditEntry>(),
         ),
         &["action", "actor", "start_date", "end_date", "limit"],
     ),
@@ -333,33 +382,36 @@ pub const ROUTES: &[RouteDoc] = &[
             "Leads, filtered and paginated; skip_pagination=true: every match as one streamed {total, leads}",
             Some(ReadLeads),
             None,
-            "LeadPage",
+            Body::OneOf(&[one::<leads::ListAnswer>(), one::<AllLeads>()]),
         ),
         LIST,
     ),
-    route(
-        "POST",
-        "/api/driver-onboarding/leads",
-        "Create a lead (409 on a duplicate phone)",
-        Some(EditLeads),
-        Some("LeadInput"),
-        "Lead",
+    with_status(
+        route(
+            "POST",
+            "/api/driver-onboarding/leads",
+            "Create a lead (409 on a duplicate phone)",
+            Some(EditLeads),
+            Some(json::<LeadInput>()),
+            json::<LeadView>(),
+        ),
+        201,
     ),
     route(
         "POST",
         "/api/driver-onboarding/create-lead",
         "Create a lead, the original's way: 200 {success, message, lead_id}; a duplicate phone is skipped ({success: false, duplicate: true}) or, with duplicate_action replace, the existing lead changed",
         Some(EditLeads),
-        Some("OriginalLead"),
-        "OriginalCreated",
+        Some(json::<compat_leads::OriginalLeadBody>()),
+        json::<compat_leads::CreateLeadAnswer>(),
     ),
     route(
         "POST",
         "/api/driver-onboarding/check-duplicate",
         "Whether a lead has this phone number (and which)",
         Some(ReadLeads),
-        Some("CheckDuplicate"),
-        "DuplicateFound",
+        Some(json::<compat_leads::CheckDuplicateBody>()),
+        json::<compat_leads::DuplicateAnswer>(),
     ),
     route(
         "GET",
@@ -367,15 +419,15 @@ pub const ROUTES: &[RouteDoc] = &[
         "One lead",
         Some(ReadLeads),
         None,
-        "Lead",
+        json::<LeadView>(),
     ),
     route(
         "PATCH",
         "/api/driver-onboarding/leads/{id}",
         "Change a lead (pipeline rules apply; null leaves a field alone, \"\" clears it, a sent stage is ignored)",
         Some(EditLeads),
-        Some("LeadPatch"),
-        "Saved",
+        Some(json::<LeadPatch>()),
+        json::<leads::Saved>(),
     ),
     route(
         "DELETE",
@@ -383,15 +435,15 @@ pub const ROUTES: &[RouteDoc] = &[
         "Delete a lead",
         Some(DeleteLeads),
         None,
-        "Deleted",
+        json::<leads::Deleted>(),
     ),
     route(
         "PATCH",
         "/api/driver-onboarding/bulk-assign",
         "Assign leads to a telecaller",
         Some(AssignLeads),
-        Some("BulkAssign"),
-        "BulkResult",
+        Some(json::<leads_bulk::AssignBody>()),
+        json::<leads_bulk::BulkAnswer>(),
     ),
     route(
         "POST",
@@ -399,31 +451,31 @@ pub const ROUTES: &[RouteDoc] = &[
         "Remove a lead's telecaller",
         Some(AssignLeads),
         None,
-        "Lead",
+        json::<Lead>(),
     ),
     route(
         "PATCH",
         "/api/driver-onboarding/reassign-date",
         "Move assigned leads to another day",
         Some(AssignLeads),
-        Some("ReassignDate"),
-        "BulkResult",
+        Some(json::<leads_bulk::ReassignBody>()),
+        json::<leads_bulk::BulkAnswer>(),
     ),
     route(
         "PATCH",
         "/api/driver-onboarding/leads/bulk-update-status",
         "Set the status of many leads",
         Some(EditLeads),
-        Some("BulkStatus"),
-        "BulkResult",
+        Some(json::<leads_bulk::StatusBody>()),
+        json::<leads_bulk::BulkAnswer>(),
     ),
     route(
         "POST",
         "/api/driver-onboarding/leads/bulk-delete",
         "Delete many leads (audited)",
         Some(DeleteLeads),
-        Some("LeadIds"),
-        "BulkDeleteResult",
+        Some(json::<leads_bulk::DeleteBody>()),
+        json::<leads_bulk::BulkDeleted>(),
     ),
     route(
         "POST",
@@ -431,7 +483,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "Record a call now (outcome: called)",
         Some(EditLeads),
         None,
-        "CallRecorded",
+        json::<calls::CallAnswer>(),
     ),
     route(
         "POST",
@@ -439,7 +491,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "Record a call (outcome: called)",
         Some(EditLeads),
         None,
-        "CallRecorded",
+        json::<calls::CallAnswer>(),
     ),
     route(
         "POST",
@@ -447,7 +499,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "Record a call where the lead answered (outcome: connected)",
         Some(EditLeads),
         None,
-        "CallRecorded",
+        json::<calls::CallAnswer>(),
     ),
     route(
         "POST",
@@ -455,15 +507,15 @@ pub const ROUTES: &[RouteDoc] = &[
         "Record a call without answer: status RNR (outcome: no_response)",
         Some(EditLeads),
         None,
-        "CallRecorded",
+        json::<calls::CallAnswer>(),
     ),
     route(
         "PATCH",
         "/api/driver-onboarding/leads/{id}/status",
         "Change a lead's status alone (the original's status route)",
         Some(EditLeads),
-        Some("StatusOnly"),
-        "StatusSet",
+        Some(json::<compat_leads::StatusOnly>()),
+        json::<compat_leads::StatusSet>(),
     ),
     route(
         "POST",
@@ -471,7 +523,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "Move a lead in its stage's completion status to the next stage (the original's rules)",
         Some(EditLeads),
         None,
-        "SyncStage",
+        json::<compat_leads::SyncAnswer>(),
     ),
     route(
         "GET",
@@ -479,7 +531,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "Uploaded documents of a lead: always none (a stub; Pulse keeps numbers, not files)",
         Some(ReadLeads),
         None,
-        "DocumentStatus",
+        json::<compat_leads::DocumentStatus>(),
     ),
     route(
         "GET",
@@ -487,7 +539,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "A lead's status changes and calls",
         Some(ReadLeads),
         None,
-        "LeadHistory",
+        json::<calls::LeadHistory>(),
     ),
     with_query(
         route(
@@ -496,7 +548,7 @@ pub const ROUTES: &[RouteDoc] = &[
             "Calls, connected, no response, status changes, conversions per telecaller and IST day",
             Some(TelecallerDesk),
             None,
-            "CallFigures",
+            json::<FigureReport>(),
         ),
         &["telecaller", "start_date", "end_date"],
     ),
@@ -505,8 +557,8 @@ pub const ROUTES: &[RouteDoc] = &[
         "/api/driver-onboarding/leads/{id}/remarks",
         "Add a remark",
         Some(EditLeads),
-        Some("Remark"),
-        "Remarks",
+        Some(json::<leads_notes::RemarkBody>()),
+        json::<leads_notes::Remarks>(),
     ),
     route(
         "GET",
@@ -514,7 +566,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "A lead's remarks",
         Some(ReadLeads),
         None,
-        "Remarks",
+        json::<leads_notes::LeadRemarks>(),
     ),
     with_query(
         route(
@@ -523,7 +575,7 @@ pub const ROUTES: &[RouteDoc] = &[
             "Counts per stage and status",
             Some(ReadLeads),
             None,
-            "StatusSummary",
+            json::<leads_summary::SummaryAnswer>(),
         ),
         FILTER,
     ),
@@ -533,7 +585,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "Spellings of one source that could be merged",
         Some(ReadLeads),
         None,
-        "MergeSuggestions",
+        json::<leads_summary::SuggestionsAnswer>(),
     ),
     route(
         "GET",
@@ -541,15 +593,15 @@ pub const ROUTES: &[RouteDoc] = &[
         "Leads with a no response, grouped by who recorded the last",
         Some(ReadLeads),
         None,
-        "NoResponseLeads",
+        json::<compat_leads::NoResponseAnswer>(),
     ),
     route(
         "POST",
         "/api/driver-onboarding/{id}/remarks",
         "Add a remark (the original's path and body)",
         Some(EditLeads),
-        Some("RemarkText"),
-        "RemarkAdded",
+        Some(json::<compat_leads::RemarkBody>()),
+        json::<compat_leads::RemarkAdded>(),
     ),
     route(
         "GET",
@@ -557,23 +609,23 @@ pub const ROUTES: &[RouteDoc] = &[
         "A lead's remarks, newest first (the original's path)",
         Some(ReadLeads),
         None,
-        "RemarkList",
+        json::<compat_leads::RemarkList>(),
     ),
     route(
         "POST",
         "/api/telecallers/deassign-leads",
         "Remove many leads' telecaller",
         Some(AssignLeads),
-        Some("LeadIds"),
-        "BulkResult",
+        Some(json::<compat_leads::LeadIds>()),
+        json::<leads_bulk::BulkAnswer>(),
     ),
     route(
         "PATCH",
         "/api/driver-onboarding/leads-bulk/status",
         "Set the status of many leads (alias)",
         Some(EditLeads),
-        Some("BulkStatus"),
-        "BulkResult",
+        Some(json::<leads_bulk::StatusBody>()),
+        json::<leads_bulk::BulkAnswer>(),
     ),
     with_query(
         route(
@@ -582,7 +634,7 @@ pub const ROUTES: &[RouteDoc] = &[
             "A telecaller's leads: all, or for a date those assigned for it and the other callbacks due",
             Some(TelecallerDesk),
             None,
-            "DeskLeads",
+            json::<compat_desk::DeskLeadsAnswer>(),
         ),
         &["telecaller_email", "date"],
     ),
@@ -593,7 +645,7 @@ pub const ROUTES: &[RouteDoc] = &[
             "Every call per telecaller and IST day",
             Some(TelecallerDesk),
             None,
-            "CallStatistics",
+            json::<compat_desk::StatisticsAnswer>(),
         ),
         &["start_date", "end_date"],
     ),
@@ -604,7 +656,7 @@ pub const ROUTES: &[RouteDoc] = &[
             "Per active telecaller: leads, calls, no responses, a few statuses",
             Some(TelecallerDesk),
             None,
-            "DailySummary",
+            json::<compat_desk::DailySummaryAnswer>(),
         ),
         &["start_date", "end_date"],
     ),
@@ -615,7 +667,7 @@ pub const ROUTES: &[RouteDoc] = &[
             "A day's calls of a telecaller as an xlsx",
             Some(TelecallerDesk),
             None,
-            "File",
+            Body::File,
         ),
         &["telecaller", "date"],
     ),
@@ -625,15 +677,15 @@ pub const ROUTES: &[RouteDoc] = &[
         "Sources with lead counts",
         Some(ReadLeads),
         None,
-        "Sources",
+        json::<leads_summary::SourcesAnswer>(),
     ),
     route(
         "POST",
         "/api/driver-onboarding/sources/merge",
         "Rename sources into one",
         Some(MergeSources),
-        Some("MergeSources"),
-        "Merged",
+        Some(json::<leads_summary::MergeBody>()),
+        json::<leads_summary::MergeAnswer>(),
     ),
     with_query(
         route(
@@ -642,7 +694,7 @@ pub const ROUTES: &[RouteDoc] = &[
             "A telecaller's counts",
             Some(TelecallerDesk),
             None,
-            "TelecallerSummary",
+            json::<leads_summary::TelecallerSummaryAnswer>(),
         ),
         &["telecaller"],
     ),
@@ -653,7 +705,7 @@ pub const ROUTES: &[RouteDoc] = &[
             "A day's leads (default today, IST), callbacks due, overdue, all leads, the day's figures",
             Some(TelecallerDesk),
             None,
-            "TelecallerDesk",
+            json::<leads_summary::DeskAnswer>(),
         ),
         &["telecaller", "date"],
     ),
@@ -662,8 +714,8 @@ pub const ROUTES: &[RouteDoc] = &[
         "/api/driver-onboarding/bulk-export",
         "Stream an xlsx or csv export",
         Some(Export),
-        Some("ExportRequest"),
-        "File",
+        Some(json::<export::ExportBody>()),
+        Body::File,
     ),
     with_query(
         route(
@@ -672,7 +724,7 @@ pub const ROUTES: &[RouteDoc] = &[
             "Stream an export (query string)",
             Some(Export),
             None,
-            "File",
+            Body::File,
         ),
         EXPORT,
     ),
@@ -681,16 +733,19 @@ pub const ROUTES: &[RouteDoc] = &[
         "/api/driver-onboarding/batch-export-zip",
         "Stream a zip of exports",
         Some(Export),
-        Some("ExportRequest"),
-        "File",
+        Some(json::<export::BatchBody>()),
+        Body::File,
     ),
-    route(
-        "POST",
-        "/api/exports",
-        "Queue a background export job (202; 429 per user, 503 queue full)",
-        Some(Export),
-        Some("ExportJobRequest"),
-        "ExportJob",
+    with_status(
+        route(
+            "POST",
+            "/api/exports",
+            "Queue a background export job (202; 429 per user, 503 queue full)",
+            Some(Export),
+            Some(json::<export::ExportBody>()),
+            json::<exports_jobs::ExportJobView>(),
+        ),
+        202,
     ),
     with_query(
         route(
@@ -699,7 +754,7 @@ pub const ROUTES: &[RouteDoc] = &[
             "Export job history, newest first (every user's for master_admin)",
             Some(Export),
             None,
-            "ExportJobList",
+            json::<exports_jobs::ExportJobList>(),
         ),
         &["limit"],
     ),
@@ -709,7 +764,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "One export job: status, progress, download URL",
         Some(Export),
         None,
-        "ExportJob",
+        json::<exports_jobs::ExportJobView>(),
     ),
     route(
         "POST",
@@ -717,7 +772,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "Cancel a queued or running export job",
         Some(Export),
         None,
-        "ExportJob",
+        json::<exports_jobs::ExportJobView>(),
     ),
     route(
         "GET",
@@ -725,7 +780,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "A finished job's file (Range, If-Range, Digest, ETag)",
         Some(Export),
         None,
-        "File",
+        Body::File,
     ),
     route(
         "GET",
@@ -733,15 +788,18 @@ pub const ROUTES: &[RouteDoc] = &[
         "Server-sent progress events, ending with the final state",
         Some(Export),
         None,
-        "EventStream",
+        Body::EventStream,
     ),
-    route(
-        "POST",
-        "/api/driver-onboarding/import-leads",
-        "Import leads from an xlsx, csv or JSON lines file (multipart); 202 with an ImportJob above PULSE_IMPORT_JOB_THRESHOLD",
-        Some(Import),
-        Some("ImportForm"),
-        "ImportReport",
+    with_also(
+        route(
+            "POST",
+            "/api/driver-onboarding/import-leads",
+            "Import leads from an xlsx, csv or JSON lines file (multipart); 202 with an ImportJob above PULSE_IMPORT_JOB_THRESHOLD",
+            Some(Import),
+            Some(form::<import::ImportFormFields>()),
+            json::<import::ImportAnswer>(),
+        ),
+        &[(202, json::<import::ImportJobView>())],
     ),
     route(
         "GET",
@@ -749,7 +807,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "Download an import's row report as CSV (a synchronous import's or a done job's)",
         Some(Import),
         None,
-        "File",
+        Body::File,
     ),
     route(
         "GET",
@@ -757,7 +815,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "One import job (uploads above PULSE_IMPORT_JOB_THRESHOLD): status, rows read, counts",
         Some(Import),
         None,
-        "ImportJob",
+        json::<import::ImportJobView>(),
     ),
     route(
         "GET",
@@ -765,7 +823,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "Server-sent progress events of an import job, ending with the final state",
         Some(Import),
         None,
-        "EventStream",
+        Body::EventStream,
     ),
     route(
         "DELETE",
@@ -773,7 +831,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "Cancel a queued or running import job (nothing is written)",
         Some(Import),
         None,
-        "ImportJob",
+        json::<import::ImportJobView>(),
     ),
     route(
         "GET",
@@ -781,15 +839,18 @@ pub const ROUTES: &[RouteDoc] = &[
         "A committed import (its import_id): file, who, leads inserted and replaced, undone or not",
         Some(Import),
         None,
-        "ImportRecord",
+        json::<import::ImportRecordView>(),
     ),
-    route(
-        "POST",
-        "/api/driver-onboarding/imports/{id}/undo",
-        "Undo an import as a job (202): inserted leads removed, replaced leads restored; all or nothing, refused naming leads changed since",
-        Some(Import),
-        None,
-        "UndoJob",
+    with_status(
+        route(
+            "POST",
+            "/api/driver-onboarding/imports/{id}/undo",
+            "Undo an import as a job (202): inserted leads removed, replaced leads restored; all or nothing, refused naming leads changed since",
+            Some(Import),
+            None,
+            json::<import::UndoJobView>(),
+        ),
+        202,
     ),
     route(
         "GET",
@@ -797,15 +858,18 @@ pub const ROUTES: &[RouteDoc] = &[
         "One undo job: status, result {removed, restored}, or the error naming the changed leads",
         Some(Import),
         None,
-        "UndoJob",
+        json::<import::UndoJobView>(),
     ),
-    route(
-        "POST",
-        "/api/driver-onboarding/backups",
-        "Queue a backup of every lead (full fidelity, gzipped JSON lines): 202 with the job to poll; 409 while one is queued or running",
-        Some(Backups),
-        None,
-        "BackupJob",
+    with_status(
+        route(
+            "POST",
+            "/api/driver-onboarding/backups",
+            "Queue a backup of every lead (full fidelity, gzipped JSON lines): 202 with the job to poll; 409 while one is queued or running",
+            Some(Backups),
+            None,
+            json::<backups::BackupJobView>(),
+        ),
+        202,
     ),
     route(
         "GET",
@@ -813,7 +877,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "Backup jobs, newest first",
         Some(Backups),
         None,
-        "BackupJobList",
+        json::<backups::BackupJobList>(),
     ),
     route(
         "GET",
@@ -821,7 +885,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "One backup job: status, progress (rows_done/rows_total), the backup once done",
         Some(Backups),
         None,
-        "BackupJob",
+        json::<backups::BackupJobView>(),
     ),
     route(
         "GET",
@@ -829,7 +893,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "Stored backups, newest first",
         Some(Backups),
         None,
-        "BackupList",
+        json::<backups::BackupList>(),
     ),
     route(
         "DELETE",
@@ -837,7 +901,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "Delete a backup",
         Some(Backups),
         None,
-        "Message",
+        json::<backups::BackupDeleted>(),
     ),
     route(
         "GET",
@@ -845,7 +909,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "A backup's file (application/gzip)",
         Some(Backups),
         None,
-        "File",
+        Body::File,
     ),
     route(
         "POST",
@@ -853,6 +917,6 @@ pub const ROUTES: &[RouteDoc] = &[
         "Replace every lead with the backup's (an automatic backup is taken first)",
         Some(Backups),
         None,
-        "Restored",
+        json::<backups::Restored>(),
     ),
 ];

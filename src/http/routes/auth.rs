@@ -4,14 +4,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing::get, routing::post};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::Actor;
 use crate::http::error::{AppError, AppResult};
 use crate::http::extract::{
     ApiJson, ClientIp, CurrentUser, Https, cookie, with_device_cookie, with_session_cookie,
 };
+use crate::http::routes::Message;
 use crate::http::state::AppState;
 use crate::service::ServiceError;
 use crate::service::auth::{self, Registration};
@@ -27,8 +27,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/auth/change-password", post(change_password))
 }
 
-#[derive(Deserialize)]
-struct LoginRequest {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct LoginRequest {
     /// An e-mail or a user name such as `admin`.
     email: String,
     password: String,
@@ -46,9 +46,9 @@ async fn login(
     })
     .await?;
     let token = &signed_in.token;
-    let body = LoggedIn {
+    let body = SignedIn {
         message: "Login successful",
-        token,
+        token: token.clone(),
         user: SessionUser::from(signed_in.user),
     };
     let response = (StatusCode::OK, Json(body)).into_response();
@@ -60,11 +60,12 @@ async fn login(
     ))
 }
 
-/// `{message, token, user}` (the original's login answer).
-#[derive(Debug, serde::Serialize)]
-pub struct LoggedIn<'a> {
+/// A new session: its token (also set as the session cookie) and the user,
+/// as the original's login answered it (`{message, token, user}`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SignedIn {
     message: &'static str,
-    token: &'a str,
+    token: String,
     user: SessionUser,
 }
 
@@ -72,7 +73,7 @@ pub struct LoggedIn<'a> {
 /// account plus `telecaller_id` (COMPAT §2.1). The original kept a separate
 /// telecaller profile; Pulse names a telecaller by their account, so it is
 /// the account's id for a telecaller and `null` for every other role.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SessionUser {
     #[serde(flatten)]
     user: User,
@@ -92,8 +93,8 @@ impl From<User> for SessionUser {
 
 /// The original frontend sends all five fields, `last_name` possibly `""`;
 /// a missing one is empty too.
-#[derive(Deserialize)]
-struct RegisterRequest {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct RegisterRequest {
     first_name: String,
     #[serde(default)]
     last_name: Option<String>,
@@ -129,7 +130,7 @@ async fn register(
 }
 
 /// The original's `{message, status: "pending"}` beside Pulse's `user`.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Registered {
     message: &'static str,
     status: crate::domain::AccountStatus,
@@ -146,12 +147,12 @@ async fn logout(
     current: CurrentUser,
 ) -> AppResult<Response> {
     auth::logout(&state, &current.token_hash).await?;
-    let response = Json(json!({ "message": "Logged out" })).into_response();
+    let response = Json(Message::new("Logged out")).into_response();
     Ok(with_session_cookie(&state, https, response, None))
 }
 
-#[derive(Deserialize)]
-struct ChangePasswordRequest {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct ChangePasswordRequest {
     old_password: String,
     new_password: String,
 }
@@ -165,12 +166,21 @@ async fn change_password(
     ApiJson(req): ApiJson<ChangePasswordRequest>,
 ) -> AppResult<Response> {
     let token = auth::change_password(&state, &actor, &req.old_password, &req.new_password).await?;
-    let body =
-        json!({ "message": "Password changed; other sessions were signed out", "token": token });
+    let body = PasswordChanged {
+        message: "Password changed; other sessions were signed out",
+        token: token.clone(),
+    };
     Ok(with_session_cookie(
         &state,
         https,
         Json(body).into_response(),
         Some(&token),
     ))
+}
+
+/// `{message, token}`: the fresh session after a password change.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PasswordChanged {
+    message: &'static str,
+    token: String,
 }

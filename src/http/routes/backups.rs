@@ -9,8 +9,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::backup::BackupInfo;
@@ -19,7 +19,7 @@ use crate::http::error::AppResult;
 use crate::http::extract::{ApiPath, ApiQuery};
 use crate::http::state::AppState;
 use crate::service::backups::{self, BASE};
-use crate::store::{ExportJob, JobStatus};
+use crate::store::{ExportJob, JobKind, JobStatus};
 
 /// The backup routes.
 pub fn routes() -> Router<AppState> {
@@ -35,46 +35,110 @@ pub fn routes() -> Router<AppState> {
         .route("/api/driver-onboarding/backups/{id}/restore", post(restore))
 }
 
-fn view(b: &BackupInfo) -> Value {
-    json!({
-        "id": b.id,
-        "created_at": b.created_at,
-        "kind": b.kind,
-        "leads": b.leads,
-        "bytes": b.bytes,
-        "download_url": format!("{BASE}/{}/download", b.id),
-    })
+/// A stored backup.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BackupView {
+    id: Uuid,
+    created_at: DateTime<Utc>,
+    kind: crate::backup::Kind,
+    leads: u64,
+    bytes: u64,
+    download_url: String,
 }
 
-/// The JSON of a backup job.
-fn job_view(job: &ExportJob) -> Value {
-    let done = job.status == JobStatus::Done;
-    json!({
-        "id": job.id,
-        "kind": job.kind,
-        "status": job.status,
-        "rows_done": job.rows_done,
-        "rows_total": job.rows_total,
-        "bytes": job.bytes,
-        "sha256": job.sha256,
-        "error": job.error,
-        "attempts": job.attempts,
-        "max_attempts": job.max_attempts,
-        "owner_id": job.owner_id,
-        "created_at": job.created_at,
-        "started_at": job.started_at,
-        "finished_at": job.finished_at,
-        "url": format!("{BASE}/jobs/{}", job.id),
-        // The backup has the job's id.
-        "backup_id": done.then_some(job.id),
-        "download_url": done.then(|| format!("{BASE}/{}/download", job.id)),
-    })
+impl BackupView {
+    fn new(b: &BackupInfo) -> BackupView {
+        BackupView {
+            id: b.id,
+            created_at: b.created_at,
+            kind: b.kind,
+            leads: b.leads,
+            bytes: b.bytes,
+            download_url: format!("{BASE}/{}/download", b.id),
+        }
+    }
+}
+
+/// A backup job.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BackupJobView {
+    id: Uuid,
+    kind: JobKind,
+    status: JobStatus,
+    rows_done: i64,
+    rows_total: Option<i64>,
+    bytes: Option<i64>,
+    sha256: Option<String>,
+    error: Option<String>,
+    attempts: i32,
+    max_attempts: i32,
+    owner_id: Uuid,
+    created_at: DateTime<Utc>,
+    started_at: Option<DateTime<Utc>>,
+    finished_at: Option<DateTime<Utc>>,
+    url: String,
+    /// Once done: the backup (it has the job's id).
+    backup_id: Option<Uuid>,
+    download_url: Option<String>,
+}
+
+impl BackupJobView {
+    fn new(job: &ExportJob) -> BackupJobView {
+        let done = job.status == JobStatus::Done;
+        BackupJobView {
+            id: job.id,
+            kind: job.kind,
+            status: job.status,
+            rows_done: job.rows_done,
+            rows_total: job.rows_total,
+            bytes: job.bytes,
+            sha256: job.sha256.clone(),
+            error: job.error.clone(),
+            attempts: job.attempts,
+            max_attempts: job.max_attempts,
+            owner_id: job.owner_id,
+            created_at: job.created_at,
+            started_at: job.started_at,
+            finished_at: job.finished_at,
+            url: format!("{BASE}/jobs/{}", job.id),
+            backup_id: done.then_some(job.id),
+            download_url: done.then(|| format!("{BASE}/{}/download", job.id)),
+        }
+    }
+}
+
+/// `{jobs}`, newest first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BackupJobList {
+    jobs: Vec<BackupJobView>,
+}
+
+/// `{backups}`, newest first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BackupList {
+    backups: Vec<BackupView>,
+}
+
+/// `{message, id}` of a deleted backup.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BackupDeleted {
+    message: &'static str,
+    id: Uuid,
+}
+
+/// What a restore did, and the backup taken just before it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Restored {
+    backup_id: Uuid,
+    restored: u64,
+    replaced: u64,
+    pre_restore_backup: BackupView,
 }
 
 /// Queues a backup job: `202` and the job to poll.
 async fn create(State(state): State<AppState>, actor: Actor) -> AppResult<Response> {
     let job = backups::create(&state, &actor).await?;
-    let mut response = (StatusCode::ACCEPTED, Json(job_view(&job))).into_response();
+    let mut response = (StatusCode::ACCEPTED, Json(BackupJobView::new(&job))).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("{BASE}/jobs/{}", job.id)) {
         response.headers_mut().insert(header::LOCATION, v);
     }
@@ -91,26 +155,28 @@ async fn list_jobs(
     State(state): State<AppState>,
     actor: Actor,
     ApiQuery(q): ApiQuery<JobsQuery>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<BackupJobList>> {
     let jobs = backups::jobs(&state, &actor, q.limit).await?;
-    Ok(Json(
-        json!({ "jobs": jobs.iter().map(job_view).collect::<Vec<_>>() }),
-    ))
+    Ok(Json(BackupJobList {
+        jobs: jobs.iter().map(BackupJobView::new).collect(),
+    }))
 }
 
 async fn one_job(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
-) -> AppResult<Json<Value>> {
-    Ok(Json(job_view(&backups::job(&state, &actor, id).await?)))
+) -> AppResult<Json<BackupJobView>> {
+    Ok(Json(BackupJobView::new(
+        &backups::job(&state, &actor, id).await?,
+    )))
 }
 
-async fn list(State(state): State<AppState>, actor: Actor) -> AppResult<Json<Value>> {
+async fn list(State(state): State<AppState>, actor: Actor) -> AppResult<Json<BackupList>> {
     let all = backups::list(&state, &actor).await?;
-    Ok(Json(
-        json!({ "backups": all.iter().map(view).collect::<Vec<_>>() }),
-    ))
+    Ok(Json(BackupList {
+        backups: all.iter().map(BackupView::new).collect(),
+    }))
 }
 
 async fn download(
@@ -140,21 +206,24 @@ async fn remove(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<BackupDeleted>> {
     let b = backups::delete(&state, &actor, id).await?;
-    Ok(Json(json!({ "message": "backup deleted", "id": b.id })))
+    Ok(Json(BackupDeleted {
+        message: "backup deleted",
+        id: b.id,
+    }))
 }
 
 async fn restore(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<Restored>> {
     let done = backups::restore(&state, &actor, id).await?;
-    Ok(Json(json!({
-        "backup_id": id,
-        "restored": done.restored,
-        "replaced": done.replaced,
-        "pre_restore_backup": view(&done.pre_restore_backup),
-    })))
+    Ok(Json(Restored {
+        backup_id: id,
+        restored: done.restored,
+        replaced: done.replaced,
+        pre_restore_backup: BackupView::new(&done.pre_restore_backup),
+    }))
 }

@@ -6,14 +6,13 @@ use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::domain::{Actor, CallOutcome};
+use crate::domain::{Actor, CallOutcome, StatusEntry};
 use crate::http::error::AppResult;
 use crate::http::extract::{ApiPath, ApiQuery};
 use crate::http::state::AppState;
-use crate::service::calls::{self, FigureReport, LeadView};
+use crate::service::calls::{self, CallEntry, FigureReport, LeadView, NoResponseEntry};
 
 /// The call routes.
 pub fn routes() -> Router<AppState> {
@@ -41,7 +40,7 @@ pub fn routes() -> Router<AppState> {
 /// The original's answer (`success`, `message`, `lead_id`; its
 /// `last_called` / `last_no_response` are the lead's own keys) with the
 /// lead's keys beside them and the lead itself under `lead`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CallAnswer {
     success: bool,
     message: &'static str,
@@ -101,16 +100,27 @@ async fn history(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<LeadHistory>> {
     let v = calls::history(&state, &actor, id).await?;
-    Ok(Json(json!({
-        "id": v.lead.id,
-        "status_history": v.lead.status_history,
-        "calling_history": v.calling_history,
-        "no_response_history": v.no_response_history,
-        "last_called_by": v.last_called_by,
-        "last_no_response_by": v.last_no_response_by,
-    })))
+    Ok(Json(LeadHistory {
+        id: v.lead.id,
+        status_history: v.lead.status_history,
+        calling_history: v.calling_history,
+        no_response_history: v.no_response_history,
+        last_called_by: v.last_called_by,
+        last_no_response_by: v.last_no_response_by,
+    }))
+}
+
+/// A lead's status changes and calls.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LeadHistory {
+    id: Uuid,
+    status_history: Vec<StatusEntry>,
+    calling_history: Vec<CallEntry>,
+    no_response_history: Vec<NoResponseEntry>,
+    last_called_by: Option<String>,
+    last_no_response_by: Option<String>,
 }
 
 #[derive(Deserialize)]

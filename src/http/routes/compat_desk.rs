@@ -38,7 +38,7 @@ struct DeskQuery {
 
 /// `{success, telecaller_email, date_filter, assigned_leads,
 /// callback_leads, total_assigned, total_callbacks}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DeskLeadsAnswer {
     success: bool,
     telecaller_email: String,
@@ -73,7 +73,7 @@ struct RangeQuery {
 }
 
 /// `{success, start_date, end_date, total_telecallers, statistics}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct StatisticsAnswer {
     success: bool,
     start_date: Option<String>,
@@ -99,7 +99,7 @@ async fn call_statistics(
 }
 
 /// `{success, start_date, end_date, summaries}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DailySummaryAnswer {
     success: bool,
     start_date: Option<String>,

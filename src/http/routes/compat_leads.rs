@@ -118,9 +118,25 @@ fn original_lead(mut body: Map<String, Value>) -> AppResult<(Map<String, Value>,
     Ok((body, replace))
 }
 
+/// The original's create body: a lead's fields, in the original's names
+/// (`has_driving_license`, `driving_license_no`, `has_badge`, a numeric
+/// `phone_number`) or Pulse's, and `duplicate_action` (skip | replace).
+/// Kept as the object it is until mapped onto Pulse's fields.
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+pub struct OriginalLeadBody(Map<String, Value>);
+
+/// `{phone_number}`: text or a JSON number.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct CheckDuplicateBody {
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    phone_number: Option<Value>,
+}
+
 /// `{success, message, lead_id}`; for a skipped duplicate `{success:
 /// false, message, duplicate: true}`; Pulse's `lead` when one was written.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CreateLeadAnswer {
     success: bool,
     message: &'static str,
@@ -139,7 +155,7 @@ pub struct CreateLeadAnswer {
 async fn create_lead(
     State(state): State<AppState>,
     actor: Actor,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiJson(OriginalLeadBody(body)): ApiJson<OriginalLeadBody>,
 ) -> AppResult<Json<CreateLeadAnswer>> {
     let (body, replace) = original_lead(body)?;
     let bad = |e: serde_json::Error| AppError::Unprocessable(format!("invalid JSON body: {e}"));
@@ -179,7 +195,7 @@ async fn create_lead(
 }
 
 /// What the frontend shows of the existing lead.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ExistingLead {
     id: Uuid,
     name: String,
@@ -191,7 +207,7 @@ pub struct ExistingLead {
 }
 
 /// `{success, duplicate_found, existing_lead?}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DuplicateAnswer {
     success: bool,
     duplicate_found: bool,
@@ -202,10 +218,14 @@ pub struct DuplicateAnswer {
 async fn check_duplicate(
     State(state): State<AppState>,
     actor: Actor,
-    ApiJson(mut body): ApiJson<Map<String, Value>>,
+    ApiJson(body): ApiJson<CheckDuplicateBody>,
 ) -> AppResult<Json<DuplicateAnswer>> {
-    phone_as_text(&mut body);
-    let Some(phone) = body.get("phone_number").and_then(Value::as_str) else {
+    let phone = match body.phone_number {
+        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(Value::String(s)) => Some(s),
+        _ => None,
+    };
+    let Some(phone) = phone.as_deref() else {
         return Err(AppError::Unprocessable(
             "phone_number: required (text or a number)".into(),
         ));
@@ -227,14 +247,15 @@ async fn check_duplicate(
 }
 
 /// The original's remark body (`remark_text`); Pulse's `remark` too.
-#[derive(Deserialize)]
-struct RemarkBody {
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = OriginalRemark)]
+pub(crate) struct RemarkBody {
     #[serde(alias = "remark")]
     remark_text: String,
 }
 
 /// A remark as the original answered it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RemarkObject {
     text: String,
     timestamp: DateTime<Utc>,
@@ -244,7 +265,7 @@ pub struct RemarkObject {
 }
 
 /// `{success, message, remark}` beside Pulse's `remarks_history`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RemarkAdded {
     success: bool,
     message: &'static str,
@@ -279,7 +300,7 @@ async fn add_remark(
 }
 
 /// `{success, remarks: [newest first], count}` beside Pulse's `id`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RemarkList {
     success: bool,
     id: Uuid,
@@ -318,8 +339,8 @@ async fn remarks(
     }))
 }
 
-#[derive(Deserialize)]
-struct LeadIds {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct LeadIds {
     lead_ids: Vec<String>,
 }
 
@@ -342,7 +363,7 @@ async fn bulk_status(
 }
 
 /// `{success, total_count, telecaller_groups}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct NoResponseAnswer {
     success: bool,
     total_count: usize,
@@ -362,13 +383,13 @@ async fn no_response_leads(
 }
 
 /// `{status}` (the original's unwired status route).
-#[derive(Deserialize)]
-struct StatusOnly {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct StatusOnly {
     status: String,
 }
 
 /// `{message, lead}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct StatusSet {
     message: &'static str,
     lead: LeadView,
@@ -397,7 +418,7 @@ async fn set_status(
 /// message, previous_stage, previous_status, new_stage, new_status, lead}`,
 /// else `{success: false, message, current_stage, current_status,
 /// required_status? | missing_documents?}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SyncAnswer {
     success: bool,
     message: String,
@@ -475,7 +496,7 @@ async fn sync_stage(
 }
 
 /// One document kind's upload state, as the original answered it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DocumentState {
     uploaded: bool,
     file_path: Option<String>,
@@ -484,7 +505,7 @@ pub struct DocumentState {
 }
 
 /// The five kinds the original's lead dialog asks about.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Documents {
     dl: DocumentState,
     aadhar: DocumentState,
@@ -494,7 +515,7 @@ pub struct Documents {
 }
 
 /// `{success, lead_id, documents}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DocumentStatus {
     success: bool,
     lead_id: Uuid,

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::domain::{AccountType, Actor};
 use crate::http::error::AppResult;
 use crate::http::extract::{ApiJson, ApiPath, ClientIp};
+use crate::http::routes::Message;
 use crate::http::state::AppState;
 use crate::service::auth;
 use crate::service::calls::display_name;
@@ -41,14 +42,8 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-/// `{message}`.
-#[derive(Debug, Serialize)]
-pub struct Message {
-    message: String,
-}
-
 /// `{message, user}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UserMessage {
     message: String,
     user: User,
@@ -57,8 +52,8 @@ pub struct UserMessage {
 }
 
 /// The original's create body: `last_name` may be missing or empty.
-#[derive(Deserialize)]
-struct CreateBody {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct CreateBody {
     email: String,
     password: Option<String>,
     #[serde(default)]
@@ -88,8 +83,8 @@ async fn create(
     }))
 }
 
-#[derive(Deserialize)]
-struct UserIdBody {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct UserIdBody {
     user_id: Uuid,
 }
 
@@ -120,7 +115,7 @@ async fn reject(
 }
 
 /// `{message, temporary_password, user_email}` beside Pulse's `user`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TemporaryPassword {
     message: String,
     temporary_password: String,
@@ -143,14 +138,14 @@ async fn temporary_password(
 }
 
 /// `{user_id, new_account_type}`.
-#[derive(Deserialize)]
-struct ChangeTypeBody {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct ChangeTypeBody {
     user_id: Uuid,
     new_account_type: String,
 }
 
 /// `{message, old_type, new_type}` beside Pulse's `user`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TypeChanged {
     message: String,
     old_type: AccountType,
@@ -174,7 +169,7 @@ async fn change_account_type(
 }
 
 /// A telecaller account with its display `name`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Telecaller {
     #[serde(flatten)]
     user: User,
@@ -244,13 +239,13 @@ async fn request_reset(State(state): State<AppState>, actor: Actor) -> AppResult
 }
 
 /// `{request_id}`.
-#[derive(Deserialize)]
-struct ApproveResetBody {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ApproveResetBody {
     request_id: Uuid,
 }
 
 /// `{message, temporary_password, user_email}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ResetApproved {
     message: String,
     temporary_password: String,
@@ -271,8 +266,8 @@ async fn approve_reset(
 }
 
 /// `{email, temp_password, new_password}`.
-#[derive(Deserialize)]
-struct ResetBody {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct ResetBody {
     email: String,
     temp_password: String,
     new_password: String,
@@ -284,7 +279,7 @@ async fn reset_with_temporary(
     ApiJson(b): ApiJson<ResetBody>,
 ) -> AppResult<Json<Message>> {
     auth::reset_with_temporary(&state, &b.email, &b.temp_password, &b.new_password, ip).await?;
-    Ok(Json(Message {
-        message: "Password changed; sign in with the new password".into(),
-    }))
+    Ok(Json(Message::new(
+        "Password changed; sign in with the new password",
+    )))
 }

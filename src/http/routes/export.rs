@@ -31,9 +31,9 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The body of a streaming export and of a new export job.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
-pub(super) struct ExportBody {
+pub(crate) struct ExportBody {
     #[serde(deserialize_with = "strict_filters")]
     filters: FilterQuery,
     columns: Option<Vec<String>>,
@@ -60,9 +60,9 @@ struct ExportQuery {
     format: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
-struct BatchBody {
+pub(crate) struct BatchBody {
     batch_size: Option<u64>,
     #[serde(deserialize_with = "strict_filters")]
     filters: FilterQuery,

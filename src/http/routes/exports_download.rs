@@ -11,11 +11,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use base64::Engine;
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::domain::{Actor, to_ist};
-use crate::http::error::AppResult;
+use crate::http::error::{AppResult, ErrorBody};
 use crate::http::extract::ApiPath;
 use crate::http::state::AppState;
 use crate::service::exports::{self, JobFile};
@@ -120,7 +119,9 @@ async fn download(
 fn unsatisfiable(size: u64) -> Response {
     let mut r = (
         StatusCode::RANGE_NOT_SATISFIABLE,
-        axum::Json(json!({ "detail": format!("the range is outside the file ({size} bytes)") })),
+        axum::Json(ErrorBody {
+            detail: format!("the range is outside the file ({size} bytes)"),
+        }),
     )
         .into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {

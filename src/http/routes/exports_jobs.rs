@@ -15,14 +15,15 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
 use futures_util::Stream;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::export::{ExportBody, optional_json};
 use crate::domain::Actor;
-use crate::http::error::AppResult;
+use crate::http::error::{AppResult, ErrorBody};
 use crate::http::extract::{ApiPath, ApiQuery};
 use crate::http::state::AppState;
 use crate::service::exports;
@@ -43,32 +44,65 @@ pub fn routes() -> Router<AppState> {
         .route("/api/exports/{id}/events", get(events))
 }
 
-/// The JSON of an export job.
-fn view(job: &ExportJob) -> Value {
+/// An export job as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ExportJobView {
+    id: Uuid,
+    status: JobStatus,
+    rows_done: i64,
+    rows_total: Option<i64>,
+    bytes: Option<i64>,
+    sha256: Option<String>,
+    error: Option<String>,
+    format: String,
+    columns: Vec<String>,
+    /// The leads list's filters, as sent.
+    #[schema(value_type = Object)]
+    filters: Value,
+    masked: bool,
+    attempts: i32,
+    max_attempts: i32,
+    owner_id: Uuid,
+    owner_email: String,
+    created_at: DateTime<Utc>,
+    started_at: Option<DateTime<Utc>>,
+    finished_at: Option<DateTime<Utc>>,
+    expires_at: Option<DateTime<Utc>>,
+    download_url: Option<String>,
+}
+
+/// The view of `job`.
+fn view(job: &ExportJob) -> ExportJobView {
     let status = shown_status(job);
-    json!({
-        "id": job.id,
-        "status": status,
-        "rows_done": job.rows_done,
-        "rows_total": job.rows_total,
-        "bytes": job.bytes,
-        "sha256": job.sha256,
-        "error": job.error,
-        "format": job.format,
-        "columns": job.columns,
-        "filters": job.filters,
-        "masked": job.mask_pii,
-        "attempts": job.attempts,
-        "max_attempts": job.max_attempts,
-        "owner_id": job.owner_id,
-        "owner_email": job.owner_email,
-        "created_at": job.created_at,
-        "started_at": job.started_at,
-        "finished_at": job.finished_at,
-        "expires_at": job.expires_at,
-        "download_url": (status == JobStatus::Done)
+    ExportJobView {
+        id: job.id,
+        status,
+        rows_done: job.rows_done,
+        rows_total: job.rows_total,
+        bytes: job.bytes,
+        sha256: job.sha256.clone(),
+        error: job.error.clone(),
+        format: job.format.clone(),
+        columns: job.columns.clone(),
+        filters: job.filters.clone(),
+        masked: job.mask_pii,
+        attempts: job.attempts,
+        max_attempts: job.max_attempts,
+        owner_id: job.owner_id,
+        owner_email: job.owner_email.clone(),
+        created_at: job.created_at,
+        started_at: job.started_at,
+        finished_at: job.finished_at,
+        expires_at: job.expires_at,
+        download_url: (status == JobStatus::Done)
             .then(|| format!("/api/exports/{}/download", job.id)),
-    })
+    }
+}
+
+/// `{jobs}`, newest first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ExportJobList {
+    jobs: Vec<ExportJobView>,
 }
 
 async fn create(State(state): State<AppState>, actor: Actor, body: Bytes) -> AppResult<Response> {
@@ -92,18 +126,18 @@ async fn list(
     State(state): State<AppState>,
     actor: Actor,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<ExportJobList>> {
     let jobs = jobs::list(&state, &actor, JobKind::Export, q.limit).await?;
-    Ok(Json(
-        json!({ "jobs": jobs.iter().map(view).collect::<Vec<_>>() }),
-    ))
+    Ok(Json(ExportJobList {
+        jobs: jobs.iter().map(view).collect(),
+    }))
 }
 
 async fn one(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<ExportJobView>> {
     Ok(Json(view(&exports::job(&state, &actor, id).await?)))
 }
 
@@ -111,7 +145,7 @@ async fn cancel(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<ExportJobView>> {
     Ok(Json(view(&exports::cancel_job(&state, &actor, id).await?)))
 }
 
@@ -128,10 +162,10 @@ async fn events(
 
 /// The event stream of a job the caller was allowed to see (`first`, as it
 /// was then), each event's data `view` of the job: exports' and imports'.
-pub(super) fn follow(
+pub(super) fn follow<V: Serialize + PartialEq + Send + 'static>(
     svc: Services,
     first: ExportJob,
-    view: fn(&ExportJob) -> Value,
+    view: fn(&ExportJob) -> V,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let start = Follow {
         svc,
@@ -152,16 +186,16 @@ pub(super) fn follow(
 }
 
 /// The state of one event stream.
-struct Follow {
+struct Follow<V> {
     svc: Services,
     id: Uuid,
     next: Option<ExportJob>,
-    last: Option<Value>,
+    last: Option<V>,
     ended: bool,
-    view: fn(&ExportJob) -> Value,
+    view: fn(&ExportJob) -> V,
 }
 
-impl Follow {
+impl<V: Serialize + PartialEq> Follow<V> {
     /// The next event: when the job's view changes, or it ends.
     async fn step(&mut self) -> Option<Event> {
         loop {
@@ -181,9 +215,10 @@ impl Follow {
             if self.last.as_ref() == Some(&v) && !end {
                 continue;
             }
+            let data = serde_json::to_string(&v).unwrap_or_default();
             let ev = Event::default()
                 .event(if end { "end" } else { "progress" })
-                .data(v.to_string());
+                .data(data);
             self.last = Some(v);
             self.ended = end;
             return Some(ev);
@@ -195,6 +230,6 @@ impl Follow {
         self.ended = true;
         Event::default()
             .event("error")
-            .data(json!({"detail": "reading the job failed"}).to_string())
+            .data(ErrorBody::json("reading the job failed"))
     }
 }

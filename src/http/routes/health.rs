@@ -17,7 +17,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// `GET /api/maintenance-status`: `{"maintenance_mode": false}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Maintenance {
     maintenance_mode: bool,
 }
@@ -33,13 +33,13 @@ async fn maintenance_status() -> Json<Maintenance> {
 }
 
 /// `GET /healthz`: `{"status": "ok"}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Health {
     status: &'static str,
 }
 
 /// `GET /readyz`: `{"status": "ready", "database": "sqlite" | "postgres"}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Ready {
     status: &'static str,
     database: &'static str,

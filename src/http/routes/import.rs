@@ -15,7 +15,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::{Value, json};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::domain::Actor;
@@ -23,10 +25,12 @@ use crate::http::error::{AppError, AppResult};
 use crate::http::extract::ApiPath;
 use crate::http::state::AppState;
 use crate::http::upload::{TempFile, multipart_error, receive_file};
+use crate::import::report::ReportRow;
 use crate::import::run::Action;
 use crate::import::values::{Cell, parse_date};
+use crate::jobs::import_job::ImportResult;
 use crate::service::imports::{self, ImportDone, ImportForm, Imported};
-use crate::store::{ExportJob, JobStatus};
+use crate::store::{ExportJob, JobKind, JobStatus};
 
 /// The path of the upload route (also given its own body limit).
 pub const IMPORT_PATH: &str = "/api/driver-onboarding/import-leads";
@@ -103,15 +107,36 @@ async fn import_leads(
     // The received files are deleted when the request ends (`TempFile`).
     let (form, _files) = read_form(&state, multipart, &dir).await?;
     Ok(match imports::import(&state, &actor, form).await? {
-        Imported::Now(done) => Json(sync_answer(done)).into_response(),
+        Imported::Now(done) => Json(ImportAnswer::new(*done)).into_response(),
         Imported::Queued(job) => {
-            let mut response = (StatusCode::ACCEPTED, Json(job_view(&job))).into_response();
+            let mut response =
+                (StatusCode::ACCEPTED, Json(ImportJobView::new(&job))).into_response();
             if let Ok(v) = HeaderValue::from_str(&format!("{IMPORT_PATH}/jobs/{}", job.id)) {
                 response.headers_mut().insert(header::LOCATION, v);
             }
             response
         }
     })
+}
+
+/// The form's fields, as the document describes them (read field by field
+/// by `read_form`).
+#[derive(utoipa::ToSchema)]
+pub struct ImportFormFields {
+    /// The xlsx, CSV or JSON lines file.
+    #[schema(format = Binary)]
+    pub file: String,
+    /// A mongoexport of the original `users` (telecaller ids → logins).
+    #[schema(format = Binary)]
+    pub users: Option<String>,
+    /// The source of every lead, unless read from the file.
+    pub lead_source: Option<String>,
+    /// The import date of every lead (today in IST unless given).
+    pub lead_date: Option<chrono::NaiveDate>,
+    /// Read each lead's source from the file when it has one (default true).
+    pub read_source_from_file: Option<bool>,
+    /// What to do with a lead whose phone number exists (default skip).
+    pub duplicate_action: Option<Action>,
 }
 
 /// The form's short options.
@@ -214,65 +239,75 @@ async fn read_form(
 /// `duplicate_count`, `total_in_file`, `duplicates_found`, and with
 /// duplicates `duplicates` — the report's skipped rows — and
 /// `duplicate_phones`, which Pulse's report does not carry: empty).
-fn sync_answer(done: ImportDone) -> Value {
-    let mut body = done.result;
-    let count = |k: &str| body[k].as_u64().unwrap_or(0);
-    let (inserted, skipped, read) = (
-        count("inserted"),
-        count("skipped_duplicates"),
-        count("rows_read"),
-    );
-    let skipped_rows: Vec<Value> = done
-        .shown
-        .as_array()
-        .map(|rows| {
-            rows.iter()
-                .filter(|r| r["outcome"] == "skipped" || r["outcome"] == "would_skip")
-                .cloned()
-                .collect()
-        })
-        .unwrap_or_default();
-    let original = OriginalImport {
-        success: true,
-        message: format!("{inserted} lead(s) imported, {skipped} duplicate(s) skipped"),
-        imported_count: inserted,
-        duplicate_count: skipped,
-        total_in_file: read,
-        duplicates_found: skipped > 0,
-        duplicates: (skipped > 0).then_some(skipped_rows),
-        duplicate_phones: (skipped > 0).then(Vec::new),
-    };
-    if let (Value::Object(to), Ok(Value::Object(keys))) =
-        (&mut body, serde_json::to_value(original))
-    {
-        to.extend(keys);
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ImportAnswer {
+    #[serde(flatten)]
+    result: ImportResult,
+    #[serde(flatten)]
+    original: OriginalImport,
+    import_id: Uuid,
+    file_name: String,
+    sha256: String,
+    bytes: u64,
+    duplicate_action: Action,
+    committed: bool,
+    /// `synchronous`.
+    mode: &'static str,
+    seconds: f64,
+    report: ReportLink,
+}
+
+/// Where a synchronous import's report is, and its first rows.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReportLink {
+    url: String,
+    lines: u64,
+    rows: Vec<ReportRow>,
+}
+
+impl ImportAnswer {
+    fn new(done: ImportDone) -> ImportAnswer {
+        let r = &done.result;
+        let (inserted, skipped, read) = (r.inserted, r.skipped_duplicates, r.rows_read);
+        let skipped_rows: Vec<ReportRow> = done
+            .shown
+            .iter()
+            .filter(|r| r.outcome == "skipped" || r.outcome == "would_skip")
+            .cloned()
+            .collect();
+        let original = OriginalImport {
+            success: true,
+            message: format!("{inserted} lead(s) imported, {skipped} duplicate(s) skipped"),
+            imported_count: inserted,
+            duplicate_count: skipped,
+            total_in_file: read,
+            duplicates_found: skipped > 0,
+            duplicates: (skipped > 0).then_some(skipped_rows),
+            duplicate_phones: (skipped > 0).then(Vec::new),
+        };
+        ImportAnswer {
+            original,
+            import_id: done.id,
+            file_name: done.upload.name,
+            sha256: done.upload.sha256,
+            bytes: done.upload.bytes,
+            duplicate_action: done.action,
+            committed: done.action != Action::Preview,
+            mode: "synchronous",
+            seconds: done.seconds,
+            report: ReportLink {
+                url: format!("{IMPORT_PATH}/{}/report.csv", done.id),
+                lines: done.report_lines,
+                rows: done.shown,
+            },
+            result: done.result,
+        }
     }
-    for (k, v) in [
-        ("import_id", json!(done.id)),
-        ("file_name", json!(done.upload.name)),
-        ("sha256", json!(done.upload.sha256)),
-        ("bytes", json!(done.upload.bytes)),
-        ("duplicate_action", json!(done.action)),
-        ("committed", json!(done.action != Action::Preview)),
-        ("mode", json!("synchronous")),
-        ("seconds", json!(done.seconds)),
-        (
-            "report",
-            json!({
-                "url": format!("{IMPORT_PATH}/{}/report.csv", done.id),
-                "lines": done.report_lines,
-                "rows": done.shown,
-            }),
-        ),
-    ] {
-        body[k] = v;
-    }
-    body
 }
 
 /// The original's keys of an import answer.
-#[derive(serde::Serialize)]
-struct OriginalImport {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OriginalImport {
     success: bool,
     message: String,
     imported_count: u64,
@@ -280,85 +315,170 @@ struct OriginalImport {
     total_in_file: u64,
     duplicates_found: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    duplicates: Option<Vec<Value>>,
+    duplicates: Option<Vec<ReportRow>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     duplicate_phones: Option<Vec<String>>,
 }
 
+/// A text parameter of a job.
+fn param_text(job: &ExportJob, key: &str) -> Option<String> {
+    job.params
+        .get(key)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
 /// An import job as the API shows it.
-fn job_view(job: &ExportJob) -> Value {
-    let done = job.status == JobStatus::Done;
-    json!({
-        "mode": "job",
-        "id": job.id,
-        "import_id": job.id,
-        "kind": job.kind,
-        "status": job.status,
-        "file_name": job.params.get("file_name"),
-        "bytes": job.params.get("bytes"),
-        "sha256": job.params.get("sha256"),
-        "duplicate_action": job.params.get("action"),
-        "committed": done && job.params.get("action") != Some(&json!("preview")),
-        "rows_done": job.rows_done,
-        "result": job.result,
-        "error": job.error,
-        "attempts": job.attempts,
-        "max_attempts": job.max_attempts,
-        "created_at": job.created_at,
-        "started_at": job.started_at,
-        "finished_at": job.finished_at,
-        "expires_at": job.expires_at,
-        "url": format!("{IMPORT_PATH}/jobs/{}", job.id),
-        "report_url": done.then(|| format!("{IMPORT_PATH}/{}/report.csv", job.id)),
-    })
+#[derive(Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ImportJobView {
+    /// `job`.
+    mode: &'static str,
+    id: Uuid,
+    import_id: Uuid,
+    kind: JobKind,
+    status: JobStatus,
+    file_name: Option<String>,
+    bytes: Option<u64>,
+    sha256: Option<String>,
+    duplicate_action: Option<String>,
+    committed: bool,
+    rows_done: i64,
+    /// Once done: the counts and the file's shape.
+    #[schema(value_type = Option<ImportResult>)]
+    result: Option<Value>,
+    error: Option<String>,
+    attempts: i32,
+    max_attempts: i32,
+    created_at: DateTime<Utc>,
+    started_at: Option<DateTime<Utc>>,
+    finished_at: Option<DateTime<Utc>>,
+    expires_at: Option<DateTime<Utc>>,
+    url: String,
+    report_url: Option<String>,
+}
+
+impl ImportJobView {
+    fn new(job: &ExportJob) -> ImportJobView {
+        let done = job.status == JobStatus::Done;
+        let action = param_text(job, "action");
+        ImportJobView {
+            mode: "job",
+            id: job.id,
+            import_id: job.id,
+            kind: job.kind,
+            status: job.status,
+            file_name: param_text(job, "file_name"),
+            bytes: job.params.get("bytes").and_then(Value::as_u64),
+            sha256: param_text(job, "sha256"),
+            committed: done && action.as_deref() != Some("preview"),
+            duplicate_action: action,
+            rows_done: job.rows_done,
+            result: job.result.clone(),
+            error: job.error.clone(),
+            attempts: job.attempts,
+            max_attempts: job.max_attempts,
+            created_at: job.created_at,
+            started_at: job.started_at,
+            finished_at: job.finished_at,
+            expires_at: job.expires_at,
+            url: format!("{IMPORT_PATH}/jobs/{}", job.id),
+            report_url: done.then(|| format!("{IMPORT_PATH}/{}/report.csv", job.id)),
+        }
+    }
+}
+
+/// What an undo did: `{import_id, removed, restored}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UndoResult {
+    import_id: Uuid,
+    removed: u64,
+    restored: u64,
 }
 
 /// An undo job as the API shows it.
-fn undo_view(job: &ExportJob) -> Value {
-    json!({
-        "id": job.id,
-        "kind": job.kind,
-        "import_id": job.params.get("import_id"),
-        "file_name": job.params.get("file_name"),
-        "status": job.status,
-        "result": job.result,
-        "error": job.error,
-        "attempts": job.attempts,
-        "created_at": job.created_at,
-        "finished_at": job.finished_at,
-        "url": format!("/api/driver-onboarding/imports/undo-jobs/{}", job.id),
-    })
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UndoJobView {
+    id: Uuid,
+    kind: JobKind,
+    import_id: Option<String>,
+    file_name: Option<String>,
+    status: JobStatus,
+    /// Once done: what was removed and restored.
+    #[schema(value_type = Option<UndoResult>)]
+    result: Option<Value>,
+    error: Option<String>,
+    attempts: i32,
+    created_at: DateTime<Utc>,
+    finished_at: Option<DateTime<Utc>>,
+    url: String,
+}
+
+impl UndoJobView {
+    fn new(job: &ExportJob) -> UndoJobView {
+        UndoJobView {
+            id: job.id,
+            kind: job.kind,
+            import_id: param_text(job, "import_id"),
+            file_name: param_text(job, "file_name"),
+            status: job.status,
+            result: job.result.clone(),
+            error: job.error.clone(),
+            attempts: job.attempts,
+            created_at: job.created_at,
+            finished_at: job.finished_at,
+            url: format!("/api/driver-onboarding/imports/undo-jobs/{}", job.id),
+        }
+    }
+}
+
+/// A committed import.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ImportRecordView {
+    id: Uuid,
+    file_name: String,
+    actor: String,
+    created_at: DateTime<Utc>,
+    inserted: u64,
+    replaced: u64,
+    undone_at: Option<DateTime<Utc>>,
+    undone_by: Option<String>,
+    undo_url: String,
 }
 
 async fn one_import(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Json<ImportRecordView>> {
     let r = imports::record(&state, &actor, id).await?;
-    Ok(Json(json!({
-        "id": r.id, "file_name": r.file_name, "actor": r.actor, "created_at": r.created_at,
-        "inserted": r.inserted, "replaced": r.replaced,
-        "undone_at": r.undone.as_ref().map(|u| u.0), "undone_by": r.undone.as_ref().map(|u| &u.1),
-        "undo_url": format!("/api/driver-onboarding/imports/{id}/undo"),
-    })))
+    Ok(Json(ImportRecordView {
+        id: r.id,
+        file_name: r.file_name,
+        actor: r.actor,
+        created_at: r.created_at,
+        inserted: r.inserted,
+        replaced: r.replaced,
+        undone_at: r.undone.as_ref().map(|u| u.0),
+        undone_by: r.undone.map(|u| u.1),
+        undo_url: format!("/api/driver-onboarding/imports/{id}/undo"),
+    }))
 }
 
 async fn undo(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
-) -> AppResult<(axum::http::StatusCode, Json<Value>)> {
+) -> AppResult<(StatusCode, Json<UndoJobView>)> {
     let job = imports::undo(&state, &actor, id).await?;
-    Ok((axum::http::StatusCode::ACCEPTED, Json(undo_view(&job))))
+    Ok((StatusCode::ACCEPTED, Json(UndoJobView::new(&job))))
 }
 
 async fn one_undo_job(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
-) -> AppResult<Json<Value>> {
-    Ok(Json(undo_view(
+) -> AppResult<Json<UndoJobView>> {
+    Ok(Json(UndoJobView::new(
         &imports::undo_job(&state, &actor, id).await?,
     )))
 }
@@ -367,8 +487,10 @@ async fn one_job(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
-) -> AppResult<Json<Value>> {
-    Ok(Json(job_view(&imports::job(&state, &actor, id).await?)))
+) -> AppResult<Json<ImportJobView>> {
+    Ok(Json(ImportJobView::new(
+        &imports::job(&state, &actor, id).await?,
+    )))
 }
 
 /// Server-sent progress of an import job (the wizard's progress bar), as
@@ -386,7 +508,8 @@ async fn job_events(
     Ok(super::exports_jobs::follow(
         state.services.clone(),
         first,
-        job_view,
+        // the event data is the job's typed view, as `GET …/jobs/{id}` answers
+        ImportJobView::new,
     ))
 }
 
@@ -394,8 +517,8 @@ async fn cancel_job(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
-) -> AppResult<Json<Value>> {
-    Ok(Json(job_view(
+) -> AppResult<Json<ImportJobView>> {
+    Ok(Json(ImportJobView::new(
         &imports::cancel_job(&state, &actor, id).await?,
     )))
 }

@@ -34,8 +34,8 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// A page of the leads list: the leads with their call events.
-#[derive(Serialize)]
-struct ListAnswer {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ListAnswer {
     leads: Vec<LeadView>,
     total: i64,
     page: u32,
@@ -95,7 +95,7 @@ async fn create(
 
 /// The original's answer `{success, lead}`, with the lead's own keys beside
 /// them (Pulse's answer was the bare lead).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Saved {
     success: bool,
     lead: LeadView,
@@ -139,7 +139,7 @@ async fn remove(
 
 /// `DELETE …/leads/{id}`: the original's `message`, how many were deleted
 /// (always 1) and which.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Deleted {
     message: &'static str,
     deleted: u32,

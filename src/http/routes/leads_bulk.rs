@@ -34,7 +34,7 @@ pub fn routes() -> Router<AppState> {
 /// A bulk change: the original's `success`, `message` and count (named
 /// per route: `modified_count`, `updated_count`, `deassigned_count`) beside
 /// Pulse's `updated`, `unchanged`, `not_found`, `not_allowed`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct BulkAnswer {
     success: bool,
     message: String,
@@ -85,8 +85,8 @@ impl BulkAnswer {
 
 /// Pulse's names (`telecaller`, `assigned_date`) or the original's
 /// (`telecaller_email`, `assignment_date`).
-#[derive(Deserialize)]
-struct AssignBody {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct AssignBody {
     lead_ids: Vec<String>,
     #[serde(alias = "telecaller_email")]
     telecaller: String,
@@ -112,8 +112,8 @@ async fn unassign(
     Ok(Json(leads::unassign(&state, &actor, id).await?))
 }
 
-#[derive(Deserialize)]
-struct ReassignBody {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct ReassignBody {
     lead_ids: Vec<String>,
     new_date: String,
 }
@@ -132,7 +132,7 @@ async fn reassign_date(
 }
 
 /// `{lead_ids, status}`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct StatusBody {
     /// The leads.
     pub lead_ids: Vec<String>,
@@ -149,8 +149,8 @@ async fn bulk_status(
     Ok(Json(BulkAnswer::new(r, Count::Updated, "updated")))
 }
 
-#[derive(Deserialize)]
-struct DeleteBody {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct DeleteBody {
     lead_ids: Vec<String>,
 }
 
@@ -170,7 +170,7 @@ async fn bulk_delete(
 }
 
 /// The original's `message` and `deleted_count` beside Pulse's counts.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct BulkDeleted {
     message: String,
     deleted_count: usize,

@@ -22,8 +22,8 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// `{remark}`, or the original's `{remark_text}`.
-#[derive(Deserialize)]
-struct RemarkBody {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct RemarkBody {
     #[serde(alias = "remark_text")]
     remark: String,
 }
@@ -42,14 +42,14 @@ async fn add_remark(
 }
 
 /// A lead's remarks after adding one.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Remarks {
     remarks: Option<String>,
     remarks_history: Vec<RemarkEntry>,
 }
 
 /// A lead's remarks, with its id.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LeadRemarks {
     id: Uuid,
     remarks: Option<String>,

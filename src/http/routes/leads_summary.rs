@@ -38,7 +38,7 @@ pub fn routes() -> Router<AppState> {
 
 /// `{success, total_leads, summary: {S1: {status: n}}, stage_totals,
 /// completed: {S1: leads that reached its completion status}}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SummaryAnswer {
     success: bool,
     total_leads: i64,
@@ -68,7 +68,7 @@ async fn status_summary(
 }
 
 /// `{success, sources: [{value, label, source, count}], count}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SourcesAnswer {
     success: bool,
     sources: Vec<SourceOption>,
@@ -85,8 +85,8 @@ async fn sources(State(state): State<AppState>, actor: Actor) -> AppResult<Json<
 }
 
 /// Pulse's `{from, to}` or the original's `{target, variants}`.
-#[derive(Deserialize)]
-struct MergeBody {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct MergeBody {
     #[serde(alias = "variants")]
     from: Vec<String>,
     #[serde(alias = "target")]
@@ -94,7 +94,7 @@ struct MergeBody {
 }
 
 /// The original's keys and Pulse's (`merged`, `to`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MergeAnswer {
     success: bool,
     message: String,
@@ -124,7 +124,7 @@ async fn merge_sources(
 
 /// `{success, suggestions: [{target, variants: [{source, count}],
 /// total_affected}], total_suggestions}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SuggestionsAnswer {
     success: bool,
     suggestions: Vec<MergeSuggestion>,
@@ -150,7 +150,7 @@ struct TelecallerQuery {
 }
 
 /// One stage of the original's `stage_breakdown`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct StageBreakdown {
     total: i64,
     statuses: BTreeMap<String, i64>,
@@ -159,7 +159,7 @@ pub struct StageBreakdown {
 /// The original's keys (`success`, `telecaller`, `total_leads`,
 /// `calls_made_today`, `calls_pending`, `stage_breakdown`) beside Pulse's
 /// (`summary`, `stage_totals`, `completed`, the desk list counts).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TelecallerSummaryAnswer {
     #[serde(flatten)]
     summary: SummaryAnswer,
@@ -211,14 +211,14 @@ async fn telecaller_summary(
 }
 
 /// One list of the desk.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DeskListAnswer {
     leads: Vec<Lead>,
     total: i64,
 }
 
 /// `{telecaller, date, figures, today, callbacks_due, overdue, leads}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DeskAnswer {
     telecaller: String,
     date: chrono::NaiveDate,

@@ -20,3 +20,18 @@ pub mod leads_summary;
 pub mod metrics;
 pub mod openapi;
 pub mod users;
+
+/// `{message}`: an answer that only says what was done.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Message {
+    message: std::borrow::Cow<'static, str>,
+}
+
+impl Message {
+    /// The answer saying `message`.
+    pub fn new(message: impl Into<std::borrow::Cow<'static, str>>) -> Message {
+        Message {
+            message: message.into(),
+        }
+    }
+}

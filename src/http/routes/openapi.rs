@@ -2,9 +2,8 @@
 
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::Value;
 
-use crate::http::openapi::document;
+use crate::http::openapi::{ApiDocument, document};
 use crate::http::state::AppState;
 
 /// The document's route.
@@ -12,6 +11,6 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/api/openapi.json", get(serve))
 }
 
-async fn serve() -> Json<Value> {
+async fn serve() -> Json<ApiDocument> {
     Json(document())
 }

@@ -6,8 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::{Json, Router, routing::get, routing::post};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::domain::Actor;
@@ -39,8 +38,8 @@ async fn show(
     Ok(Json(users::get(&state, &actor, id).await?))
 }
 
-#[derive(Deserialize)]
-struct CreateUser {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct CreateUser {
     email: String,
     password: Option<String>,
     #[serde(default)]
@@ -63,16 +62,25 @@ async fn create(
         account_type: req.account_type,
     };
     let (user, temporary) = users::create(&state, &actor, new).await?;
-    let mut body = json!({ "user": user });
-    if let Some(p) = temporary {
-        body["temporary_password"] = json!(p);
-    }
+    let body = UserCreated {
+        user,
+        temporary_password: temporary,
+    };
     Ok((StatusCode::CREATED, Json(body)))
 }
 
-#[derive(Deserialize)]
+/// `{user, temporary_password?}`: the new account, and its generated
+/// password when none was given (shown once).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UserCreated {
+    user: User,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temporary_password: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct UpdateUser {
+pub(crate) struct UpdateUser {
     account_type: Option<String>,
     first_name: Option<String>,
     last_name: Option<String>,
@@ -112,17 +120,25 @@ async fn reset_password(
     State(state): State<AppState>,
     actor: Actor,
     ApiPath(id): ApiPath<Uuid>,
-) -> AppResult<Json<serde_json::Value>> {
+) -> AppResult<Json<PasswordReset>> {
     let (user, temporary) = users::reset_password(&state, &actor, id).await?;
-    Ok(Json(json!({
-        "message": "Password reset; the user's sessions were ended",
-        "user": user,
-        "temporary_password": temporary,
-    })))
+    Ok(Json(PasswordReset {
+        message: "Password reset; the user's sessions were ended",
+        user,
+        temporary_password: temporary,
+    }))
+}
+
+/// `{message, user, temporary_password}` (shown once).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PasswordReset {
+    message: &'static str,
+    user: User,
+    temporary_password: String,
 }
 
 /// `{message, user}`.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Removed {
     message: &'static str,
     user: User,
