@@ -192,7 +192,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "The signed-in user",
         None,
         None,
-        json::<User>(),
+        json::<auth::SessionUser>(),
     ),
     route(
         "POST",
@@ -339,7 +339,7 @@ pub const ROUTES: &[RouteDoc] = &[
         "Password-reset requests, newest first",
         Some(ManageUsers),
         None,
-        list::<String>(),
+        list::<compat_users::ResetRequestItem>(),
     ),
     route(
         "POST",

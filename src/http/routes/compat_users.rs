@@ -198,7 +198,7 @@ async fn stats(State(state): State<AppState>, actor: Actor) -> AppResult<Json<Us
 /// One reset request as the users page reads it. The temporary password is
 /// never stored, so `temporary_password` is always `null` here: it is
 /// answered once, by the approve.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ResetRequestItem {
     id: Uuid,
     user_id: Uuid,
