@@ -322,6 +322,19 @@ pub async fn look(svc: &Services, actor: &Actor, kept: &Kept) -> ServiceResult<L
             fields.push(f);
         }
     }
+    if info.columns.is_empty() {
+        // JSON lines and mongoexport have no header row: show the writable
+        // fields the first rows fill, in the field list's order
+        for d in crate::domain::FIELDS.iter().filter(|d| d.client_writable) {
+            let filled = items.iter().any(|item| match item {
+                Item::Lead { lead, .. } => !cell_text(lead.field(d), false, false).is_empty(),
+                Item::Rejected { .. } => false,
+            });
+            if filled {
+                fields.push(d.name);
+            }
+        }
+    }
     let masks = actor.masks_pii();
     let rows = items
         .into_iter()

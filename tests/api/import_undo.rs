@@ -21,7 +21,7 @@ use crate::leads::{API, create, phone};
 
 /// An xlsx workbook made by Pulse's own writer: its header row is `title`
 /// (a title row: one text cell), then `rows` (the sheet's real header first).
-fn xlsx(title: &str, rows: &[Vec<&str>]) -> Vec<u8> {
+pub(crate) fn xlsx(title: &str, rows: &[Vec<&str>]) -> Vec<u8> {
     let width = rows.iter().map(Vec::len).max().unwrap_or(1);
     let columns: Vec<Column> = (0..width)
         .map(|i| {

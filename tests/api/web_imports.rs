@@ -20,6 +20,7 @@ dual_backend_tests!(
     web_import_uploads_are_their_owners,
     web_import_uploads_are_swept_after_a_day,
     web_import_big_file_counts_and_runs_as_jobs,
+    web_import_xlsx_and_json_lines_are_detected,
 );
 
 const PASSWORD: &str = "user-password-1";
@@ -366,4 +367,88 @@ async fn web_import_big_file_counts_and_runs_as_jobs(_app: TestApp) {
         lead["current_location"].is_null() || lead["current_location"] == "",
         "{lead}"
     );
+}
+
+/// An xlsx with a title row above its header, and a JSON-lines file: the
+/// mapping step names the sheet and the header row it found, and both
+/// import through the wizard.
+async fn web_import_xlsx_and_json_lines_are_detected(app: TestApp) {
+    let admin = app.admin_token().await;
+    let cookie = page_login(&app, "root@pulse.test", crate::helpers::ADMIN_PASSWORD).await;
+    let book = crate::import_undo::xlsx(
+        "Walk-in register, week 48",
+        &[
+            vec!["Driver Name", "Mobile No.", "Lead Status"],
+            vec!["Kavya Nair", "9876502101", "Interested"],
+            vec!["Arjun Das", "9876502102", "New"],
+        ],
+    );
+    let id = wizard_id(&app, &cookie, "week 48.xlsx", &book).await;
+    let (status, body) = page(&app, &cookie, &format!("/imports/wizard/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        body.contains("id=\"det-format\">Excel workbook (xlsx)<"),
+        "{body}"
+    );
+    let sheets = body
+        .split("id=\"det-sheets\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap();
+    assert!(!sheets.contains('—'), "the sheet read is named: {sheets}");
+    assert!(body.contains("id=\"det-header\">row 2<"), "{body}");
+    assert!(
+        body.contains("<option value=\"phone_number\" selected>"),
+        "{body}"
+    );
+    let r = post_form(
+        &app,
+        &cookie,
+        &format!("/imports/wizard/{id}/mapping"),
+        &[
+            ("c0", "name"),
+            ("c1", "phone_number"),
+            ("c2", "status"),
+            ("action", "skip"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, body) = page(&app, &cookie, &format!("/imports/wizard/{id}/preview")).await;
+    assert!(body.contains("id=\"n-inserted\">2<"), "{body}");
+    let r = post_form(&app, &cookie, &format!("/imports/wizard/{id}/run"), &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let lead = lead_by_phone(&app, &admin, "9876502101").await.unwrap();
+    assert_eq!(lead["name"], "Kavya Nair");
+    assert_eq!(lead["status"], "Interested");
+
+    let lines = "{\"name\":\"Meena Iyer\",\"phone_number\":\"9876502103\",\"status\":\"New\"}\n\
+                 {\"name\":\"Bad Row\",\"phone_number\":\"12\"}\n";
+    let id = wizard_id(&app, &cookie, "leads.jsonl", lines.as_bytes()).await;
+    let (status, body) = page(&app, &cookie, &format!("/imports/wizard/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let format = body
+        .split("id=\"det-format\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap();
+    assert!(format.to_lowercase().contains("json"), "{format}");
+    // no header row to map: Preview sends the policy alone
+    let r = post_form(
+        &app,
+        &cookie,
+        &format!("/imports/wizard/{id}/mapping"),
+        &[("action", "skip")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, body) = page(&app, &cookie, &format!("/imports/wizard/{id}/preview")).await;
+    // the rows show the fields the file fills
+    assert!(body.contains("Meena Iyer"), "{body}");
+    assert!(!body.contains("colspan=\"0\""), "{body}");
+    assert!(body.contains("id=\"n-inserted\">1<"), "{body}");
+    assert!(body.contains("id=\"n-rejected\">1<"), "{body}");
+    let r = post_form(&app, &cookie, &format!("/imports/wizard/{id}/run"), &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(lead_by_phone(&app, &admin, "9876502103").await.is_some());
 }
