@@ -156,6 +156,58 @@ async fn the_originals_failed_job_answers_success_false(app: TestApp) {
     assert!(stored_leads(&app).await.is_empty());
 }
 
+/// No worker runs: the job stays queued and the answer stays open, a
+/// space every 5 s after the first newline (a proxy sees bytes flow).
+async fn a_waiting_job_keeps_the_answer_alive(app: TestApp) {
+    let token = app.admin_token().await;
+    let csv = "name,phone\nAsha Rao,9876500001\nBala Iyer,9876500002\nChitra N,9876500003\n";
+    let (ct, body) = multipart(
+        &[("read_source_from_file", "true")],
+        "three.csv",
+        csv.as_bytes(),
+    );
+    let mut r = app
+        .client
+        .post(app.url(IMPORT))
+        .bearer_auth(&token)
+        .header("content-type", ct)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let started = Instant::now();
+    assert_eq!(&r.chunk().await.unwrap().unwrap()[..], b"\n");
+    let second = tokio::time::timeout(Duration::from_secs(15), r.chunk())
+        .await
+        .expect("a keep-alive byte within 15 s")
+        .unwrap()
+        .unwrap();
+    assert_eq!(&second[..], b" ");
+    assert!(
+        started.elapsed() >= Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    // The backup was taken before the job was queued; the job waits.
+    assert_eq!(backups(&app, &token).await.len(), 1);
+    let jobs = app
+        .state
+        .store
+        .list_export_jobs(pulse::store::JobKind::Import, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].status, pulse::store::JobStatus::Queued);
+    drop(r);
+    assert!(stored_leads(&app).await.is_empty());
+}
+
+dual_backend_tests!(
+    mod waiting with &[("PULSE_IMPORT_JOB_THRESHOLD", "10"), ("PULSE_WORKERS", "0")];
+    a_waiting_job_keeps_the_answer_alive,
+);
+
 dual_backend_tests!(
     mod held with &[("PULSE_IMPORT_JOB_THRESHOLD", "100")];
     the_originals_large_upload_is_held_open_until_its_job_ends,
