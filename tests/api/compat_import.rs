@@ -213,3 +213,63 @@ dual_backend_tests!(
     the_originals_large_upload_is_held_open_until_its_job_ends,
     the_originals_failed_job_answers_success_false,
 );
+
+/// Through a real Caddy whose `response_header_timeout` is 1 s: the
+/// original's upload whose job waits (no worker) still gets its 200 and
+/// headers, the first newline and then a keep-alive space, not a 502.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_held_answer_passes_a_proxy_header_timeout() {
+    assert!(
+        crate::export_support::which("caddy"),
+        "caddy is not on PATH: run scripts/install-test-deps (apt-get install -y caddy)"
+    );
+    let app = TestApp::spawn_with(
+        crate::helpers::Backend::Sqlite,
+        &[("PULSE_IMPORT_JOB_THRESHOLD", "10"), ("PULSE_WORKERS", "0")],
+    )
+    .await;
+    let token = app.admin_token().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (_caddy, port) = crate::caddy::start_caddy(
+        dir.path(),
+        &[app.addr.to_string()],
+        "\t\ttransport http {\n\t\t\tresponse_header_timeout 1s\n\t\t}\n",
+    );
+    let csv = "name,phone\nAsha Rao,9876500001\nBala Iyer,9876500002\n";
+    let (ct, body) = multipart(
+        &[
+            ("lead_date", "2026-11-30"),
+            ("read_source_from_file", "true"),
+        ],
+        "two.csv",
+        csv.as_bytes(),
+    );
+    let started = Instant::now();
+    let mut r = app
+        .client
+        .post(format!("http://127.0.0.1:{port}{IMPORT}"))
+        .bearer_auth(&token)
+        .header("content-type", ct)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(&r.chunk().await.unwrap().unwrap()[..], b"\n");
+    let second = tokio::time::timeout(Duration::from_secs(15), r.chunk())
+        .await
+        .expect("a keep-alive byte through caddy within 15 s")
+        .unwrap()
+        .unwrap();
+    assert_eq!(&second[..], b" ");
+    assert!(
+        started.elapsed() > Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+}
