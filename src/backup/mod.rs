@@ -461,6 +461,8 @@ mod tests {
         let id = Uuid::new_v4();
         let k = key(at, id, Kind::PreRestore, 42);
         assert_eq!(parse_key(&k), Some((at, id, Kind::PreRestore, 42)));
+        let k = key(at, id, Kind::PreImport, 7);
+        assert_eq!(parse_key(&k), Some((at, id, Kind::PreImport, 7)));
         assert_eq!(parse_key("x.jsonl.gz"), None);
         assert_eq!(parse_key(&k.replace(".jsonl.gz", ".xlsx")), None);
     }
