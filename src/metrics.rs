@@ -73,7 +73,7 @@ const FAMILIES: &[(&str, &str, &str)] = &[
     (
         "pulse_backups_total",
         "counter",
-        "Backups ended, by kind (manual, scheduled, prerestore) and outcome (done, failed)",
+        "Backups ended, by kind (manual, scheduled, prerestore, preimport) and outcome (done, failed)",
     ),
     (
         "pulse_backup_leads_total",
@@ -241,7 +241,7 @@ pub fn job_run(outcome: &str, elapsed: Duration) {
     );
 }
 
-/// A backup (`kind`: `manual`, `scheduled`, `prerestore`) ended as
+/// A backup (`kind`: `manual`, `scheduled`, `prerestore`, `preimport`) ended as
 /// `outcome` (`done`, `failed`).
 pub fn backup_finished(kind: &str, outcome: &str, leads: u64, bytes: u64, elapsed: Duration) {
     add(

@@ -42,6 +42,9 @@ pub enum Kind {
     Scheduled,
     /// Taken automatically just before a restore.
     PreRestore,
+    /// Taken automatically just before the original's large import
+    /// (`service::backups::before_import`).
+    PreImport,
 }
 
 impl Kind {
@@ -51,6 +54,7 @@ impl Kind {
             Kind::Manual => "manual",
             Kind::Scheduled => "scheduled",
             Kind::PreRestore => "prerestore",
+            Kind::PreImport => "preimport",
         }
     }
     fn parse(s: &str) -> Option<Self> {
@@ -58,6 +62,7 @@ impl Kind {
             "manual" => Kind::Manual,
             "scheduled" => Kind::Scheduled,
             "prerestore" => Kind::PreRestore,
+            "preimport" => Kind::PreImport,
             _ => return None,
         })
     }
@@ -126,7 +131,8 @@ pub fn write_snapshot<W: Write>(
 /// Reads every lead in one snapshot and stores them as a new backup,
 /// streaming (memory stays flat whatever the number of leads). The API's
 /// backups run as jobs (`jobs/backup_job.rs`); this is for the schedule,
-/// the backup before a restore and `pulse backup`.
+/// the backups before a restore and before the original's large import,
+/// and `pulse backup`.
 pub async fn create(
     store: &dyn Store,
     files: &Arc<dyn FileStore>,
@@ -455,6 +461,8 @@ mod tests {
         let id = Uuid::new_v4();
         let k = key(at, id, Kind::PreRestore, 42);
         assert_eq!(parse_key(&k), Some((at, id, Kind::PreRestore, 42)));
+        let k = key(at, id, Kind::PreImport, 7);
+        assert_eq!(parse_key(&k), Some((at, id, Kind::PreImport, 7)));
         assert_eq!(parse_key("x.jsonl.gz"), None);
         assert_eq!(parse_key(&k.replace(".jsonl.gz", ".xlsx")), None);
     }

@@ -85,6 +85,24 @@ pub async fn start_restore(svc: &Services, actor: &Actor, id: Uuid) -> ServiceRe
     Ok(job)
 }
 
+/// The original's automatic backup before an import (COMPAT §2.14, issue
+/// 19): every lead, as a backup of kind `pre_import`, taken for whoever may
+/// import (no backup capability needed — it only adds a backup) and
+/// audited `backup.pre_import`. Not beside a restore of this process.
+pub async fn before_import(svc: &Services, actor: &Actor) -> ServiceResult<BackupInfo> {
+    require(actor, Capability::Import)?;
+    let _guard = svc.backup_lock.clone().lock_owned().await;
+    let made = backup::create(svc.store.as_ref(), &svc.backups, backup::Kind::PreImport).await?;
+    audit::record(
+        svc,
+        actor,
+        "backup.pre_import",
+        json!({ "backup_id": made.id, "leads": made.leads }),
+    )
+    .await;
+    Ok(made)
+}
+
 /// Every backup kept, newest first.
 pub async fn list(svc: &Services, actor: &Actor) -> ServiceResult<Vec<BackupInfo>> {
     require(actor, Capability::Backups)?;

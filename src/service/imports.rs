@@ -107,6 +107,50 @@ pub async fn work_dir(svc: &Services) -> ServiceResult<PathBuf> {
     Ok(dir)
 }
 
+/// Whether `form`'s upload is larger than `PULSE_IMPORT_JOB_THRESHOLD`
+/// (so [`import`] queues it as a job).
+pub fn is_large(svc: &Services, form: &ImportForm) -> bool {
+    let threshold = svc.config.import_job_threshold;
+    threshold > 0 && form.upload.bytes > threshold
+}
+
+/// The original's import of a large upload (issue 19): its automatic
+/// backup of every lead first (`backups::before_import`), then the import
+/// job, waited for until it is final (polled every `poll`). The backup's
+/// id comes back with the job, or with the error.
+pub async fn backup_then_import_job(
+    svc: &Services,
+    actor: &Actor,
+    form: ImportForm,
+    poll: std::time::Duration,
+) -> (Option<Uuid>, ServiceResult<ExportJob>) {
+    let backup = match super::backups::before_import(svc, actor).await {
+        Ok(b) => b.id,
+        Err(e) => return (None, Err(e)),
+    };
+    let job = match import(svc, actor, form).await {
+        Ok(Imported::Queued(job)) => *job,
+        Ok(Imported::Now(_)) => {
+            return (
+                Some(backup),
+                Err(ServiceError::internal(anyhow::anyhow!(
+                    "a large upload was imported at once"
+                ))),
+            );
+        }
+        Err(e) => return (Some(backup), Err(e)),
+    };
+    let mut job = job;
+    while !job.status.is_final() {
+        tokio::time::sleep(poll).await;
+        job = match self::job(svc, actor, job.id).await {
+            Ok(j) => j,
+            Err(e) => return (Some(backup), Err(e)),
+        };
+    }
+    (Some(backup), Ok(job))
+}
+
 /// Imports the upload now, or queues it as a job when it is larger than
 /// `PULSE_IMPORT_JOB_THRESHOLD`; audited either way.
 pub async fn import(svc: &Services, actor: &Actor, form: ImportForm) -> ServiceResult<Imported> {
@@ -123,8 +167,7 @@ pub async fn import(svc: &Services, actor: &Actor, form: ImportForm) -> ServiceR
     }
     let now = Utc::now();
     let lead_date = form.lead_date.unwrap_or_else(|| today_ist(now));
-    let threshold = svc.config.import_job_threshold;
-    if threshold > 0 && upload.bytes > threshold {
+    if is_large(svc, &form) {
         let params = ImportParams {
             upload_key: String::new(),
             file_name: upload.name.clone(),

@@ -75,6 +75,7 @@ fn kind_label(k: Kind) -> &'static str {
         Kind::Manual => "Manual",
         Kind::Scheduled => "Scheduled",
         Kind::PreRestore => "Before a restore",
+        Kind::PreImport => "Before an import",
     }
 }
 

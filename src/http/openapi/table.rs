@@ -794,10 +794,13 @@ pub const ROUTES: &[RouteDoc] = &[
         route(
             "POST",
             "/api/driver-onboarding/import-leads",
-            "Import leads from an xlsx, csv or JSON lines file (multipart); 202 with an ImportJob above PULSE_IMPORT_JOB_THRESHOLD",
+            "Import leads from an xlsx, csv or JSON lines file (multipart); 202 with an ImportJob above PULSE_IMPORT_JOB_THRESHOLD, except the original's request (read_source_from_file, no duplicate_action): 200 held open with whitespace until its job ends, after a pre-import backup",
             Some(Import),
             Some(form::<import::ImportFormFields>()),
-            json::<import::ImportAnswer>(),
+            Body::OneOf(&[
+                one::<import::ImportAnswer>(),
+                one::<import::OriginalJobAnswer>(),
+            ]),
         ),
         &[(202, json::<import::ImportJobView>())],
     ),

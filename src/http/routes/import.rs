@@ -29,6 +29,7 @@ use crate::import::report::ReportRow;
 use crate::import::run::Action;
 use crate::import::values::{Cell, parse_date};
 use crate::jobs::import_job::ImportResult;
+use crate::service::ServiceError;
 use crate::service::imports::{self, ImportDone, ImportForm, Imported};
 use crate::store::{ExportJob, JobKind, JobStatus};
 
@@ -105,7 +106,11 @@ async fn import_leads(
     })?;
     let dir = imports::work_dir(&state).await?;
     // The received files are deleted when the request ends (`TempFile`).
-    let (form, _files) = read_form(&state, multipart, &dir).await?;
+    let (form, files, original) = read_form(&state, multipart, &dir).await?;
+    if original && imports::is_large(&state, &form) {
+        return Ok(original_job_answer(&state, actor, form, files));
+    }
+    let _files = files;
     Ok(match imports::import(&state, &actor, form).await? {
         Imported::Now(done) => Json(ImportAnswer::new(*done)).into_response(),
         Imported::Queued(job) => {
@@ -137,6 +142,138 @@ pub struct ImportFormFields {
     pub read_source_from_file: Option<bool>,
     /// What to do with a lead whose phone number exists (default skip).
     pub duplicate_action: Option<Action>,
+}
+
+/// How often the original's held-open answer sends a whitespace byte
+/// (valid leading JSON whitespace) while its import job runs, so that no
+/// proxy's read timeout fires.
+const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How often the original's held-open answer looks at its job.
+const JOB_POLL: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// The original's answer to a large upload (issue 19, COMPAT §2.14): the
+/// original imported every file before it answered, and its frontend reads
+/// `imported_count` & co from that answer — it never polls a job. So: 200
+/// and the headers at once, a newline, then a space every [`KEEP_ALIVE`]
+/// while the original's automatic pre-import backup is taken and the import
+/// job runs, then [`OriginalJobAnswer`]. The work runs on a task of its own:
+/// a client that hangs up does not cut the backup or the job short.
+fn original_job_answer(
+    state: &AppState,
+    actor: Actor,
+    form: ImportForm,
+    files: Vec<TempFile>,
+) -> Response {
+    let svc = state.services.clone();
+    let (tx, rx) = tokio::sync::oneshot::channel::<OriginalJobAnswer>();
+    tokio::spawn(async move {
+        // The upload stays on disk until its job has its own copy.
+        let _files = files;
+        let (backup, job) = imports::backup_then_import_job(&svc, &actor, form, JOB_POLL).await;
+        let _ = tx.send(OriginalJobAnswer::new(backup, job));
+    });
+    let body = futures_util::stream::unfold(Some((rx, true)), |st| async move {
+        let (mut rx, first) = st?;
+        if first {
+            return Some((
+                Ok::<_, std::convert::Infallible>(b"\n".to_vec()),
+                Some((rx, false)),
+            ));
+        }
+        let answer = match tokio::time::timeout(KEEP_ALIVE, &mut rx).await {
+            Err(_) => return Some((Ok(b" ".to_vec()), Some((rx, false)))),
+            Ok(Ok(answer)) => answer,
+            Ok(Err(_)) => OriginalJobAnswer::new(
+                None,
+                Err(ServiceError::Internal(anyhow::anyhow!(
+                    "the import task ended without an answer"
+                ))),
+            ),
+        };
+        let mut bytes = serde_json::to_vec(&answer).unwrap_or_default();
+        bytes.push(b'\n');
+        Some((Ok(bytes), None))
+    });
+    let mut response = Body::from_stream(body).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    // Proxies that buffer (nginx) pass the keep-alive bytes on at once.
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    response
+}
+
+/// The answer to the original's large upload, at the end of its held-open
+/// body: the original's keys (`success:false` and `detail` when the backup,
+/// the queueing or the job failed — the status is 200 by then), the
+/// pre-import backup's id and Pulse's view of the import job. The job keeps
+/// the skipped rows in its report (`job.report_url`), so `duplicates` and
+/// `duplicate_phones` are empty lists when `duplicates_found`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OriginalJobAnswer {
+    #[serde(flatten)]
+    original: OriginalImport,
+    /// Why the import did not happen (with `success:false`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<String>,
+    /// The automatic backup taken before the import.
+    backup_id: Option<Uuid>,
+    /// The import job, once it was queued.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    job: Option<ImportJobView>,
+}
+
+impl OriginalJobAnswer {
+    fn new(backup_id: Option<Uuid>, job: Result<ExportJob, ServiceError>) -> Self {
+        let failed = |detail: String, job: Option<ImportJobView>| OriginalJobAnswer {
+            original: OriginalImport {
+                success: false,
+                message: detail.clone(),
+                imported_count: 0,
+                duplicate_count: 0,
+                total_in_file: 0,
+                duplicates_found: false,
+                duplicates: None,
+                duplicate_phones: None,
+            },
+            detail: Some(detail),
+            backup_id,
+            job,
+        };
+        let job = match job {
+            Ok(job) => job,
+            Err(ServiceError::Internal(e)) => {
+                tracing::error!(error = %e, "the original's large import failed");
+                return failed("internal error".into(), None);
+            }
+            Err(e) => return failed(e.to_string(), None),
+        };
+        let view = ImportJobView::new(&job);
+        if job.status != JobStatus::Done {
+            let why = job
+                .error
+                .clone()
+                .unwrap_or_else(|| format!("the import job was {}", job.status.as_str()));
+            return failed(why, Some(view));
+        }
+        let count = |k: &str| {
+            job.result
+                .as_ref()
+                .and_then(|r| r.get(k))
+                .and_then(Value::as_u64)
+                .unwrap_or(0)
+        };
+        let (inserted, skipped) = (count("inserted"), count("skipped_duplicates"));
+        OriginalJobAnswer {
+            original: OriginalImport::new(inserted, skipped, count("rows_read"), Vec::new()),
+            detail: None,
+            backup_id,
+            job: Some(view),
+        }
+    }
 }
 
 /// The form's short options.
@@ -177,12 +314,21 @@ impl Options {
 }
 
 /// Reads the form: the file (and the optional `users` file) onto local
-/// disk, the options as text.
+/// disk, the options as text; and whether the request is the original's.
+///
+/// The original's request (COMPAT §2.14) is one whose form carries
+/// `read_source_from_file` (its frontend always sends it) and none of
+/// Pulse's own fields (`duplicate_action` — the original takes it in the
+/// query, and ignores it — nor `users`). Pulse's clients send
+/// `duplicate_action` and keep their `202` + job for a large upload; the
+/// original's large upload is held open until its job ends
+/// (`original_job_answer`), after an automatic backup.
 async fn read_form(
     state: &AppState,
     mut multipart: Multipart,
     dir: &Path,
-) -> AppResult<(ImportForm, Vec<TempFile>)> {
+) -> AppResult<(ImportForm, Vec<TempFile>, bool)> {
+    let (mut original_field, mut pulse_field) = (false, false);
     let limit = state.config.import_max_bytes;
     let mut files = Vec::new();
     let mut upload: Option<imports::Upload> = None;
@@ -195,6 +341,8 @@ async fn read_form(
     };
     while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
         let name = field.name().unwrap_or_default().to_owned();
+        original_field |= name == "read_source_from_file";
+        pulse_field |= name == "duplicate_action" || name == "users";
         match name.as_str() {
             "file" if upload.is_some() => {
                 return Err(AppError::Unprocessable(
@@ -230,7 +378,7 @@ async fn read_form(
         choices: Vec::new(),
         dry_run: false,
     };
-    Ok((form, files))
+    Ok((form, files, original_field && !pulse_field))
 }
 
 /// The answer of a synchronous import: the counts and the file's shape, as
@@ -275,16 +423,7 @@ impl ImportAnswer {
             .filter(|r| r.outcome == "skipped" || r.outcome == "would_skip")
             .cloned()
             .collect();
-        let original = OriginalImport {
-            success: true,
-            message: format!("{inserted} lead(s) imported, {skipped} duplicate(s) skipped"),
-            imported_count: inserted,
-            duplicate_count: skipped,
-            total_in_file: read,
-            duplicates_found: skipped > 0,
-            duplicates: (skipped > 0).then_some(skipped_rows),
-            duplicate_phones: (skipped > 0).then(Vec::new),
-        };
+        let original = OriginalImport::new(inserted, skipped, read, skipped_rows);
         ImportAnswer {
             original,
             import_id: done.id,
@@ -318,6 +457,23 @@ pub struct OriginalImport {
     duplicates: Option<Vec<ReportRow>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     duplicate_phones: Option<Vec<String>>,
+}
+
+impl OriginalImport {
+    /// A done import's: `duplicates` (the skipped rows shown) and
+    /// `duplicate_phones` only when some were skipped.
+    fn new(inserted: u64, skipped: u64, read: u64, skipped_rows: Vec<ReportRow>) -> Self {
+        OriginalImport {
+            success: true,
+            message: format!("{inserted} lead(s) imported, {skipped} duplicate(s) skipped"),
+            imported_count: inserted,
+            duplicate_count: skipped,
+            total_in_file: read,
+            duplicates_found: skipped > 0,
+            duplicates: (skipped > 0).then_some(skipped_rows),
+            duplicate_phones: (skipped > 0).then(Vec::new),
+        }
+    }
 }
 
 /// A text parameter of a job.
