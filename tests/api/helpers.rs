@@ -91,6 +91,30 @@ pub fn pg_server_url() -> &'static str {
     })
 }
 
+/// Drops a database `fresh_pg_database` made, its connections ended. Called
+/// from `Drop` (no runtime at hand), so it runs on its own thread.
+fn drop_pg_database(name: String) {
+    let server = pg_server_url().to_owned();
+    let done = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let Ok((client, conn)) = tokio_postgres::connect(&server, tokio_postgres::NoTls).await
+            else {
+                return;
+            };
+            tokio::spawn(conn);
+            // a leftover only costs disk; the cluster sweeps them at its next start
+            let _ = client
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await;
+        });
+    });
+    let _ = done.join();
+}
+
 /// Creates a fresh database in the test cluster and returns its URL.
 pub async fn fresh_pg_database() -> String {
     let server = pg_server_url();
@@ -123,10 +147,16 @@ pub struct TestApp {
     pub dir: tempfile::TempDir,
     /// Checks every JSON answer against the API document.
     pub answers: Checker,
+    /// The PostgreSQL database this app made, dropped with it (a second
+    /// instance on the same database is a later local, so it goes first).
+    own_pg_database: Option<String>,
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        if let Some(name) = self.own_pg_database.take() {
+            drop_pg_database(name);
+        }
         if std::thread::panicking() {
             return;
         }
@@ -158,6 +188,8 @@ impl TestApp {
             Backend::Sqlite => format!("sqlite://{}", dir.path().join("pulse.sqlite").display()),
             Backend::Postgres => fresh_pg_database().await,
         };
+        let own_pg_database = matches!(backend, Backend::Postgres)
+            .then(|| database_url.rsplit('/').next().unwrap().to_owned());
         let mut env: HashMap<String, String> = HashMap::from([
             ("PULSE_DATA_DIR".into(), dir.path().display().to_string()),
             ("PULSE_DATABASE_URL".into(), database_url.clone()),
@@ -196,6 +228,7 @@ impl TestApp {
             metrics_addr,
             dir,
             answers,
+            own_pg_database,
         }
     }
 
