@@ -86,6 +86,31 @@ pub struct BackupInfo {
     pub key: String,
 }
 
+impl BackupInfo {
+    /// The backup's name in the original's backup library (COMPAT §2.16):
+    /// the original's `backup-DD-MM-YYYY-HH-MM-SS` stem (UTC), then the id,
+    /// so the name leads back to the backup; the suffix says what the file
+    /// is (gzipped JSON lines, not a workbook).
+    pub fn library_name(&self) -> String {
+        format!(
+            "backup-{}-{}.jsonl.gz",
+            self.created_at.format("%d-%m-%Y-%H-%M-%S"),
+            self.id.simple()
+        )
+    }
+}
+
+/// The backup id in a backup-library name ([`BackupInfo::library_name`]);
+/// `None` when the name is not one.
+pub fn id_of_library_name(name: &str) -> Option<Uuid> {
+    let stem = name.strip_prefix("backup-")?.strip_suffix(".jsonl.gz")?;
+    let (_, id) = stem.rsplit_once('-')?;
+    if id.len() != 32 {
+        return None;
+    }
+    Uuid::try_parse(id).ok()
+}
+
 /// The file-store key of a backup: what the list shows is in it.
 pub fn key(created: DateTime<Utc>, id: Uuid, kind: Kind, leads: u64) -> String {
     format!(
@@ -465,5 +490,27 @@ mod tests {
         assert_eq!(parse_key(&k), Some((at, id, Kind::PreImport, 7)));
         assert_eq!(parse_key("x.jsonl.gz"), None);
         assert_eq!(parse_key(&k.replace(".jsonl.gz", ".xlsx")), None);
+    }
+
+    #[test]
+    fn library_names_lead_back_to_their_backup() {
+        let at = DateTime::from_timestamp_millis(1_790_000_000_123).unwrap();
+        let info = BackupInfo {
+            id: Uuid::new_v4(),
+            created_at: at,
+            kind: Kind::PreImport,
+            leads: 3,
+            bytes: 10,
+            key: String::new(),
+        };
+        let name = info.library_name();
+        assert!(name.starts_with("backup-21-09-2026-"), "{name}");
+        assert_eq!(id_of_library_name(&name), Some(info.id));
+        assert_eq!(id_of_library_name("backup-21-09-2026-10-00-00.xlsx"), None);
+        assert_eq!(id_of_library_name("../etc/passwd"), None);
+        assert_eq!(
+            id_of_library_name(&name.replace(".jsonl.gz", ".xlsx")),
+            None
+        );
     }
 }
