@@ -281,6 +281,7 @@ pub fn services(store: Arc<dyn Store>, config: Config) -> Services {
         backup_lock: Arc::new(tokio::sync::Mutex::new(())),
         export_tickets: Arc::default(),
         dashboard: Arc::default(),
+        workspace: Arc::default(),
         config: Arc::new(config),
     }
 }

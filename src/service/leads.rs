@@ -3,6 +3,9 @@
 //! sources and their merge. The filters are parsed in [`super::filter`],
 //! bulk operations are in [`super::leads_bulk`].
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -11,6 +14,7 @@ use uuid::Uuid;
 use super::audit;
 use super::filter::given;
 pub use super::filter::{FilterQuery, parse_date, strict_filters};
+use super::workspace_cache;
 use super::{ServiceError, ServiceResult, Services, require};
 use crate::domain::calls::status_event;
 use crate::domain::error::reject_nul;
@@ -18,7 +22,7 @@ use crate::domain::{
     AccountStatus, AccountType, Actor, Capability, DomainError, Lead, LeadInput, LeadPatch,
 };
 use crate::store::filter::{LeadFilter, LeadOrder};
-use crate::store::{InsertOutcome, LeadEdit};
+use crate::store::{InsertOutcome, LeadEdit, StatusCount};
 
 /// Default and largest page size of the leads list.
 pub const DEFAULT_LIMIT: u32 = 50;
@@ -182,17 +186,12 @@ pub async fn workspace_page(
         status: None,
         ..filter.clone()
     };
+    if workspace_cache::worth_keeping(&filter) {
+        return remembered_page(svc, actor, filter, tabs, order, page, limit).await;
+    }
     let counts = svc.store.status_summary(&tabs).await?;
-    let total: i64 = counts
-        .iter()
-        .filter(|c| filter.stage.is_none_or(|s| s == c.stage))
-        .filter(|c| filter.status.as_ref().is_none_or(|s| *s == c.status))
-        .map(|c| c.count)
-        .sum();
-    let pages = u32::try_from((total + i64::from(limit) - 1) / i64::from(limit))
-        .unwrap_or(u32::MAX)
-        .max(1);
-    let page = page.clamp(1, pages);
+    let total = total_of(&filter, &counts);
+    let page = page.clamp(1, page_count(total, limit));
     let leads = svc
         .store
         .leads_page(&filter, order, page, limit, total)
@@ -206,6 +205,99 @@ pub async fn workspace_page(
         total,
         summary: super::desk::StatusSummary::from_counts(&counts),
     })
+}
+
+/// [`workspace_page`] of a filter whose summary and ordered ids the
+/// workspace keeps ([`workspace_cache`]): both read once per version of the
+/// leads, then each page reads its own leads by id.
+async fn remembered_page(
+    svc: &Services,
+    actor: &Actor,
+    filter: LeadFilter,
+    tabs: LeadFilter,
+    order: LeadOrder,
+    page: u32,
+    limit: u32,
+) -> ServiceResult<WorkspacePage> {
+    let cache = &svc.workspace;
+    let version = svc.store.leads_version().await?;
+    let counts = match cache.summary(&tabs, version) {
+        Some(counts) => counts,
+        None => {
+            let counts = Arc::new(svc.store.status_summary(&tabs).await?);
+            cache.keep_summary(&tabs, version, counts.clone());
+            counts
+        }
+    };
+    let total = total_of(&filter, &counts);
+    let page = page.clamp(1, page_count(total, limit));
+    let summary = super::desk::StatusSummary::from_counts(&counts);
+    if total > i64::from(workspace_cache::MAX_IDS) {
+        let leads = svc
+            .store
+            .leads_page(&filter, order, page, limit, total)
+            .await?;
+        let leads = leads.into_iter().map(|l| present(actor, l)).collect();
+        return Ok(WorkspacePage {
+            leads,
+            page,
+            total,
+            summary,
+        });
+    }
+    let ids = match cache.ids(&filter, order, version) {
+        Some(ids) => ids,
+        None => {
+            let ids = Arc::new(
+                svc.store
+                    .ordered_lead_ids(&filter, order, workspace_cache::MAX_IDS)
+                    .await?,
+            );
+            cache.keep_ids(&filter, order, version, ids.clone());
+            ids
+        }
+    };
+    let from = (page as usize - 1)
+        .saturating_mul(limit as usize)
+        .min(ids.len());
+    let wanted = &ids[from..(from + limit as usize).min(ids.len())];
+    let mut found: HashMap<Uuid, Lead> = svc
+        .store
+        .get_leads(wanted, actor.lead_scope().as_deref())
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l))
+        .collect();
+    // in the kept order; a lead deleted since is left out
+    let leads = wanted
+        .iter()
+        .filter_map(|id| found.remove(id))
+        .map(|l| present(actor, l))
+        .collect();
+    Ok(WorkspacePage {
+        leads,
+        page,
+        total,
+        summary,
+    })
+}
+
+/// How many of `counts` (a summary over every stage and status) `filter`'s
+/// stage and status keep.
+fn total_of(filter: &LeadFilter, counts: &[StatusCount]) -> i64 {
+    counts
+        .iter()
+        .filter(|c| filter.stage.is_none_or(|s| s == c.stage))
+        .filter(|c| filter.status.as_ref().is_none_or(|s| *s == c.status))
+        .map(|c| c.count)
+        .sum()
+}
+
+/// Pages of `limit` for `total` leads (at least one).
+fn page_count(total: i64, limit: u32) -> u32 {
+    u32::try_from((total + i64::from(limit) - 1) / i64::from(limit))
+        .unwrap_or(u32::MAX)
+        .max(1)
 }
 
 /// One lead within the actor's reach, as they may see it.

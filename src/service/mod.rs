@@ -25,7 +25,9 @@
 //! - [`auth`] and [`users`]: sign-in, sessions, registration, passwords,
 //!   user administration;
 //! - [`audit`]: writing and reading the audit log;
-//! - [`prefs`]: a user's own page preferences.
+//! - [`prefs`]: a user's own page preferences;
+//! - [`workspace_cache`]: what the leads workspace keeps of a search or a
+//!   date range between its pages.
 
 pub mod audit;
 pub mod auth;
@@ -47,6 +49,7 @@ pub mod leads_intake;
 pub mod leads_selection;
 pub mod prefs;
 pub mod users;
+pub mod workspace_cache;
 
 use std::sync::Arc;
 
@@ -91,6 +94,8 @@ pub struct Services {
     pub export_tickets: Arc<export_tickets::Tickets>,
     /// Dashboards computed in the last minute (`dashboard::CACHE_FOR`).
     pub dashboard: Arc<dashboard::DashboardCache>,
+    /// The leads workspace's kept summaries and ids of costly filters.
+    pub workspace: Arc<workspace_cache::WorkspaceCache>,
 }
 
 /// Refused unless the actor's role has `capability` at all (objects out of

@@ -16,6 +16,7 @@ dual_backend_tests!(
     web_unknown_pages_and_assets,
     web_workspace_filters_sort_and_prefs,
     web_workspace_totals_and_pages,
+    web_kept_search_answers_follow_changes,
     web_telecaller_scope_and_masking,
     web_edit_validation_and_duplicate_phone,
     web_call_outcomes_on_the_lead_page,
@@ -853,4 +854,98 @@ async fn web_notes_on_the_lead_and_edit_pages(app: TestApp) {
     assert!(lead["telecaller_notes"].is_null(), "cleared: {lead}");
     let (_, body) = page(&app, &cookie, &format!("/leads/{id}?done=saved")).await;
     assert!(body.contains("Prefers e-auto") && !body.contains("Call after 6 pm"));
+}
+
+/// A search's summary and ordered ids are kept between its pages
+/// (`service::workspace_cache`): every save, insert or delete — through the
+/// API, as another process would — shows on the next page, a reordering is
+/// its own answer, and a telecaller's same search is their own.
+async fn web_kept_search_answers_follow_changes(app: TestApp) {
+    let admin = app.admin_token().await;
+    let (_, tc) = app
+        .user_with_role(&admin, "tc.keeper@pulse.example", "telecaller")
+        .await;
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        let owner = (i == 1).then_some("tc.keeper@pulse.example");
+        ids.push(
+            new_lead(
+                &app,
+                &admin,
+                json!({"name": format!("Keeper {i}"), "phone_number": format!("98765100{i:02}"),
+                       "status": "New", "assigned_telecaller": owner}),
+            )
+            .await,
+        );
+    }
+    let cookie = page_login(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let shows = |body: &str, want: &str| assert!(body.contains(want), "want {want:?}");
+    let (_, body) = page(&app, &cookie, "/leads?search=keeper").await;
+    shows(&body, "Showing 1–6 of 6");
+    // the same page again is answered from what was kept, and still right
+    let (_, body) = page(&app, &cookie, "/leads?search=keeper").await;
+    shows(&body, "Showing 1–6 of 6");
+
+    // a rename out of the search
+    let r = app
+        .patch(
+            &format!("/api/driver-onboarding/leads/{}", ids[0]),
+            &admin,
+            json!({"name": "Renamed Person"}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{}", r.status());
+    let (_, body) = page(&app, &cookie, "/leads?search=keeper").await;
+    shows(&body, "Showing 1–5 of 5");
+    assert!(!body.contains("Renamed Person"));
+    // a status change moves the chips
+    let r = app
+        .patch(
+            &format!("/api/driver-onboarding/leads/{}", ids[2]),
+            &admin,
+            json!({"status": "Not Reachable"}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{}", r.status());
+    let (_, body) = page(&app, &cookie, "/leads?search=keeper&status=Not+Reachable").await;
+    shows(&body, "Showing 1–1 of 1");
+    shows(&body, "Keeper 2");
+    // a delete and an insert
+    let r = crate::leads::delete(
+        &app,
+        &format!("/api/driver-onboarding/leads/{}", ids[3]),
+        &admin,
+    )
+    .await;
+    assert!(r.status().is_success(), "{}", r.status());
+    new_lead(
+        &app,
+        &admin,
+        json!({"name": "Keeper New", "phone_number": "9876510099", "status": "New"}),
+    )
+    .await;
+    let (_, body) = page(&app, &cookie, "/leads?search=keeper").await;
+    shows(&body, "Showing 1–5 of 5");
+    shows(&body, "Keeper New");
+    assert!(!body.contains(">Keeper 3<"), "the deleted lead is gone");
+
+    // each order is its own answer
+    let order = |body: &str| {
+        let mut at: Vec<(usize, &str)> = ["Keeper 1", "Keeper 5", "Keeper New"]
+            .into_iter()
+            .map(|n| (body.find(n).unwrap_or_else(|| panic!("{n} listed")), n))
+            .collect();
+        at.sort();
+        at.into_iter().map(|(_, n)| n).collect::<Vec<_>>()
+    };
+    let (_, asc) = page(&app, &cookie, "/leads?search=keeper&sort=name&dir=asc").await;
+    let (_, desc) = page(&app, &cookie, "/leads?search=keeper&sort=name&dir=desc").await;
+    assert_eq!(order(&asc), ["Keeper 1", "Keeper 5", "Keeper New"]);
+    assert_eq!(order(&desc), ["Keeper New", "Keeper 5", "Keeper 1"]);
+
+    // the telecaller's same search: only their own lead
+    let tc = format!("pulse_session={tc}");
+    let (_, body) = page(&app, &tc, "/leads?search=keeper").await;
+    shows(&body, "Showing 1–1 of 1");
+    shows(&body, "Keeper 1");
 }

@@ -20,7 +20,7 @@ use crate::store::filter::{
     Dialect, LEAD_COLUMN_COUNT, LEAD_COLUMNS, LeadFilter, LeadOrder, SqlParam, and_where,
 };
 use crate::store::leads::{
-    BulkOutcome, DeleteOutcome, InsertOutcome, LeadEdit, LeadStore, StatusCount,
+    BulkOutcome, DeleteOutcome, InsertOutcome, LeadEdit, LeadStore, LeadsVersion, StatusCount,
 };
 
 impl ToSql for SqlParam {
@@ -377,6 +377,45 @@ impl LeadStore for PgStore {
         total: i64,
     ) -> StoreResult<Vec<Lead>> {
         page_in(&self.client().await?, filter, order, page, limit, total).await
+    }
+
+    async fn ordered_lead_ids(
+        &self,
+        filter: &LeadFilter,
+        order: LeadOrder,
+        cap: u32,
+    ) -> StoreResult<Vec<Uuid>> {
+        let (where_sql, params) = filter.to_sql(Dialect::Postgres, 1);
+        let cap = i64::from(cap);
+        let mut all = refs(&params);
+        all.push(&cap);
+        let sql = format!(
+            "SELECT id FROM leads {where_sql} {} LIMIT ${}",
+            order.order_by(false),
+            all.len()
+        );
+        let rows = self.client().await?.query(&sql, &all).await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    async fn leads_version(&self) -> StoreResult<LeadsVersion> {
+        // the delta counters of migration 0013 (a few thousand rows at
+        // most: the summary folds them) and the updated-at index of 0009
+        let row = self
+            .client()
+            .await?
+            .query_one(
+                "SELECT (SELECT coalesce(sum(n), 0) FROM lead_source_telecaller_counts)::bigint, \
+                        (SELECT max(updated_at) FROM leads)",
+                &[],
+            )
+            .await?;
+        let last: Option<chrono::DateTime<chrono::Utc>> = row.get(1);
+        Ok(LeadsVersion {
+            leads: row.get(0),
+            last_update_ms: last.map(|t| t.timestamp_millis()),
+            last_row: 0,
+        })
     }
 
     async fn status_summary(&self, filter: &LeadFilter) -> StoreResult<Vec<StatusCount>> {

@@ -15,7 +15,8 @@ use crate::domain::{FIELDS, FieldMut, FieldRef, Lead, Stage};
 use crate::store::error::{StoreError, StoreResult};
 use crate::store::filter::{Dialect, LEAD_COLUMNS, LeadFilter, LeadOrder, SqlParam, and_where};
 use crate::store::leads::{
-    BulkOutcome, DeleteOutcome, InsertOutcome, LeadEdit, LeadStore, PrefsStore, StatusCount,
+    BulkOutcome, DeleteOutcome, InsertOutcome, LeadEdit, LeadStore, LeadsVersion, PrefsStore,
+    StatusCount,
 };
 
 impl ToSql for SqlParam {
@@ -442,6 +443,59 @@ impl LeadStore for SqliteStore {
                     .query_map(params_from_iter(params.iter()), |r| r.get::<_, String>(0))?
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(ids.iter().filter_map(|s| s.parse().ok()).collect())
+            })
+            .await
+    }
+
+    async fn ordered_lead_ids(
+        &self,
+        filter: &LeadFilter,
+        order: LeadOrder,
+        cap: u32,
+    ) -> StoreResult<Vec<Uuid>> {
+        let filter = filter.clone();
+        self.pool
+            .run(move |conn| {
+                let (where_sql, mut params) = filter.to_sql(Dialect::Sqlite, 1);
+                params.push(SqlParam::Int(i64::from(cap)));
+                let sql = format!(
+                    "SELECT id FROM leads {where_sql} {} LIMIT ?{}",
+                    order.order_by(false),
+                    params.len()
+                );
+                let ids = conn
+                    .prepare_cached(&sql)?
+                    .query_map(params_from_iter(params.iter()), |r| r.get::<_, String>(0))?
+                    .collect::<Result<Vec<_>, _>>()?;
+                ids.iter()
+                    .map(|s| {
+                        s.parse()
+                            .map_err(|e| StoreError::Backend(format!("bad lead id {s:?}: {e}")))
+                    })
+                    .collect()
+            })
+            .await
+    }
+
+    async fn leads_version(&self) -> StoreResult<LeadsVersion> {
+        self.pool
+            .run(|conn| {
+                // the counters of migration 0003, the updated-at index of
+                // 0009 and the table's rowid b-tree: three index reads
+                let v = conn.query_row(
+                    "SELECT (SELECT coalesce(sum(n), 0) FROM lead_status_counts), \
+                            (SELECT max(updated_at) FROM leads), \
+                            (SELECT coalesce(max(rowid), 0) FROM leads)",
+                    [],
+                    |r| {
+                        Ok(LeadsVersion {
+                            leads: r.get(0)?,
+                            last_update_ms: r.get(1)?,
+                            last_row: r.get(2)?,
+                        })
+                    },
+                )?;
+                Ok(v)
             })
             .await
     }
