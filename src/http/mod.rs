@@ -68,13 +68,12 @@ pub async fn refuse_oversized(
     }
     // The multipart framing adds a little to the file's own size.
     let path = req.uri().path();
-    let limit = if path == routes::import::IMPORT_PATH
-        || path == routes::bulk_import::BULK_IMPORT_PATH
-    {
-        limits.import.saturating_add(64 << 10)
-    } else {
-        limits.body
-    };
+    let limit =
+        if path == routes::import::IMPORT_PATH || path == routes::bulk_import::BULK_IMPORT_PATH {
+            limits.import.saturating_add(64 << 10)
+        } else {
+            limits.body
+        };
     let declared = req
         .headers()
         .get(axum::http::header::CONTENT_LENGTH)

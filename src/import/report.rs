@@ -212,7 +212,10 @@ impl ReportReader {
 
     /// The record just read, as a report line (not the header line).
     fn take(&mut self) -> Option<ReportRow> {
-        let (nout, nend) = (std::mem::take(&mut self.nout), std::mem::take(&mut self.nend));
+        let (nout, nend) = (
+            std::mem::take(&mut self.nout),
+            std::mem::take(&mut self.nend),
+        );
         if !std::mem::replace(&mut self.header_seen, true) {
             return None;
         }

@@ -581,7 +581,11 @@ impl Resolver<'_> {
                         Some(last) => {
                             let this = self.seq;
                             self.seq += 1;
-                            let which = if self.first_wins { "an earlier" } else { "a later" };
+                            let which = if self.first_wins {
+                                "an earlier"
+                            } else {
+                                "a later"
+                            };
                             last.get(&key).filter(|(s, _)| *s != this).map(|(_, r)| {
                                 format!("{which} row ({r}) has the same phone number")
                             })

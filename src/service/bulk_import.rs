@@ -89,8 +89,8 @@ fn bad(m: String) -> ServiceError {
 /// field the dialog does not map, a bad index, a column given twice, or a
 /// mapping without `name` and `phone_number` is refused naming it.
 pub fn parse_mapping(text: &str) -> ServiceResult<ColumnPositions> {
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| bad(format!("column_mapping: not JSON ({e})")))?;
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| bad(format!("column_mapping: not JSON ({e})")))?;
     let Value::Object(map) = value else {
         return Err(bad(
             "column_mapping: expected a JSON object of lead field → 0-based column index".into(),
@@ -111,13 +111,11 @@ pub fn parse_mapping(text: &str) -> ServiceResult<ColumnPositions> {
             Value::String(s) => s.trim().parse::<u64>().ok(),
             _ => None,
         };
-        let index = index
-            .and_then(|i| usize::try_from(i).ok())
-            .ok_or_else(|| {
-                ServiceError::Invalid(format!(
-                    "column_mapping: {field}: {v} is not a 0-based column index"
-                ))
-            })?;
+        let index = index.and_then(|i| usize::try_from(i).ok()).ok_or_else(|| {
+            ServiceError::Invalid(format!(
+                "column_mapping: {field}: {v} is not a 0-based column index"
+            ))
+        })?;
         out.push((index, field));
     }
     for required in ["name", "phone_number"] {
@@ -201,7 +199,9 @@ pub async fn prepare(svc: &Services, actor: &Actor, form: BulkForm) -> ServiceRe
                 upload.name
             )));
         }
-        Err(crate::import::ImportError::Invalid(m) | crate::import::ImportError::Unsupported(m)) => {
+        Err(
+            crate::import::ImportError::Invalid(m) | crate::import::ImportError::Unsupported(m),
+        ) => {
             return Err(bad(m));
         }
         Err(e) => return Err(e.into()),
@@ -286,9 +286,9 @@ async fn imported(
         Imported::Queued(job) => {
             let job = imports::wait_job(svc, actor, *job, poll).await?;
             if job.status != crate::store::JobStatus::Done {
-                return Err(ServiceError::Invalid(job.error.clone().unwrap_or_else(|| {
-                    format!("the import job was {}", job.status.as_str())
-                })));
+                return Err(ServiceError::Invalid(job.error.clone().unwrap_or_else(
+                    || format!("the import job was {}", job.status.as_str()),
+                )));
             }
             let result = job.result.clone().unwrap_or_default();
             let counts: Counts = serde_json::from_value(result.clone()).unwrap_or_default();

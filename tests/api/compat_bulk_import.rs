@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 
 use crate::dual_backend_tests;
 use crate::helpers::{TestApp, status_json};
-use crate::import_support::{multipart, stored_leads, upload};
 use crate::import_fixtures::{sheet, workbook};
+use crate::import_support::{multipart, stored_leads, upload};
 use crate::leads::{API, create};
 
 const BULK: &str = "/api/driver-onboarding/bulk-import";
@@ -215,10 +215,17 @@ async fn bulk_import_updates_by_phone_inserts_the_rest_and_resolves_telecallers(
     assert_eq!(old.id.to_string(), stored_id, "the stored lead kept its id");
     assert_eq!(old.name, "New Name");
     assert_eq!(old.current_location.as_deref(), Some("Madurai"));
-    assert_eq!(old.email.as_deref(), Some("old@example.com"), "a blank cell");
+    assert_eq!(
+        old.email.as_deref(),
+        Some("old@example.com"),
+        "a blank cell"
+    );
     assert_eq!(old.vehicle.as_deref(), Some("2W EV"), "an unmapped field");
     assert_eq!(old.status, "Interested");
-    assert_eq!(old.assigned_telecaller.as_deref(), Some("kavya.tc@pulse.test"));
+    assert_eq!(
+        old.assigned_telecaller.as_deref(),
+        Some("kavya.tc@pulse.test")
+    );
     assert!(old.assigned_date.is_some());
     let bala = by_phone(&leads, "9876500002");
     assert_eq!(bala.name, "Bala");
@@ -227,14 +234,19 @@ async fn bulk_import_updates_by_phone_inserts_the_rest_and_resolves_telecallers(
         (bala.stage, bala.status.as_str()),
         (pulse::domain::Stage::S2, "Docs Upload Pending")
     );
-    assert_eq!(bala.assigned_telecaller.as_deref(), Some("arun.tc@pulse.test"));
+    assert_eq!(
+        bala.assigned_telecaller.as_deref(),
+        Some("arun.tc@pulse.test")
+    );
     assert_eq!(
         bala.assigned_date,
         Some(pulse::domain::today_ist(chrono::Utc::now()))
     );
     assert_eq!(by_phone(&leads, "9876500004").assigned_telecaller, None);
     assert_eq!(
-        by_phone(&leads, "9876500005").assigned_telecaller.as_deref(),
+        by_phone(&leads, "9876500005")
+            .assigned_telecaller
+            .as_deref(),
         Some("arun.tc@pulse.test")
     );
     assert!(!leads.values().any(|l| l.name == "Chitra"));
@@ -274,11 +286,7 @@ async fn bulk_import_without_a_mapping_reads_the_headers(app: TestApp) {
     let leads = stored_leads(&app).await;
     let s = by_phone(&leads, "9876500001");
     assert_eq!(
-        (
-            s.name.as_str(),
-            s.email.as_deref(),
-            s.remarks.as_deref()
-        ),
+        (s.name.as_str(), s.email.as_deref(), s.remarks.as_deref()),
         ("Stored Renamed", Some("s@example.com"), Some("keep me"))
     );
 }
@@ -317,10 +325,16 @@ async fn bulk_import_refuses_bad_requests_before_any_backup(app: TestApp) {
     )
     .await;
     assert!(status.is_client_error(), "{status} {e}");
-    assert!(e["detail"].as_str().unwrap().contains("phone_number"), "{e}");
+    assert!(
+        e["detail"].as_str().unwrap().contains("phone_number"),
+        "{e}"
+    );
     // a field it does not know, a bad index, not JSON
     for (mapping, names) in [
-        (r#"{"name": 0, "phone_number": 1, "shoe_size": 3}"#, "shoe_size"),
+        (
+            r#"{"name": 0, "phone_number": 1, "shoe_size": 3}"#,
+            "shoe_size",
+        ),
         (r#"{"name": 0, "phone_number": -1}"#, "phone_number"),
         (r#"{"name": 0, "phone_number": 0}"#, "column 0"),
         ("name=0", "column_mapping"),
@@ -343,7 +357,10 @@ async fn bulk_import_refuses_bad_requests_before_any_backup(app: TestApp) {
     let odd = xlsx(&[&["Colour", "Size"], &["red", "9"]]);
     let (status, e) = bulk(&app, &admin, &[], "odd.xlsx", &odd).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
-    assert!(e["detail"].as_str().unwrap().contains("column_mapping"), "{e}");
+    assert!(
+        e["detail"].as_str().unwrap().contains("column_mapping"),
+        "{e}"
+    );
     // roles without the import capability (DESIGN §2)
     for role in ["telecaller", "standard"] {
         let (_, token) = app
@@ -425,7 +442,8 @@ async fn import_leads_lists_the_duplicates_it_skipped(app: TestApp) {
         json!({"name": "Stored One", "phone_number": "9876500001", "status": "Interested"}),
     )
     .await;
-    let csv = "name,phone\nAsha Dup,+91 98765 00001\nNew Person,9876500009\n";
+    // (a lead-form export's `p:` phone, as the original read it)
+    let csv = "name,phone\nAsha Dup,+91 98765 00001\nNew Person,p:+919876500009\n";
     let (status, a, _) = upload(
         &app,
         &admin,

@@ -120,7 +120,10 @@ async fn the_originals_large_upload_is_held_open_until_its_job_ends(app: TestApp
     // they met (every one: fewer than the 1,000 listed at most).
     let dups = answer["duplicates"].as_array().unwrap();
     let phones = answer["duplicate_phones"].as_array().unwrap();
-    assert_eq!(dups.len() as u64, answer["duplicate_count"].as_u64().unwrap());
+    assert_eq!(
+        dups.len() as u64,
+        answer["duplicate_count"].as_u64().unwrap()
+    );
     assert_eq!(phones.len(), dups.len());
     let stored = stored_leads(&app).await;
     for (d, p) in dups.iter().zip(phones) {

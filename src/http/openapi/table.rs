@@ -6,8 +6,8 @@ use super::body::{Body, form, json, list, one};
 use super::foreign::AllLeads;
 use crate::domain::{Capability, Lead, LeadInput, LeadPatch};
 use crate::http::routes::{
-    Message, auth, backups, bulk_import, calls, compat_desk, compat_leads, compat_users, export, exports_jobs,
-    health, import, leads, leads_bulk, leads_notes, leads_summary, users,
+    Message, auth, backups, bulk_import, calls, compat_desk, compat_leads, compat_users, export,
+    exports_jobs, health, import, leads, leads_bulk, leads_notes, leads_summary, users,
 };
 use crate::service::calls::{FigureReport, LeadView};
 use crate::service::users::UserStats;

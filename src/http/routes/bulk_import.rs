@@ -38,7 +38,7 @@ const JOB_POLL: std::time::Duration = std::time::Duration::from_millis(250);
 pub fn routes(limit: u64) -> Router<AppState> {
     let body_limit = usize::try_from(limit.saturating_add(64 << 10)).unwrap_or(usize::MAX);
     Router::new().route(
-        BULK_IMPORT_PATH,
+        "/api/driver-onboarding/bulk-import",
         post(bulk_import).layer(DefaultBodyLimit::max(body_limit)),
     )
 }

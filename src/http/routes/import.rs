@@ -197,8 +197,7 @@ fn original_job_answer(
         async move {
             // The upload stays on disk until its job has its own copy.
             let _files = files;
-            let (backup, job) =
-                imports::backup_then_import_job(&svc, &actor, form, JOB_POLL).await;
+            let (backup, job) = imports::backup_then_import_job(&svc, &actor, form, JOB_POLL).await;
             let dups = match &job {
                 Ok(j) if j.status == JobStatus::Done => {
                     duplicates(&svc, &actor, j.id, result_count(j, "skipped_duplicates")).await
