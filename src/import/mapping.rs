@@ -497,6 +497,34 @@ mod tests {
     }
 
     #[test]
+    fn positions_are_the_whole_mapping() {
+        let p = ColumnPositions(vec![
+            (0, "name".into()),
+            (2, "phone_number".into()),
+            (4, "status".into()),
+        ]);
+        p.check().unwrap();
+        // "Phone" at 1 is not read; column 4 lies past the header's end
+        let m = p.mapping(&["Driver", "Phone", "Mobile no", "Colour"]);
+        assert_eq!(m.columns.len(), 5);
+        assert_eq!(m.columns[0], Some((Field::Name, Zone::Ist)));
+        assert_eq!(m.columns[1], None);
+        assert_eq!(m.columns[2], Some((Field::PhoneNumber, Zone::Ist)));
+        assert_eq!(m.columns[3], None);
+        assert_eq!(m.status_columns, vec![4]);
+        assert_eq!(m.uses[1].ignored.as_deref(), Some("not in column_mapping"));
+        let bad = |v: Vec<(usize, &str)>| {
+            ColumnPositions(v.into_iter().map(|(c, f)| (c, f.to_owned())).collect())
+                .check()
+                .unwrap_err()
+        };
+        assert!(bad(vec![(0, "shoe_size")]).contains("shoe_size"));
+        assert!(bad(vec![(0, "name"), (0, "email")]).contains("column 0"));
+        assert!(bad(vec![(1, "name"), (2, "name")]).contains("twice"));
+        assert!(bad(vec![(20_000, "name")]).contains("20000"));
+    }
+
+    #[test]
     fn choices_override_the_guess_where_the_header_matches() {
         let choice = |column: usize, header: &str, field: Option<&str>| ColumnChoice {
             column,
