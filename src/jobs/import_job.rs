@@ -372,6 +372,10 @@ async fn audit(
         "sha256": params.sha256, "bytes": params.bytes, "duplicate_action": params.action,
         "outcome": if outcome == "committed" && (params.action == Action::Preview || params.dry_run) { "preview" } else { outcome },
     });
+    if params.upsert.is_some() {
+        // the original's bulk-import
+        details["bulk_import"] = json!(true);
+    }
     if let Some(o) = done {
         details["format"] = json!(o.info.format);
         details["counts"] = json!(o.counts);

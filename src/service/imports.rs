@@ -199,6 +199,7 @@ pub async fn import(svc: &Services, actor: &Actor, form: ImportForm) -> ServiceR
     let report_path = dir.join(format!("{id}.csv"));
     let action = form.action;
     let dry_run = form.dry_run || action == Action::Preview;
+    let bulk_import = form.upsert.is_some();
     let request = ImportRequest {
         max_rows: svc.config.import_max_rows,
         path: upload.path.clone(),
@@ -233,6 +234,10 @@ pub async fn import(svc: &Services, actor: &Actor, form: ImportForm) -> ServiceR
         "via": "api", "import_id": id, "file_name": upload.name, "sha256": upload.sha256,
         "bytes": upload.bytes, "duplicate_action": action,
     });
+    if bulk_import {
+        // the original's bulk-import (`service::bulk_import`)
+        details["bulk_import"] = json!(true);
+    }
     let outcome = match result {
         Ok(o) => o,
         Err(e) => {

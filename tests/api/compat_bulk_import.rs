@@ -251,6 +251,13 @@ async fn bulk_import_updates_by_phone_inserts_the_rest_and_resolves_telecallers(
     );
     assert!(!leads.values().any(|l| l.name == "Chitra"));
 
+    // audited as an import, marked as the original's bulk-import
+    let (_, audit) = status_json(app.get("/api/audit?action=import", &admin).await).await;
+    let entry = &audit.as_array().unwrap()[0];
+    assert_eq!(entry["details"]["bulk_import"], true, "{entry}");
+    assert_eq!(entry["details"]["file_name"], "drivers.xlsx", "{entry}");
+    assert_eq!(entry["details"]["counts"]["leads_assigned"], 3, "{entry}");
+
     // as the telecaller's desk sees it: the assigned lead is theirs
     let tc = app.token("arun.tc@pulse.test", "tele-password-1").await;
     let (status, list) = status_json(app.get(&format!("{API}/leads"), &tc).await).await;
