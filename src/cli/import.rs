@@ -177,6 +177,7 @@ async fn run_file(
             watch: None,
             journal: None,
             choices: Vec::new(),
+            upsert: None,
             dry_run: false,
         },
     )

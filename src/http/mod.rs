@@ -37,6 +37,7 @@ pub fn api(state: &AppState) -> Router<AppState> {
         .merge(routes::exports_jobs::routes())
         .merge(routes::exports_download::routes())
         .merge(routes::import::routes(state.config.import_max_bytes))
+        .merge(routes::bulk_import::routes(state.config.import_max_bytes))
         .merge(routes::metrics::routes())
         .merge(routes::backups::routes())
         .merge(routes::compat_leads::routes())
@@ -66,11 +67,13 @@ pub async fn refuse_oversized(
         return next.run(req).await;
     }
     // The multipart framing adds a little to the file's own size.
-    let limit = if req.uri().path() == routes::import::IMPORT_PATH {
-        limits.import.saturating_add(64 << 10)
-    } else {
-        limits.body
-    };
+    let path = req.uri().path();
+    let limit =
+        if path == routes::import::IMPORT_PATH || path == routes::bulk_import::BULK_IMPORT_PATH {
+            limits.import.saturating_add(64 << 10)
+        } else {
+            limits.body
+        };
     let declared = req
         .headers()
         .get(axum::http::header::CONTENT_LENGTH)

@@ -124,6 +124,11 @@ impl Present {
     pub fn contains(self, f: Field) -> bool {
         self.0 & f.bit() != 0
     }
+
+    /// Takes `f` out.
+    pub fn remove(&mut self, f: Field) {
+        self.0 &= !f.bit();
+    }
 }
 
 /// How an instant column without an offset is read.
@@ -239,6 +244,79 @@ impl ColumnChoice {
                 self.header
             )),
         }
+    }
+}
+
+/// An explicit mapping by column position, and the whole of it: the
+/// original's bulk-import `column_mapping` (COMPAT §2.14), lead field →
+/// 0-based column. Columns it does not name are not imported, whatever
+/// their header says; the header row is the sheet's first non-blank row,
+/// read only to report what each column held.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ColumnPositions(pub Vec<(usize, String)>);
+
+impl ColumnPositions {
+    /// Checks every field is a lead field a file may fill, every column is
+    /// within a sheet's width, and no field or column is named twice.
+    pub fn check(&self) -> Result<(), String> {
+        for (i, (column, name)) in self.0.iter().enumerate() {
+            if Field::from_name(name).is_none() {
+                return Err(format!("column_mapping: {name:?} is not a lead field"));
+            }
+            if *column >= super::xlsx::MAX_COLUMNS {
+                return Err(format!(
+                    "column_mapping: {name}: column {column} is past the last column a sheet may have ({})",
+                    super::xlsx::MAX_COLUMNS - 1
+                ));
+            }
+            if let Some((_, other)) = self.0[..i].iter().find(|(c, _)| c == column) {
+                return Err(format!(
+                    "column_mapping: column {column} is mapped to both {other} and {name}"
+                ));
+            }
+            if self.0[..i].iter().any(|(_, n)| n == name) {
+                return Err(format!("column_mapping: {name} is mapped twice"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The mapping of a sheet whose header row reads `headers` (the
+    /// columns past the header's end that the positions name included).
+    pub fn mapping<S: AsRef<str>>(&self, headers: &[S]) -> Mapping {
+        let width = self
+            .0
+            .iter()
+            .map(|(c, _)| c + 1)
+            .max()
+            .unwrap_or(0)
+            .max(headers.len());
+        let header = |i: usize| headers.get(i).map(|h| h.as_ref()).unwrap_or("");
+        let mut m = Mapping {
+            columns: vec![None; width],
+            uses: Vec::new(),
+            status_columns: Vec::new(),
+        };
+        for i in 0..width {
+            let chosen = self.0.iter().find(|(c, _)| *c == i);
+            let field = chosen.and_then(|(_, n)| Field::from_name(n));
+            if let Some(f) = field {
+                m.columns[i] = Some((f, zone_of(header(i))));
+                if f == Field::Status {
+                    m.status_columns.push(i);
+                }
+            }
+            if field.is_some() || !header(i).trim().is_empty() {
+                m.uses.push(ColumnUse {
+                    column: i,
+                    header: header(i).to_owned(),
+                    field: field.map(Field::name),
+                    ignored: field.is_none().then(|| "not in column_mapping".to_owned()),
+                    note: None,
+                });
+            }
+        }
+        m
     }
 }
 
@@ -416,6 +494,34 @@ mod tests {
         let m = map_headers(&["Phone", "Status"]);
         assert_eq!(m.status_columns, vec![1]);
         assert!(m.uses[1].note.is_none());
+    }
+
+    #[test]
+    fn positions_are_the_whole_mapping() {
+        let p = ColumnPositions(vec![
+            (0, "name".into()),
+            (2, "phone_number".into()),
+            (4, "status".into()),
+        ]);
+        p.check().unwrap();
+        // "Phone" at 1 is not read; column 4 lies past the header's end
+        let m = p.mapping(&["Driver", "Phone", "Mobile no", "Colour"]);
+        assert_eq!(m.columns.len(), 5);
+        assert_eq!(m.columns[0], Some((Field::Name, Zone::Ist)));
+        assert_eq!(m.columns[1], None);
+        assert_eq!(m.columns[2], Some((Field::PhoneNumber, Zone::Ist)));
+        assert_eq!(m.columns[3], None);
+        assert_eq!(m.status_columns, vec![4]);
+        assert_eq!(m.uses[1].ignored.as_deref(), Some("not in column_mapping"));
+        let bad = |v: Vec<(usize, &str)>| {
+            ColumnPositions(v.into_iter().map(|(c, f)| (c, f.to_owned())).collect())
+                .check()
+                .unwrap_err()
+        };
+        assert!(bad(vec![(0, "shoe_size")]).contains("shoe_size"));
+        assert!(bad(vec![(0, "name"), (0, "email")]).contains("column 0"));
+        assert!(bad(vec![(1, "name"), (2, "name")]).contains("twice"));
+        assert!(bad(vec![(20_000, "name")]).contains("20000"));
     }
 
     #[test]

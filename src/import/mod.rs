@@ -66,7 +66,9 @@ pub fn sweep_wizard_uploads(dir: &Path, max_age: std::time::Duration) -> usize {
     }
     removed
 }
-use mapping::{ColumnChoice, ColumnUse, Field, Mapping, Present, map_headers_with};
+use mapping::{
+    ColumnChoice, ColumnPositions, ColumnUse, FIELDS, Field, Mapping, Present, map_headers_with,
+};
 use row::{RowDefaults, lead_from_cells};
 use values::Cell;
 
@@ -155,6 +157,44 @@ pub struct SheetUse {
     pub header_row: Option<u64>,
 }
 
+/// The original's bulk-import (COMPAT §2.14) on this importer, which runs
+/// it with [`run::Action::Replace`] and these changes:
+///
+/// - the columns are `positions` when given (only the first worksheet is
+///   read, its first non-blank row is the header), else the header row is
+///   found and read by its synonyms as always;
+/// - **an update changes only mapped, non-empty cells**: a blank cell of a
+///   mapped column is "not given", so it never clears a stored value (the
+///   original overwrote with whatever the row had; clearing a lead's
+///   e-mail because a re-exported sheet left the cell empty loses data,
+///   and `""` is no way to clear a field from a sheet anyway);
+/// - within the file the **first** row of a phone wins, later copies are
+///   skipped and reported (plain `replace`: the last wins);
+/// - `assigned_telecaller` cells are resolved through `telecallers`
+///   ([`Upsert::key`] of "first last", first name or login → login); a
+///   cell naming nobody is reported and treated as not given (a new lead
+///   stays unassigned, a stored one keeps its telecaller); a lead that gets
+///   a telecaller this way and no `assigned_date` from the file is assigned
+///   for the import's day (IST).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Upsert {
+    /// `column_mapping`, if the request had one.
+    pub positions: Option<ColumnPositions>,
+    /// [`Upsert::key`] of a name → the telecaller's login.
+    pub telecallers: HashMap<String, String>,
+}
+
+impl Upsert {
+    /// How a person's name or login is compared: trimmed, inner
+    /// whitespace collapsed, lower-cased.
+    pub fn key(name: &str) -> String {
+        name.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    }
+}
+
 /// How many leading rows may come before the header (titles, notes).
 const HEADER_SEARCH_ROWS: usize = 10;
 
@@ -166,6 +206,8 @@ pub struct ParseContext<'a> {
     pub users: &'a HashMap<String, String>,
     /// A person's mapping of columns (tabular files), over the guesses.
     pub choices: &'a [ColumnChoice],
+    /// The original's bulk-import: its column positions, blank cells not given.
+    pub upsert: Option<&'a Upsert>,
     /// Stop after this many data rows (a look at the file's start: the
     /// import wizard's preview); `None` reads it all.
     pub limit: Option<u64>,
@@ -238,7 +280,12 @@ pub fn parse_file(
         Format::Xlsx => {
             let book = xlsx::Workbook::open(File::open(path)?)?;
             let mut any = false;
-            for i in 0..book.sheets.len() {
+            // Positions describe one layout: the first worksheet's.
+            let sheets = match cx.upsert.and_then(|u| u.positions.as_ref()) {
+                Some(_) => book.sheets.len().min(1),
+                None => book.sheets.len(),
+            };
+            for i in 0..sheets {
                 if cx.limit.is_some_and(|n| info.rows_read >= n) {
                     break;
                 }
@@ -272,6 +319,24 @@ fn no_header(info: &FileInfo) -> ImportError {
     ))
 }
 
+/// The mapped fields whose cell in this row is blank ([`Upsert`]: not
+/// given). Status and stage are left to the row's reading, which already
+/// takes a blank one as not given (and reads the stage when the status is
+/// blank); a blank name or phone rejects the row anyway.
+fn blank_cells(m: &Mapping, cells: &[Cell]) -> Present {
+    let mut blank = Present::default();
+    for (i, col) in m.columns.iter().enumerate() {
+        let Some((f, _)) = *col else { continue };
+        if [Field::Status, Field::Stage, Field::Name, Field::PhoneNumber].contains(&f) {
+            continue;
+        }
+        if cells.get(i).is_none_or(Cell::is_blank) {
+            blank.insert(f);
+        }
+    }
+    blank
+}
+
 type NextRow<'a> = dyn FnMut(&mut Vec<Cell>, usize) -> Result<Option<u64>, ImportError> + 'a;
 
 /// Reads a header row (the first of the first rows that names a phone
@@ -297,7 +362,10 @@ fn tabular(
             continue;
         }
         let headers: Vec<String> = cells.iter().map(|c| c.text().unwrap_or_default()).collect();
-        let m = map_headers_with(&headers, cx.choices);
+        let m = match cx.upsert.and_then(|u| u.positions.as_ref()) {
+            Some(p) => p.mapping(&headers),
+            None => map_headers_with(&headers, cx.choices),
+        };
         if m.has(Field::PhoneNumber) {
             mapping = Some((m, row));
         } else {
@@ -325,15 +393,24 @@ fn tabular(
             continue;
         }
         info.rows_read += 1;
+        let blank = match cx.upsert {
+            Some(_) => blank_cells(&m, &cells),
+            None => Present::default(),
+        };
         emit(match lead_from_cells(&m, &mut cells, d) {
-            Ok((mut lead, mut present, notes)) => Item::Lead {
-                sheet,
-                row,
-                masked: row::drop_masked_documents(&mut lead, &mut present),
-                lead: Box::new(lead),
-                present,
-                notes,
-            },
+            Ok((mut lead, mut present, notes)) => {
+                for f in FIELDS.iter().copied().filter(|f| blank.contains(*f)) {
+                    present.remove(f);
+                }
+                Item::Lead {
+                    sheet,
+                    row,
+                    masked: row::drop_masked_documents(&mut lead, &mut present),
+                    lead: Box::new(lead),
+                    present,
+                    notes,
+                }
+            }
             Err((field, reason)) => Item::Rejected {
                 sheet,
                 row,

@@ -16,7 +16,7 @@ use super::mapping::{ColumnChoice, FIELDS, Field, Present};
 use super::report::{Counts, ReportRow, ReportWriter};
 use super::row::{RowDefaults, merge};
 use super::spool::Spool;
-use super::{FileInfo, Format, ImportError, Item, ParseContext, detect, parse_file};
+use super::{FileInfo, Format, ImportError, Item, ParseContext, Upsert, detect, parse_file};
 use crate::domain::Lead;
 use crate::store::{BatchOutcome, BulkBatch, DuplicatePolicy, ImportJournal, Store};
 
@@ -85,6 +85,8 @@ pub struct ImportRequest {
     /// wizard's counts for `skip` as well as `replace`; `Action::Preview`
     /// is a dry run of `replace`).
     pub dry_run: bool,
+    /// The original's bulk-import (with `Action::Replace`; see [`Upsert`]).
+    pub upsert: Option<Upsert>,
 }
 
 /// What a job worker sees of an import it runs: rows read so far, and a
@@ -176,20 +178,25 @@ pub async fn import_file(
         defaults: req.defaults.clone(),
         users: req.users,
         choices: req.choices,
+        upsert: req.upsert,
         format,
     });
     let dry_run = req.dry_run || req.action == Action::Preview;
+    let first_wins = source.upsert.is_some();
 
     // `replace` (and `preview`, which shows what replace would do): the
-    // last row of a phone wins, so a first pass finds it.
+    // last row of a phone wins (the original's bulk-import: the first), so
+    // a first pass finds it.
     let last = if req.action != Action::Skip {
-        Some(last_rows(source.clone(), req.watch.clone(), req.max_rows).await?)
+        let pass = last_rows(source.clone(), req.watch.clone(), req.max_rows, first_wins);
+        Some(pass.await?)
     } else {
         None
     };
 
     let (tx, mut rx) = mpsc::channel::<Vec<Item>>(4);
     let pause = super::pause::take(&req.file_name);
+    let telecallers = source.upsert.as_ref().map(|u| u.telecallers.clone());
     let parser = spawn_parser(source, req.watch.clone(), req.max_rows, pause, tx);
 
     // Into an empty table (the first load of a deployment, the benchmark)
@@ -208,6 +215,9 @@ pub async fn import_file(
 
     let mut r = Resolver {
         store: &store,
+        telecallers: telecallers.as_ref(),
+        assigned_to: std::collections::HashSet::new(),
+        first_wins,
         action: req.action,
         dry_run,
         actor: &req.actor,
@@ -230,6 +240,7 @@ pub async fn import_file(
         }
     }
     drop(rx);
+    r.counts.telecallers_assigned = r.assigned_to.len() as u64;
     let parsed = parser
         .await
         .map_err(|e| ImportError::Io(std::io::Error::other(e)));
@@ -335,6 +346,7 @@ struct Source {
     defaults: RowDefaults,
     users: HashMap<String, String>,
     choices: Vec<ColumnChoice>,
+    upsert: Option<Upsert>,
     format: Format,
 }
 
@@ -348,6 +360,7 @@ impl Source {
             defaults: &self.defaults,
             users: &self.users,
             choices: &self.choices,
+            upsert: self.upsert.as_ref(),
             limit: None,
         };
         parse_file(&self.path, self.format, &cx, emit)
@@ -368,11 +381,12 @@ async fn detect_format(req: &ImportRequest) -> Result<Format, ImportError> {
 }
 
 /// The last-row pass: phone → (position among the leads, row) of the last
-/// lead with that phone.
+/// lead with that phone (`first`: of the first).
 async fn last_rows(
     source: Arc<Source>,
     watch: Option<ImportWatch>,
     max_rows: u64,
+    first: bool,
 ) -> Result<HashMap<u64, (u64, u64)>, ImportError> {
     tokio::task::spawn_blocking(move || -> Result<_, ImportError> {
         let mut last = HashMap::new();
@@ -387,7 +401,12 @@ async fn last_rows(
                 return Err(too_many_rows(max_rows));
             }
             if let Item::Lead { row, lead, .. } = item {
-                last.insert(phone_key(&lead.phone_number), (seq, row));
+                let key = phone_key(&lead.phone_number);
+                if first {
+                    last.entry(key).or_insert((seq, row));
+                } else {
+                    last.insert(key, (seq, row));
+                }
                 seq += 1;
             }
             Ok(())
@@ -462,6 +481,12 @@ type Candidate = (u32, u64, Box<Lead>, Present, Present);
 /// skipped by the action, reported, and sent to the writer.
 struct Resolver<'a> {
     store: &'a Arc<dyn Store>,
+    /// [`Upsert`]: names → telecaller logins.
+    telecallers: Option<&'a HashMap<String, String>>,
+    /// [`Upsert`]: the telecallers leads were assigned to.
+    assigned_to: std::collections::HashSet<String>,
+    /// [`Upsert`]: within the file the first row of a phone wins.
+    first_wins: bool,
     action: Action,
     dry_run: bool,
     actor: &'a str,
@@ -526,13 +551,14 @@ impl Resolver<'_> {
                         field,
                         reason,
                         lead_id: None,
+                        name: None,
                     })?;
                 }
                 Item::Lead {
                     sheet,
                     row,
-                    lead,
-                    present,
+                    mut lead,
+                    mut present,
                     masked,
                     notes,
                 } => {
@@ -547,6 +573,7 @@ impl Resolver<'_> {
                             field: "status".into(),
                             reason,
                             lead_id: None,
+                            name: None,
                         })?;
                     }
                     let key = phone_key(&lead.phone_number);
@@ -554,8 +581,13 @@ impl Resolver<'_> {
                         Some(last) => {
                             let this = self.seq;
                             self.seq += 1;
+                            let which = if self.first_wins {
+                                "an earlier"
+                            } else {
+                                "a later"
+                            };
                             last.get(&key).filter(|(s, _)| *s != this).map(|(_, r)| {
-                                format!("a later row ({r}) has the same phone number")
+                                format!("{which} row ({r}) has the same phone number")
                             })
                         }
                         // `skip`: the store itself keeps the first lead of a
@@ -572,14 +604,71 @@ impl Resolver<'_> {
                             field: "phone_number".into(),
                             reason,
                             lead_id: None,
+                            name: Some(lead.name.clone()),
                         })?;
                         continue;
                     }
+                    self.resolve_telecaller(sheet, row, &mut lead, &mut present)?;
                     cands.push((sheet, row, lead, present, masked));
                 }
             }
         }
         Ok(cands)
+    }
+
+    /// [`Upsert`]: the row's `assigned_telecaller` cell as a telecaller's
+    /// login, or — naming nobody — reported and taken as not given.
+    fn resolve_telecaller(
+        &mut self,
+        sheet: u32,
+        row: u64,
+        lead: &mut Lead,
+        present: &mut Present,
+    ) -> Result<(), ImportError> {
+        let Some(names) = self.telecallers else {
+            return Ok(());
+        };
+        if !present.contains(Field::AssignedTelecaller) {
+            return Ok(());
+        }
+        let Some(typed) = lead.assigned_telecaller.take() else {
+            return Ok(());
+        };
+        if let Some(login) = names.get(&Upsert::key(&typed)) {
+            lead.assigned_telecaller = Some(login.clone());
+            return Ok(());
+        }
+        present.remove(Field::AssignedTelecaller);
+        self.counts.telecallers_unresolved += 1;
+        self.report.push(ReportRow {
+            sheet,
+            row,
+            outcome: "warning".into(),
+            field: "assigned_telecaller".into(),
+            reason: format!(
+                "assigned_telecaller: {typed:?} is not the name or login of an active telecaller: not assigned"
+            ),
+            lead_id: None,
+            name: None,
+        })?;
+        Ok(())
+    }
+
+    /// [`Upsert`]: a lead about to be written that got its telecaller from
+    /// the file is counted, and assigned for the import's day unless the
+    /// file gave the date (`before`: the stored lead's telecaller).
+    fn assigned(&mut self, lead: &mut Lead, present: Present, before: Option<&str>) {
+        if self.telecallers.is_none() || !present.contains(Field::AssignedTelecaller) {
+            return;
+        }
+        let Some(login) = lead.assigned_telecaller.clone() else {
+            return;
+        };
+        if before != Some(login.as_str()) && !present.contains(Field::AssignedDate) {
+            lead.assigned_date = Some(crate::domain::today_ist(self.now));
+        }
+        self.counts.leads_assigned += 1;
+        self.assigned_to.insert(login);
     }
 
     /// New leads, and stored leads merged with their rows (or skipped, or
@@ -604,7 +693,7 @@ impl Resolver<'_> {
         // The versions merged leads were read at: the store replaces a lead
         // only if it is still at that version (see `BulkBatch::Versions`).
         let mut versions = Vec::new();
-        for (sheet, row, lead, present, masked) in cands {
+        for (sheet, row, mut lead, present, masked) in cands {
             // A file with ids (Pulse's exports) names its leads by id, so an
             // edited phone number updates that lead; otherwise the phone does.
             let (by_key, by_other) = (
@@ -625,8 +714,10 @@ impl Resolver<'_> {
                         field: super::row::field_names(masked),
                         reason: "a masked-looking document number (mask characters and the last 4) is not a number: left empty".into(),
                         lead_id: Some(lead.id),
+                        name: None,
                     })?;
                 }
+                self.assigned(&mut lead, present, None);
                 self.counts.inserted += 1;
                 out.push(*lead);
                 self.sent.push((sheet, row as u32));
@@ -646,6 +737,7 @@ impl Resolver<'_> {
                     field: "phone_number".into(),
                     reason: format!("already stored as lead {}", stored.id),
                     lead_id: Some(stored.id),
+                    name: Some(lead.name.clone()),
                 })?;
                 continue;
             }
@@ -668,9 +760,12 @@ impl Resolver<'_> {
                             by_key.map(|o| o.id).unwrap_or_default()
                         ),
                         lead_id: Some(stored.id),
+                        name: None,
                     })?;
                 }
-                Some(merged) => {
+                Some(mut merged) => {
+                    let before = stored.assigned_telecaller.as_deref();
+                    self.assigned(&mut merged, present, before);
                     self.counts.updated += 1;
                     self.report.push(ReportRow {
                         sheet,
@@ -679,6 +774,7 @@ impl Resolver<'_> {
                         field: changed_fields(stored, &merged),
                         reason: "the file's values differ from the stored lead".into(),
                         lead_id: Some(stored.id),
+                        name: None,
                     })?;
                     versions.push((stored.id, stored.updated_at));
                     out.push(merged);
@@ -730,6 +826,7 @@ fn commit(
             field: "phone_number".into(),
             reason: format!("phone or id already used by lead {holder} (stored, or a row above)"),
             lead_id: Some(holder),
+            name: None,
         })?;
     }
     for (idx, holder) in outcome.conflicts {
@@ -744,6 +841,7 @@ fn commit(
                 "not updated: lead {holder} was changed by someone else while the file was imported; import it again to apply this row"
             ),
             lead_id: Some(holder),
+            name: None,
         })?;
     }
     // Committed: the rows' outcomes count (a preview writes nothing).
@@ -778,6 +876,7 @@ pub async fn peek(
             defaults: &defaults,
             users: &users,
             choices: &choices,
+            upsert: None,
             limit: Some(rows),
         };
         let mut items = Vec::new();

@@ -55,9 +55,14 @@ pub fn number_text(n: f64) -> String {
 /// Undoes what spreadsheets do to phone numbers before the domain parser
 /// sees them: `9.876543210E9` (scientific notation, from a float cell saved
 /// as text) becomes `9876543210`. `9876543210.0` is left for
-/// `PhoneNumber::parse`, which drops one trailing `.0` (DESIGN §3).
+/// `PhoneNumber::parse`, which drops one trailing `.0` (DESIGN §3). The
+/// `p:` prefix of lead-form exports (`p:+919876543210`) goes, as the
+/// original's import dropped it (COMPAT §3.5).
 pub fn unfloat_phone(s: &str) -> std::borrow::Cow<'_, str> {
     let t = s.trim();
+    if let Some(rest) = t.strip_prefix("p:").or_else(|| t.strip_prefix("P:")) {
+        return rest.trim_start().into();
+    }
     if t.contains(['e', 'E'])
         && let Ok(n) = t.parse::<f64>()
         && n.fract() == 0.0
@@ -335,6 +340,8 @@ mod tests {
         assert_eq!(unfloat_phone("9876543210.0"), "9876543210.0");
         assert_eq!(Cell::Number(9876543210.0).text().unwrap(), "9876543210");
         assert_eq!(unfloat_phone("abcE"), "abcE");
+        assert_eq!(unfloat_phone("p:+919876543210"), "+919876543210");
+        assert_eq!(unfloat_phone(" P: 9876543210"), "9876543210");
     }
 
     #[test]

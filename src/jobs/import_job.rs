@@ -58,6 +58,10 @@ pub struct ImportParams {
     /// whole-file preview of a big file).
     #[serde(default)]
     pub dry_run: bool,
+    /// The original's bulk-import: its column positions and telecaller
+    /// names (with `action` replace).
+    #[serde(default)]
+    pub upsert: Option<crate::import::Upsert>,
 }
 
 /// The upload key of job `id`.
@@ -163,6 +167,7 @@ pub(super) async fn run(run: &Claimed<'_>, shutdown: watch::Receiver<bool>) {
         // The undo record: the import is undone by its job's id (unless an
         // earlier attempt committed it and only its report failed).
         choices: params.choices.clone(),
+        upsert: params.upsert.clone(),
         dry_run: params.dry_run,
         journal: (params.action != Action::Preview && !params.dry_run && !committed_before).then(
             || crate::store::ImportJournal {
@@ -282,6 +287,14 @@ pub struct ImportResult {
     pub conflicts: u64,
     /// Rows read with a warning.
     pub mapped_with_warning: u64,
+    /// The original's bulk-import: leads written with a telecaller
+    /// resolved from the file.
+    pub leads_assigned: u64,
+    /// The original's bulk-import: the distinct telecallers they went to.
+    pub telecallers_assigned: u64,
+    /// The original's bulk-import: telecaller cells that named no active
+    /// telecaller.
+    pub telecallers_unresolved: u64,
     /// Which column went where.
     pub columns: Vec<crate::import::mapping::ColumnUse>,
     /// xlsx: the worksheets read and skipped.
@@ -291,6 +304,23 @@ pub struct ImportResult {
 }
 
 impl ImportResult {
+    /// Its counts.
+    pub fn counts(&self) -> crate::import::report::Counts {
+        crate::import::report::Counts {
+            rows_read: self.rows_read,
+            inserted: self.inserted,
+            updated: self.updated,
+            unchanged: self.unchanged,
+            skipped_duplicates: self.skipped_duplicates,
+            rejected: self.rejected,
+            conflicts: self.conflicts,
+            mapped_with_warning: self.mapped_with_warning,
+            leads_assigned: self.leads_assigned,
+            telecallers_assigned: self.telecallers_assigned,
+            telecallers_unresolved: self.telecallers_unresolved,
+        }
+    }
+
     /// The result of `o`.
     pub fn of(o: &ImportOutcome) -> ImportResult {
         let c = &o.counts;
@@ -305,6 +335,9 @@ impl ImportResult {
             rejected: c.rejected,
             conflicts: c.conflicts,
             mapped_with_warning: c.mapped_with_warning,
+            leads_assigned: c.leads_assigned,
+            telecallers_assigned: c.telecallers_assigned,
+            telecallers_unresolved: c.telecallers_unresolved,
             columns: o.info.columns.clone(),
             sheets: o.info.sheets.clone(),
             report_lines: o.report_lines,
@@ -339,6 +372,10 @@ async fn audit(
         "sha256": params.sha256, "bytes": params.bytes, "duplicate_action": params.action,
         "outcome": if outcome == "committed" && (params.action == Action::Preview || params.dry_run) { "preview" } else { outcome },
     });
+    if params.upsert.is_some() {
+        // the original's bulk-import
+        details["bulk_import"] = json!(true);
+    }
     if let Some(o) = done {
         details["format"] = json!(o.info.format);
         details["counts"] = json!(o.counts);

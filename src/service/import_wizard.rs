@@ -374,6 +374,7 @@ fn form(svc: &Services, kept: &Kept, dry_run: bool) -> ImportForm {
         action: kept.action,
         choices: kept.choices.clone(),
         dry_run,
+        upsert: None,
     }
 }
 

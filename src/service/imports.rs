@@ -55,6 +55,8 @@ pub struct ImportForm {
     pub choices: Vec<ColumnChoice>,
     /// Count and report what `action` would do, write nothing.
     pub dry_run: bool,
+    /// The original's bulk-import (`service::bulk_import`; with `replace`).
+    pub upsert: Option<crate::import::Upsert>,
 }
 
 /// A synchronous import's result.
@@ -140,15 +142,21 @@ pub async fn backup_then_import_job(
         }
         Err(e) => return (Some(backup), Err(e)),
     };
-    let mut job = job;
+    (Some(backup), wait_job(svc, actor, job, poll).await)
+}
+
+/// `job` once it is final (done, failed, cancelled), looked at every `poll`.
+pub async fn wait_job(
+    svc: &Services,
+    actor: &Actor,
+    mut job: ExportJob,
+    poll: std::time::Duration,
+) -> ServiceResult<ExportJob> {
     while !job.status.is_final() {
         tokio::time::sleep(poll).await;
-        job = match self::job(svc, actor, job.id).await {
-            Ok(j) => j,
-            Err(e) => return (Some(backup), Err(e)),
-        };
+        job = self::job(svc, actor, job.id).await?;
     }
-    (Some(backup), Ok(job))
+    Ok(job)
 }
 
 /// Imports the upload now, or queues it as a job when it is larger than
@@ -180,6 +188,7 @@ pub async fn import(svc: &Services, actor: &Actor, form: ImportForm) -> ServiceR
             users: form.users,
             choices: form.choices,
             dry_run: form.dry_run,
+            upsert: form.upsert,
         };
         return Ok(Imported::Queued(Box::new(
             queue(svc, actor, &form.upload, params).await?,
@@ -190,6 +199,7 @@ pub async fn import(svc: &Services, actor: &Actor, form: ImportForm) -> ServiceR
     let report_path = dir.join(format!("{id}.csv"));
     let action = form.action;
     let dry_run = form.dry_run || action == Action::Preview;
+    let bulk_import = form.upsert.is_some();
     let request = ImportRequest {
         max_rows: svc.config.import_max_rows,
         path: upload.path.clone(),
@@ -208,6 +218,7 @@ pub async fn import(svc: &Services, actor: &Actor, form: ImportForm) -> ServiceR
         report_path: report_path.clone(),
         watch: None,
         choices: form.choices,
+        upsert: form.upsert,
         dry_run,
         journal: (!dry_run).then(|| ImportJournal {
             id,
@@ -223,6 +234,10 @@ pub async fn import(svc: &Services, actor: &Actor, form: ImportForm) -> ServiceR
         "via": "api", "import_id": id, "file_name": upload.name, "sha256": upload.sha256,
         "bytes": upload.bytes, "duplicate_action": action,
     });
+    if bulk_import {
+        // the original's bulk-import (`service::bulk_import`)
+        details["bulk_import"] = json!(true);
+    }
     let outcome = match result {
         Ok(o) => o,
         Err(e) => {
@@ -402,6 +417,88 @@ async fn job_report(svc: &Services, actor: &Actor, id: Uuid) -> ServiceResult<By
         .read(&key, 0, size)
         .await
         .map_err(ServiceError::internal)
+}
+
+/// How many duplicates the original's import answer lists at most
+/// (`duplicates`, `duplicate_phones`): its frontend shows them in a table
+/// for a person to read, and a file of 100,000 known phones must not make
+/// a 10 MB answer. `duplicate_count` counts them all, and the import's
+/// report (its link is in the answer) has every one.
+pub const DUPLICATES_LISTED: usize = 1_000;
+
+/// A row an import skipped because its phone was taken, as the original's
+/// answer lists it (COMPAT §2.14).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Duplicate {
+    /// The row's name (for a repeat within the file whose report line has
+    /// none: the name of the lead it repeated).
+    pub name: String,
+    /// The row's phone number, normalised (Pulse keeps no other form; the
+    /// match is on it).
+    pub phone_number: String,
+    /// The same: the original's matching key.
+    pub normalized_phone: String,
+    /// The stored lead's name.
+    pub existing_name: String,
+    /// The stored lead's status.
+    pub existing_status: String,
+    /// The stored lead's phone number.
+    pub existing_phone: String,
+}
+
+/// The rows import `id` skipped as duplicates, read back from its report
+/// (a synchronous import's or a job's: [`report`], so the same permission),
+/// the first [`DUPLICATES_LISTED`] of them, each with the lead it met — a
+/// stored lead, or the row of the file it repeated. A line whose lead is
+/// gone since is left out.
+pub async fn duplicates(svc: &Services, actor: &Actor, id: Uuid) -> ServiceResult<Vec<Duplicate>> {
+    use futures_util::StreamExt;
+    let (_, mut stream) = report(svc, actor, &id.to_string()).await?;
+    let mut reader = crate::import::report::ReportReader::default();
+    let mut rows = Vec::new();
+    fn keep(rows: &mut Vec<crate::import::report::ReportRow>, r: crate::import::report::ReportRow) {
+        if r.outcome == "skipped" && r.lead_id.is_some() && rows.len() < DUPLICATES_LISTED {
+            rows.push(r);
+        }
+    }
+    let mut ended = true;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(ServiceError::internal)?;
+        if !chunk.is_empty() {
+            reader.feed(&chunk, &mut |r| keep(&mut rows, r));
+        }
+        if rows.len() >= DUPLICATES_LISTED {
+            ended = false;
+            break;
+        }
+    }
+    if ended {
+        reader.feed(&[], &mut |r| keep(&mut rows, r));
+    }
+    let mut ids: Vec<Uuid> = rows.iter().filter_map(|r| r.lead_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let stored: HashMap<Uuid, crate::domain::Lead> = svc
+        .store
+        .get_leads(&ids, None)
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let lead = stored.get(&r.lead_id?)?;
+            Some(Duplicate {
+                name: r.name.unwrap_or_else(|| lead.name.clone()),
+                phone_number: lead.phone_number.clone(),
+                normalized_phone: lead.phone_number.clone(),
+                existing_name: lead.name.clone(),
+                existing_status: lead.status.clone(),
+                existing_phone: lead.phone_number.clone(),
+            })
+        })
+        .collect())
 }
 
 /// Reads the `users` upload: telecaller ids → logins.

@@ -32,6 +32,7 @@
 pub mod audit;
 pub mod auth;
 pub mod backups;
+pub mod bulk_import;
 pub mod call_reports;
 pub mod calls;
 pub mod dashboard;

@@ -116,7 +116,27 @@ async fn the_originals_large_upload_is_held_open_until_its_job_ends(app: TestApp
         "{answer}"
     );
     assert_eq!(answer["duplicates_found"], true);
-    assert!(answer["duplicates"].is_array() && answer["duplicate_phones"].is_array());
+    // The skipped rows, read back from the job's report, with the leads
+    // they met (every one: fewer than the 1,000 listed at most).
+    let dups = answer["duplicates"].as_array().unwrap();
+    let phones = answer["duplicate_phones"].as_array().unwrap();
+    assert_eq!(
+        dups.len() as u64,
+        answer["duplicate_count"].as_u64().unwrap()
+    );
+    assert_eq!(phones.len(), dups.len());
+    let stored = stored_leads(&app).await;
+    for (d, p) in dups.iter().zip(phones) {
+        assert_eq!(&d["phone_number"], p, "{d}");
+        assert_eq!(d["normalized_phone"], d["phone_number"], "{d}");
+        let lead = stored
+            .values()
+            .find(|l| l.phone_number == d["existing_phone"].as_str().unwrap())
+            .unwrap_or_else(|| panic!("{d}"));
+        assert_eq!(d["existing_name"], lead.name.as_str(), "{d}");
+        assert_eq!(d["existing_status"], lead.status.as_str(), "{d}");
+        assert!(!d["name"].as_str().unwrap().is_empty(), "{d}");
+    }
     let after = stored_leads(&app).await.len() as u64;
     assert_eq!(
         after,

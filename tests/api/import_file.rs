@@ -107,7 +107,7 @@ async fn messy_csv_is_mapped_normalised_and_reported(app: TestApp) {
     assert_eq!(r.status(), StatusCode::OK);
     let csv = r.text().await.unwrap();
     assert!(
-        csv.starts_with("sheet,row,outcome,field,reason,lead_id\n"),
+        csv.starts_with("sheet,row,outcome,field,reason,lead_id,name\n"),
         "{csv}"
     );
     assert_eq!(csv.lines().count(), 5, "{csv}");
@@ -271,6 +271,7 @@ async fn mongoexport_imports_as_the_original_jsonl(app: TestApp) {
             journal: None,
             choices: Vec::new(),
             dry_run: false,
+            upsert: None,
         },
     )
     .await

@@ -12,6 +12,7 @@ mod caddy;
 mod calls;
 mod calls_figures;
 mod compat;
+mod compat_bulk_import;
 mod compat_import;
 mod compat_more;
 mod export;

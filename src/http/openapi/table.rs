@@ -6,8 +6,8 @@ use super::body::{Body, form, json, list, one};
 use super::foreign::AllLeads;
 use crate::domain::{Capability, Lead, LeadInput, LeadPatch};
 use crate::http::routes::{
-    Message, auth, backups, calls, compat_desk, compat_leads, compat_users, export, exports_jobs,
-    health, import, leads, leads_bulk, leads_notes, leads_summary, users,
+    Message, auth, backups, bulk_import, calls, compat_desk, compat_leads, compat_users, export,
+    exports_jobs, health, import, leads, leads_bulk, leads_notes, leads_summary, users,
 };
 use crate::service::calls::{FigureReport, LeadView};
 use crate::service::users::UserStats;
@@ -803,6 +803,14 @@ pub const ROUTES: &[RouteDoc] = &[
             ]),
         ),
         &[(202, json::<import::ImportJobView>())],
+    ),
+    route(
+        "POST",
+        "/api/driver-onboarding/bulk-import",
+        "The original's Bulk Import from Excel (multipart file + column_mapping JSON {field: column index}): an automatic backup, then stored phones updated (mapped, non-empty cells), repeats within the file skipped, new phones inserted, telecallers resolved by name; held open with whitespace above PULSE_IMPORT_JOB_THRESHOLD",
+        Some(Import),
+        Some(form::<bulk_import::BulkImportFormFields>()),
+        json::<bulk_import::BulkImportAnswer>(),
     ),
     route(
         "GET",

@@ -69,13 +69,18 @@ pub fn routes(limit: u64) -> Router<AppState> {
         )
 }
 
-async fn short_text(mut field: Field<'_>, name: &str) -> AppResult<String> {
+async fn short_text(field: Field<'_>, name: &str) -> AppResult<String> {
+    text_field(field, name, MAX_FIELD_BYTES).await
+}
+
+/// A text field of a form, at most `max` bytes of UTF-8.
+pub(super) async fn text_field(mut field: Field<'_>, name: &str, max: usize) -> AppResult<String> {
     let mut out = Vec::new();
     while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
         out.extend_from_slice(&chunk);
-        if out.len() > MAX_FIELD_BYTES {
+        if out.len() > max {
             return Err(AppError::Unprocessable(format!(
-                "{name}: longer than {MAX_FIELD_BYTES} bytes"
+                "{name}: longer than {max} bytes"
             )));
         }
     }
@@ -112,7 +117,10 @@ async fn import_leads(
     }
     let _files = files;
     Ok(match imports::import(&state, &actor, form).await? {
-        Imported::Now(done) => Json(ImportAnswer::new(*done)).into_response(),
+        Imported::Now(done) => {
+            let dups = duplicates(&state, &actor, done.id, done.result.skipped_duplicates).await;
+            Json(ImportAnswer::new(*done, dups)).into_response()
+        }
         Imported::Queued(job) => {
             let mut response =
                 (StatusCode::ACCEPTED, Json(ImportJobView::new(&job))).into_response();
@@ -144,6 +152,27 @@ pub struct ImportFormFields {
     pub duplicate_action: Option<Action>,
 }
 
+/// The original's `duplicates` of an import that skipped `skipped` rows
+/// (none: no need to read its report). The import is committed by now:
+/// a report that cannot be read back leaves the list empty, it does not
+/// fail the answer.
+async fn duplicates(
+    svc: &crate::service::Services,
+    actor: &Actor,
+    id: Uuid,
+    skipped: u64,
+) -> Vec<imports::Duplicate> {
+    if skipped == 0 {
+        return Vec::new();
+    }
+    imports::duplicates(svc, actor, id)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!(import_id = %id, error = %e, "reading an import's duplicates back from its report failed");
+            Vec::new()
+        })
+}
+
 /// How often the original's held-open answer sends a whitespace byte
 /// (valid leading JSON whitespace) while its import job runs, so that no
 /// proxy's read timeout fires.
@@ -154,11 +183,9 @@ const JOB_POLL: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// The original's answer to a large upload (issue 19, COMPAT §2.14): the
 /// original imported every file before it answered, and its frontend reads
-/// `imported_count` & co from that answer — it never polls a job. So: 200
-/// and the headers at once, a newline, then a space every [`KEEP_ALIVE`]
-/// while the original's automatic pre-import backup is taken and the import
-/// job runs, then [`OriginalJobAnswer`]. The work runs on a task of its own:
-/// a client that hangs up does not cut the backup or the job short.
+/// `imported_count` & co from that answer — it never polls a job. So: the
+/// automatic pre-import backup and the import job, answered as
+/// [`held_open`] with [`OriginalJobAnswer`].
 fn original_job_answer(
     state: &AppState,
     actor: Actor,
@@ -166,14 +193,56 @@ fn original_job_answer(
     files: Vec<TempFile>,
 ) -> Response {
     let svc = state.services.clone();
-    let (tx, rx) = tokio::sync::oneshot::channel::<OriginalJobAnswer>();
+    held_open(
+        async move {
+            // The upload stays on disk until its job has its own copy.
+            let _files = files;
+            let (backup, job) = imports::backup_then_import_job(&svc, &actor, form, JOB_POLL).await;
+            let dups = match &job {
+                Ok(j) if j.status == JobStatus::Done => {
+                    duplicates(&svc, &actor, j.id, result_count(j, "skipped_duplicates")).await
+                }
+                _ => Vec::new(),
+            };
+            OriginalJobAnswer::new(backup, job, dups)
+        },
+        || {
+            OriginalJobAnswer::new(
+                None,
+                Err(ServiceError::Internal(anyhow::anyhow!(
+                    "the import task ended without an answer"
+                ))),
+                Vec::new(),
+            )
+        },
+    )
+}
+
+/// A count of a done import job's `result`.
+pub(super) fn result_count(job: &ExportJob, key: &str) -> u64 {
+    job.result
+        .as_ref()
+        .and_then(|r| r.get(key))
+        .and_then(Value::as_u64)
+        .unwrap_or(0)
+}
+
+/// The original's answer to work that outlasts a proxy's patience (a large
+/// import; the original did all of it before it answered): 200 and the
+/// headers at once, a newline, then a space every [`KEEP_ALIVE`] (valid
+/// leading JSON whitespace) while `work` runs, then its answer as JSON. The
+/// work runs on a task of its own: a client that hangs up does not cut it
+/// short. `lost` answers if the task ends without an answer (a panic).
+pub(super) fn held_open<T, W>(work: W, lost: fn() -> T) -> Response
+where
+    T: Serialize + Send + 'static,
+    W: std::future::Future<Output = T> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::oneshot::channel::<T>();
     tokio::spawn(async move {
-        // The upload stays on disk until its job has its own copy.
-        let _files = files;
-        let (backup, job) = imports::backup_then_import_job(&svc, &actor, form, JOB_POLL).await;
-        let _ = tx.send(OriginalJobAnswer::new(backup, job));
+        let _ = tx.send(work.await);
     });
-    let body = futures_util::stream::unfold(Some((rx, true)), |st| async move {
+    let body = futures_util::stream::unfold(Some((rx, true)), move |st| async move {
         let (mut rx, first) = st?;
         if first {
             return Some((
@@ -184,12 +253,7 @@ fn original_job_answer(
         let answer = match tokio::time::timeout(KEEP_ALIVE, &mut rx).await {
             Err(_) => return Some((Ok(b" ".to_vec()), Some((rx, false)))),
             Ok(Ok(answer)) => answer,
-            Ok(Err(_)) => OriginalJobAnswer::new(
-                None,
-                Err(ServiceError::Internal(anyhow::anyhow!(
-                    "the import task ended without an answer"
-                ))),
-            ),
+            Ok(Err(_)) => lost(),
         };
         let mut bytes = serde_json::to_vec(&answer).unwrap_or_default();
         bytes.push(b'\n');
@@ -209,9 +273,9 @@ fn original_job_answer(
 /// The answer to the original's large upload, at the end of its held-open
 /// body: the original's keys (`success:false` and `detail` when the backup,
 /// the queueing or the job failed — the status is 200 by then), the
-/// pre-import backup's id and Pulse's view of the import job. The job keeps
-/// the skipped rows in its report (`job.report_url`), so `duplicates` and
-/// `duplicate_phones` are empty lists when `duplicates_found`.
+/// pre-import backup's id and Pulse's view of the import job. `duplicates`
+/// and `duplicate_phones` are read back from the job's report (the first
+/// [`imports::DUPLICATES_LISTED`]; `job.report_url` has them all).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OriginalJobAnswer {
     #[serde(flatten)]
@@ -227,7 +291,11 @@ pub struct OriginalJobAnswer {
 }
 
 impl OriginalJobAnswer {
-    fn new(backup_id: Option<Uuid>, job: Result<ExportJob, ServiceError>) -> Self {
+    fn new(
+        backup_id: Option<Uuid>,
+        job: Result<ExportJob, ServiceError>,
+        dups: Vec<imports::Duplicate>,
+    ) -> Self {
         let failed = |detail: String, job: Option<ImportJobView>| OriginalJobAnswer {
             original: OriginalImport {
                 success: false,
@@ -259,16 +327,10 @@ impl OriginalJobAnswer {
                 .unwrap_or_else(|| format!("the import job was {}", job.status.as_str()));
             return failed(why, Some(view));
         }
-        let count = |k: &str| {
-            job.result
-                .as_ref()
-                .and_then(|r| r.get(k))
-                .and_then(Value::as_u64)
-                .unwrap_or(0)
-        };
+        let count = |k: &str| result_count(&job, k);
         let (inserted, skipped) = (count("inserted"), count("skipped_duplicates"));
         OriginalJobAnswer {
-            original: OriginalImport::new(inserted, skipped, count("rows_read"), Vec::new()),
+            original: OriginalImport::new(inserted, skipped, count("rows_read"), dups),
             detail: None,
             backup_id,
             job: Some(view),
@@ -377,6 +439,7 @@ async fn read_form(
         action: opts.action,
         choices: Vec::new(),
         dry_run: false,
+        upsert: None,
     };
     Ok((form, files, original_field && !pulse_field))
 }
@@ -385,8 +448,8 @@ async fn read_form(
 /// an import job's `result` has them, and where its report is; beside them
 /// the original's keys (`success`, `message`, `imported_count`,
 /// `duplicate_count`, `total_in_file`, `duplicates_found`, and with
-/// duplicates `duplicates` — the report's skipped rows — and
-/// `duplicate_phones`, which Pulse's report does not carry: empty).
+/// duplicates `duplicates` and `duplicate_phones`: the report's skipped
+/// rows read back, the first [`imports::DUPLICATES_LISTED`] of them).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ImportAnswer {
     #[serde(flatten)]
@@ -413,17 +476,22 @@ pub struct ReportLink {
     rows: Vec<ReportRow>,
 }
 
+impl ReportLink {
+    /// The report of import `id`.
+    pub(super) fn new(id: Uuid, lines: u64, rows: Vec<ReportRow>) -> ReportLink {
+        ReportLink {
+            url: format!("{IMPORT_PATH}/{id}/report.csv"),
+            lines,
+            rows,
+        }
+    }
+}
+
 impl ImportAnswer {
-    fn new(done: ImportDone) -> ImportAnswer {
+    fn new(done: ImportDone, dups: Vec<imports::Duplicate>) -> ImportAnswer {
         let r = &done.result;
         let (inserted, skipped, read) = (r.inserted, r.skipped_duplicates, r.rows_read);
-        let skipped_rows: Vec<ReportRow> = done
-            .shown
-            .iter()
-            .filter(|r| r.outcome == "skipped" || r.outcome == "would_skip")
-            .cloned()
-            .collect();
-        let original = OriginalImport::new(inserted, skipped, read, skipped_rows);
+        let original = OriginalImport::new(inserted, skipped, read, dups);
         ImportAnswer {
             original,
             import_id: done.id,
@@ -434,11 +502,7 @@ impl ImportAnswer {
             committed: done.action != Action::Preview,
             mode: "synchronous",
             seconds: done.seconds,
-            report: ReportLink {
-                url: format!("{IMPORT_PATH}/{}/report.csv", done.id),
-                lines: done.report_lines,
-                rows: done.shown,
-            },
+            report: ReportLink::new(done.id, done.report_lines, done.shown),
             result: done.result,
         }
     }
@@ -453,16 +517,20 @@ pub struct OriginalImport {
     duplicate_count: u64,
     total_in_file: u64,
     duplicates_found: bool,
+    /// The skipped rows and the leads they met (at most
+    /// [`imports::DUPLICATES_LISTED`]).
     #[serde(skip_serializing_if = "Option::is_none")]
-    duplicates: Option<Vec<ReportRow>>,
+    duplicates: Option<Vec<imports::Duplicate>>,
+    /// Their phone numbers.
     #[serde(skip_serializing_if = "Option::is_none")]
     duplicate_phones: Option<Vec<String>>,
 }
 
 impl OriginalImport {
-    /// A done import's: `duplicates` (the skipped rows shown) and
-    /// `duplicate_phones` only when some were skipped.
-    fn new(inserted: u64, skipped: u64, read: u64, skipped_rows: Vec<ReportRow>) -> Self {
+    /// A done import's: `duplicates` and `duplicate_phones` only when some
+    /// were skipped.
+    fn new(inserted: u64, skipped: u64, read: u64, dups: Vec<imports::Duplicate>) -> Self {
+        let phones = dups.iter().map(|d| d.phone_number.clone()).collect();
         OriginalImport {
             success: true,
             message: format!("{inserted} lead(s) imported, {skipped} duplicate(s) skipped"),
@@ -470,8 +538,8 @@ impl OriginalImport {
             duplicate_count: skipped,
             total_in_file: read,
             duplicates_found: skipped > 0,
-            duplicates: (skipped > 0).then_some(skipped_rows),
-            duplicate_phones: (skipped > 0).then(Vec::new),
+            duplicates: (skipped > 0).then_some(dups),
+            duplicate_phones: (skipped > 0).then_some(phones),
         }
     }
 }
@@ -514,7 +582,7 @@ pub struct ImportJobView {
 }
 
 impl ImportJobView {
-    fn new(job: &ExportJob) -> ImportJobView {
+    pub(super) fn new(job: &ExportJob) -> ImportJobView {
         let done = job.status == JobStatus::Done;
         let action = param_text(job, "action");
         ImportJobView {

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod backups;
+pub mod bulk_import;
 pub mod calls;
 pub mod compat_desk;
 pub mod compat_leads;
