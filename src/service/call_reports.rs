@@ -414,8 +414,7 @@ fn standing(v: &LeadView) -> Standing {
     if v.lead.status.eq_ignore_ascii_case("RNR") {
         Standing::Rnr
     } else if v.lead.last_called.is_some()
-        || v
-            .calling_history
+        || v.calling_history
             .iter()
             .any(|c| c.outcome != CallOutcome::NoResponse)
     {

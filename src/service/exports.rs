@@ -39,7 +39,12 @@ pub struct ExportRequest {
 
 /// The header style a request asks for (see [`ExportRequest::headers`]).
 pub fn header_style(svc: &Services, req: &ExportRequest) -> ServiceResult<HeaderStyle> {
-    match req.headers.as_deref().map(str::trim).filter(|h| !h.is_empty()) {
+    match req
+        .headers
+        .as_deref()
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+    {
         Some(h) => HeaderStyle::parse(h).ok_or_else(|| {
             ServiceError::Invalid(format!("headers must be labels or fields, not {h:?}"))
         }),

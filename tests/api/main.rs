@@ -13,6 +13,7 @@ mod calls;
 mod calls_figures;
 mod compat;
 mod compat_import;
+mod compat_library;
 mod compat_more;
 mod export;
 mod export_caddy;

@@ -172,7 +172,9 @@ impl<W: Write> XlsxWriter<W> {
         }
         if self.sheets.iter().any(|s| {
             s.name.to_lowercase() == name.to_lowercase()
-                || s.name.to_lowercase().starts_with(&format!("{} (", name.to_lowercase()))
+                || s.name
+                    .to_lowercase()
+                    .starts_with(&format!("{} (", name.to_lowercase()))
         }) {
             return Err(invalid("xlsx: a sheet of that name exists"));
         }

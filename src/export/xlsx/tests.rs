@@ -232,7 +232,8 @@ fn named_sheets_each_with_their_own_header() {
         .unwrap();
     w.start_named_sheet("All Assigned", &columns()).unwrap();
     for n in ["a", "b", "c"] {
-        w.write_row(&[Cell::Text(n), Cell::SharedText("S1")]).unwrap();
+        w.write_row(&[Cell::Text(n), Cell::SharedText("S1")])
+            .unwrap();
     }
     // a name used before is refused, and the workbook goes on
     assert!(w.start_named_sheet("all assigned", &columns()).is_err());

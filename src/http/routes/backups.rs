@@ -13,11 +13,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::export::optional_json;
 use crate::backup::BackupInfo;
 use crate::domain::Actor;
 use crate::http::error::AppResult;
 use crate::http::extract::{ApiPath, ApiQuery};
-use super::export::optional_json;
 use crate::http::state::AppState;
 use crate::service::backups::{self, BASE};
 use crate::store::{ExportJob, JobKind, JobStatus};
@@ -347,10 +347,8 @@ async fn library_download(
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(b.bytes));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     // the name is ASCII from `library_name`, safe inside the quotes
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{}\"",
-        b.library_name()
-    )) {
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", b.library_name()))
+    {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(response)
