@@ -364,6 +364,61 @@ mod tests {
         assert_eq!(HeaderStyle::parse("nope"), None);
     }
 
+    /// The per-row cell fill of every column, for instruction counts:
+    /// `valgrind --tool=callgrind <lib test binary> bench_fill_cells
+    /// --ignored --exact` (`PULSE_BENCH_ROWS`, default 200,000; `PULSE_BENCH_FIELDS`
+    /// set: the original's field-name columns).
+    #[test]
+    #[ignore = "benchmark: run under valgrind --tool=callgrind, see the doc"]
+    fn bench_fill_cells() {
+        let n: usize = std::env::var("PULSE_BENCH_ROWS").map_or(200_000, |v| v.parse().unwrap());
+        let style = if std::env::var_os("PULSE_BENCH_FIELDS").is_some() {
+            HeaderStyle::Fields
+        } else {
+            HeaderStyle::Labels
+        };
+        let cols = with_headers(select_columns(None).unwrap(), style);
+        let docs = [
+            "dl_no",
+            "badge_no",
+            "aadhar_card",
+            "pan_card",
+            "gas_bill",
+            "bank_passbook",
+        ];
+        let values = [
+            "TN0120074787142",
+            "36267",
+            "548249957695",
+            "",
+            "LDEPQ7463D",
+            "SBIN0001",
+        ];
+        let mut rows = Vec::new();
+        for k in 0..8 {
+            let mut row = LeadRow::default();
+            for (j, f) in EXPORT_TEXT_FIELDS.iter().enumerate() {
+                row.text[j] = Some("Rajesh Kumar, Porur");
+                if let Some(d) = docs.iter().position(|d| d == f) {
+                    row.text[j] = ((k + d) % 3 != 0).then_some(values[d]);
+                }
+            }
+            rows.push(row);
+        }
+        let mut shown = 0usize;
+        for r in 0..n {
+            let row = &rows[r % rows.len()];
+            let mut m = Masked::default();
+            let mut cells = [Cell::Empty; MAX_COLUMNS];
+            let k = fill_cells(&cols, std::hint::black_box(row), false, &mut m, &mut cells);
+            shown += std::hint::black_box(&cells[..k])
+                .iter()
+                .filter(|c| matches!(c, Cell::SharedText(_)))
+                .count();
+        }
+        eprintln!("{n} rows, {shown} shared cells");
+    }
+
     #[test]
     fn masking_and_uploaded() {
         let mut row = LeadRow::default();
