@@ -38,6 +38,39 @@ pub enum LogFormat {
     Pretty,
 }
 
+/// What an export's header row says: Pulse's readable labels ("Phone
+/// Number", "DL No Uploaded" with `Yes`/`No`), or the original system's raw
+/// field names ("phone_number", "dl_documents_uploaded" with `yes`/`no`,
+/// COMPAT §2.15) that its clients read. Chosen once per export.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum HeaderStyle {
+    /// Readable labels (Pulse's default).
+    #[default]
+    Labels,
+    /// The original's field names, `yes`/`no`.
+    Fields,
+}
+
+impl HeaderStyle {
+    /// Reads `labels` or `fields` (any case; `field_names` and `raw` also
+    /// mean fields).
+    pub fn parse(v: &str) -> Option<Self> {
+        match v.trim().to_ascii_lowercase().as_str() {
+            "labels" | "label" => Some(Self::Labels),
+            "fields" | "field" | "field_names" | "raw" => Some(Self::Fields),
+            _ => None,
+        }
+    }
+
+    /// The name `parse` reads back.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Labels => "labels",
+            Self::Fields => "fields",
+        }
+    }
+}
+
 layer::settings! {
     data_dir: PathBuf = "PULSE_DATA_DIR", read::path,
         /// Where the SQLite file and export files live.
@@ -163,6 +196,15 @@ layer::settings! {
             n => Ok(n),
         },
         render |c| c.bulk_job_threshold.to_string();
+    export_headers: String = "PULSE_EXPORT_HEADERS", read::text,
+        /// Header row of `bulk-export` and `batch-export-zip` when a request names none:
+        /// `labels` (Pulse's) or `fields` (the original system's field names, `yes`/`no`).
+        => export_headers: HeaderStyle = |l| {
+            let v = l.export_headers.as_deref().unwrap_or("labels");
+            HeaderStyle::parse(v)
+                .ok_or_else(|| format!("PULSE_EXPORT_HEADERS={v:?}: expected labels or fields"))
+        },
+        render |c| c.export_headers.as_str().into();
     export_stall_seconds: u64 = "PULSE_EXPORT_STALL_SECONDS", read::num,
         /// A streaming export's client that reads nothing for this long is treated as gone.
         => export_stall: Duration = |l| match l.export_stall_seconds.unwrap_or(120) {

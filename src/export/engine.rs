@@ -19,7 +19,7 @@ use super::xlsx::{XlsxOptions, XlsxWriter};
 use super::zip::ZipWriter;
 use crate::store::{LeadRows, RowsError, StoreError};
 
-pub use super::engine_columns::{ALL_COLUMNS, select_columns};
+pub use super::engine_columns::{ALL_COLUMNS, HeaderStyle, select_columns, with_headers};
 
 /// Deflate threads per xlsx export (the caller's included). Deflate is
 /// ~70% of the work; 2 threads measured fastest on the 2-core target.

@@ -5,6 +5,7 @@
 use std::sync::LazyLock;
 
 use super::row::{Cell, Column, ColumnKind};
+pub use crate::config::HeaderStyle;
 use crate::domain::mask_document;
 use crate::domain::{FIELDS, FieldType};
 use crate::store::{EXPORT_DATE_FIELDS, EXPORT_INSTANT_FIELDS, EXPORT_TEXT_FIELDS, LeadRow};
@@ -18,8 +19,12 @@ enum Src {
     Shared(usize),
     /// A document number (PII): masked unless the caller may see it.
     Doc { text: usize, pii: usize },
-    /// `Yes`/`No`: whether the document number is present.
-    Uploaded(usize),
+    /// Whether the document number is present: `answers[1]` if so, else
+    /// `answers[0]` (`No`/`Yes`, or the original's `no`/`yes`).
+    Uploaded {
+        text: usize,
+        answers: &'static [&'static str; 2],
+    },
     /// Index into [`LeadRow::dates`].
     Date(usize),
     /// Index into [`LeadRow::instants`].
@@ -81,6 +86,41 @@ fn col(key: &'static str, header: &'static str, width: f64, src: Src) -> ExportC
     }
 }
 
+const LABEL_ANSWERS: [&str; 2] = ["No", "Yes"];
+const FIELD_ANSWERS: [&str; 2] = ["no", "yes"];
+
+/// Pulse's key of each `… Uploaded` column and the original system's field
+/// name of it (COMPAT §2.15).
+const ORIGINAL_UPLOADED: [(&str, &str); 6] = [
+    ("dl_no_uploaded", "dl_documents_uploaded"),
+    ("badge_no_uploaded", "badge_documents_uploaded"),
+    ("aadhar_card_uploaded", "aadhar_documents_uploaded"),
+    ("pan_card_uploaded", "pan_documents_uploaded"),
+    ("gas_bill_uploaded", "gas_documents_uploaded"),
+    ("bank_passbook_uploaded", "bank_documents_uploaded"),
+];
+
+/// `columns` with the header row in `style`: for [`HeaderStyle::Fields`]
+/// each header is the column's field name (the original's
+/// `*_documents_uploaded` for the `… Uploaded` columns, whose cells then
+/// read `yes`/`no`). Done once per export, before the first row.
+pub fn with_headers(mut columns: Vec<ExportColumn>, style: HeaderStyle) -> Vec<ExportColumn> {
+    if style == HeaderStyle::Labels {
+        return columns;
+    }
+    for c in &mut columns {
+        let name = ORIGINAL_UPLOADED
+            .iter()
+            .find(|(k, _)| *k == c.key)
+            .map_or(c.key, |(_, orig)| orig);
+        c.column.header = name.into();
+        if let Src::Uploaded { answers, .. } = &mut c.src {
+            *answers = &FIELD_ANSWERS;
+        }
+    }
+    columns
+}
+
 /// Every column, in the original system's order (issue 4 §2).
 pub static ALL_COLUMNS: LazyLock<Vec<ExportColumn>> = LazyLock::new(|| {
     let mut v = vec![
@@ -116,7 +156,15 @@ pub static ALL_COLUMNS: LazyLock<Vec<ExportColumn>> = LazyLock::new(|| {
     ];
     for (pii, (up_key, key, up_header)) in DOCS.into_iter().enumerate() {
         let t = idx(&EXPORT_TEXT_FIELDS, key);
-        v.push(col(up_key, up_header, 10.0, Src::Uploaded(t)));
+        v.push(col(
+            up_key,
+            up_header,
+            10.0,
+            Src::Uploaded {
+                text: t,
+                answers: &LABEL_ANSWERS,
+            },
+        ));
         v.push(col(key, header(key), 18.0, Src::Doc { text: t, pii }));
     }
     let date = |key| {
@@ -187,6 +235,11 @@ pub fn select_columns(keys: Option<&[String]>) -> Result<Vec<ExportColumn>, Stri
     let mut out: Vec<ExportColumn> = Vec::with_capacity(keys.len());
     for k in keys {
         let k = k.trim();
+        // the original's names of the `… Uploaded` columns name them too
+        let k = ORIGINAL_UPLOADED
+            .iter()
+            .find(|(_, orig)| *orig == k)
+            .map_or(k, |(key, _)| key);
         let c = all
             .iter()
             .find(|c| c.key == k)
@@ -227,13 +280,9 @@ pub(crate) fn fill_cells<'a>(
             Src::Shared(i) => row.text[i].map_or(Cell::Empty, Cell::SharedText),
             Src::Doc { pii, .. } if mask_pii => text(masked.0[pii].as_deref()),
             Src::Doc { text: i, .. } => text(row.text[i]),
-            Src::Uploaded(i) => {
-                Cell::SharedText(if row.text[i].is_some_and(|s| !s.trim().is_empty()) {
-                    "Yes"
-                } else {
-                    "No"
-                })
-            }
+            Src::Uploaded { text: i, answers } => Cell::SharedText(
+                answers[row.text[i].is_some_and(|s| !s.trim().is_empty()) as usize],
+            ),
             Src::Date(i) => row.dates[i].map_or(Cell::Empty, Cell::Date),
             Src::Instant(i) => row.instants[i].map_or(Cell::Empty, Cell::DateTime),
         };
@@ -269,6 +318,105 @@ mod tests {
         assert!(select_columns(Some(&["nope".into()])).is_err());
         assert!(select_columns(Some(&["id".into(), "id".into()])).is_err());
         assert_eq!(select_columns(None).unwrap().len(), MAX_COLUMNS);
+    }
+
+    #[test]
+    fn field_name_headers() {
+        let cols = with_headers(select_columns(None).unwrap(), HeaderStyle::Fields);
+        let heads: Vec<&str> = cols.iter().map(|c| &*c.column.header).collect();
+        assert_eq!(&heads[..3], ["id", "name", "phone_number"]);
+        assert_eq!(
+            &heads[12..19],
+            [
+                "assigned_telecaller",
+                "dl_documents_uploaded",
+                "dl_no",
+                "badge_documents_uploaded",
+                "badge_no",
+                "aadhar_documents_uploaded",
+                "aadhar_card"
+            ]
+        );
+        assert_eq!(heads[24], "bank_passbook");
+        assert_eq!(
+            &heads[25..31],
+            [
+                "last_called",
+                "callback_date",
+                "assigned_date",
+                "import_date",
+                "created_at",
+                "updated_at"
+            ]
+        );
+        let mut row = LeadRow::default();
+        row.text[idx(&EXPORT_TEXT_FIELDS, "dl_no")] = Some("TN01");
+        let mut m = Masked::default();
+        let mut cells = [Cell::Empty; MAX_COLUMNS];
+        fill_cells(&cols, &row, false, &mut m, &mut cells);
+        assert_eq!(cells[13], Cell::SharedText("yes"));
+        assert_eq!(cells[15], Cell::SharedText("no"));
+        // the original's names select the columns too; labels stay labels
+        let by_orig = select_columns(Some(&["dl_documents_uploaded".into()])).unwrap();
+        assert_eq!(by_orig[0].key, "dl_no_uploaded");
+        assert_eq!(by_orig[0].column.header, "DL No Uploaded");
+        assert_eq!(HeaderStyle::parse(" Fields "), Some(HeaderStyle::Fields));
+        assert_eq!(HeaderStyle::parse("nope"), None);
+    }
+
+    /// The per-row cell fill of every column, for instruction counts:
+    /// `valgrind --tool=callgrind <lib test binary> bench_fill_cells
+    /// --ignored --exact` (`PULSE_BENCH_ROWS`, default 200,000; `PULSE_BENCH_FIELDS`
+    /// set: the original's field-name columns).
+    #[test]
+    #[ignore = "benchmark: run under valgrind --tool=callgrind, see the doc"]
+    fn bench_fill_cells() {
+        let n: usize = std::env::var("PULSE_BENCH_ROWS").map_or(200_000, |v| v.parse().unwrap());
+        let style = if std::env::var_os("PULSE_BENCH_FIELDS").is_some() {
+            HeaderStyle::Fields
+        } else {
+            HeaderStyle::Labels
+        };
+        let cols = with_headers(select_columns(None).unwrap(), style);
+        let docs = [
+            "dl_no",
+            "badge_no",
+            "aadhar_card",
+            "pan_card",
+            "gas_bill",
+            "bank_passbook",
+        ];
+        let values = [
+            "TN0120074787142",
+            "36267",
+            "548249957695",
+            "",
+            "LDEPQ7463D",
+            "SBIN0001",
+        ];
+        let mut rows = Vec::new();
+        for k in 0..8 {
+            let mut row = LeadRow::default();
+            for (j, f) in EXPORT_TEXT_FIELDS.iter().enumerate() {
+                row.text[j] = Some("Rajesh Kumar, Porur");
+                if let Some(d) = docs.iter().position(|d| d == f) {
+                    row.text[j] = ((k + d) % 3 != 0).then_some(values[d]);
+                }
+            }
+            rows.push(row);
+        }
+        let mut shown = 0usize;
+        for r in 0..n {
+            let row = &rows[r % rows.len()];
+            let mut m = Masked::default();
+            let mut cells = [Cell::Empty; MAX_COLUMNS];
+            let k = fill_cells(&cols, std::hint::black_box(row), false, &mut m, &mut cells);
+            shown += std::hint::black_box(&cells[..k])
+                .iter()
+                .filter(|c| matches!(c, Cell::SharedText(_)))
+                .count();
+        }
+        eprintln!("{n} rows, {shown} shared cells");
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
 
 /// CORS for a frontend served from another origin (`PULSE_CORS_ORIGINS`; `None` when
 /// unset): any method and header, the export headers exposed (`X-Total-Leads`,
-/// `X-Total-Files`, `X-Batch-Size`, `Content-Disposition`), no credentials — such a
+/// `X-Expected-Leads`, `X-Total-Files`, `X-Batch-Size`, `Content-Disposition`), no credentials — such a
 /// frontend sends a bearer token, and the session cookie stays same-site.
 pub fn cors(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
     use axum::http::HeaderValue;
@@ -64,6 +64,7 @@ pub fn cors(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
             .allow_headers(Any)
             .expose_headers([
                 axum::http::HeaderName::from_static("x-total-leads"),
+                axum::http::HeaderName::from_static("x-expected-leads"),
                 axum::http::HeaderName::from_static("x-total-files"),
                 axum::http::HeaderName::from_static("x-batch-size"),
                 axum::http::header::CONTENT_DISPOSITION,

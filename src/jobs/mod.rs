@@ -35,7 +35,7 @@ use uuid::Uuid;
 
 use crate::config::Config;
 use crate::export::Format;
-use crate::export::engine::{ExportSpec, select_columns};
+use crate::export::engine::{ExportSpec, HeaderStyle, select_columns, with_headers};
 use crate::storage::files::FileStore;
 use crate::store::filter::LeadFilter;
 use crate::store::{ExportJob, Store};
@@ -79,7 +79,13 @@ pub fn parse_format(name: &str) -> Option<Format> {
 pub fn job_spec(job: &ExportJob) -> Result<(LeadFilter, ExportSpec), String> {
     let filter: LeadFilter = serde_json::from_value(job.filters.clone())
         .map_err(|e| format!("the stored filter is invalid: {e}"))?;
-    let columns = select_columns(Some(&job.columns))?;
+    let style = job
+        .params
+        .get("headers")
+        .and_then(|h| h.as_str())
+        .and_then(HeaderStyle::parse)
+        .unwrap_or_default();
+    let columns = with_headers(select_columns(Some(&job.columns))?, style);
     let format = parse_format(&job.format)
         .ok_or_else(|| format!("the stored format {:?} is unknown", job.format))?;
     let mut spec = ExportSpec::new(columns, format, job.mask_pii);

@@ -118,6 +118,30 @@ async fn found(svc: &Services, id: Uuid) -> ServiceResult<BackupInfo> {
         .ok_or_else(|| ServiceError::NotFound("no such backup".into()))
 }
 
+/// The backup a backup-library name (COMPAT §2.16) names, for the
+/// original's routes by file name: master_admin only (checked first), a
+/// name that is not a library name is malformed, one naming no stored
+/// backup (or another name of it) is not found. The routes then call the
+/// use-cases by id.
+pub async fn by_library_name(
+    svc: &Services,
+    actor: &Actor,
+    name: &str,
+) -> ServiceResult<BackupInfo> {
+    require(actor, Capability::Backups)?;
+    let id = backup::id_of_library_name(name).ok_or_else(|| {
+        ServiceError::Malformed(format!(
+            "{name:?} is not a backup-library file name \
+             (backup-DD-MM-YYYY-HH-MM-SS-<id>.jsonl.gz)"
+        ))
+    })?;
+    let b = found(svc, id).await?;
+    if b.library_name() != name {
+        return Err(ServiceError::NotFound("no such backup".into()));
+    }
+    Ok(b)
+}
+
 /// A backup's file, whole (audited).
 pub async fn download(
     svc: &Services,

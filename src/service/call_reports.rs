@@ -399,9 +399,48 @@ pub async fn desk_leads(
     })
 }
 
-/// A day's call log of one telecaller as an xlsx workbook: one row per
-/// call (IST time, lead name, number, status, outcome). Returns the file
-/// name and the bytes (a day's calls are few).
+/// How a lead assigned for a day stands in that day's call report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Standing {
+    /// Called (a call that was not a no response), not RNR now.
+    Done,
+    /// Its status is RNR (a no response).
+    Rnr,
+    /// Neither yet.
+    Pending,
+}
+
+fn standing(v: &LeadView) -> Standing {
+    if v.lead.status.eq_ignore_ascii_case("RNR") {
+        Standing::Rnr
+    } else if v.lead.last_called.is_some()
+        || v.calling_history
+            .iter()
+            .any(|c| c.outcome != CallOutcome::NoResponse)
+    {
+        Standing::Done
+    } else {
+        Standing::Pending
+    }
+}
+
+/// The sheets of a call-log workbook after the report, in the original's
+/// order; each is written only when it has a lead.
+const DETAIL_SHEETS: [(&str, Option<Standing>); 4] = [
+    ("All Assigned", None),
+    ("Calls Done Details", Some(Standing::Done)),
+    ("RNR Details", Some(Standing::Rnr)),
+    ("Pending Details", Some(Standing::Pending)),
+];
+
+/// A day's call log of one telecaller as an xlsx workbook, the original's
+/// five sheets (COMPAT §2.13): "Call Report" — the counts of the leads
+/// assigned to them for that IST day (assigned, done, pending, RNR), then
+/// the day's calls (IST time, lead name, number, status, and Pulse's
+/// outcome) — then "All Assigned", "Calls Done Details", "RNR Details",
+/// "Pending Details" with those leads (field names as headers), each only
+/// when not empty. Returns the file name and the bytes (a day's leads are
+/// few: at most [`MAX_DESK_LEADS`]).
 pub async fn call_log_workbook(
     svc: &Services,
     actor: &Actor,
@@ -416,24 +455,69 @@ pub async fn call_log_workbook(
         return Err(ServiceError::Invalid("date: required (YYYY-MM-DD)".into()));
     };
     let (from, to) = day_bounds(day)?;
+    // the leads assigned to them for that day (Pulse keeps the IST date)
+    let filter = LeadFilter {
+        telecaller: Some(login.clone()),
+        assigned_on: Some(day),
+        ..Default::default()
+    };
+    let (assigned, _) = svc.store.list_leads(&filter, 1, MAX_DESK_LEADS).await?;
+    let assigned = with_events(
+        svc,
+        assigned.into_iter().map(|l| present(actor, l)).collect(),
+    )
+    .await?;
+    let standings: Vec<Standing> = assigned.iter().map(standing).collect();
+    let count = |s: Standing| standings.iter().filter(|&&x| x == s).count();
+    // the day's calls
     let mut events = svc.store.calls_between(from, to, None).await?;
     events.retain(|e| e.actor_login.eq_ignore_ascii_case(&login));
     let ids: HashSet<Uuid> = events.iter().map(|e| e.lead_id).collect();
     let leads = leads_by_id(svc, actor, &ids).await?;
-    let columns = [
-        Column::new("Timestamp", 20.0, ColumnKind::DateTime),
-        Column::new("Lead Name", 28.0, ColumnKind::Text),
-        Column::new("Lead Number", 16.0, ColumnKind::Text),
-        Column::new("Lead Status", 22.0, ColumnKind::Text),
-        Column::new("Outcome", 14.0, ColumnKind::Text),
+
+    let internal = |e: std::io::Error| ServiceError::Internal(e.into());
+    fn text(v: Option<&str>) -> Cell<'_> {
+        v.map_or(Cell::Empty, Cell::Text)
+    }
+    let report = [
+        Column::new("Call Report", 22.0, ColumnKind::Text),
+        Column::new("", 28.0, ColumnKind::Text),
+        Column::new("", 16.0, ColumnKind::Text),
+        Column::new("", 22.0, ColumnKind::Text),
+        Column::new("", 14.0, ColumnKind::Text),
     ];
-    let mut w = XlsxWriter::new(Vec::new(), &columns, XlsxOptions::default())
-        .map_err(|e| ServiceError::Internal(e.into()))?;
+    let opts = XlsxOptions {
+        sheet_name: "Call Report".into(),
+        ..XlsxOptions::default()
+    };
+    let mut w = XlsxWriter::new(Vec::new(), &report, opts).map_err(internal)?;
+    let day_text = day.to_string();
+    let figures = [
+        ("Total Assigned", assigned.len()),
+        ("Calls Done", count(Standing::Done)),
+        ("Pending", count(Standing::Pending)),
+        ("RNR", count(Standing::Rnr)),
+    ];
+    let figure_texts: Vec<String> = figures.iter().map(|(_, n)| n.to_string()).collect();
+    w.write_row(&[Cell::Text("Telecaller"), Cell::Text(&login)])
+        .map_err(internal)?;
+    w.write_row(&[Cell::Text("Date"), Cell::Text(&day_text)])
+        .map_err(internal)?;
+    for ((label, _), n) in figures.iter().zip(&figure_texts) {
+        w.write_row(&[Cell::Text(label), Cell::Text(n)])
+            .map_err(internal)?;
+    }
+    w.write_row(&[]).map_err(internal)?;
+    w.write_row(&[
+        Cell::Text("Timestamp"),
+        Cell::Text("Lead Name"),
+        Cell::Text("Lead Number"),
+        Cell::Text("Lead Status"),
+        Cell::Text("Outcome"),
+    ])
+    .map_err(internal)?;
     for e in &events {
         let lead = leads.get(&e.lead_id);
-        fn text(v: Option<&str>) -> Cell<'_> {
-            v.map_or(Cell::Empty, Cell::Text)
-        }
         w.write_row(&[
             Cell::DateTime(e.at),
             text(lead.map(|l| l.name.as_str())),
@@ -441,9 +525,59 @@ pub async fn call_log_workbook(
             text(lead.map(|l| l.status.as_str())),
             Cell::Text(e.outcome.as_str()),
         ])
-        .map_err(|e| ServiceError::Internal(e.into()))?;
+        .map_err(internal)?;
     }
-    let done = w.finish().map_err(|e| ServiceError::Internal(e.into()))?;
+    // the leads, one sheet per standing that has any
+    let detail = [
+        Column::new("id", 38.0, ColumnKind::Text),
+        Column::new("name", 24.0, ColumnKind::Text),
+        Column::new("phone_number", 14.0, ColumnKind::Text),
+        Column::new("status", 22.0, ColumnKind::Text),
+        Column::new("stage", 8.0, ColumnKind::Text),
+        Column::new("source", 18.0, ColumnKind::Text),
+        Column::new("assigned_telecaller", 26.0, ColumnKind::Text),
+        Column::new("assigned_date", 12.0, ColumnKind::Date),
+        Column::new("callback_date", 12.0, ColumnKind::Date),
+        Column::new("last_called", 20.0, ColumnKind::DateTime),
+        Column::new("last_called_by", 26.0, ColumnKind::Text),
+        Column::new("last_no_response", 20.0, ColumnKind::DateTime),
+        Column::new("remarks", 40.0, ColumnKind::Text),
+    ];
+    for (name, which) in DETAIL_SHEETS {
+        let rows: Vec<&LeadView> = assigned
+            .iter()
+            .zip(&standings)
+            .filter(|(_, s)| which.is_none_or(|w| w == **s))
+            .map(|(v, _)| v)
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        w.start_named_sheet(name, &detail).map_err(internal)?;
+        for v in rows {
+            let l = &v.lead;
+            let id = l.id.to_string();
+            w.write_row(&[
+                Cell::Text(&id),
+                Cell::Text(&l.name),
+                Cell::Text(&l.phone_number),
+                Cell::SharedText(&l.status),
+                Cell::SharedText(l.stage.code()),
+                l.source.as_deref().map_or(Cell::Empty, Cell::SharedText),
+                l.assigned_telecaller
+                    .as_deref()
+                    .map_or(Cell::Empty, Cell::SharedText),
+                l.assigned_date.map_or(Cell::Empty, Cell::Date),
+                l.callback_date.map_or(Cell::Empty, Cell::Date),
+                l.last_called.map_or(Cell::Empty, Cell::DateTime),
+                text(v.last_called_by.as_deref()),
+                v.last_no_response.map_or(Cell::Empty, Cell::DateTime),
+                text(l.remarks.as_deref()),
+            ])
+            .map_err(internal)?;
+        }
+    }
+    let done = w.finish().map_err(internal)?;
     let local = login.split('@').next().unwrap_or(&login);
     Ok((format!("call_logs_{local}_{day}.xlsx"), done.out))
 }

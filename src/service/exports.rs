@@ -11,7 +11,7 @@ use super::leads::FilterQuery;
 use super::{ServiceError, ServiceResult, Services, audit, require};
 use crate::domain::{Actor, Capability, ist_today};
 use crate::export::Format;
-use crate::export::engine::{ExportSpec, select_columns};
+use crate::export::engine::{ExportSpec, HeaderStyle, select_columns, with_headers};
 use crate::export::engine_stream::{Ending, ExportBody, Shape, stream};
 use crate::storage::files::ByteStream;
 use crate::store::{ExportJob, JobKind, JobStatus};
@@ -27,6 +27,30 @@ pub struct ExportRequest {
     pub columns: Option<Vec<String>>,
     /// `xlsx` or `csv`.
     pub format: Option<String>,
+    /// The header row: `labels` or `fields` (the original's field names,
+    /// `yes`/`no`); when not given, labels — or `PULSE_EXPORT_HEADERS` for
+    /// the original's routes (`original`).
+    pub headers: Option<String>,
+    /// Asked on the original system's paths (`bulk-export`,
+    /// `batch-export-zip`), whose clients cannot name a header style: the
+    /// deployment's default applies.
+    pub original: bool,
+}
+
+/// The header style a request asks for (see [`ExportRequest::headers`]).
+pub fn header_style(svc: &Services, req: &ExportRequest) -> ServiceResult<HeaderStyle> {
+    match req
+        .headers
+        .as_deref()
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+    {
+        Some(h) => HeaderStyle::parse(h).ok_or_else(|| {
+            ServiceError::Invalid(format!("headers must be labels or fields, not {h:?}"))
+        }),
+        None if req.original => Ok(svc.config.export_headers),
+        None => Ok(HeaderStyle::Labels),
+    }
 }
 
 /// Reads a format name: `xlsx` (also when not given) or `csv`.
@@ -85,6 +109,7 @@ pub async fn start(
     parse_format(req.format.as_deref())?;
     req.filters.clone().into_filter(actor)?;
     select_columns(req.columns.as_deref()).map_err(ServiceError::Invalid)?;
+    header_style(svc, &req)?;
     let permit = svc.export_admission.admit(actor.id).await?;
     start_admitted(svc, actor, req, shape, kind, permit).await
 }
@@ -101,8 +126,13 @@ pub async fn start_admitted(
 ) -> ServiceResult<StartedExport> {
     may_export(actor)?;
     let format = parse_format(req.format.as_deref())?;
+    let style = header_style(svc, &req)?;
     let filter = req.filters.into_filter(actor)?;
-    let columns = select_columns(req.columns.as_deref()).map_err(ServiceError::Invalid)?;
+    // the column set and its header row, once for the whole export
+    let columns = with_headers(
+        select_columns(req.columns.as_deref()).map_err(ServiceError::Invalid)?,
+        style,
+    );
     let mask_pii = actor.masks_pii();
     let snapshot = svc.store.export_snapshot(&filter).await?;
     let mut spec = ExportSpec::new(columns, format, mask_pii);
@@ -146,6 +176,7 @@ pub async fn start_admitted(
             "format": match shape { Shape::File => format.extension(), Shape::Batches(_) => "zip" },
             "batch_size": match shape { Shape::File => None, Shape::Batches(n) => Some(n) },
             "masked": mask_pii,
+            "headers": style.as_str(),
             "total": out.total,
             "rows": out.rows,
             "bytes": out.bytes,
@@ -184,9 +215,11 @@ pub async fn create_job(
 ) -> ServiceResult<ExportJob> {
     may_export(actor)?;
     let format = parse_format(req.format.as_deref())?;
+    let style = header_style(svc, &req)?;
     let filter = req.filters.into_filter(actor)?;
     let columns = select_columns(req.columns.as_deref()).map_err(ServiceError::Invalid)?;
     let spec = JobSpec {
+        params: json!({ "headers": style.as_str() }),
         filters: serde_json::to_value(&filter).map_err(anyhow::Error::from)?,
         columns: columns.iter().map(|c| c.key.to_string()).collect(),
         mask_pii: actor.masks_pii(),

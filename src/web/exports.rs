@@ -103,6 +103,8 @@ pub(super) async fn prepare(
         filters: LeadsQuery::from_pairs(&fields).filters(actor.lead_scope().is_some()),
         columns: get("columns").map(|c| c.split(',').map(|s| s.trim().to_string()).collect()),
         format: get("format"),
+        headers: None,
+        original: false,
     };
     let json = wants_json(&headers);
     match export_tickets::prepare(&state, &actor, req).await {

@@ -14,6 +14,7 @@ mod calls_figures;
 mod compat;
 mod compat_bulk_import;
 mod compat_import;
+mod compat_library;
 mod compat_more;
 mod export;
 mod export_caddy;

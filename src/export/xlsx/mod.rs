@@ -87,6 +87,9 @@ pub struct XlsxWriter<W: Write> {
     last_col: String,
     buf: Vec<u8>,
     sheets: Vec<SheetInfo>,
+    /// Index in `sheets` of the first sheet of the current name (its
+    /// continuations, ` (2)`, … follow it).
+    name_start: usize,
     /// Data rows on the current sheet.
     sheet_rows: u32,
     rows: u64,
@@ -100,6 +103,20 @@ fn invalid(msg: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, msg.to_owned())
 }
 
+/// At most 24 characters (so a ` (NN)` continuation fits Excel's 31), none
+/// of `[]:*?/\`, no `'` at either end.
+fn check_sheet_name(name: &str) -> io::Result<()> {
+    if name.is_empty()
+        || name.chars().count() > 24
+        || name.contains(['[', ']', ':', '*', '?', '/', '\\'])
+        || name.starts_with('\'')
+        || name.ends_with('\'')
+    {
+        return Err(invalid("xlsx: bad sheet name"));
+    }
+    Ok(())
+}
+
 impl<W: Write> XlsxWriter<W> {
     /// Starts a workbook on `out`: writes the first parts and the header row
     /// of the first sheet and flushes them, so the client sees bytes now.
@@ -110,15 +127,7 @@ impl<W: Write> XlsxWriter<W> {
         if !(1..=MAX_DATA_ROWS).contains(&opts.max_rows_per_sheet) {
             return Err(invalid("xlsx: max_rows_per_sheet must be 1..=1,048,575"));
         }
-        let name = &opts.sheet_name;
-        if name.is_empty()
-            || name.chars().count() > 24
-            || name.contains(['[', ']', ':', '*', '?', '/', '\\'])
-            || name.starts_with('\'')
-            || name.ends_with('\'')
-        {
-            return Err(invalid("xlsx: bad sheet name"));
-        }
+        check_sheet_name(&opts.sheet_name)?;
         let parallel = match opts.deflate_threads {
             0 | 1 => None,
             n => Some(ParallelDeflate::new(n - 1)?),
@@ -139,6 +148,7 @@ impl<W: Write> XlsxWriter<W> {
             opts,
             buf: Vec::with_capacity(chunk + 64 * 1024),
             sheets: Vec::new(),
+            name_start: 0,
             sheet_rows: 0,
             rows: 0,
             xml_bytes: 0,
@@ -150,12 +160,39 @@ impl<W: Write> XlsxWriter<W> {
         Ok(w)
     }
 
+    /// Ends the current sheet and starts another, named `name`, with its
+    /// own header row of `columns` (a workbook of several tables: a report
+    /// and its details). Rows written next go to it, and past
+    /// `max_rows_per_sheet` continue on `name (2)`, …. The names must differ
+    /// from the sheets' before (Excel compares them case-insensitively).
+    pub fn start_named_sheet(&mut self, name: &str, columns: &[Column]) -> io::Result<()> {
+        check_sheet_name(name)?;
+        if columns.is_empty() || columns.len() > 16_384 {
+            return Err(invalid("xlsx: 1 to 16,384 columns"));
+        }
+        if self.sheets.iter().any(|s| {
+            s.name.to_lowercase() == name.to_lowercase()
+                || s.name
+                    .to_lowercase()
+                    .starts_with(&format!("{} (", name.to_lowercase()))
+        }) {
+            return Err(invalid("xlsx: a sheet of that name exists"));
+        }
+        self.end_sheet()?;
+        self.opts.sheet_name = name.to_owned();
+        self.columns = columns.to_vec();
+        self.last_col = sheet::col_letters(columns.len() - 1);
+        self.name_start = self.sheets.len();
+        self.start_sheet()
+    }
+
     fn start_sheet(&mut self) -> io::Result<()> {
         let n = self.sheets.len() + 1;
-        let name = if n == 1 {
+        let part = n - self.name_start;
+        let name = if part == 1 {
             self.opts.sheet_name.clone()
         } else {
-            format!("{} ({n})", self.opts.sheet_name)
+            format!("{} ({part})", self.opts.sheet_name)
         };
         self.sheets.push(SheetInfo {
             name,

@@ -217,6 +217,52 @@ fn rows_roll_over_to_numbered_sheets() {
 }
 
 #[test]
+fn named_sheets_each_with_their_own_header() {
+    let opts = XlsxOptions {
+        sheet_name: "Call Report".into(),
+        max_rows_per_sheet: 2,
+        ..XlsxOptions::default()
+    };
+    let report = [
+        Column::new("Metric", 20.0, ColumnKind::Text),
+        Column::new("Count", 10.0, ColumnKind::Text),
+    ];
+    let mut w = XlsxWriter::new(Vec::new(), &report, opts).unwrap();
+    w.write_row(&[Cell::Text("Total Assigned"), Cell::Text("3")])
+        .unwrap();
+    w.start_named_sheet("All Assigned", &columns()).unwrap();
+    for n in ["a", "b", "c"] {
+        w.write_row(&[Cell::Text(n), Cell::SharedText("S1")])
+            .unwrap();
+    }
+    // a name used before is refused, and the workbook goes on
+    assert!(w.start_named_sheet("all assigned", &columns()).is_err());
+    assert!(w.start_named_sheet("bad:name", &columns()).is_err());
+    w.start_named_sheet("RNR Details", &report[..1]).unwrap();
+    w.write_row(&[Cell::Text("x")]).unwrap();
+    let f = w.finish().unwrap();
+    assert_eq!((f.rows, f.sheets), (5, 4));
+    let sheets = read_workbook(&f.out);
+    let got: Vec<(&str, usize, &str)> = sheets
+        .iter()
+        .map(|s| (s.name.as_str(), s.rows.len(), s.filter.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("Call Report", 2, "A1:B2"),
+            ("All Assigned", 3, "A1:D3"),
+            ("All Assigned (2)", 2, "A1:D2"),
+            ("RNR Details", 2, "A1:A2")
+        ]
+    );
+    assert_eq!(sheets[1].rows[0], header());
+    assert_eq!(sheets[2].rows[1][0], Got::Text("c".into()));
+    assert_eq!(sheets[3].rows[0], vec![Got::Text("Metric".into())]);
+    external_zip_checks(&f.out);
+}
+
+#[test]
 fn exactly_full_sheet_adds_no_empty_sheet() {
     let rows: Vec<Vec<Cell<'_>>> = (0..10).map(|_| vec![Cell::Text("x")]).collect();
     let opts = XlsxOptions {

@@ -78,6 +78,7 @@ const EXPORT: &[&str] = &[
     "unassigned_only",
     "format",
     "columns",
+    "headers",
 ];
 
 const fn route(
@@ -709,13 +710,16 @@ pub const ROUTES: &[RouteDoc] = &[
         ),
         &["telecaller", "date"],
     ),
-    route(
-        "POST",
-        "/api/driver-onboarding/bulk-export",
-        "Stream an xlsx or csv export",
-        Some(Export),
-        Some(json::<export::ExportBody>()),
-        Body::File,
+    with_query(
+        route(
+            "POST",
+            "/api/driver-onboarding/bulk-export",
+            "Stream an xlsx or csv export (header row: labels, or the original's field names with headers=fields or PULSE_EXPORT_HEADERS)",
+            Some(Export),
+            Some(json::<export::ExportBody>()),
+            Body::File,
+        ),
+        &["headers"],
     ),
     with_query(
         route(
@@ -728,13 +732,16 @@ pub const ROUTES: &[RouteDoc] = &[
         ),
         EXPORT,
     ),
-    route(
-        "POST",
-        "/api/driver-onboarding/batch-export-zip",
-        "Stream a zip of exports",
-        Some(Export),
-        Some(json::<export::BatchBody>()),
-        Body::File,
+    with_query(
+        route(
+            "POST",
+            "/api/driver-onboarding/batch-export-zip",
+            "Stream a zip of exports",
+            Some(Export),
+            Some(json::<export::BatchBody>()),
+            Body::File,
+        ),
+        &["headers"],
     ),
     with_status(
         route(
@@ -929,5 +936,37 @@ pub const ROUTES: &[RouteDoc] = &[
         Some(Backups),
         None,
         json::<backups::Restored>(),
+    ),
+    route(
+        "GET",
+        "/api/driver-onboarding/backup-library",
+        "The original's backup library: every backup by file name, newest first",
+        Some(Backups),
+        None,
+        json::<backups::LibraryList>(),
+    ),
+    route(
+        "DELETE",
+        "/api/driver-onboarding/backup-library/{filename}",
+        "Delete a backup by its library name (400 not a library name, 404 unknown)",
+        Some(Backups),
+        None,
+        json::<backups::LibraryDeleted>(),
+    ),
+    route(
+        "GET",
+        "/api/driver-onboarding/backup-library/{filename}/download",
+        "A backup's file by its library name (application/gzip)",
+        Some(Backups),
+        None,
+        Body::File,
+    ),
+    route(
+        "POST",
+        "/api/driver-onboarding/backup-library/{filename}/rollback",
+        "Restore a backup by its library name (an automatic backup first); body {} or none",
+        Some(Backups),
+        None,
+        json::<backups::LibraryRolledBack>(),
     ),
 ];

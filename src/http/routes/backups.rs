@@ -3,7 +3,7 @@
 //! restore (synchronous: one request, one transaction, after the automatic
 //! backup). The use-cases are [`crate::service::backups`].
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::export::optional_json;
 use crate::backup::BackupInfo;
 use crate::domain::Actor;
 use crate::http::error::AppResult;
@@ -33,6 +34,19 @@ pub fn routes() -> Router<AppState> {
             get(download),
         )
         .route("/api/driver-onboarding/backups/{id}/restore", post(restore))
+        .route("/api/driver-onboarding/backup-library", get(library))
+        .route(
+            "/api/driver-onboarding/backup-library/{filename}",
+            delete(library_delete),
+        )
+        .route(
+            "/api/driver-onboarding/backup-library/{filename}/download",
+            get(library_download),
+        )
+        .route(
+            "/api/driver-onboarding/backup-library/{filename}/rollback",
+            post(library_rollback),
+        )
 }
 
 /// A stored backup.
@@ -222,6 +236,159 @@ async fn restore(
     let done = backups::restore(&state, &actor, id).await?;
     Ok(Json(Restored {
         backup_id: id,
+        restored: done.restored,
+        replaced: done.replaced,
+        pre_restore_backup: BackupView::new(&done.pre_restore_backup),
+    }))
+}
+
+// The original's backup library (COMPAT §2.16) over Pulse's backups: each
+// backup by its library name (`BackupInfo::library_name`), which leads back
+// to its id; the use-cases are the ones above. master_admin only (DESIGN
+// §2), gzipped JSON lines (DESIGN §6), not the original's workbooks.
+
+const LIBRARY: &str = "/api/driver-onboarding/backup-library";
+
+/// A backup as the original's library lists it, with Pulse's keys beside.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LibraryBackup {
+    /// Its library name: `backup-DD-MM-YYYY-HH-MM-SS-<id>.jsonl.gz` (UTC).
+    filename: String,
+    size_bytes: u64,
+    /// Megabytes, two decimals.
+    size_mb: f64,
+    created_at: DateTime<Utc>,
+    /// A backup is never changed: its creation time.
+    modified_at: DateTime<Utc>,
+    id: Uuid,
+    kind: crate::backup::Kind,
+    leads: u64,
+    download_url: String,
+}
+
+impl LibraryBackup {
+    fn new(b: &BackupInfo) -> LibraryBackup {
+        let filename = b.library_name();
+        LibraryBackup {
+            download_url: format!("{LIBRARY}/{filename}/download"),
+            filename,
+            size_bytes: b.bytes,
+            size_mb: (b.bytes as f64 / (1024.0 * 1024.0) * 100.0).round() / 100.0,
+            created_at: b.created_at,
+            modified_at: b.created_at,
+            id: b.id,
+            kind: b.kind,
+            leads: b.leads,
+        }
+    }
+}
+
+/// `{success, backups, total_backups}`, newest first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LibraryList {
+    success: bool,
+    backups: Vec<LibraryBackup>,
+    total_backups: usize,
+}
+
+/// `{success, message}` (and the id) of a deleted backup.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LibraryDeleted {
+    success: bool,
+    message: String,
+    id: Uuid,
+}
+
+/// The original's rollback answer beside Pulse's restore keys.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LibraryRolledBack {
+    success: bool,
+    message: String,
+    /// The library name of the automatic backup taken just before.
+    pre_rollback_backup: String,
+    /// Leads there were before (all replaced).
+    deleted_count: u64,
+    /// Leads put back from the backup.
+    restored_count: u64,
+    /// The library name rolled back to.
+    rollback_from: String,
+    backup_id: Uuid,
+    restored: u64,
+    replaced: u64,
+    pre_restore_backup: BackupView,
+}
+
+/// The original's rollback body: `{}` or none (its keys are ignored).
+#[derive(Debug, Default, Deserialize)]
+struct RollbackBody {}
+
+async fn library(State(state): State<AppState>, actor: Actor) -> AppResult<Json<LibraryList>> {
+    let all = backups::list(&state, &actor).await?;
+    Ok(Json(LibraryList {
+        success: true,
+        total_backups: all.len(),
+        backups: all.iter().map(LibraryBackup::new).collect(),
+    }))
+}
+
+async fn library_download(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(filename): ApiPath<String>,
+) -> AppResult<Response> {
+    let b = backups::by_library_name(&state, &actor, &filename).await?;
+    let (b, stream) = backups::download(&state, &actor, b.id).await?;
+    let mut response = Body::from_stream(stream).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/gzip"),
+    );
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(b.bytes));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // the name is ASCII from `library_name`, safe inside the quotes
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", b.library_name()))
+    {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
+
+async fn library_delete(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(filename): ApiPath<String>,
+) -> AppResult<Json<LibraryDeleted>> {
+    let b = backups::by_library_name(&state, &actor, &filename).await?;
+    let b = backups::delete(&state, &actor, b.id).await?;
+    Ok(Json(LibraryDeleted {
+        success: true,
+        message: format!("Backup {} deleted successfully", b.library_name()),
+        id: b.id,
+    }))
+}
+
+async fn library_rollback(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(filename): ApiPath<String>,
+    body: Bytes,
+) -> AppResult<Json<LibraryRolledBack>> {
+    let b = backups::by_library_name(&state, &actor, &filename).await?;
+    let _: RollbackBody = optional_json(&body)?;
+    let done = backups::restore(&state, &actor, b.id).await?;
+    let pre = done.pre_restore_backup.library_name();
+    Ok(Json(LibraryRolledBack {
+        success: true,
+        message: format!(
+            "Rolled back to {filename}: {} leads restored, {} replaced; the leads before are in {pre}",
+            done.restored, done.replaced
+        ),
+        pre_rollback_backup: pre,
+        deleted_count: done.replaced,
+        restored_count: done.restored,
+        rollback_from: filename,
+        backup_id: b.id,
         restored: done.restored,
         replaced: done.replaced,
         pre_restore_backup: BackupView::new(&done.pre_restore_backup),

@@ -38,6 +38,10 @@ pub(crate) struct ExportBody {
     filters: FilterQuery,
     columns: Option<Vec<String>>,
     format: Option<String>,
+    /// The header row: `labels` (Pulse's) or `fields` (the original's
+    /// field names, `yes`/`no`); on `bulk-export` the deployment's
+    /// `PULSE_EXPORT_HEADERS` when not given.
+    headers: Option<String>,
 }
 
 impl From<ExportBody> for ExportRequest {
@@ -46,8 +50,18 @@ impl From<ExportBody> for ExportRequest {
             filters: b.filters,
             columns: b.columns,
             format: b.format,
+            headers: b.headers,
+            original: false,
         }
     }
+}
+
+/// `?headers=labels|fields` on the original's POST paths (its clients send
+/// `{}`; a deployment or a proxy may add the query).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct HeadersQuery {
+    headers: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -58,6 +72,7 @@ struct ExportQuery {
     /// Comma-separated column keys.
     columns: Option<String>,
     format: Option<String>,
+    headers: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -67,6 +82,8 @@ pub(crate) struct BatchBody {
     #[serde(deserialize_with = "strict_filters")]
     filters: FilterQuery,
     columns: Option<Vec<String>>,
+    /// As on `bulk-export`.
+    headers: Option<String>,
 }
 
 /// A JSON body that may be absent (the original clients send none).
@@ -81,12 +98,22 @@ pub(super) fn optional_json<T: for<'de> Deserialize<'de> + Default>(body: &Bytes
 async fn bulk_export_post(
     State(state): State<AppState>,
     actor: Actor,
+    ApiQuery(q): ApiQuery<HeadersQuery>,
     body: Bytes,
 ) -> AppResult<Response> {
     exports::may_export(&actor)?;
-    let req: ExportBody = optional_json(&body)?;
-    let started = exports::start(&state, &actor, req.into(), Shape::File, "bulk-export").await?;
-    Ok(export_download(started))
+    let body: ExportBody = optional_json(&body)?;
+    let mut req = ExportRequest::from(body);
+    req.headers = req.headers.or(q.headers);
+    req.original = true;
+    let started = exports::start(&state, &actor, req, Shape::File, "bulk-export").await?;
+    let expected = started.total;
+    let mut response = export_download(started);
+    // the original's second count, which its clients read beside X-Total-Leads
+    response
+        .headers_mut()
+        .insert("x-expected-leads", HeaderValue::from(expected));
+    Ok(response)
 }
 
 async fn bulk_export_get(
@@ -103,6 +130,8 @@ async fn bulk_export_get(
         filters: q.filters,
         columns,
         format: q.format,
+        headers: q.headers,
+        original: false,
     };
     let started = exports::start(&state, &actor, req, Shape::File, "bulk-export").await?;
     Ok(export_download(started))
@@ -111,6 +140,7 @@ async fn bulk_export_get(
 async fn batch_zip(
     State(state): State<AppState>,
     actor: Actor,
+    ApiQuery(q): ApiQuery<HeadersQuery>,
     body: Bytes,
 ) -> AppResult<Response> {
     exports::may_export(&actor)?;
@@ -124,6 +154,8 @@ async fn batch_zip(
         filters: req.filters,
         columns: req.columns,
         format: None,
+        headers: req.headers.or(q.headers),
+        original: true,
     };
     let started = exports::start(&state, &actor, req, shape, "batch-export-zip").await?;
     // the original's two headers, which its frontend toasts
