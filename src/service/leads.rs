@@ -223,9 +223,11 @@ async fn remembered_page(
     let version = svc.store.leads_version().await?;
     let mut ids = cache.ids(&filter, order, version);
     let mut counts = cache.summary(&tabs, version);
-    if ids.is_none() {
-        // one pass over the matches: their ids in order and, when the
-        // filter is its own tabs' filter (no stage, no status), the tabs
+    let searched = !filter.names.is_empty() || !filter.phone_parts.is_empty();
+    if ids.is_none() && searched {
+        // a search reads every match's row anyway: one pass for their ids
+        // in order and, when the filter is its own tabs' filter (no stage,
+        // no status), the tabs too
         let matches = svc
             .store
             .ordered_matches(&filter, order, workspace_cache::MAX_IDS)
@@ -238,6 +240,18 @@ async fn remembered_page(
         }
         if complete {
             let kept = Arc::new(matches.into_iter().map(|m| m.id).collect::<Vec<_>>());
+            cache.keep_ids(&filter, order, version, kept.clone());
+            ids = Some(kept);
+        }
+    } else if ids.is_none() {
+        // a date range: the ids from an index, the tabs (below) from the
+        // maintained counters, neither touching the leads' rows
+        let found = svc
+            .store
+            .ordered_lead_ids(&filter, order, workspace_cache::MAX_IDS)
+            .await?;
+        if found.len() < workspace_cache::MAX_IDS as usize {
+            let kept = Arc::new(found);
             cache.keep_ids(&filter, order, version, kept.clone());
             ids = Some(kept);
         }

@@ -380,6 +380,25 @@ impl LeadStore for PgStore {
         page_in(&self.client().await?, filter, order, page, limit, total).await
     }
 
+    async fn ordered_lead_ids(
+        &self,
+        filter: &LeadFilter,
+        order: LeadOrder,
+        cap: u32,
+    ) -> StoreResult<Vec<Uuid>> {
+        let (where_sql, params) = filter.to_sql(Dialect::Postgres, 1);
+        let cap = i64::from(cap);
+        let mut all = refs(&params);
+        all.push(&cap);
+        let sql = format!(
+            "SELECT id FROM leads {where_sql} {} LIMIT ${}",
+            order.order_by(false),
+            all.len()
+        );
+        let rows = self.client().await?.query(&sql, &all).await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
     async fn ordered_matches(
         &self,
         filter: &LeadFilter,

@@ -447,6 +447,36 @@ impl LeadStore for SqliteStore {
             .await
     }
 
+    async fn ordered_lead_ids(
+        &self,
+        filter: &LeadFilter,
+        order: LeadOrder,
+        cap: u32,
+    ) -> StoreResult<Vec<Uuid>> {
+        let filter = filter.clone();
+        self.pool
+            .run(move |conn| {
+                let (where_sql, mut params) = filter.to_sql(Dialect::Sqlite, 1);
+                params.push(SqlParam::Int(i64::from(cap)));
+                let sql = format!(
+                    "SELECT id FROM leads {where_sql} {} LIMIT ?{}",
+                    order.order_by(false),
+                    params.len()
+                );
+                let ids = conn
+                    .prepare_cached(&sql)?
+                    .query_map(params_from_iter(params.iter()), |r| r.get::<_, String>(0))?
+                    .collect::<Result<Vec<_>, _>>()?;
+                ids.iter()
+                    .map(|s| {
+                        s.parse()
+                            .map_err(|e| StoreError::Backend(format!("bad lead id {s:?}: {e}")))
+                    })
+                    .collect()
+            })
+            .await
+    }
+
     async fn ordered_matches(
         &self,
         filter: &LeadFilter,
