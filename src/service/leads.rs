@@ -221,7 +221,42 @@ async fn remembered_page(
 ) -> ServiceResult<WorkspacePage> {
     let cache = &svc.workspace;
     let version = svc.store.leads_version().await?;
-    let counts = match cache.summary(&tabs, version) {
+    let mut ids = cache.ids(&filter, order, version);
+    let mut counts = cache.summary(&tabs, version);
+    let searched = !filter.names.is_empty() || !filter.phone_parts.is_empty();
+    if ids.is_none() && searched {
+        // a search reads every match's row anyway: one pass for their ids
+        // in order and, when the filter is its own tabs' filter (no stage,
+        // no status), the tabs too
+        let matches = svc
+            .store
+            .ordered_matches(&filter, order, workspace_cache::MAX_IDS)
+            .await?;
+        let complete = matches.len() < workspace_cache::MAX_IDS as usize;
+        if complete && counts.is_none() && filter == tabs {
+            let summed = Arc::new(count_matches(&matches));
+            cache.keep_summary(&tabs, version, summed.clone());
+            counts = Some(summed);
+        }
+        if complete {
+            let kept = Arc::new(matches.into_iter().map(|m| m.id).collect::<Vec<_>>());
+            cache.keep_ids(&filter, order, version, kept.clone());
+            ids = Some(kept);
+        }
+    } else if ids.is_none() {
+        // a date range: the ids from an index, the tabs (below) from the
+        // maintained counters, neither touching the leads' rows
+        let found = svc
+            .store
+            .ordered_lead_ids(&filter, order, workspace_cache::MAX_IDS)
+            .await?;
+        if found.len() < workspace_cache::MAX_IDS as usize {
+            let kept = Arc::new(found);
+            cache.keep_ids(&filter, order, version, kept.clone());
+            ids = Some(kept);
+        }
+    }
+    let counts = match counts {
         Some(counts) => counts,
         None => {
             let counts = Arc::new(svc.store.status_summary(&tabs).await?);
@@ -232,7 +267,8 @@ async fn remembered_page(
     let total = total_of(&filter, &counts);
     let page = page.clamp(1, page_count(total, limit));
     let summary = super::desk::StatusSummary::from_counts(&counts);
-    if total > i64::from(workspace_cache::MAX_IDS) {
+    let Some(ids) = ids else {
+        // more matches than are kept: pages as without the cache
         let leads = svc
             .store
             .leads_page(&filter, order, page, limit, total)
@@ -244,18 +280,6 @@ async fn remembered_page(
             total,
             summary,
         });
-    }
-    let ids = match cache.ids(&filter, order, version) {
-        Some(ids) => ids,
-        None => {
-            let ids = Arc::new(
-                svc.store
-                    .ordered_lead_ids(&filter, order, workspace_cache::MAX_IDS)
-                    .await?,
-            );
-            cache.keep_ids(&filter, order, version, ids.clone());
-            ids
-        }
     };
     let from = (page as usize - 1)
         .saturating_mul(limit as usize)
@@ -280,6 +304,22 @@ async fn remembered_page(
         total,
         summary,
     })
+}
+
+/// The status summary of a complete list of matches.
+fn count_matches(matches: &[crate::store::LeadMatch]) -> Vec<StatusCount> {
+    use crate::domain::Stage;
+    let mut by: HashMap<(Stage, &str), i64> = HashMap::new();
+    for m in matches {
+        *by.entry((m.stage, m.status.as_str())).or_default() += 1;
+    }
+    by.into_iter()
+        .map(|((stage, status), count)| StatusCount {
+            stage,
+            status: status.to_string(),
+            count,
+        })
+        .collect()
 }
 
 /// How many of `counts` (a summary over every stage and status) `filter`'s

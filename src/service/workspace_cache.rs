@@ -5,7 +5,10 @@
 //! common name at 1M leads on SQLite). Someone paging through such a
 //! filter asks the same question again and again, so the summary and the
 //! ordered ids of the matches are kept, and a later page reads only its
-//! own 50 leads by id.
+//! own 50 leads by id. A search's first page reads the matches' ids,
+//! stages and statuses in one pass and sums the tabs from them when the
+//! filter names no stage or status; a date range's ids come from an index
+//! and its tabs from the maintained counters.
 //!
 //! A kept answer is used only while the store's [`LeadsVersion`] is the one
 //! it was made at — any lead added, deleted or saved since (by any process

@@ -116,15 +116,26 @@ pub trait LeadStore {
         after: Option<Uuid>,
         limit: u32,
     ) -> StoreResult<Vec<Uuid>>;
-    /// The ids of the first `cap` leads matching `filter` in `order`, read
-    /// from the indexes alone where they serve (the workspace keeps them
-    /// for a search's later pages: `crate::service::workspace_cache`).
+    /// The ids of the first `cap` leads matching `filter` in `order`, from
+    /// an index alone where one covers the filter and the order (an
+    /// import-date range: ~40 ms for 58k matches at 1M leads).
     async fn ordered_lead_ids(
         &self,
         filter: &LeadFilter,
         order: LeadOrder,
         cap: u32,
     ) -> StoreResult<Vec<Uuid>>;
+    /// The id, stage and status of the first `cap` leads matching `filter`
+    /// in `order`, in one pass over the matches (the workspace keeps the
+    /// ids for a search's later pages and, when the filter names no stage
+    /// or status, sums its tabs from the same rows:
+    /// `crate::service::workspace_cache`).
+    async fn ordered_matches(
+        &self,
+        filter: &LeadFilter,
+        order: LeadOrder,
+        cap: u32,
+    ) -> StoreResult<Vec<LeadMatch>>;
     /// A cheap mark of the leads' state, read from indexes and counters
     /// (~1 ms at 1M leads): it changes when a lead is added or deleted
     /// and when one is saved with a new `updated_at`.
@@ -148,6 +159,17 @@ pub trait LeadStore {
         scope: Option<&str>,
         edit: LeadEdit,
     ) -> StoreResult<BulkOutcome>;
+}
+
+/// One row of [`LeadStore::ordered_matches`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeadMatch {
+    /// The lead.
+    pub id: Uuid,
+    /// Its stage.
+    pub stage: Stage,
+    /// Its status.
+    pub status: String,
 }
 
 /// What [`LeadStore::leads_version`] reads: equal marks mean no lead was

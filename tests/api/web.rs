@@ -948,4 +948,18 @@ async fn web_kept_search_answers_follow_changes(app: TestApp) {
     let (_, body) = page(&app, &tc, "/leads?search=keeper").await;
     shows(&body, "Showing 1–1 of 1");
     shows(&body, "Keeper 1");
+
+    // an import-date range is kept too, and follows an insert
+    let range = "/leads?start_date=2000-01-01&end_date=2099-12-31";
+    let (_, body) = page(&app, &cookie, range).await;
+    shows(&body, "Showing 1–6 of 6");
+    new_lead(
+        &app,
+        &admin,
+        json!({"name": "Range Newcomer", "phone_number": "9876510098", "status": "New"}),
+    )
+    .await;
+    let (_, body) = page(&app, &cookie, range).await;
+    shows(&body, "Showing 1–7 of 7");
+    shows(&body, "Range Newcomer");
 }

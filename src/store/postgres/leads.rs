@@ -20,7 +20,8 @@ use crate::store::filter::{
     Dialect, LEAD_COLUMN_COUNT, LEAD_COLUMNS, LeadFilter, LeadOrder, SqlParam, and_where,
 };
 use crate::store::leads::{
-    BulkOutcome, DeleteOutcome, InsertOutcome, LeadEdit, LeadStore, LeadsVersion, StatusCount,
+    BulkOutcome, DeleteOutcome, InsertOutcome, LeadEdit, LeadMatch, LeadStore, LeadsVersion,
+    StatusCount,
 };
 
 impl ToSql for SqlParam {
@@ -396,6 +397,34 @@ impl LeadStore for PgStore {
         );
         let rows = self.client().await?.query(&sql, &all).await?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    async fn ordered_matches(
+        &self,
+        filter: &LeadFilter,
+        order: LeadOrder,
+        cap: u32,
+    ) -> StoreResult<Vec<LeadMatch>> {
+        let (where_sql, params) = filter.to_sql(Dialect::Postgres, 1);
+        let cap = i64::from(cap);
+        let mut all = refs(&params);
+        all.push(&cap);
+        let sql = format!(
+            "SELECT id, stage, status FROM leads {where_sql} {} LIMIT ${}",
+            order.order_by(false),
+            all.len()
+        );
+        let rows = self.client().await?.query(&sql, &all).await?;
+        rows.iter()
+            .map(|r| {
+                let stage: String = r.get(1);
+                Ok(LeadMatch {
+                    id: r.get(0),
+                    stage: stage.parse().map_err(|e| bad("stage", e))?,
+                    status: r.get(2),
+                })
+            })
+            .collect()
     }
 
     async fn leads_version(&self) -> StoreResult<LeadsVersion> {

@@ -15,8 +15,8 @@ use crate::domain::{FIELDS, FieldMut, FieldRef, Lead, Stage};
 use crate::store::error::{StoreError, StoreResult};
 use crate::store::filter::{Dialect, LEAD_COLUMNS, LeadFilter, LeadOrder, SqlParam, and_where};
 use crate::store::leads::{
-    BulkOutcome, DeleteOutcome, InsertOutcome, LeadEdit, LeadStore, LeadsVersion, PrefsStore,
-    StatusCount,
+    BulkOutcome, DeleteOutcome, InsertOutcome, LeadEdit, LeadMatch, LeadStore, LeadsVersion,
+    PrefsStore, StatusCount,
 };
 
 impl ToSql for SqlParam {
@@ -473,6 +473,37 @@ impl LeadStore for SqliteStore {
                             .map_err(|e| StoreError::Backend(format!("bad lead id {s:?}: {e}")))
                     })
                     .collect()
+            })
+            .await
+    }
+
+    async fn ordered_matches(
+        &self,
+        filter: &LeadFilter,
+        order: LeadOrder,
+        cap: u32,
+    ) -> StoreResult<Vec<LeadMatch>> {
+        let filter = filter.clone();
+        self.pool
+            .run(move |conn| {
+                let (where_sql, mut params) = filter.to_sql(Dialect::Sqlite, 1);
+                params.push(SqlParam::Int(i64::from(cap)));
+                let sql = format!(
+                    "SELECT id, stage, status FROM leads {where_sql} {} LIMIT ?{}",
+                    order.order_by(false),
+                    params.len()
+                );
+                let mut stmt = conn.prepare_cached(&sql)?;
+                let rows = stmt.query_map(params_from_iter(params.iter()), |r| {
+                    let id: String = r.get(0)?;
+                    let stage: String = r.get(1)?;
+                    Ok(LeadMatch {
+                        id: id.parse().map_err(|e| conversion(0, e))?,
+                        stage: stage.parse::<Stage>().map_err(|e| conversion(1, e))?,
+                        status: r.get(2)?,
+                    })
+                })?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
             })
             .await
     }
