@@ -26,7 +26,8 @@
 //!   user administration;
 //! - [`audit`]: writing and reading the audit log;
 //! - [`prefs`]: a user's own page preferences;
-//! - [`workspace_cache`]: what the leads workspace keeps of a search or a
+//! - [`workspace`]: the leads workspace's page (tabs, total, leads);
+//!   [`workspace_cache`]: what it keeps of a search or a
 //!   date range between its pages.
 
 pub mod audit;
@@ -50,6 +51,7 @@ pub mod leads_intake;
 pub mod leads_selection;
 pub mod prefs;
 pub mod users;
+pub mod workspace;
 pub mod workspace_cache;
 
 use std::sync::Arc;

@@ -18,8 +18,9 @@ use super::page::{
 use crate::domain::{Capability, Stage, Status};
 use crate::http::AppState;
 use crate::service::desk::StatusSummary;
-use crate::service::leads::{self, FilterQuery};
+use crate::service::leads::FilterQuery;
 use crate::service::leads_bulk::Telecaller;
+use crate::service::workspace;
 use crate::store::filter::{LeadFilter, LeadOrder, LeadSortKey};
 
 /// Page sizes offered; the first is the default.
@@ -299,7 +300,7 @@ pub(super) async fn page(
     // the tabs count every stage under the other filters (the service sums
     // the total from those counts)
     let (listed, prefs) = tokio::join!(
-        leads::workspace_page(&state, &actor, filter.clone(), order, page, limit),
+        workspace::workspace_page(&state, &actor, filter.clone(), order, page, limit),
         crate::service::prefs::get(&state, &actor),
     );
     let listed = listed?;
