@@ -199,6 +199,16 @@ async fn download(
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<Response> {
     let (b, stream) = backups::download(&state, &actor, id).await?;
+    let name = format!(
+        "pulse-backup-{}.jsonl.gz",
+        b.created_at.format("%Y%m%dT%H%M%SZ")
+    );
+    Ok(gzip_file(&b, stream, &name))
+}
+
+/// A backup's file as an attachment named `name` (ASCII, safe inside the
+/// quotes: a date stamp or a `library_name`).
+fn gzip_file(b: &BackupInfo, stream: crate::storage::files::ByteStream, name: &str) -> Response {
     let mut response = Body::from_stream(stream).into_response();
     let h = response.headers_mut();
     h.insert(
@@ -207,13 +217,10 @@ async fn download(
     );
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(b.bytes));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"pulse-backup-{}.jsonl.gz\"",
-        b.created_at.format("%Y%m%dT%H%M%SZ")
-    )) {
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
-    Ok(response)
+    response
 }
 
 async fn remove(
@@ -338,20 +345,7 @@ async fn library_download(
 ) -> AppResult<Response> {
     let b = backups::by_library_name(&state, &actor, &filename).await?;
     let (b, stream) = backups::download(&state, &actor, b.id).await?;
-    let mut response = Body::from_stream(stream).into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/gzip"),
-    );
-    h.insert(header::CONTENT_LENGTH, HeaderValue::from(b.bytes));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    // the name is ASCII from `library_name`, safe inside the quotes
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", b.library_name()))
-    {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(response)
+    Ok(gzip_file(&b, stream, &b.library_name()))
 }
 
 async fn library_delete(

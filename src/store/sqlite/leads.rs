@@ -221,6 +221,28 @@ fn page_in(
     Ok(leads)
 }
 
+/// `columns` of the first `cap` leads matching `filter` in `order`, each
+/// row read by `row` (the workspace's kept ids and matches).
+fn first_in_order<T>(
+    conn: &Connection,
+    filter: &LeadFilter,
+    order: LeadOrder,
+    cap: u32,
+    columns: &str,
+    row: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+) -> StoreResult<Vec<T>> {
+    let (where_sql, mut params) = filter.to_sql(Dialect::Sqlite, 1);
+    params.push(SqlParam::Int(i64::from(cap)));
+    let sql = format!(
+        "SELECT {columns} FROM leads {where_sql} {} LIMIT ?{}",
+        order.order_by(false),
+        params.len()
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params_from_iter(params.iter()), row)?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
 fn dedup(ids: &[Uuid]) -> Vec<Uuid> {
     let mut seen = std::collections::HashSet::new();
     ids.iter().copied().filter(|id| seen.insert(*id)).collect()
@@ -456,23 +478,10 @@ impl LeadStore for SqliteStore {
         let filter = filter.clone();
         self.pool
             .run(move |conn| {
-                let (where_sql, mut params) = filter.to_sql(Dialect::Sqlite, 1);
-                params.push(SqlParam::Int(i64::from(cap)));
-                let sql = format!(
-                    "SELECT id FROM leads {where_sql} {} LIMIT ?{}",
-                    order.order_by(false),
-                    params.len()
-                );
-                let ids = conn
-                    .prepare_cached(&sql)?
-                    .query_map(params_from_iter(params.iter()), |r| r.get::<_, String>(0))?
-                    .collect::<Result<Vec<_>, _>>()?;
-                ids.iter()
-                    .map(|s| {
-                        s.parse()
-                            .map_err(|e| StoreError::Backend(format!("bad lead id {s:?}: {e}")))
-                    })
-                    .collect()
+                first_in_order(conn, &filter, order, cap, "id", |r| {
+                    let id: String = r.get(0)?;
+                    id.parse().map_err(|e| conversion(0, e))
+                })
             })
             .await
     }
@@ -486,15 +495,7 @@ impl LeadStore for SqliteStore {
         let filter = filter.clone();
         self.pool
             .run(move |conn| {
-                let (where_sql, mut params) = filter.to_sql(Dialect::Sqlite, 1);
-                params.push(SqlParam::Int(i64::from(cap)));
-                let sql = format!(
-                    "SELECT id, stage, status FROM leads {where_sql} {} LIMIT ?{}",
-                    order.order_by(false),
-                    params.len()
-                );
-                let mut stmt = conn.prepare_cached(&sql)?;
-                let rows = stmt.query_map(params_from_iter(params.iter()), |r| {
+                first_in_order(conn, &filter, order, cap, "id, stage, status", |r| {
                     let id: String = r.get(0)?;
                     let stage: String = r.get(1)?;
                     Ok(LeadMatch {
@@ -502,8 +503,7 @@ impl LeadStore for SqliteStore {
                         stage: stage.parse::<Stage>().map_err(|e| conversion(1, e))?,
                         status: r.get(2)?,
                     })
-                })?;
-                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+                })
             })
             .await
     }
